@@ -1,0 +1,111 @@
+//! The page frame: skip link, header with menu button and language switcher, navigation, main.
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+use super::{t, use_lang};
+use crate::i18n::{K, Lang};
+use crate::routes;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let (open, set_open) = signal(false);
+    let location = use_location();
+    // A navigation closes the phone menu.
+    Effect::new(move |_| {
+        location.pathname.track();
+        set_open.set(false);
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            set_open.set(false);
+        }
+    };
+
+    view! {
+        <a class="skip-link" href="#main">{t(K::ShellSkipToContent)}</a>
+        <header class="site-header" on:keydown=on_keydown>
+            <div class="header-inner">
+                <a class="brand" href=routes::HOME>
+                    <svg class="brand-mark" aria-hidden="true" viewBox="0 0 24 24" width="28" height="28">
+                        <rect x="4" y="2" width="16" height="20" rx="3" fill="none" stroke="currentColor" stroke-width="2"></rect>
+                        <rect x="8" y="9" width="8" height="8" rx="1" fill="currentColor"></rect>
+                    </svg>
+                    <span>{t(K::ShellBrand)}</span>
+                </a>
+                <button
+                    type="button"
+                    class="menu-button"
+                    aria-controls="site-nav"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| set_open.update(|o| *o = !*o)
+                >
+                    <svg aria-hidden="true" viewBox="0 0 24 24" width="24" height="24">
+                        <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" fill="none"></path>
+                    </svg>
+                    <span>{t(K::ShellMenu)}</span>
+                </button>
+                <LangSwitcher/>
+            </div>
+            <nav id="site-nav" class="site-nav" class:open=open aria-label=t(K::ShellNavLabel)>
+                <ul>
+                    {routes::NAV
+                        .iter()
+                        .map(|(path, key)| {
+                            view! {
+                                <li>
+                                    <A href=*path>{t(*key)}</A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+        </header>
+        <main id="main" tabindex="-1">
+            {children()}
+        </main>
+        <footer class="site-footer">
+            <p>{t(K::ShellFooter)}</p>
+        </footer>
+    }
+}
+
+/// Plain links, so switching works before hydration and without JavaScript; `rel=external`
+/// keeps the client router from intercepting them.
+#[component]
+fn LangSwitcher() -> impl IntoView {
+    let current = use_lang();
+    let location = use_location();
+    let next = move || {
+        let path = location.pathname.get();
+        let search = location.search.get();
+        let full = if search.is_empty() { path } else { format!("{path}?{search}") };
+        routes::encode_query_value(&full)
+    };
+    view! {
+        <ul class="lang-switcher" aria-label=t(K::ShellLanguage)>
+            {Lang::ALL
+                .into_iter()
+                .map(|lang| {
+                    let href = move || format!("{}/{}?next={}", routes::LANG, lang.code(), next());
+                    view! {
+                        <li>
+                            <a
+                                href=href
+                                rel="external"
+                                hreflang=lang.code()
+                                lang=lang.code()
+                                aria-current=(lang == current).then_some("true")
+                                title=lang.native_name()
+                            >
+                                {lang.code().to_uppercase()}
+                                <span class="visually-hidden">{format!(" {}", lang.native_name())}</span>
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}

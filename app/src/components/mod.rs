@@ -1,0 +1,17 @@
+//! Pieces shared by pages.
+pub mod layout;
+
+use leptos::prelude::*;
+
+use crate::i18n::{K, Lang};
+
+/// The language of this render; provided by the server per request and read back from
+/// `<html lang>` when hydrating.
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+/// Translated text for a key, in the current language.
+pub fn t(key: K) -> &'static str {
+    use_lang().t(key)
+}

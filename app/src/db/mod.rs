@@ -1,0 +1,155 @@
+//! The one data-access entry point for both engines. Queries are portable SQL run through
+//! sqlx's `Any` driver with `$1` placeholders (SQLite accepts them too); whatever differs
+//! between SQLite and PostgreSQL lives in [`dialect`], and schemas in `migrations/<engine>/`.
+pub mod bulk;
+pub mod dialect;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use dialect::Engine;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL is not a sqlite:// or postgres:// URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("DATABASE_URL could not be parsed: {0}")]
+    BadUrl(String),
+    #[error("data folder {path} is not writable: {reason}")]
+    Unwritable { path: PathBuf, reason: String },
+    #[error("cannot connect to the database at {target}: {source}")]
+    Connect { target: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A pool plus the engine behind it. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file (and its folder) when needed. The URL is checked
+    /// before anything is created so a typo fails with one clear line.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
+        let mut url = url.to_string();
+        if engine == Engine::Sqlite {
+            let file = sqlite_file(&url);
+            if let Some(file) = &file {
+                ensure_writable_dir(file.parent().unwrap_or(Path::new(".")))?;
+            }
+            if !url.contains("mode=") && file.is_some() {
+                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            }
+        }
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| DbError::BadUrl(format!("{} ({e})", redact(&url))))?;
+        let opts = opts.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers run beside the writer; NORMAL sync is safe with WAL.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                        )
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|source| DbError::Connect { target: redact(&url), source })?;
+        Ok(Db { pool, engine })
+    }
+
+    /// Applies the embedded migrations of this engine; already-applied ones are skipped.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The file a sqlite URL points at, or None for in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), DbError> {
+    let fail = |reason: String| DbError::Unwritable { path: dir.to_path_buf(), reason };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").map_err(|e| fail(e.to_string()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// A URL fit for logs and error messages: the password, if any, replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        assert_eq!(sqlite_file("sqlite://data/p.db?mode=rwc"), Some(PathBuf::from("data/p.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

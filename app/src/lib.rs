@@ -1,0 +1,62 @@
+//! The portal application: pages, components, server functions and the types shared by the
+//! server (feature `ssr`) and the browser (feature `hydrate`).
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod customers;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod routes;
+pub mod sims;
+pub mod usage;
+pub mod util;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod shell;
+
+use leptos::prelude::*;
+use leptos_meta::{Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::Layout;
+use i18n::{K, Lang};
+use pages::coming_soon::ComingSoon;
+use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
+use pages::not_found::NotFound;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "hydrate")]
+    let lang = use_context::<Lang>().unwrap_or_else(Lang::from_document);
+    #[cfg(not(feature = "hydrate"))]
+    let lang = use_context::<Lang>().unwrap_or_default();
+    provide_context(lang);
+
+    view! {
+        <Title formatter=move |text: String| format!("{text} · {}", lang.t(K::ShellBrand))/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
+                    <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
+                    <Route path=path!("/sims") view=|| view! { <ComingSoon title=K::NavSims/> }/>
+                    <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
+                    <Route path=path!("/users") view=|| view! { <ComingSoon title=K::NavUsers/> }/>
+                    <Route path=path!("/roles") view=|| view! { <ComingSoon title=K::NavRoles/> }/>
+                    <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
+                    <Route path=path!("/journal") view=|| view! { <ComingSoon title=K::NavJournal/> }/>
+                    <Route path=path!("/profile") view=|| view! { <ComingSoon title=K::NavProfile/> }/>
+                    <Route path=path!("/help") view=HelpIndex/>
+                    <Route path=path!("/help/glossary") view=Glossary/>
+                    <Route path=path!("/help/sim-terms") view=SimTerms/>
+                    <Route path=path!("/help/troubleshooting") view=Troubleshooting/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

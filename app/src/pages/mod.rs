@@ -1,0 +1,4 @@
+//! Pages that belong to no feature yet.
+pub mod coming_soon;
+pub mod help;
+pub mod not_found;

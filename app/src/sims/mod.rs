@@ -1,0 +1,130 @@
+//! SIMs: identifiers, lifecycle status and radio types shared by server and browser.
+pub mod ids;
+
+use serde::{Deserialize, Serialize};
+
+pub use ids::{Eid, IdError, Iccid, Imei, Imsi, MccMnc, Msisdn};
+
+/// Where a SIM is in its life. Stored as the `code()` text in the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimStatus {
+    Inventory,
+    TestReady,
+    Activated,
+    Suspended,
+    Deactivated,
+    Retired,
+}
+
+impl SimStatus {
+    pub const ALL: [SimStatus; 6] = [
+        SimStatus::Inventory,
+        SimStatus::TestReady,
+        SimStatus::Activated,
+        SimStatus::Suspended,
+        SimStatus::Deactivated,
+        SimStatus::Retired,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SimStatus::Inventory => "inventory",
+            SimStatus::TestReady => "test_ready",
+            SimStatus::Activated => "activated",
+            SimStatus::Suspended => "suspended",
+            SimStatus::Deactivated => "deactivated",
+            SimStatus::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SimStatus> {
+        SimStatus::ALL.into_iter().find(|st| st.code() == s)
+    }
+
+    /// The one lifecycle table: which status may follow which. The server enforces it and the
+    /// UI offers only these moves.
+    pub fn allowed_next(self) -> &'static [SimStatus] {
+        use SimStatus::*;
+        match self {
+            Inventory => &[TestReady, Activated],
+            TestReady => &[Activated, Inventory],
+            Activated => &[Suspended, Deactivated],
+            Suspended => &[Activated, Deactivated],
+            Deactivated => &[Retired, Activated],
+            Retired => &[],
+        }
+    }
+
+    pub fn can_become(self, next: SimStatus) -> bool {
+        self.allowed_next().contains(&next)
+    }
+}
+
+/// Radio access technology of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Rat {
+    #[serde(rename = "2G")]
+    G2,
+    #[serde(rename = "3G")]
+    G3,
+    #[serde(rename = "4G")]
+    G4,
+    #[serde(rename = "5G")]
+    G5,
+    #[serde(rename = "NB-IoT")]
+    NbIot,
+    #[serde(rename = "LTE-M")]
+    LteM,
+}
+
+impl Rat {
+    pub const ALL: [Rat; 6] = [Rat::G2, Rat::G3, Rat::G4, Rat::G5, Rat::NbIot, Rat::LteM];
+    pub fn code(self) -> &'static str {
+        match self {
+            Rat::G2 => "2G",
+            Rat::G3 => "3G",
+            Rat::G4 => "4G",
+            Rat::G5 => "5G",
+            Rat::NbIot => "NB-IoT",
+            Rat::LteM => "LTE-M",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Rat> {
+        Rat::ALL.into_iter().find(|r| r.code().eq_ignore_ascii_case(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_round_trip() {
+        for s in SimStatus::ALL {
+            assert_eq!(SimStatus::parse(s.code()), Some(s));
+        }
+        assert_eq!(SimStatus::parse("ACTIVATED"), None);
+    }
+
+    #[test]
+    fn lifecycle_follows_the_documented_path() {
+        use SimStatus::*;
+        assert!(Inventory.can_become(TestReady));
+        assert!(TestReady.can_become(Activated));
+        assert!(Activated.can_become(Suspended) && Suspended.can_become(Activated));
+        assert!(Suspended.can_become(Deactivated));
+        assert!(Deactivated.can_become(Retired));
+        assert!(!Retired.can_become(Activated), "retired is final");
+        assert!(!Inventory.can_become(Suspended));
+        for s in SimStatus::ALL {
+            assert!(!s.can_become(s), "{s:?} to itself is no change");
+        }
+    }
+
+    #[test]
+    fn rat_codes_parse_case_insensitively() {
+        assert_eq!(Rat::parse("nb-iot"), Some(Rat::NbIot));
+        assert_eq!(Rat::parse("6G"), None);
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs, only where missing, what building and testing the portal needs.
+# Idempotent and registry-only (crates.io, npm, Debian): nothing is fetched from GitHub.
+#   install-tools.sh build   -> wasm target, wasm-bindgen-cli (exact Cargo.lock version), wasm-opt
+#   install-tools.sh test    -> build tools + chromium, PostgreSQL, end2end npm packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+export PATH="$HOME/.cargo/bin:/opt/binaryen/bin:$PATH"
+
+command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup first"
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >/dev/null || die "could not add the wasm32-unknown-unknown target"
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly, or the
+# generated JS glue and the wasm disagree at load time.
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+[ -n "$want" ] || die "no wasm-bindgen in Cargo.lock"
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (about 3 minutes on two cores)"
+  # --locked fails here: one of its pinned dependency versions is no longer on the registry.
+  cargo install -q wasm-bindgen-cli --version "$want" --force || die "could not install wasm-bindgen-cli $want"
+fi
+
+# Debian's binaryen 108 produces a wasm that fails at hydration; 132 from npm works.
+if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
+  say "installing wasm-opt (binaryen 132 from npm)"
+  command -v npm >/dev/null || die "npm is missing (apt-get install -y npm)"
+  npm install -g -s --prefix /opt/binaryen binaryen@132.0.0 >/dev/null || die "could not install binaryen from npm"
+  ln -sf /opt/binaryen/bin/wasm-opt /usr/local/bin/wasm-opt 2>/dev/null || true
+fi
+
+if [ "$what" = test ]; then
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v node >/dev/null || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root (apt-get)"
+    apt-get update -qq >/dev/null || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || die "could not install ${missing[*]}"
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing end2end npm packages"
+    (cd end2end && npm ci --no-audit --no-fund --silent) || die "npm ci in end2end failed"
+  fi
+fi

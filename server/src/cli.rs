@@ -1,0 +1,107 @@
+//! The command line: serve, migrate, seed-demo.
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use app::db::Db;
+
+use crate::config::ServeConfig;
+use crate::demo::{self, DemoOptions};
+use crate::startup::{AppState, serve};
+
+#[derive(Parser, Debug)]
+#[command(name = "server", version, about = "IoT connectivity portal server")]
+pub struct Cli {
+    /// A file of KEY=VALUE lines (e.g. DATABASE_URL=...) read before the environment is parsed.
+    #[arg(long, global = true, env = "PORTAL_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub serve: ServeConfig,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply migrations, then serve the portal (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Fill the database with deterministic demo data.
+    SeedDemo(SeedArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SeedArgs {
+    /// Number of SIMs (customers, users and usage scale with it).
+    #[arg(long, default_value_t = 5_000)]
+    pub sims: u64,
+    /// Days of usage history, ending today.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Random seed: the same seed and date give the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Do nothing if the database already holds demo data.
+    #[arg(long)]
+    pub if_empty: bool,
+    /// Print demo sign-in names when done.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub async fn connect(cfg: &ServeConfig) -> Result<Db, String> {
+    let db = Db::connect(&cfg.database_url, cfg.db_max_connections).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let cfg = cli.serve;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| format!("data folder {} cannot be created: {e}", cfg.data_dir.display()))?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            let db = connect(&cfg).await?;
+            println!("migrations applied ({})", db.engine().name());
+            Ok(())
+        }
+        Command::SeedDemo(args) => {
+            let db = connect(&cfg).await?;
+            if args.if_empty && demo::is_seeded(&db).await.map_err(|e| e.to_string())? {
+                println!("demo data already present: nothing to do");
+                if !args.quiet {
+                    demo::print_sign_in_help(&cfg.data_dir);
+                }
+                return Ok(());
+            }
+            let opts = DemoOptions { sims: args.sims, days: args.days, seed: args.seed, now: demo::now() };
+            let started = Instant::now();
+            let report = demo::seed(&db, &opts, |msg| eprintln!("  {msg}")).await.map_err(|e| e.to_string())?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "seeded {} customers, {} users, {} SIMs, {} CDRs, {} EDRs, {} daily rollups in {:.1} s ({:.0} rows/s)",
+                report.customers,
+                report.users,
+                report.sims,
+                report.cdrs,
+                report.edrs,
+                report.rollups,
+                secs,
+                report.total_rows() as f64 / secs.max(1e-9)
+            );
+            if !args.quiet {
+                demo::print_sign_in_help(&cfg.data_dir);
+            }
+            Ok(())
+        }
+        Command::Serve => {
+            let db = connect(&cfg).await?;
+            if !cfg.site_root.join("pkg").is_dir() {
+                tracing::warn!(site_root = %cfg.site_root.display(), "browser bundle not built: pages render without interactivity (run scripts/build.sh)");
+            }
+            let state = AppState::new(db, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
+            serve(state, cfg.addr).await
+        }
+    }
+}

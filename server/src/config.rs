@@ -1,0 +1,61 @@
+//! Configuration from the command line, environment variables and an optional `KEY=VALUE` file.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings the server needs to serve. Every flag has an environment variable; values in the
+/// file named by `--config`/`PORTAL_CONFIG` fill in whatever the environment leaves unset.
+#[derive(Args, Clone, Debug)]
+pub struct ServeConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTAL_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// sqlite://path/to/file.db or postgres://user:password@host:port/database
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/portal.db")]
+    pub database_url: String,
+    /// Folder for the SQLite database, the development mail outbox and generated keys.
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Folder with the built browser bundle and public files.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Public base URL used in links sent by email.
+    #[arg(long, env = "PORTAL_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+    pub public_url: String,
+    /// Largest number of database connections this process opens.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+/// Reads `--config FILE` (or `PORTAL_CONFIG`) before argument parsing and exports its
+/// `KEY=VALUE` lines as environment variables that are not already set.
+pub fn load_config_file(args: &[String]) -> Result<Option<PathBuf>, String> {
+    let from_args = args.windows(2).find(|w| w[0] == "--config").map(|w| w[1].clone());
+    let from_eq = args.iter().find_map(|a| a.strip_prefix("--config=").map(str::to_string));
+    let Some(path) = from_args.or(from_eq).or_else(|| std::env::var("PORTAL_CONFIG").ok()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read config file {path}: {e}"))?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| format!("config file {path}, line {}: expected KEY=VALUE", n + 1))?;
+        let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+        if std::env::var_os(k).is_none() {
+            // SAFETY-free: set_var is only unsafe with other threads running; this runs first in main.
+            set_env(k, v);
+        }
+    }
+    Ok(Some(PathBuf::from(path)))
+}
+
+#[allow(unsafe_code)]
+fn set_env(k: &str, v: &str) {
+    // Called from `main` before the runtime or any other thread starts.
+    unsafe { std::env::set_var(k, v) }
+}

@@ -1,0 +1,224 @@
+//! Builds the router (used by `main` and by tests on port 0) and runs the server.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use app::db::Db;
+use app::i18n::{LANG_COOKIE, Lang};
+use app::shell::{Assets, shell};
+use app::{App, routes};
+
+use crate::headers::{self, X_REQUEST_ID};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub assets: Assets,
+    pub settings: Arc<Settings>,
+}
+
+/// What handlers need to know about the deployment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub site_root: PathBuf,
+    pub public_url: String,
+    /// Served over HTTPS (directly or behind a proxy): cookies get `Secure`.
+    pub secure_cookies: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, site_root: PathBuf, public_url: String, addr: SocketAddr) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("portal")
+            .site_root(site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let assets = Assets::load(&site_root);
+        let secure_cookies = public_url.starts_with("https://");
+        AppState { leptos_options, db, assets, settings: Arc::new(Settings { site_root, public_url, secure_cookies }) }
+    }
+}
+
+/// The language of a request: the cookie set by the switcher, else the browser's preference.
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == LANG_COOKIE)
+        .and_then(|(_, v)| Lang::parse(v));
+    from_cookie
+        .or_else(|| {
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let context = move || {
+        provide_context(ctx_state.db.clone());
+        provide_context(ctx_state.assets.clone());
+        leptos::nonce::provide_nonce();
+        if let Some(parts) = use_context::<axum::http::request::Parts>() {
+            provide_context(request_lang(&parts.headers));
+        }
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.insert_header(header::CACHE_CONTROL, headers::NO_CACHE);
+            res.insert_header(header::VARY, axum::http::HeaderValue::from_static("cookie, accept-language"));
+        }
+    };
+    let opts = state.leptos_options.clone();
+    let render_not_found =
+        leptos_axum::render_app_to_stream_with_context(context.clone(), move || shell(opts.clone()));
+
+    let site_root = state.settings.site_root.clone();
+    let hashed = site_root.join("asset-manifest.json").exists();
+    let pkg = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            if hashed { headers::IMMUTABLE } else { headers::NO_CACHE },
+        ))
+        .service(ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip());
+    let public = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, headers::PUBLIC_FILE))
+        .service(
+            ServeDir::new(&site_root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false)
+                .fallback(axum::routing::any(render_not_found).with_state(())),
+        );
+
+    let mut router = Router::new()
+        .route(routes::HEALTHZ, get(healthz))
+        .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
+        .leptos_routes_with_context(&state, routes, context, {
+            let opts = state.leptos_options.clone();
+            move || shell(opts.clone())
+        })
+        .nest_service("/pkg", pkg)
+        .fallback_service(public)
+        .with_state(state);
+
+    for (name, value) in headers::security_headers() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(X_REQUEST_ID, headers::MakeShortId))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request<_>| {
+                        let id = req.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                    })
+                    .on_response(
+                        tower_http::trace::DefaultOnResponse::new()
+                            .level(tracing::Level::INFO)
+                            .latency_unit(tower_http::LatencyUnit::Micros),
+                    ),
+            )
+            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+            .layer(CompressionLayer::new()),
+    )
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => {
+            Json(serde_json::json!({ "status": "ok", "database": state.db.engine().name() })).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "error" })))
+                .into_response()
+        }
+        Err(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })))
+                .into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    next: Option<String>,
+}
+
+/// Remembers the language in a cookie and goes back to the page the switcher was used on.
+async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+    let Some(lang) = Lang::parse(&code) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("Unknown language {:?}. Choose one of: en, es, it.", code.chars().take(16).collect::<String>()),
+        )
+            .into_response();
+    };
+    let next = routes::safe_local_path(q.next.as_deref().unwrap_or(routes::HOME)).to_string();
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", lang.code());
+    (StatusCode::SEE_OTHER, [(header::LOCATION, next), (header::SET_COOKIE, cookie)]).into_response()
+}
+
+/// Binds, serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!("port {} is already in use (set PORTAL_ADDR or --addr)", addr.port()),
+        _ => format!("cannot listen on {addr}: {e}"),
+    })?;
+    let db = state.db.clone();
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, build_router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
