@@ -24,9 +24,8 @@ fn load(dir: &Path) -> BTreeMap<String, String> {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (k, v) = line
-                .split_once('=')
-                .unwrap_or_else(|| panic!("{}:{}: expected `key = value`", file.display(), n + 1));
+            let (k, v) =
+                line.split_once('=').unwrap_or_else(|| panic!("{}:{}: expected `key = value`", file.display(), n + 1));
             let (k, v) = (k.trim().to_string(), v.trim().replace("\\n", "\n"));
             assert!(
                 k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_'),
@@ -59,7 +58,9 @@ fn main() {
     let en = &tables[0];
     let mut out = String::new();
     out.push_str("/// Every translatable string, named after its key in `locales/en/*.txt`.\n");
-    out.push_str("#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\n#[allow(clippy::enum_variant_names)]\npub enum K {\n");
+    out.push_str(
+        "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\n#[allow(clippy::enum_variant_names)]\npub enum K {\n",
+    );
     for k in en.keys() {
         writeln!(out, "    /// `{k}`\n    {},", ident(k)).unwrap();
     }

@@ -38,11 +38,20 @@ if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
   ln -sf /opt/binaryen/bin/wasm-opt /usr/local/bin/wasm-opt 2>/dev/null || true
 fi
 
+if ! command -v brotli >/dev/null; then
+  say "installing brotli (precompressed assets)"
+  [ "$(id -u)" = 0 ] || die "brotli is missing and installing it needs root (apt-get install -y brotli)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null \
+    || die "could not install brotli"
+fi
+
 if [ "$what" = test ]; then
   missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v node >/dev/null || missing+=(nodejs npm)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v brotli >/dev/null || missing+=(brotli)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root (apt-get)"

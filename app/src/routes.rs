@@ -63,7 +63,8 @@ pub fn encode_query_value(s: &str) -> String {
 
 /// A `next=` target is followed only if it is a path on this site (no scheme, no `//host`).
 pub fn safe_local_path(next: &str) -> &str {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    let ok =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
     if ok { next } else { HOME }
 }
 

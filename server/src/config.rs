@@ -42,9 +42,8 @@ pub fn load_config_file(args: &[String]) -> Result<Option<PathBuf>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| format!("config file {path}, line {}: expected KEY=VALUE", n + 1))?;
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| format!("config file {path}, line {}: expected KEY=VALUE", n + 1))?;
         let (k, v) = (k.trim(), v.trim().trim_matches('"'));
         if std::env::var_os(k).is_none() {
             // SAFETY-free: set_var is only unsafe with other threads running; this runs first in main.

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -95,8 +96,7 @@ pub fn build_router(state: AppState) -> Router {
         }
     };
     let opts = state.leptos_options.clone();
-    let render_not_found =
-        leptos_axum::render_app_to_stream_with_context(context.clone(), move || shell(opts.clone()));
+    let render_not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), move || shell(opts.clone()));
 
     let site_root = state.settings.site_root.clone();
     let hashed = site_root.join("asset-manifest.json").exists();
@@ -146,24 +146,41 @@ pub fn build_router(state: AppState) -> Router {
                     ),
             )
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+            .layer(CatchPanicLayer::custom(panic_response))
             .layer(CompressionLayer::new()),
     )
 }
 
+/// A handler that panicked: log it, answer with a plain page and a reference, nothing more.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    let ref_id = app::util::short_id();
+    tracing::error!(ref_id = %ref_id, panic = %detail, "handler panicked");
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · IoT Portal</title></head>\
+         <body><main><h1>Something went wrong on our side</h1><p>Quote reference {ref_id} to support.</p>\
+         <p><a href=\"/\">Go to the start page</a></p></main></body></html>"
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => {
-            Json(serde_json::json!({ "status": "ok", "database": state.db.engine().name() })).into_response()
-        }
+        Ok(Ok(())) => Json(serde_json::json!({ "status": "ok", "database": state.db.engine().name() })).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "error" })))
                 .into_response()
         }
-        Err(_) => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })))
-                .into_response()
-        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })),
+        )
+            .into_response(),
     }
 }
 

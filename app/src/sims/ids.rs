@@ -17,7 +17,7 @@ pub enum IdError {
 
 /// Luhn (mod 10) check over a full number including its check digit.
 pub fn luhn_valid(digits: &str) -> bool {
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 /// The Luhn check digit to append to `payload`.
@@ -143,10 +143,7 @@ impl Msisdn {
     /// dashes between groups are ignored.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let cleaned: String = s.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
-        let rest = cleaned
-            .strip_prefix('+')
-            .or_else(|| cleaned.strip_prefix("00"))
-            .ok_or(IdError::Prefix("+"))?;
+        let rest = cleaned.strip_prefix('+').or_else(|| cleaned.strip_prefix("00")).ok_or(IdError::Prefix("+"))?;
         let d = digits(rest, 8, 15, "8 to 15")?;
         if d.starts_with('0') {
             return Err(IdError::Prefix("a country code (not 0)"));

@@ -3,7 +3,7 @@ pub mod ids;
 
 use serde::{Deserialize, Serialize};
 
-pub use ids::{Eid, IdError, Iccid, Imei, Imsi, MccMnc, Msisdn};
+pub use ids::{Eid, Iccid, IdError, Imei, Imsi, MccMnc, Msisdn};
 
 /// Where a SIM is in its life. Stored as the `code()` text in the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

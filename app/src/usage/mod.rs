@@ -2,6 +2,9 @@
 //! arithmetic used by the daily rollups.
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+pub mod db;
+
 /// Kind of a charging data record. `Data` carries bytes; SMS one message each; voice seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,6 +114,34 @@ pub fn iso8601(unix_seconds: i64) -> String {
     let (y, m, d) = civil_from_days(day_of(unix_seconds));
     let s = unix_seconds.rem_euclid(SECONDS_PER_DAY);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// ISO 3166 country of a mobile country code, for the networks the portal knows.
+pub fn mcc_country(mcc: &str) -> Option<&'static str> {
+    Some(match mcc {
+        "202" => "GR",
+        "204" => "NL",
+        "206" => "BE",
+        "208" => "FR",
+        "214" => "ES",
+        "222" => "IT",
+        "228" => "CH",
+        "232" => "AT",
+        "234" | "235" => "GB",
+        "238" => "DK",
+        "240" => "SE",
+        "242" => "NO",
+        "244" => "FI",
+        "260" => "PL",
+        "262" => "DE",
+        "268" => "PT",
+        "272" => "IE",
+        "310" | "311" | "312" | "313" | "314" | "315" | "316" => "US",
+        "302" => "CA",
+        "334" => "MX",
+        "724" => "BR",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -10,21 +10,60 @@ pub struct Country {
 }
 
 pub const COUNTRIES: &[Country] = &[
-    Country { code: "IT", networks: &["22201", "22210", "22288"], legal_suffix: "S.p.A.", region: "Italia", lang: "it" },
+    Country {
+        code: "IT",
+        networks: &["22201", "22210", "22288"],
+        legal_suffix: "S.p.A.",
+        region: "Italia",
+        lang: "it",
+    },
     Country { code: "ES", networks: &["21401", "21403", "21407"], legal_suffix: "S.L.", region: "España", lang: "es" },
     Country { code: "DE", networks: &["26201", "26202", "26203"], legal_suffix: "GmbH", region: "DACH", lang: "en" },
     Country { code: "FR", networks: &["20801", "20810", "20820"], legal_suffix: "SAS", region: "France", lang: "en" },
     Country { code: "GB", networks: &["23410", "23415", "23420"], legal_suffix: "Ltd", region: "UK", lang: "en" },
     Country { code: "NL", networks: &["20404", "20408", "20416"], legal_suffix: "B.V.", region: "Benelux", lang: "en" },
     Country { code: "SE", networks: &["24001", "24007", "24008"], legal_suffix: "AB", region: "Nordics", lang: "en" },
-    Country { code: "PL", networks: &["26001", "26002", "26003"], legal_suffix: "Sp. z o.o.", region: "CEE", lang: "en" },
-    Country { code: "US", networks: &["310260", "310410", "311480"], legal_suffix: "Inc.", region: "North America", lang: "en" },
+    Country {
+        code: "PL",
+        networks: &["26001", "26002", "26003"],
+        legal_suffix: "Sp. z o.o.",
+        region: "CEE",
+        lang: "en",
+    },
+    Country {
+        code: "US",
+        networks: &["310260", "310410", "311480"],
+        legal_suffix: "Inc.",
+        region: "North America",
+        lang: "en",
+    },
 ];
 
 pub const CUSTOMER_WORDS: &[&str] = &[
-    "Alpine", "Baltic", "Coastal", "Delta", "Evergreen", "Falcon", "Granite", "Harbor", "Iris", "Juniper", "Keystone",
-    "Lumen", "Meridian", "Northwind", "Orchard", "Pioneer", "Quartz", "Riverside", "Summit", "Terra", "Unity",
-    "Vertex", "Westfield", "Zenith",
+    "Alpine",
+    "Baltic",
+    "Coastal",
+    "Delta",
+    "Evergreen",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Meridian",
+    "Northwind",
+    "Orchard",
+    "Pioneer",
+    "Quartz",
+    "Riverside",
+    "Summit",
+    "Terra",
+    "Unity",
+    "Vertex",
+    "Westfield",
+    "Zenith",
 ];
 
 pub const DIVISIONS: &[&str] = &["North", "South", "East", "West", "Central", "Logistics", "Field Service", "Retail"];
@@ -59,9 +98,30 @@ pub const PLANS: &[Plan] = &[
     Plan { name: "IoT Starter 10 MB", short: "10 MB", data_bytes: 10 * MB, sms: 10, voice_seconds: 0, fee_cents: 90 },
     Plan { name: "IoT Basic 100 MB", short: "100 MB", data_bytes: 100 * MB, sms: 50, voice_seconds: 0, fee_cents: 190 },
     Plan { name: "IoT Plus 1 GB", short: "1 GB", data_bytes: GB, sms: 100, voice_seconds: 600, fee_cents: 490 },
-    Plan { name: "IoT Pro 10 GB", short: "10 GB", data_bytes: 10 * GB, sms: 200, voice_seconds: 1_800, fee_cents: 1_490 },
-    Plan { name: "Tracker 50 MB + SMS", short: "Tracker 50 MB", data_bytes: 50 * MB, sms: 500, voice_seconds: 0, fee_cents: 250 },
-    Plan { name: "Voice & Data 5 GB", short: "Voice 5 GB", data_bytes: 5 * GB, sms: 300, voice_seconds: 6_000, fee_cents: 990 },
+    Plan {
+        name: "IoT Pro 10 GB",
+        short: "10 GB",
+        data_bytes: 10 * GB,
+        sms: 200,
+        voice_seconds: 1_800,
+        fee_cents: 1_490,
+    },
+    Plan {
+        name: "Tracker 50 MB + SMS",
+        short: "Tracker 50 MB",
+        data_bytes: 50 * MB,
+        sms: 500,
+        voice_seconds: 0,
+        fee_cents: 250,
+    },
+    Plan {
+        name: "Voice & Data 5 GB",
+        short: "Voice 5 GB",
+        data_bytes: 5 * GB,
+        sms: 300,
+        voice_seconds: 6_000,
+        fee_cents: 990,
+    },
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -101,7 +101,12 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
 
     // Catalogue: rate plans.
     sqlx::query("BEGIN").execute(&mut *conn).await?;
-    let mut plans = BulkInsert::new(engine, "rate_plans", &["id", "name", "data_bytes", "sms", "voice_seconds", "monthly_fee_cents"], "");
+    let mut plans = BulkInsert::new(
+        engine,
+        "rate_plans",
+        &["id", "name", "data_bytes", "sms", "voice_seconds", "monthly_fee_cents"],
+        "",
+    );
     for (i, p) in PLANS.iter().enumerate() {
         plans.push(i as i64 + 1);
         plans.push(p.name);
@@ -122,8 +127,12 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         "",
     );
     let mut svc = BulkInsert::new(engine, "customer_services", &["id", "customer_id", "rate_plan_id", "name"], "");
-    let mut users =
-        BulkInsert::new(engine, "users", &["customer_id", "username", "email", "name", "role", "status", "lang", "created_at"], "");
+    let mut users = BulkInsert::new(
+        engine,
+        "users",
+        &["customer_id", "username", "email", "name", "role", "status", "lang", "created_at"],
+        "",
+    );
     let created = opts.now - 400 * SECONDS_PER_DAY;
     let mut service_id = 0i64;
     let mut all: Vec<Customer> = Vec::new();
@@ -227,9 +236,27 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         engine,
         "sims",
         &[
-            "id", "iccid", "imsi", "msisdn", "imei", "eid", "label", "status", "customer_id", "service_id",
-            "activated_at", "last_session_at", "last_country", "last_mcc_mnc", "last_rat", "cycle_start_day",
-            "cycle_data_bytes", "cycle_sms", "cycle_voice_seconds", "created_at", "updated_at",
+            "id",
+            "iccid",
+            "imsi",
+            "msisdn",
+            "imei",
+            "eid",
+            "label",
+            "status",
+            "customer_id",
+            "service_id",
+            "activated_at",
+            "last_session_at",
+            "last_country",
+            "last_mcc_mnc",
+            "last_rat",
+            "cycle_start_day",
+            "cycle_data_bytes",
+            "cycle_sms",
+            "cycle_voice_seconds",
+            "created_at",
+            "updated_at",
         ],
         "",
     );
@@ -239,7 +266,12 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         &["record_id", "sim_id", "kind", "started_at", "ended_at", "bytes_up", "bytes_down", "units", "mcc_mnc", "rat"],
         "",
     );
-    let mut edrs = BulkInsert::new(engine, "edrs", &["record_id", "sim_id", "event_type", "occurred_at", "mcc_mnc", "details"], "");
+    let mut edrs = BulkInsert::new(
+        engine,
+        "edrs",
+        &["record_id", "sim_id", "event_type", "occurred_at", "mcc_mnc", "details"],
+        "",
+    );
     let mut rollups = BulkInsert::new(
         engine,
         "usage_daily",
@@ -262,7 +294,8 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
                 if !chunk_open {
                     sqlx::query("BEGIN").execute(&mut *conn).await?;
                 }
-                write_chunk(conn, &mut batch, cycle, &mut sims, &mut cdrs, &mut edrs, &mut rollups, &mut report).await?;
+                write_chunk(conn, &mut batch, cycle, &mut sims, &mut cdrs, &mut edrs, &mut rollups, &mut report)
+                    .await?;
                 sqlx::query("COMMIT").execute(&mut *conn).await?;
                 chunk_open = false;
                 if last_report.elapsed().as_secs() >= 5 {
@@ -519,10 +552,15 @@ impl UsageGen {
             app::sims::Eid::with_check_digits(&format!("89049032{id:022}")).map(String::from).unwrap_or_default()
         });
         let created_at = now - r.range(200, 700) as i64 * SECONDS_PER_DAY;
-        let used = matches!(status, SimStatus::Activated | SimStatus::Suspended | SimStatus::Deactivated | SimStatus::Retired);
+        let used =
+            matches!(status, SimStatus::Activated | SimStatus::Suspended | SimStatus::Deactivated | SimStatus::Retired);
         let activated_day = if used {
             // Most SIMs were live before the window; some were activated during it.
-            if r.chance(0.85) { first_day - r.range(1, 300) as i64 } else { first_day + r.range(0, (today - first_day).max(1) as u64) as i64 }
+            if r.chance(0.85) {
+                first_day - r.range(1, 300) as i64
+            } else {
+                first_day + r.range(0, (today - first_day).max(1) as u64) as i64
+            }
         } else {
             i64::MAX
         };
@@ -621,9 +659,30 @@ impl UsageGen {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn cdr(&mut self, sim: &mut SimGen, kind: &'static str, s: i64, e: i64, up: i64, down: i64, units: i64, net: &'static str, rat: &'static str) {
+    fn cdr(
+        &mut self,
+        sim: &mut SimGen,
+        kind: &'static str,
+        s: i64,
+        e: i64,
+        up: i64,
+        down: i64,
+        units: i64,
+        net: &'static str,
+        rat: &'static str,
+    ) {
         self.cdr_seq += 1;
-        sim.cdrs.push(CdrGen { seq: self.cdr_seq, kind, started_at: s, ended_at: e, bytes_up: up, bytes_down: down, units, mcc_mnc: net, rat });
+        sim.cdrs.push(CdrGen {
+            seq: self.cdr_seq,
+            kind,
+            started_at: s,
+            ended_at: e,
+            bytes_up: up,
+            bytes_down: down,
+            units,
+            mcc_mnc: net,
+            rat,
+        });
     }
 
     fn edr(&mut self, sim: &mut SimGen, kind: &'static str, at: i64, net: Option<&'static str>, details: String) {

@@ -1,0 +1,112 @@
+//! Storing usage records. Every CDR insert updates the SIM's daily rollup and cycle counters in
+//! the same transaction, so charts and totals never need to scan CDRs.
+use sqlx::Row;
+
+use super::{CdrKind, cycle_start, day_of, mcc_country};
+use crate::db::Db;
+use crate::sims::{MccMnc, Rat};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCdr {
+    pub record_id: String,
+    pub sim_id: i64,
+    pub kind: CdrKind,
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub bytes_up: i64,
+    pub bytes_down: i64,
+    /// Messages for SMS, seconds for voice, 0 for data.
+    pub units: i64,
+    pub mcc_mnc: MccMnc,
+    pub rat: Rat,
+}
+
+/// Inserts a batch all-or-nothing. Records whose `record_id` is already stored are skipped, so
+/// sending the same batch twice counts nothing twice. Returns how many were new.
+pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+    let cycle = cycle_start(day_of(now));
+    let mut tx = db.pool().begin().await?;
+    let mut inserted = 0;
+    for c in cdrs {
+        let new = sqlx::query(
+            "INSERT INTO cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (record_id) DO NOTHING RETURNING id",
+        )
+        .bind(&c.record_id)
+        .bind(c.sim_id)
+        .bind(c.kind.code())
+        .bind(c.started_at)
+        .bind(c.ended_at)
+        .bind(c.bytes_up)
+        .bind(c.bytes_down)
+        .bind(c.units)
+        .bind(c.mcc_mnc.as_str())
+        .bind(c.rat.code())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if new.is_none() {
+            continue;
+        }
+        inserted += 1;
+        let customer_id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
+            .bind(c.sim_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let (data, sms, voice, sessions) = match c.kind {
+            CdrKind::Data => (c.bytes_up + c.bytes_down, 0, 0, 1),
+            CdrKind::SmsMo | CdrKind::SmsMt => (0, c.units, 0, 0),
+            CdrKind::VoiceMo | CdrKind::VoiceMt => (0, 0, c.units, 0),
+        };
+        let day = day_of(c.started_at);
+        sqlx::query(
+            "INSERT INTO usage_daily (sim_id, day, customer_id, data_bytes, sms, voice_seconds, sessions) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sim_id, day) DO UPDATE SET \
+             data_bytes = usage_daily.data_bytes + excluded.data_bytes, sms = usage_daily.sms + excluded.sms, \
+             voice_seconds = usage_daily.voice_seconds + excluded.voice_seconds, \
+             sessions = usage_daily.sessions + excluded.sessions",
+        )
+        .bind(c.sim_id)
+        .bind(day)
+        .bind(customer_id)
+        .bind(data)
+        .bind(sms)
+        .bind(voice)
+        .bind(sessions)
+        .execute(&mut *tx)
+        .await?;
+        if day >= cycle {
+            // A counter from an earlier cycle restarts at this record.
+            sqlx::query(
+                "UPDATE sims SET \
+                 cycle_data_bytes = CASE WHEN cycle_start_day = $2 THEN cycle_data_bytes + $3 ELSE $3 END, \
+                 cycle_sms = CASE WHEN cycle_start_day = $2 THEN cycle_sms + $4 ELSE $4 END, \
+                 cycle_voice_seconds = CASE WHEN cycle_start_day = $2 THEN cycle_voice_seconds + $5 ELSE $5 END, \
+                 cycle_start_day = $2, updated_at = $6 WHERE id = $1",
+            )
+            .bind(c.sim_id)
+            .bind(cycle)
+            .bind(data)
+            .bind(sms)
+            .bind(voice)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if c.kind == CdrKind::Data {
+            sqlx::query(
+                "UPDATE sims SET last_session_at = $2, last_mcc_mnc = $3, last_country = $4, last_rat = $5 \
+                 WHERE id = $1 AND (last_session_at IS NULL OR last_session_at < $2)",
+            )
+            .bind(c.sim_id)
+            .bind(c.ended_at)
+            .bind(c.mcc_mnc.as_str())
+            .bind(mcc_country(c.mcc_mnc.mcc()))
+            .bind(c.rat.code())
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
