@@ -16,7 +16,7 @@ pub struct Assets {
 impl Default for Assets {
     /// The unhashed layout that `cargo leptos watch` produces.
     fn default() -> Self {
-        Assets { js: "/pkg/portal.js".into(), wasm: "/pkg/portal_bg.wasm".into(), css: "/pkg/portal.css".into() }
+        Assets { js: "/pkg/portal.js".into(), wasm: "/pkg/portal.wasm".into(), css: "/pkg/portal.css".into() }
     }
 }
 
@@ -31,11 +31,13 @@ impl Assets {
 
 /// The Content-Security-Policy of an HTML page: scripts only from this origin plus the one
 /// inline bootstrap carrying this response's nonce; wasm compilation allowed.
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// `live_reload` is the websocket of `cargo leptos watch`, allowed only while it runs.
+pub fn content_security_policy(nonce: Option<&str>, live_reload: Option<&str>) -> String {
     let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let reload = live_reload.map(|ws| format!(" {ws}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; style-src 'self'{nonce}; \
-         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         img-src 'self' data:; connect-src 'self'{reload}; font-src 'self'; object-src 'none'; base-uri 'self'; \
          form-action 'self'; frame-ancestors 'none'; manifest-src 'self'"
     )
 }
@@ -45,7 +47,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let assets = use_context::<Assets>().unwrap_or_default();
     let nonce = leptos::nonce::use_nonce();
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        let csp = content_security_policy(nonce.as_ref().map(|n| n.to_string()).as_deref());
+        // `cargo leptos watch` sets LEPTOS_WATCH and serves live reload on its own port.
+        let reload = std::env::var_os("LEPTOS_WATCH")
+            .map(|_| format!("ws://{}:{}", options.site_addr.ip(), options.reload_port));
+        let csp = content_security_policy(nonce.as_ref().map(|n| n.to_string()).as_deref(), reload.as_deref());
         if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
             res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
         }

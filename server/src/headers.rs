@@ -18,7 +18,8 @@ pub fn security_headers() -> Vec<(HeaderName, HeaderValue)> {
         ),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&app::shell::content_security_policy(None)).expect("static CSP is a valid header"),
+            HeaderValue::from_str(&app::shell::content_security_policy(None, None))
+                .expect("static CSP is a valid header"),
         ),
     ]
 }

@@ -152,7 +152,7 @@ pub fn build_router(state: AppState) -> Router {
 }
 
 /// A handler that panicked: log it, answer with a plain page and a reference, nothing more.
-fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let detail = err
         .downcast_ref::<String>()
         .map(String::as_str)

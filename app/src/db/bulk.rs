@@ -7,6 +7,7 @@ use super::Engine;
 
 /// Buffers rows for one table and flushes them in statements of `rows_per_statement` rows.
 pub struct BulkInsert {
+    engine: Engine,
     head: String,
     columns: usize,
     rows_per_statement: usize,
@@ -22,6 +23,7 @@ impl BulkInsert {
         let rows_per_statement = (engine.max_params() / columns.len()).min(1000);
         let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut me = BulkInsert {
+            engine,
             head,
             columns: columns.len(),
             rows_per_statement,
@@ -47,8 +49,7 @@ impl BulkInsert {
                 if c > 0 {
                     s.push(',');
                 }
-                s.push('$');
-                s.push_str(&n.to_string());
+                s.push_str(&self.engine.placeholder(n));
                 n += 1;
             }
             s.push(')');

@@ -135,6 +135,8 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     );
     let created = opts.now - 400 * SECONDS_PER_DAY;
     let mut service_id = 0i64;
+    let mut service_rows: Vec<(i64, i64, i64, String)> = Vec::new();
+    let mut user_rows: Vec<(i64, String, String, &str, &str)> = Vec::new();
     let mut all: Vec<Customer> = Vec::new();
     for (idx, spec) in customers.iter().enumerate() {
         let id = idx as i64 + 1;
@@ -188,12 +190,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
                     continue;
                 }
                 service_id += 1;
-                svc.push(service_id);
-                svc.push(id);
-                svc.push(plan as i64 + 1);
-                svc.push(format!("{} {}", PLANS[plan].short, c.region));
-                svc.end_row(conn).await?;
-                report.services += 1;
+                service_rows.push((service_id, id, plan as i64 + 1, format!("{} {}", PLANS[plan].short, c.region)));
                 v.push((service_id, plan));
             }
             v
@@ -211,23 +208,34 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
                 _ => vec![(format!("c{id}.admin"), "customer_admin")],
             };
             for (username, role) in accounts {
-                users.push(id);
-                users.push(username.clone());
-                users.push(format!("{username}@example.com"));
-                users.push(display_name(&mut r, &username));
-                users.push(role);
-                users.push("active");
-                users.push(c.lang);
-                users.push(created);
-                users.end_row(conn).await?;
-                report.users += 1;
+                let name = display_name(&mut r, &username);
+                user_rows.push((id, username, name, role, c.lang));
             }
         }
         all.push(Customer { id, name, top_id, path, country, classes, services, sims: spec.sims });
     }
+    // Customers are all written before the rows that point at them.
     cust.finish(conn, "").await?;
-    svc.finish(conn, "").await?;
-    users.finish(conn, "").await?;
+    for (sid, customer_id, plan_id, name) in service_rows {
+        svc.push(sid);
+        svc.push(customer_id);
+        svc.push(plan_id);
+        svc.push(name);
+        svc.end_row(conn).await?;
+    }
+    report.services = svc.finish(conn, "").await?;
+    for (customer_id, username, name, role, lang) in user_rows {
+        users.push(customer_id);
+        users.push(username.clone());
+        users.push(format!("{username}@example.com"));
+        users.push(name);
+        users.push(role);
+        users.push("active");
+        users.push(lang);
+        users.push(created);
+        users.end_row(conn).await?;
+    }
+    report.users = users.finish(conn, "").await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     progress(&format!("{} customers, {} services, {} users", report.customers, report.services, report.users));
 

@@ -136,3 +136,13 @@ both_engines!(html_is_compressed_when_the_browser_accepts_it, |app: TestApp| asy
         assert_eq!(header(&res, "content-encoding"), enc);
     }
 });
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_without_internals() {
+    let res = server::startup::panic_response(Box::new("db password is hunter2".to_string()));
+    assert_eq!(res.status(), 500);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("Quote reference"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
