@@ -11,6 +11,7 @@ pub struct BulkInsert {
     head: String,
     columns: usize,
     rows_per_statement: usize,
+    tail: String,
     full_sql: String,
     args: AnyArguments,
     rows: usize,
@@ -27,16 +28,17 @@ impl BulkInsert {
             head,
             columns: columns.len(),
             rows_per_statement,
+            tail: tail.to_string(),
             full_sql: String::new(),
             args: AnyArguments::default(),
             rows: 0,
             inserted: 0,
         };
-        me.full_sql = me.sql(rows_per_statement, tail);
+        me.full_sql = me.sql(rows_per_statement);
         me
     }
 
-    fn sql(&self, rows: usize, tail: &str) -> String {
+    fn sql(&self, rows: usize) -> String {
         let mut s = String::with_capacity(self.head.len() + rows * self.columns * 6);
         s.push_str(&self.head);
         let mut n = 1;
@@ -54,9 +56,9 @@ impl BulkInsert {
             }
             s.push(')');
         }
-        if !tail.is_empty() {
+        if !self.tail.is_empty() {
             s.push(' ');
-            s.push_str(tail);
+            s.push_str(&self.tail);
         }
         s
     }
@@ -80,9 +82,9 @@ impl BulkInsert {
     }
 
     /// Writes whatever is buffered.
-    pub async fn finish(&mut self, conn: &mut AnyConnection, tail: &str) -> Result<u64, sqlx::Error> {
+    pub async fn finish(&mut self, conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
         if self.rows > 0 {
-            let sql = self.sql(self.rows, tail);
+            let sql = self.sql(self.rows);
             let args = std::mem::take(&mut self.args);
             let res = sqlx::query_with(AssertSqlSafe(sql), args).execute(&mut *conn).await?;
             self.inserted += res.rows_affected();

@@ -44,14 +44,6 @@ impl Engine {
         }
     }
 
-    /// Case-insensitive pattern match operator.
-    pub fn ilike(self) -> &'static str {
-        match self {
-            Engine::Sqlite => "LIKE",
-            Engine::Postgres => "ILIKE",
-        }
-    }
-
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity sequence past
     /// them (SQLite's rowid needs nothing).
     pub async fn sync_id_sequence(self, conn: &mut AnyConnection, table: &'static str) -> Result<(), sqlx::Error> {
@@ -62,13 +54,5 @@ impl Engine {
             sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await?;
         }
         Ok(())
-    }
-
-    /// Refreshes planner statistics after a bulk load.
-    pub fn analyze(self) -> &'static str {
-        match self {
-            Engine::Sqlite => "ANALYZE",
-            Engine::Postgres => "ANALYZE",
-        }
     }
 }

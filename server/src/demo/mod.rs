@@ -74,7 +74,6 @@ pub fn print_sign_in_help(data_dir: &Path) {
 struct Customer {
     id: i64,
     name: String,
-    top_id: i64,
     path: String,
     country: usize,
     classes: [DeviceClass; 2],
@@ -116,7 +115,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         plans.push(p.fee_cents);
         plans.end_row(conn).await?;
     }
-    plans.finish(conn, "").await?;
+    plans.finish(conn).await?;
 
     // Customers: the provider (who keeps the SIM inventory), then a skewed fleet of customers.
     let customers = plan_customers(opts.sims, &mut root.fork(1));
@@ -141,12 +140,9 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     for (idx, spec) in customers.iter().enumerate() {
         let id = idx as i64 + 1;
         let mut r = root.fork(1000 + id as u64);
-        let (parent_id, top_id, path, country) = match spec.parent {
-            None => (None, id, root_path(id), r.range(0, COUNTRIES.len() as u64) as usize),
-            Some(p) => {
-                let parent: &Customer = &all[p];
-                (Some(parent.id), parent.top_id, child_path(&parent.path, id), parent.country)
-            }
+        let (parent_id, path, country) = match spec.parent {
+            None => (None, root_path(id), r.range(0, COUNTRIES.len() as u64) as usize),
+            Some(p) => (Some(all[p].id), child_path(&all[p].path, id), all[p].country),
         };
         let c = &COUNTRIES[country];
         let name = if idx == 0 {
@@ -212,10 +208,10 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
                 user_rows.push((id, username, name, role, c.lang));
             }
         }
-        all.push(Customer { id, name, top_id, path, country, classes, services, sims: spec.sims });
+        all.push(Customer { id, name, path, country, classes, services, sims: spec.sims });
     }
     // Customers are all written before the rows that point at them.
-    cust.finish(conn, "").await?;
+    cust.finish(conn).await?;
     for (sid, customer_id, plan_id, name) in service_rows {
         svc.push(sid);
         svc.push(customer_id);
@@ -223,7 +219,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         svc.push(name);
         svc.end_row(conn).await?;
     }
-    report.services = svc.finish(conn, "").await?;
+    report.services = svc.finish(conn).await?;
     for (customer_id, username, name, role, lang) in user_rows {
         users.push(customer_id);
         users.push(username.clone());
@@ -235,7 +231,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         users.push(created);
         users.end_row(conn).await?;
     }
-    report.users = users.finish(conn, "").await?;
+    report.users = users.finish(conn).await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     progress(&format!("{} customers, {} services, {} users", report.customers, report.services, report.users));
 
@@ -292,20 +288,16 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     let mut batch: Vec<SimGen> = Vec::with_capacity(CHUNK);
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut chunk_open = false;
     for c in &all {
         for n in 0..c.sims {
             sim_id += 1;
             let mut r = root.fork(10_000_000 + sim_id as u64);
             batch.push(usage.sim(&mut r, sim_id, n, c, first_day, today, opts.now));
             if batch.len() == CHUNK {
-                if !chunk_open {
-                    sqlx::query("BEGIN").execute(&mut *conn).await?;
-                }
+                sqlx::query("BEGIN").execute(&mut *conn).await?;
                 write_chunk(conn, &mut batch, cycle, &mut sims, &mut cdrs, &mut edrs, &mut rollups, &mut report)
                     .await?;
                 sqlx::query("COMMIT").execute(&mut *conn).await?;
-                chunk_open = false;
                 if last_report.elapsed().as_secs() >= 5 {
                     let rows = report.sims + report.cdrs + report.edrs + report.rollups;
                     progress(&format!(
@@ -322,16 +314,17 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     }
     sqlx::query("BEGIN").execute(&mut *conn).await?;
     write_chunk(conn, &mut batch, cycle, &mut sims, &mut cdrs, &mut edrs, &mut rollups, &mut report).await?;
-    report.cdrs = cdrs.finish(conn, "").await?;
-    report.edrs = edrs.finish(conn, "").await?;
-    report.rollups = rollups.finish(conn, "").await?;
+    report.cdrs = cdrs.finish(conn).await?;
+    report.edrs = edrs.finish(conn).await?;
+    report.rollups = rollups.finish(conn).await?;
     for table in ["rate_plans", "customers", "customer_services", "users", "sims"] {
         engine.sync_id_sequence(conn, table).await?;
     }
     let marker = format!("sims={} days={} seed={} at={}", opts.sims, opts.days, opts.seed, opts.now);
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo_seed', $1)").bind(marker).execute(&mut *conn).await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
-    sqlx::query(engine.analyze()).execute(&mut *conn).await?;
+    // Fresh planner statistics for the tables just filled.
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(report)
 }
 
@@ -379,7 +372,7 @@ async fn write_chunk(
         sims.push(s.created_at);
         sims.end_row(conn).await?;
     }
-    report.sims = sims.finish(conn, "").await?;
+    report.sims = sims.finish(conn).await?;
     for s in batch.drain(..) {
         for c in &s.cdrs {
             cdrs.push(format!("CDR{:012}", c.seq));

@@ -189,3 +189,17 @@ both_engines!(a_failing_cdr_batch_stores_nothing, |app: TestApp| async move {
     assert!(insert_cdrs(&app.db, &batch, NOW).await.is_err(), "unknown SIM");
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cdrs").await, before, "all or nothing");
 });
+
+both_engines!(rows_added_after_the_seed_get_fresh_ids, |app: TestApp| async move {
+    small_demo(&app.db).await;
+    let max: i64 = count(&app.db, "SELECT MAX(id) FROM customers").await;
+    let id: i64 = sqlx::query(
+        "INSERT INTO customers (parent_id, path, name, account_number, created_at) \
+         VALUES (1, '/1/x/', 'New customer', 'C-NEW-1', 0) RETURNING id",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .expect("the id sequence is past the seeded ids")
+    .get(0);
+    assert!(id > max, "{id} > {max}");
+});
