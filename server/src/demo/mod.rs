@@ -624,6 +624,7 @@ impl UsageGen {
             let up = total * r.range(15, 45) as i64 / 100;
             if !attached || r.chance(0.03) {
                 self.edr(&mut sim, "attach", start - 2, Some(net), format!("rat={rat}"));
+                self.edr(&mut sim, "pdp_context_create", start - 1, Some(net), "apn=iot.orbit".into());
                 attached = true;
             }
             if net_country != country.code && r.chance(0.5) {
@@ -652,8 +653,10 @@ impl UsageGen {
             self.edr(&mut sim, "imei_change", at, None, "device swapped".into());
         }
         if matches!(status, SimStatus::Suspended | SimStatus::Deactivated) && end_day >= first_day {
-            let at = end_day * SECONDS_PER_DAY + 72_000;
-            self.edr(&mut sim, "status_change", at.min(now), None, format!("activated -> {}", status.code()));
+            let at = (end_day * SECONDS_PER_DAY + 72_000).min(now);
+            self.edr(&mut sim, "pdp_context_delete", at - 2, None, "apn=iot.orbit".into());
+            self.edr(&mut sim, "detach", at - 1, None, "network initiated".into());
+            self.edr(&mut sim, "status_change", at, None, format!("activated -> {}", status.code()));
         }
         sim.edrs.sort_by_key(|e| e.at);
         sim

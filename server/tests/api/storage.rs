@@ -37,7 +37,15 @@ both_engines!(demo_seed_is_deterministic_and_fills_every_table, |app: TestApp| a
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM edrs").await as u64, report.edrs);
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM usage_daily").await as u64, report.rollups);
     assert!(report.cdrs > 400 * 5, "about half a CDR per live SIM and day, got {}", report.cdrs);
-    assert!(report.edrs > 0);
+    for event in app::usage::EdrType::ALL {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM edrs WHERE event_type = $1")
+            .bind(event.code())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert!(n > 0, "the demo has {} events", event.code());
+    }
     let again = {
         let other = crate::helpers::fresh_db(app.db.engine()).await;
         small_demo(&other).await
