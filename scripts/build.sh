@@ -15,7 +15,7 @@ site=${LEPTOS_SITE_ROOT:-target/site}
 export RUSTFLAGS=""
 
 say "building the browser bundle (wasm, size-optimised profile)"
-cargo build -q -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release \
+cargo build --locked -q -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release \
   || die "the wasm build failed"
 wasm="$target/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 [ -f "$wasm" ] || die "expected $wasm after the wasm build"
@@ -60,5 +60,5 @@ else
 fi
 
 say "building the server (release)"
-cargo build -q -p server --release --bins || die "the server build failed"
+cargo build --locked -q -p server --release --bins || die "the server build failed"
 say "built: $target/release/server, site in $site"

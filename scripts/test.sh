@@ -31,9 +31,9 @@ say "rustfmt"
 cargo fmt --all --check || die "code is not formatted: run cargo fmt --all"
 
 say "clippy: server side (warnings are errors)"
-cargo clippy -q -p app -p server --features app/ssr --all-targets -- -D warnings || die "clippy found problems (server side)"
+cargo clippy --locked -q -p app -p server --features app/ssr --all-targets -- -D warnings || die "clippy found problems (server side)"
 say "clippy: browser side"
-cargo clippy -q -p frontend -p app --target wasm32-unknown-unknown -- -D warnings || die "clippy found problems (browser side)"
+cargo clippy --locked -q -p frontend -p app --target wasm32-unknown-unknown -- -D warnings || die "clippy found problems (browser side)"
 
 say "the wasm build does not pull in server code"
 wasm_tree=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --format '{p}' 2>/dev/null)
@@ -60,7 +60,7 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 say "unit and integration tests (SQLite and PostgreSQL)"
-cargo test -p app -p server --features app/ssr -- --test-threads 4 || die "tests failed"
+cargo test --locked -p app -p server --features app/ssr -- --test-threads 4 || die "tests failed"
 
 say "release build"
 scripts/build.sh
