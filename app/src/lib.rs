@@ -2,6 +2,7 @@
 //! server (feature `ssr`) and the browser (feature `hydrate`).
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod components;
 pub mod customers;
 pub mod error;
