@@ -40,7 +40,9 @@ wasm_tree=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --p
 leaks=$(grep -E '^(tokio|sqlx[a-z-]*|axum|leptos_axum|hyper|mio) v' <<<"$wasm_tree" | sort -u || true)
 [ -z "$leaks" ] || die "server-only crates in the wasm build: $(echo $leaks)"
 app_features=$(cargo tree -p frontend --target wasm32-unknown-unknown -e features -i app --prefix none 2>/dev/null)
+grep -q 'app feature "hydrate"' <<<"$app_features" || die "could not read the wasm build's features (cargo tree output changed?)"
 grep -q 'app feature "ssr"' <<<"$app_features" && die "the wasm build enables app/ssr"
+grep -qE '^leptos v' <<<"$wasm_tree" || die "could not read the wasm dependency tree"
 echo "ok: no tokio, sqlx, axum or app/ssr in the wasm dependency tree"
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
