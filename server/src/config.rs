@@ -46,7 +46,6 @@ pub fn load_config_file(args: &[String]) -> Result<Option<PathBuf>, String> {
             line.split_once('=').ok_or_else(|| format!("config file {path}, line {}: expected KEY=VALUE", n + 1))?;
         let (k, v) = (k.trim(), v.trim().trim_matches('"'));
         if std::env::var_os(k).is_none() {
-            // SAFETY-free: set_var is only unsafe with other threads running; this runs first in main.
             set_env(k, v);
         }
     }
@@ -55,6 +54,7 @@ pub fn load_config_file(args: &[String]) -> Result<Option<PathBuf>, String> {
 
 #[allow(unsafe_code)]
 fn set_env(k: &str, v: &str) {
-    // Called from `main` before the runtime or any other thread starts.
+    // SAFETY: `set_var` races only with other threads reading the environment; this runs in
+    // `main` before the async runtime or any other thread exists.
     unsafe { std::env::set_var(k, v) }
 }
