@@ -16,6 +16,8 @@ pub mod util;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod shell;
 
 use leptos::prelude::*;

@@ -4,6 +4,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use app::db::Db;
+use app::mail::Mailer;
 
 use crate::config::ServeConfig;
 use crate::demo::{self, DemoOptions};
@@ -96,11 +97,16 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => {
+            Mailer::new(cfg.smtp_url.as_deref(), cfg.data_dir.join("outbox"), &cfg.mail_from)
+                .map_err(|e| e.to_string())?;
             let db = connect(&cfg).await?;
             if !cfg.site_root.join("pkg").is_dir() {
                 tracing::warn!(site_root = %cfg.site_root.display(), "browser bundle not built: pages render without interactivity (run scripts/build.sh)");
             }
-            let state = AppState::new(db, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
+            let mailer = Mailer::new(cfg.smtp_url.as_deref(), cfg.data_dir.join("outbox"), &cfg.mail_from)
+                .map_err(|e| e.to_string())?;
+            tracing::info!(mail = %mailer.describe(), "outgoing mail");
+            let state = AppState::new(db, mailer, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
             serve(state, cfg.addr).await
         }
     }

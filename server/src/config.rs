@@ -23,6 +23,13 @@ pub struct ServeConfig {
     /// Public base URL used in links sent by email.
     #[arg(long, env = "PORTAL_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
     pub public_url: String,
+    /// smtp://user:password@host:587?tls=required (STARTTLS) or smtps://…; unset: mail is written
+    /// to the development outbox under the data folder.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(long, env = "MAIL_FROM", default_value = "IoT Portal <no-reply@localhost>")]
+    pub mail_from: String,
     /// Largest number of database connections this process opens.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,

@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use app::db::Db;
 use app::i18n::{LANG_COOKIE, Lang};
+use app::mail::Mailer;
 use app::shell::{Assets, shell};
 use app::{App, routes};
 
@@ -30,6 +31,7 @@ use crate::headers::{self, X_REQUEST_ID};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
+    pub mailer: Mailer,
     pub assets: Assets,
     pub settings: Arc<Settings>,
 }
@@ -50,7 +52,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(db: Db, site_root: PathBuf, public_url: String, addr: SocketAddr) -> AppState {
+    pub fn new(db: Db, mailer: Mailer, site_root: PathBuf, public_url: String, addr: SocketAddr) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("portal")
             .site_root(site_root.to_string_lossy().to_string())
@@ -59,7 +61,13 @@ impl AppState {
             .build();
         let assets = Assets::load(&site_root);
         let secure_cookies = public_url.starts_with("https://");
-        AppState { leptos_options, db, assets, settings: Arc::new(Settings { site_root, public_url, secure_cookies }) }
+        AppState {
+            leptos_options,
+            db,
+            mailer,
+            assets,
+            settings: Arc::new(Settings { site_root, public_url, secure_cookies }),
+        }
     }
 }
 
@@ -85,6 +93,7 @@ pub fn build_router(state: AppState) -> Router {
     let ctx_state = state.clone();
     let context = move || {
         provide_context(ctx_state.db.clone());
+        provide_context(ctx_state.mailer.clone());
         provide_context(ctx_state.assets.clone());
         leptos::nonce::provide_nonce();
         if let Some(parts) = use_context::<axum::http::request::Parts>() {

@@ -82,7 +82,9 @@ async fn main() {
     let report = demo::seed(&db, &DemoOptions { sims, days: 90, seed: 42, now: demo::now() }, |_| {}).await.unwrap();
     let secs = t.elapsed().as_secs_f64();
     let addr = "127.0.0.1:3000".parse().unwrap();
-    let router = build_router(AppState::new(db.clone(), site_root.clone(), "http://127.0.0.1:3000".into(), addr));
+    let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
+    let router =
+        build_router(AppState::new(db.clone(), mailer, site_root.clone(), "http://127.0.0.1:3000".into(), addr));
 
     let (html_br, _) = fetch(&router, "/sims", Some("br")).await;
     let first_load = html_br.len() as u64

@@ -29,6 +29,15 @@ fn an_unsupported_database_url_is_named() {
 }
 
 #[test]
+fn an_unusable_smtp_url_is_named_without_its_password() {
+    let out =
+        server(&["serve"], &[("SMTP_URL", "ftp://mailer:topsecret@mail.example"), ("PORTAL_ADDR", "127.0.0.1:0")]);
+    let err = one_error_line(&out);
+    assert!(err.contains("SMTP_URL") && err.contains("mailer:***@mail.example"), "{err}");
+    assert!(!err.contains("topsecret"));
+}
+
+#[test]
 fn an_unwritable_data_folder_is_named() {
     let out = server(&["migrate"], &[("DATABASE_URL", "sqlite:///proc/portal/portal.db")]);
     let err = one_error_line(&out);
@@ -68,7 +77,16 @@ fn settings_come_from_a_config_file() {
 fn help_lists_every_setting() {
     let out = server(&["--help"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    for var in ["DATABASE_URL", "PORTAL_ADDR", "PORTAL_DATA_DIR", "PORTAL_PUBLIC_URL", "PORTAL_CONFIG", "seed-demo"] {
+    for var in [
+        "DATABASE_URL",
+        "PORTAL_ADDR",
+        "PORTAL_DATA_DIR",
+        "PORTAL_PUBLIC_URL",
+        "PORTAL_CONFIG",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "seed-demo",
+    ] {
         assert!(text.contains(var), "--help mentions {var}");
     }
 }

@@ -93,7 +93,8 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     let site_root = fake_site();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(db.clone(), site_root.clone(), format!("http://{addr}"), addr);
+    let mailer = app::mail::Mailer::new(None, site_root.join("outbox"), "IoT Portal <no-reply@localhost>").unwrap();
+    let state = AppState::new(db.clone(), mailer, site_root.clone(), format!("http://{addr}"), addr);
     tokio::spawn(async move { axum::serve(listener, build_router(state)).await.unwrap() });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp { base: format!("http://{addr}"), db, client, site_root }
