@@ -97,14 +97,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => {
-            Mailer::new(cfg.smtp_url.as_deref(), cfg.data_dir.join("outbox"), &cfg.mail_from)
+            // Mail settings are checked before the database, so a bad value fails first and fast.
+            let mailer = Mailer::new(cfg.smtp_url.as_deref(), cfg.data_dir.join("outbox"), &cfg.mail_from)
                 .map_err(|e| e.to_string())?;
             let db = connect(&cfg).await?;
             if !cfg.site_root.join("pkg").is_dir() {
                 tracing::warn!(site_root = %cfg.site_root.display(), "browser bundle not built: pages render without interactivity (run scripts/build.sh)");
             }
-            let mailer = Mailer::new(cfg.smtp_url.as_deref(), cfg.data_dir.join("outbox"), &cfg.mail_from)
-                .map_err(|e| e.to_string())?;
             tracing::info!(mail = %mailer.describe(), "outgoing mail");
             let state = AppState::new(db, mailer, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
             serve(state, cfg.addr).await

@@ -1,5 +1,7 @@
 //! Storing usage records. Every CDR insert updates the SIM's daily rollup and cycle counters in
 //! the same transaction, so charts and totals never need to scan CDRs.
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::{CdrKind, cycle_start, day_of, mcc_country};
@@ -27,6 +29,8 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     let cycle = cycle_start(day_of(now));
     let mut tx = db.pool().begin().await?;
     let mut inserted = 0;
+    // A batch usually holds many records of the same SIMs: look each owner up once.
+    let mut owners: HashMap<i64, i64> = HashMap::new();
     for c in cdrs {
         let new = sqlx::query(
             "INSERT INTO cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat) \
@@ -48,11 +52,18 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
             continue;
         }
         inserted += 1;
-        let customer_id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
-            .bind(c.sim_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let customer_id = match owners.get(&c.sim_id) {
+            Some(id) => *id,
+            None => {
+                let id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
+                    .bind(c.sim_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                owners.insert(c.sim_id, id);
+                id
+            }
+        };
         let (data, sms, voice, sessions) = match c.kind {
             CdrKind::Data => (c.bytes_up + c.bytes_down, 0, 0, 1),
             CdrKind::SmsMo | CdrKind::SmsMt => (0, c.units, 0, 0),

@@ -29,7 +29,6 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub client: reqwest::Client,
-    pub site_root: PathBuf,
 }
 
 impl TestApp {
@@ -97,5 +96,5 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     let state = AppState::new(db.clone(), mailer, site_root.clone(), format!("http://{addr}"), addr);
     tokio::spawn(async move { axum::serve(listener, build_router(state)).await.unwrap() });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), db, client, site_root }
+    TestApp { base: format!("http://{addr}"), db, client }
 }

@@ -126,7 +126,6 @@ both_engines!(hashed_assets_are_immutable_and_precompressed, |app: TestApp| asyn
     let fav = app.get("/favicon.svg").await;
     assert_eq!(fav.status(), 200);
     assert_eq!(header(&fav, "cache-control"), "public, max-age=3600");
-    assert!(app.site_root.join("favicon.svg").exists());
 });
 
 both_engines!(html_is_compressed_when_the_browser_accepts_it, |app: TestApp| async move {
