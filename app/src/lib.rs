@@ -23,8 +23,12 @@ pub mod shell;
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
+use auth::ViewerCtx;
+use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage, UsersPage};
+use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
+use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
 use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
@@ -39,7 +43,14 @@ pub fn App() -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let lang = use_context::<Lang>().unwrap_or_default();
     provide_context(lang);
+    #[cfg(feature = "hydrate")]
+    let viewer = use_context::<ViewerCtx>().unwrap_or_else(|| ViewerCtx(auth::Viewer::from_document()));
+    #[cfg(not(feature = "hydrate"))]
+    let viewer = use_context::<ViewerCtx>().unwrap_or_default();
+    provide_context(viewer);
 
+    // Pages with data use SsrMode::Async: the server waits for their data, so they arrive
+    // complete and work without JavaScript.
     view! {
         <Title formatter=move |text: String| format!("{text} · {}", lang.t(K::ShellBrand))/>
         <Router>
@@ -49,11 +60,24 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/sims") view=|| view! { <ComingSoon title=K::NavSims/> }/>
                     <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
-                    <Route path=path!("/users") view=|| view! { <ComingSoon title=K::NavUsers/> }/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/sign-in-log") view=SignInLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/security") view=SecuritySettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=|| view! { <ComingSoon title=K::NavRoles/> }/>
                     <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
                     <Route path=path!("/journal") view=|| view! { <ComingSoon title=K::NavJournal/> }/>
-                    <Route path=path!("/profile") view=|| view! { <ComingSoon title=K::NavProfile/> }/>
+                    <Route path=path!("/profile") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/security") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/security/authenticator") view=AuthenticatorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/security/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/login/verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("/login/code") view=CodePage/>
+                    <Route path=path!("/login/new-password") view=NewPasswordPage/>
+                    <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=ForgotPage/>
+                    <Route path=path!("/reset-password") view=ResetPage/>
                     <Route path=path!("/help") view=HelpIndex/>
                     <Route path=path!("/help/glossary") view=Glossary/>
                     <Route path=path!("/help/sim-terms") view=SimTerms/>

@@ -1,4 +1,5 @@
 //! Every path of the portal in one place, and the navigation built from them.
+use crate::auth::Perm;
 use crate::i18n::K;
 
 pub const HOME: &str = "/";
@@ -14,21 +15,50 @@ pub const HELP: &str = "/help";
 pub const HELP_GLOSSARY: &str = "/help/glossary";
 pub const HELP_SIM_TERMS: &str = "/help/sim-terms";
 pub const HELP_TROUBLESHOOTING: &str = "/help/troubleshooting";
+pub const PROFILE_SECURITY: &str = "/profile/security";
+pub const PROFILE_TOTP_NEW: &str = "/profile/security/authenticator";
+pub const PROFILE_RECOVERY_CODES: &str = "/profile/security/recovery-codes";
+pub const USERS_INVITE: &str = "/users/invite";
+pub const USERS_SIGN_IN_LOG: &str = "/users/sign-in-log";
+/// The sign-in log as CSV, with the page's filters.
+pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
+pub const SETTINGS_SECURITY: &str = "/settings/security";
+
+// Public sign-in pages (the only pages reachable without a session).
+pub const LOGIN: &str = "/login";
+pub const LOGIN_VERIFY_EMAIL: &str = "/login/verify-email";
+pub const LOGIN_CODE: &str = "/login/code";
+pub const LOGIN_NEW_PASSWORD: &str = "/login/new-password";
+pub const LOGIN_MFA: &str = "/login/mfa";
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
+pub const RESET_PASSWORD: &str = "/reset-password";
+pub const PUBLIC_PAGES: &[&str] =
+    &[LOGIN, LOGIN_VERIFY_EMAIL, LOGIN_CODE, LOGIN_NEW_PASSWORD, LOGIN_MFA, FORGOT_PASSWORD, RESET_PASSWORD];
+
+/// Server functions that answer without a complete sign-in (each checks the half-finished one).
+pub const PUBLIC_API: &[&str] = &["/api/sign_in_state"];
+
+/// Form endpoints (POST, answered with a redirect). Sign-in steps live under `/auth`,
+/// changes to the signed-in account under `/account`, administration under `/admin`.
+pub const AUTH: &str = "/auth";
+pub const ACCOUNT: &str = "/account";
+pub const ADMIN: &str = "/admin";
+
 /// Server route that stores the language choice in a cookie: `/lang/{code}?next=/path`.
 pub const LANG: &str = "/lang";
 pub const HEALTHZ: &str = "/healthz";
 
-/// The main navigation, in menu order.
-pub const NAV: &[(&str, K)] = &[
-    (DASHBOARDS, K::NavDashboards),
-    (SIMS, K::NavSims),
-    (CUSTOMERS, K::NavCustomers),
-    (USERS, K::NavUsers),
-    (ROLES, K::NavRoles),
-    (NOTIFICATIONS, K::NavNotifications),
-    (JOURNAL, K::NavJournal),
-    (PROFILE, K::NavProfile),
-    (HELP, K::NavHelp),
+/// The main navigation, in menu order, with what each entry needs.
+pub const NAV: &[(&str, K, Perm)] = &[
+    (DASHBOARDS, K::NavDashboards, Perm::Portal),
+    (SIMS, K::NavSims, Perm::SimsRead),
+    (CUSTOMERS, K::NavCustomers, Perm::UsersManage),
+    (USERS, K::NavUsers, Perm::UsersManage),
+    (ROLES, K::NavRoles, Perm::UsersManage),
+    (NOTIFICATIONS, K::NavNotifications, Perm::Portal),
+    (JOURNAL, K::NavJournal, Perm::UsersManage),
+    (PROFILE, K::NavProfile, Perm::Portal),
+    (HELP, K::NavHelp, Perm::Portal),
 ];
 
 /// Every page a browser can open, for tests that visit them all.
@@ -46,7 +76,27 @@ pub const ALL_PAGES: &[&str] = &[
     HELP_GLOSSARY,
     HELP_SIM_TERMS,
     HELP_TROUBLESHOOTING,
+    PROFILE_SECURITY,
+    PROFILE_TOTP_NEW,
+    PROFILE_RECOVERY_CODES,
+    USERS_INVITE,
+    USERS_SIGN_IN_LOG,
+    SETTINGS_SECURITY,
 ];
+
+/// Whether a path is reachable without a session: the sign-in pages and their form endpoints,
+/// the language switch, health check and static files (a dot in the last segment).
+pub fn is_public(path: &str) -> bool {
+    if path.contains("..") || path.contains("//") {
+        return false;
+    }
+    PUBLIC_PAGES.contains(&path)
+        || path.starts_with("/auth/")
+        || path.starts_with("/lang/")
+        || path == HEALTHZ
+        || path.starts_with("/pkg/")
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.') && !path.ends_with(".csv"))
+}
 
 /// Percent-encodes a path and query for use as a query value (`next=`).
 pub fn encode_query_value(s: &str) -> String {
@@ -87,8 +137,16 @@ mod tests {
     }
 
     #[test]
+    fn only_sign_in_pages_and_files_are_public() {
+        assert!(is_public("/login") && is_public("/auth/login") && is_public("/favicon.svg"));
+        assert!(!is_public("/") && !is_public("/sims") && !is_public("/api/anything"));
+        assert!(!is_public(USERS_SIGN_IN_LOG_CSV) && !is_public("/account/password"));
+        assert!(!is_public("/login/../sims") && !is_public("/auth/../sims"));
+    }
+
+    #[test]
     fn every_nav_entry_is_a_known_page() {
-        for (path, _) in NAV {
+        for (path, _, _) in NAV {
             assert!(ALL_PAGES.contains(path), "{path}");
         }
     }

@@ -8,7 +8,7 @@ use app::mail::Mailer;
 
 use crate::config::ServeConfig;
 use crate::demo::{self, DemoOptions};
-use crate::startup::{AppState, serve};
+use crate::startup::{AppState, AuthOptions, serve};
 
 #[derive(Parser, Debug)]
 #[command(name = "server", version, about = "IoT connectivity portal server")]
@@ -71,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = connect(&cfg).await?;
             if args.if_empty && demo::is_seeded(&db).await.map_err(|e| e.to_string())? {
                 println!("demo data already present: nothing to do");
+                demo::set_demo_passwords(&db, &cfg.data_dir).await?;
                 if !args.quiet {
                     demo::print_sign_in_help(&cfg.data_dir);
                 }
@@ -91,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 secs,
                 report.total_rows() as f64 / secs.max(1e-9)
             );
+            demo::set_demo_passwords(&db, &cfg.data_dir).await?;
             if !args.quiet {
                 demo::print_sign_in_help(&cfg.data_dir);
             }
@@ -105,7 +107,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 tracing::warn!(site_root = %cfg.site_root.display(), "browser bundle not built: pages render without interactivity (run scripts/build.sh)");
             }
             tracing::info!(mail = %mailer.describe(), "outgoing mail");
-            let state = AppState::new(db, mailer, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
+            let sms = cfg.sms()?;
+            let key = cfg.server_key()?;
+            tracing::info!(sms = %sms.describe(), "text messages");
+            let opts = AuthOptions {
+                sms,
+                key,
+                clock: app::auth::clock::Clock::system(),
+                trust_proxy: cfg.trust_proxy,
+                max_hashes: 2,
+            };
+            let state = AppState::new(db, mailer, opts, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
             serve(state, cfg.addr).await
         }
     }

@@ -30,9 +30,64 @@ pub struct ServeConfig {
     /// Sender of every email.
     #[arg(long, env = "MAIL_FROM", default_value = "IoT Portal <no-reply@localhost>")]
     pub mail_from: String,
+    /// 64 hexadecimal characters: the key that seals TOTP secrets and keys code hashes. Unset: a
+    /// key is generated once into `<data folder>/secret.key`.
+    #[arg(long, env = "PORTAL_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The SMS provider's HTTP endpoint; unset: text messages go to the development outbox.
+    #[arg(long, env = "SMS_URL")]
+    pub sms_url: Option<String>,
+    /// Basic-auth user name for SMS_URL.
+    #[arg(long, env = "SMS_USERNAME")]
+    pub sms_username: Option<String>,
+    /// Basic-auth password for SMS_URL.
+    #[arg(long, env = "SMS_PASSWORD", hide_env_values = true)]
+    pub sms_password: Option<String>,
+    /// Bearer token for SMS_URL (instead of user name and password).
+    #[arg(long, env = "SMS_TOKEN", hide_env_values = true)]
+    pub sms_token: Option<String>,
+    /// Request body with {to} and {text} placeholders.
+    #[arg(long, env = "SMS_BODY", default_value = r#"{"to":"{to}","text":"{text}"}"#)]
+    pub sms_body: String,
+    /// Content type of the SMS request body.
+    #[arg(long, env = "SMS_CONTENT_TYPE", default_value = "application/json")]
+    pub sms_content_type: String,
+    /// Take client addresses from X-Forwarded-For (set only behind a proxy you run).
+    #[arg(long, env = "PORTAL_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
     /// Largest number of database connections this process opens.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+}
+
+impl ServeConfig {
+    /// The SMS gateway: the HTTP provider when `SMS_URL` is set, else the development outbox.
+    pub fn sms(&self) -> Result<app::auth::sms::Sms, String> {
+        use app::auth::sms::{HttpSms, HttpSmsConfig, OutboxSms};
+        match self.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => Ok(std::sync::Arc::new(
+                HttpSms::new(HttpSmsConfig {
+                    url: url.to_string(),
+                    username: self.sms_username.clone(),
+                    password: self.sms_password.clone(),
+                    token: self.sms_token.clone(),
+                    body_template: self.sms_body.clone(),
+                    content_type: self.sms_content_type.clone(),
+                })
+                .map_err(|e| e.to_string())?,
+            )),
+            None => Ok(std::sync::Arc::new(OutboxSms::new(self.data_dir.join("outbox")))),
+        }
+    }
+
+    /// The server key: from `PORTAL_SECRET_KEY`, or generated once into the data folder.
+    pub fn server_key(&self) -> Result<app::auth::crypto::ServerKey, String> {
+        use app::auth::crypto::ServerKey;
+        match self.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(hex) => ServerKey::from_hex(hex).map_err(|e| e.to_string()),
+            None => ServerKey::load_or_create(&self.data_dir.join("secret.key")).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// Reads `--config FILE` (or `PORTAL_CONFIG`) before argument parsing and exports its

@@ -19,6 +19,8 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use app::auth::service::{AuthInner, AuthState};
+use app::auth::{ViewerCtx, Stage, session};
 use app::db::Db;
 use app::i18n::{LANG_COOKIE, Lang};
 use app::mail::Mailer;
@@ -34,6 +36,17 @@ pub struct AppState {
     pub mailer: Mailer,
     pub assets: Assets,
     pub settings: Arc<Settings>,
+    pub auth: AuthState,
+}
+
+/// The sign-in services that differ between production and tests.
+pub struct AuthOptions {
+    pub sms: app::auth::sms::Sms,
+    pub key: app::auth::crypto::ServerKey,
+    pub clock: app::auth::clock::Clock,
+    pub trust_proxy: bool,
+    /// argon2 hashes run at once (19 MiB each); the rest queue.
+    pub max_hashes: usize,
 }
 
 /// What handlers need to know about the deployment.
@@ -51,8 +64,21 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for AuthState {
+    fn from_ref(s: &AppState) -> Self {
+        s.auth.clone()
+    }
+}
+
 impl AppState {
-    pub fn new(db: Db, mailer: Mailer, site_root: PathBuf, public_url: String, addr: SocketAddr) -> AppState {
+    pub fn new(
+        db: Db,
+        mailer: Mailer,
+        opts: AuthOptions,
+        site_root: PathBuf,
+        public_url: String,
+        addr: SocketAddr,
+    ) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("portal")
             .site_root(site_root.to_string_lossy().to_string())
@@ -61,31 +87,31 @@ impl AppState {
             .build();
         let assets = Assets::load(&site_root);
         let secure_cookies = public_url.starts_with("https://");
+        let auth = AuthState(Arc::new(AuthInner {
+            db: db.clone(),
+            mailer: mailer.clone(),
+            sms: opts.sms,
+            clock: opts.clock,
+            key: opts.key,
+            hasher: app::auth::hashing::Hasher::new(opts.max_hashes),
+            public_url: public_url.clone(),
+            secure_cookies,
+            trust_proxy: opts.trust_proxy,
+        }));
         AppState {
             leptos_options,
             db,
             mailer,
             assets,
             settings: Arc::new(Settings { site_root, public_url, secure_cookies }),
+            auth,
         }
     }
 }
 
 /// The language of a request: the cookie set by the switcher, else the browser's preference.
 pub fn request_lang(headers: &HeaderMap) -> Lang {
-    let from_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| Lang::parse(v));
-    from_cookie
-        .or_else(|| {
-            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
+    session::request_lang(headers)
 }
 
 pub fn build_router(state: AppState) -> Router {
@@ -95,9 +121,17 @@ pub fn build_router(state: AppState) -> Router {
         provide_context(ctx_state.db.clone());
         provide_context(ctx_state.mailer.clone());
         provide_context(ctx_state.assets.clone());
+        provide_context(ctx_state.auth.clone());
         leptos::nonce::provide_nonce();
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             provide_context(request_lang(&parts.headers));
+            let viewer = parts
+                .extensions
+                .get::<session::SessionContext>()
+                .and_then(|c| c.0.as_ref())
+                .filter(|p| p.stage == Stage::Active)
+                .map(|p| p.viewer());
+            provide_context(ViewerCtx(viewer));
         }
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.insert_header(header::CACHE_CONTROL, headers::NO_CACHE);
@@ -125,8 +159,10 @@ pub fn build_router(state: AppState) -> Router {
                 .fallback(axum::routing::any(render_not_found).with_state(())),
         );
 
+    let auth = state.auth.clone();
     let mut router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
+        .merge(app::auth::handlers::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();
@@ -134,7 +170,9 @@ pub fn build_router(state: AppState) -> Router {
         })
         .nest_service("/pkg", pkg)
         .fallback_service(public)
-        .with_state(state);
+        .with_state(state)
+        // Every route, server function and file passes the one gate.
+        .layer(axum::middleware::from_fn_with_state(auth, session::layer));
 
     for (name, value) in headers::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
@@ -221,7 +259,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), String> {
     })?;
     let db = state.db.clone();
     tracing::info!(%addr, "listening");
-    axum::serve(listener, build_router(state))
+    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

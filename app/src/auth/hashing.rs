@@ -52,7 +52,12 @@ impl Hasher {
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh random salt.
     pub async fn hash(&self, password: &NewPassword) -> Result<String, HashError> {
-        let secret = password.expose().to_owned();
+        self.hash_secret(password.expose()).await
+    }
+
+    /// Hashes a generated secret (a temporary password), which the password policy does not see.
+    pub async fn hash_secret(&self, secret: &str) -> Result<String, HashError> {
+        let secret = secret.to_owned();
         self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()

@@ -1,5 +1,267 @@
-//! Sign-in and account security. So far: the password policy and password hashing; the sign-in
-//! flow itself (issue 3) builds on these.
+//! Sign-in and account security: invitations, first login, second factors (email, SMS,
+//! authenticator apps, recovery codes), sessions, lockouts, password reset and sign-in logs.
+//!
+//! The browser-facing forms are plain HTML posts answered with a redirect (`handlers`), so the
+//! whole flow works without JavaScript and a password never lives in wasm state. Everything that
+//! decides (`service`) takes a clock, so tests move time instead of waiting.
+pub mod api;
+pub mod notice;
+pub mod password;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod emails;
+#[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod handlers;
 #[cfg(feature = "ssr")]
 pub mod hashing;
-pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod sms;
+#[cfg(feature = "ssr")]
+pub mod totp;
+
+use serde::{Deserialize, Serialize};
+
+/// Lifetimes and limits of the sign-in rules, in seconds.
+pub mod limits {
+    pub const TEMP_PASSWORD_TTL: i64 = 24 * 3600;
+    pub const CODE_TTL: i64 = 10 * 60;
+    pub const RESET_TTL: i64 = 2 * 3600;
+    pub const IDLE_TIMEOUT: i64 = 30 * 60;
+    pub const ABSOLUTE_TIMEOUT: i64 = 12 * 3600;
+    pub const REMEMBER_ME: i64 = 30 * 24 * 3600;
+    /// A half-finished sign-in (password given, code not yet) is forgotten after this.
+    pub const PENDING_TTL: i64 = 30 * 60;
+    pub const FIRST_LOCK_AFTER: i64 = 3;
+    pub const FIRST_LOCK: i64 = 15 * 60;
+    pub const SECOND_LOCK_AFTER: i64 = 6;
+    pub const LONG_LOCK: i64 = 2 * 3600;
+    pub const PASSWORD_HISTORY: i64 = 10;
+    /// Between two codes sent for the same sign-in.
+    pub const RESEND_INTERVAL: i64 = 30;
+    pub const RECOVERY_CODES: usize = 10;
+    /// The largest form body any sign-in endpoint reads; bigger ones are refused unread.
+    pub const MAX_FORM_BYTES: usize = 8 * 1024;
+}
+
+/// The roles of the foundation; issue 6 turns them into an editable matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    ProviderAdmin,
+    CustomerAdmin,
+    CustomerUser,
+    ReadOnly,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::ProviderAdmin, Role::CustomerAdmin, Role::CustomerUser, Role::ReadOnly];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::ProviderAdmin => "provider_admin",
+            Role::CustomerAdmin => "customer_admin",
+            Role::CustomerUser => "customer_user",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == s)
+    }
+
+    pub fn label(self) -> crate::i18n::K {
+        use crate::i18n::K;
+        match self {
+            Role::ProviderAdmin => K::RoleProviderAdmin,
+            Role::CustomerAdmin => K::RoleCustomerAdmin,
+            Role::CustomerUser => K::RoleCustomerUser,
+            Role::ReadOnly => K::RoleReadOnly,
+        }
+    }
+
+    /// Whether an administrator of role `self` may hand out `other` (never above their own).
+    pub fn may_grant(self, other: Role) -> bool {
+        match self {
+            Role::ProviderAdmin => true,
+            Role::CustomerAdmin => other != Role::ProviderAdmin,
+            _ => false,
+        }
+    }
+
+    pub fn allows(self, perm: Perm) -> bool {
+        use Perm::*;
+        match self {
+            Role::ProviderAdmin => true,
+            Role::CustomerAdmin => true,
+            Role::CustomerUser => matches!(perm, Portal | SimsRead | SimsWrite),
+            Role::ReadOnly => matches!(perm, Portal | SimsRead),
+        }
+    }
+}
+
+/// What a server function or page needs. Checked in one place: `guard::require`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Perm {
+    /// Any signed-in user: their own profile, help, dashboards.
+    Portal,
+    SimsRead,
+    SimsWrite,
+    /// Invite, unlock and re-invite users; see their second factors.
+    UsersManage,
+    /// The sign-in log of the users in scope.
+    SignInLogsRead,
+    /// Settings > Security (the MFA policy).
+    SecuritySettings,
+}
+
+/// A second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    Email,
+    Sms,
+    Totp,
+    Recovery,
+}
+
+impl Method {
+    pub fn code(self) -> &'static str {
+        match self {
+            Method::Email => "email",
+            Method::Sms => "sms",
+            Method::Totp => "totp",
+            Method::Recovery => "recovery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        [Method::Email, Method::Sms, Method::Totp, Method::Recovery].into_iter().find(|m| m.code() == s)
+    }
+
+    pub fn label(self) -> crate::i18n::K {
+        use crate::i18n::K;
+        match self {
+            Method::Email => K::MethodEmail,
+            Method::Sms => K::MethodSms,
+            Method::Totp => K::MethodTotp,
+            Method::Recovery => K::MethodRecovery,
+        }
+    }
+}
+
+/// Where a sign-in stands; stored with the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// First login: re-enter the email address on file.
+    VerifyEmail,
+    /// First login: the emailed code.
+    FirstCode,
+    /// First login: choose a password.
+    SetPassword,
+    /// Every later login: the second factor.
+    Mfa,
+    Active,
+}
+
+impl Stage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::VerifyEmail => "verify_email",
+            Stage::FirstCode => "first_code",
+            Stage::SetPassword => "set_password",
+            Stage::Mfa => "mfa",
+            Stage::Active => "active",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        [Stage::VerifyEmail, Stage::FirstCode, Stage::SetPassword, Stage::Mfa, Stage::Active]
+            .into_iter()
+            .find(|x| x.code() == s)
+    }
+
+    /// The page that continues a sign-in at this stage.
+    pub fn page(self) -> &'static str {
+        use crate::routes;
+        match self {
+            Stage::VerifyEmail => routes::LOGIN_VERIFY_EMAIL,
+            Stage::FirstCode => routes::LOGIN_CODE,
+            Stage::SetPassword => routes::LOGIN_NEW_PASSWORD,
+            Stage::Mfa => routes::LOGIN_MFA,
+            Stage::Active => routes::HOME,
+        }
+    }
+}
+
+/// The signed-in person as pages see them: rendered into the document by the server and read
+/// back when hydrating, so both render the same navigation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    pub username: String,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn can(&self, perm: Perm) -> bool {
+        self.role.allows(perm)
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn from_document() -> Option<Viewer> {
+        let body = leptos::prelude::document().body()?;
+        let role = Role::parse(&body.get_attribute("data-role")?)?;
+        Some(Viewer {
+            name: body.get_attribute("data-name").unwrap_or_default(),
+            username: body.get_attribute("data-username").unwrap_or_default(),
+            role,
+        })
+    }
+}
+
+/// The viewer of this render (None when signed out or mid-sign-in), provided as context.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewerCtx(pub Option<Viewer>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.code()), Some(r));
+        }
+        for s in [Stage::VerifyEmail, Stage::FirstCode, Stage::SetPassword, Stage::Mfa, Stage::Active] {
+            assert_eq!(Stage::parse(s.code()), Some(s));
+        }
+        for m in [Method::Email, Method::Sms, Method::Totp, Method::Recovery] {
+            assert_eq!(Method::parse(m.code()), Some(m));
+        }
+    }
+
+    #[test]
+    fn customer_admins_cannot_create_provider_admins() {
+        assert!(!Role::CustomerAdmin.may_grant(Role::ProviderAdmin));
+        assert!(Role::CustomerAdmin.may_grant(Role::ReadOnly));
+        assert!(!Role::CustomerUser.may_grant(Role::ReadOnly));
+    }
+
+    #[test]
+    fn read_only_users_cannot_manage_users() {
+        assert!(!Role::ReadOnly.allows(Perm::UsersManage));
+        assert!(!Role::CustomerUser.allows(Perm::SignInLogsRead));
+        assert!(Role::CustomerAdmin.allows(Perm::SecuritySettings));
+    }
+}

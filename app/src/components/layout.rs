@@ -4,11 +4,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use super::{t, use_lang};
+use crate::auth::ViewerCtx;
+use crate::auth::ui::SignOut;
 use crate::i18n::{K, Lang};
 use crate::routes;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let viewer = use_context::<ViewerCtx>().unwrap_or_default().0;
     let (open, set_open) = signal(false);
     let location = use_location();
     // A navigation closes the phone menu.
@@ -33,6 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </svg>
                     <span>{t(K::ShellBrand)}</span>
                 </a>
+                {viewer.clone().map(|_| view! {
                 <button
                     type="button"
                     class="menu-button"
@@ -45,13 +49,22 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </svg>
                     <span>{t(K::ShellMenu)}</span>
                 </button>
+                })}
                 <LangSwitcher/>
+                {viewer.clone().map(|v| view! {
+                    <div class="user-box">
+                        <span class="user-name">{v.name.clone()}</span>
+                        <SignOut/>
+                    </div>
+                })}
             </div>
+            {viewer.map(|v| view! {
             <nav id="site-nav" class="site-nav" class:open=open aria-label=t(K::ShellNavLabel)>
                 <ul>
                     {routes::NAV
                         .iter()
-                        .map(|(path, key)| {
+                        .filter(|(_, _, perm)| v.can(*perm))
+                        .map(|(path, key, _)| {
                             view! {
                                 <li>
                                     <A href=*path>{t(*key)}</A>
@@ -61,6 +74,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
+            })}
         </header>
         <main id="main" tabindex="-1">
             {children()}

@@ -84,7 +84,20 @@ async fn main() {
     let addr = "127.0.0.1:3000".parse().unwrap();
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
     let router =
-        build_router(AppState::new(db.clone(), mailer, site_root.clone(), "http://127.0.0.1:3000".into(), addr));
+        build_router(AppState::new(
+            db.clone(),
+            mailer,
+            server::startup::AuthOptions {
+                sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(std::env::temp_dir().join("portal-bench-outbox"))),
+                key: app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>()),
+                clock: app::auth::clock::Clock::system(),
+                trust_proxy: false,
+                max_hashes: 2,
+            },
+            site_root.clone(),
+            "http://127.0.0.1:3000".into(),
+            addr,
+        ));
 
     let (html_br, _) = fetch(&router, "/sims", Some("br")).await;
     let first_load = html_br.len() as u64

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub client: reqwest::Client,
+    pub clock: app::auth::clock::Clock,
+    pub outbox: PathBuf,
 }
 
 impl TestApp {
@@ -87,14 +89,265 @@ fn fake_site() -> PathBuf {
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, None).await
+}
+
+/// An SMS provider stand-in: a real HTTP server that keeps the bodies it receives.
+pub async fn sms_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    let router = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |body: String| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(body);
+                "queued"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, got)
+}
+
+pub async fn spawn_app_with(engine: Engine, sms_url: Option<String>) -> TestApp {
     server::telemetry::init();
     let db = fresh_db(engine).await;
     let site_root = fake_site();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let mailer = app::mail::Mailer::new(None, site_root.join("outbox"), "IoT Portal <no-reply@localhost>").unwrap();
-    let state = AppState::new(db.clone(), mailer, site_root.clone(), format!("http://{addr}"), addr);
-    tokio::spawn(async move { axum::serve(listener, build_router(state)).await.unwrap() });
+    let clock = app::auth::clock::Clock::manual(1_790_000_000);
+    let opts = server::startup::AuthOptions {
+        sms: match sms_url {
+            Some(url) => std::sync::Arc::new(
+                app::auth::sms::HttpSms::new(app::auth::sms::HttpSmsConfig {
+                    url,
+                    username: Some("portal".into()),
+                    password: Some("sms-secret".into()),
+                    token: None,
+                    body_template: r#"{"to":"{to}","text":"{text}"}"#.into(),
+                    content_type: "application/json".into(),
+                })
+                .unwrap(),
+            ),
+            None => std::sync::Arc::new(app::auth::sms::OutboxSms::new(site_root.join("outbox"))),
+        },
+        key: app::auth::crypto::ServerKey::from_bytes([9; 32]),
+        clock: clock.clone(),
+        trust_proxy: false,
+        max_hashes: 2,
+    };
+    let state = AppState::new(db.clone(), mailer, opts, site_root.clone(), format!("http://{addr}"), addr);
+    tokio::spawn(async move {
+        axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
+    });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), db, client }
+    TestApp { base: format!("http://{addr}"), db, client, clock, outbox: site_root.join("outbox") }
+}
+
+/// A browser: keeps the session cookie between requests and sends our Origin on posts.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub origin: String,
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+impl<'a> Browser<'a> {
+    fn absorb(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let Some((name, rest)) = v.split_once('=') else { continue };
+            if !name.ends_with("portal_session") {
+                continue;
+            }
+            let value = rest.split(';').next().unwrap_or("");
+            self.cookie = if value.is_empty() || v.contains("Max-Age=0") { None } else { Some(format!("{name}={value}")) };
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with extra headers; a `cookie` header is sent along with the session cookie.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.app.client.get(format!("{}{path}", self.app.base));
+        let mut cookies: Vec<String> = self.cookie.iter().cloned().collect();
+        for (k, v) in headers {
+            if k.eq_ignore_ascii_case("cookie") {
+                cookies.push(v.to_string());
+            } else {
+                req = req.header(*k, *v);
+            }
+        }
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
+        }
+        let res = req.send().await.expect("request failed");
+        self.absorb(&res);
+        res
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", app::routes::encode_query_value(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("origin", &self.origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.expect("request failed");
+        self.absorb(&res);
+        res
+    }
+
+    /// Calls a server function the way the hydrated page does.
+    pub async fn call(&mut self, path: &str, body: &str) -> reqwest::Response {
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("origin", &self.origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body.to_string());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.expect("request failed");
+        self.absorb(&res);
+        res
+    }
+}
+
+/// Customers of a test database: the provider, customer A with sub-customer A1, customer B.
+pub struct Tenants {
+    pub provider: i64,
+    pub a: i64,
+    pub a1: i64,
+    pub b: i64,
+}
+
+pub const PASSWORD: &str = "violet anchor drifts north 27";
+
+impl TestApp {
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { app: self, cookie: None, origin: self.base.clone() }
+    }
+
+    async fn customer(&self, parent: Option<(i64, &str)>, name: &str, provider: bool) -> (i64, String) {
+        let id: i64 = sqlx::query(
+            "INSERT INTO customers (parent_id, path, name, account_number, is_provider, created_at) \
+             VALUES ($1, '', $2, $3, $4, 0) RETURNING id",
+        )
+        .bind(parent.map(|p| p.0))
+        .bind(name)
+        .bind(unique("acct"))
+        .bind(provider as i64)
+        .fetch_one(self.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+        let path = format!("{}{id}/", parent.map(|p| p.1).unwrap_or("/"));
+        sqlx::query("UPDATE customers SET path = $1 WHERE id = $2").bind(&path).bind(id).execute(self.db.pool()).await.unwrap();
+        (id, path)
+    }
+
+    pub async fn tenants(&self) -> Tenants {
+        let (provider, _) = self.customer(None, "Provider", true).await;
+        let (a, a_path) = self.customer(None, "Customer A", false).await;
+        let (a1, _) = self.customer(Some((a, &a_path)), "Customer A1", false).await;
+        let (b, _) = self.customer(None, "Customer B", false).await;
+        Tenants { provider, a, a1, b }
+    }
+
+    /// An active user with a verified email and the password `password`.
+    pub async fn user(&self, customer: i64, username: &str, role: &str, password: &str) -> i64 {
+        let hash = app::auth::hashing::Hasher::new(1).hash_secret(password).await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, \
+               email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, 'active', 'en', $6, 1, 0) RETURNING id",
+        )
+        .bind(customer)
+        .bind(username)
+        .bind(format!("{username}@example.com"))
+        .bind(format!("Name of {username}"))
+        .bind(role)
+        .bind(hash)
+        .fetch_one(self.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap()
+    }
+
+    /// The newest message in the outbox addressed to `to`, decoded from quoted-printable.
+    pub fn last_mail(&self, to: &str) -> Option<String> {
+        let needle = to.replace('@', "_");
+        let mut files: Vec<_> = std::fs::read_dir(&self.outbox)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().unwrap().to_string_lossy().contains(&needle))
+            .collect();
+        files.sort();
+        let raw = std::fs::read_to_string(files.last()?).ok()?;
+        Some(raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+    }
+
+    pub fn mail_count(&self, to: &str) -> usize {
+        let needle = to.replace('@', "_");
+        std::fs::read_dir(&self.outbox)
+            .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(&needle)).count())
+            .unwrap_or(0)
+    }
+
+    /// The six-digit code of the newest message to `to`.
+    pub fn code_for(&self, to: &str) -> String {
+        let mail = self.last_mail(to).unwrap_or_else(|| panic!("no mail to {to}"));
+        let at = mail.find("code is ").unwrap_or_else(|| panic!("no code in mail to {to}: {mail}"));
+        first_code(&mail[at..]).unwrap()
+    }
+
+    /// A provider administrator, signed in: sees every page.
+    pub async fn root(&self) -> Browser<'_> {
+        let t = self.tenants().await;
+        self.user(t.provider, "root", "provider_admin", PASSWORD).await;
+        self.sign_in("root", PASSWORD).await
+    }
+
+    /// Signs in with password and emailed code; returns the signed-in browser.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Browser<'_> {
+        let mut b = self.browser();
+        let res = b.post("/auth/login", &[("username", username), ("password", password)]).await;
+        assert_eq!(res.status(), 303);
+        assert!(location(&res).starts_with("/login/mfa"), "{}", location(&res));
+        let code = self.code_for(&format!("{username}@example.com"));
+        let res = b.post("/auth/mfa", &[("method", "email"), ("code", &code)]).await;
+        assert_eq!(location(&res), "/", "signed in");
+        b
+    }
+}
+
+pub fn first_code(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let w = &bytes[i..i + 6];
+        let boundary_before = i == 0 || !bytes[i - 1].is_ascii_digit();
+        let boundary_after = bytes.get(i + 6).is_none_or(|b| !b.is_ascii_digit());
+        (w.iter().all(u8::is_ascii_digit) && boundary_before && boundary_after).then(|| text[i..i + 6].to_string())
+    })
 }

@@ -1,0 +1,331 @@
+//! Server functions behind the sign-in and account pages. Each begins with its one guard call.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Method, Role};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use super::{Perm, db as q, guard};
+
+/// What the second-factor page needs to know about the sign-in in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInInfo {
+    pub username: String,
+    pub methods: Vec<Method>,
+    pub email_hint: String,
+    pub phone_hint: Option<String>,
+    pub current: Option<Method>,
+}
+
+#[server(endpoint = "sign_in_state")]
+pub async fn sign_in_state() -> Result<SignInInfo, AppError> {
+    let scope = guard::pending()?;
+    let auth = &scope.auth;
+    let u = q::user_by_id(&auth.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
+    let methods = auth.methods(&u).await?;
+    Ok(SignInInfo {
+        username: u.username.clone(),
+        methods,
+        email_hint: super::service::mask_email(&u.email),
+        phone_hint: u.phone.as_deref().filter(|_| u.phone_verified_at.is_some()).map(super::service::mask_phone),
+        current: scope.principal.mfa_method.as_deref().and_then(Method::parse),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub device: String,
+    pub ip: String,
+    pub last_seen_at: i64,
+    pub created_at: i64,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityData {
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    /// A number waiting for its SMS code.
+    pub pending_phone: Option<String>,
+    pub email_codes: bool,
+    pub default_method: Method,
+    pub methods: Vec<Method>,
+    pub devices: Vec<DeviceInfo>,
+    pub recovery_left: i64,
+    pub sessions: Vec<SessionInfo>,
+    pub policy_requires_mfa: bool,
+}
+
+/// "Chrome on Android", "Firefox on Linux": enough to recognise a device in the session list.
+pub fn describe_agent(ua: &str) -> String {
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.is_empty() {
+        "?"
+    } else {
+        "Other"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "?"
+    };
+    format!("{browser} · {os}")
+}
+
+#[server(endpoint = "security_overview")]
+pub async fn security_overview() -> Result<SecurityData, AppError> {
+    let scope = guard::require(Perm::Portal)?;
+    let auth = &scope.auth;
+    let now = auth.now();
+    let u = q::user_by_id(&auth.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
+    let methods = auth.methods(&u).await?;
+    let devices = q::totp_devices(&auth.db, u.id)
+        .await?
+        .into_iter()
+        .map(|d| DeviceInfo { id: d.id, name: d.name, created_at: d.created_at, last_used_at: d.last_used_at })
+        .collect();
+    let sessions = q::active_sessions(&auth.db, u.id, now)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            id: s.id,
+            device: describe_agent(&s.user_agent),
+            ip: s.ip,
+            last_seen_at: s.last_seen_at,
+            created_at: s.created_at,
+            current: s.id == scope.principal.session_id,
+        })
+        .collect();
+    let pending_phone = q::open_code(&auth.db, u.id, "phone", None)
+        .await?
+        .filter(|c| c.expires_at > now)
+        .map(|c| c.target);
+    Ok(SecurityData {
+        name: u.name.clone(),
+        username: u.username.clone(),
+        email: u.email.clone(),
+        phone: u.phone.clone(),
+        phone_verified: u.phone_verified_at.is_some(),
+        pending_phone,
+        email_codes: u.mfa_email != 0,
+        default_method: methods.first().copied().unwrap_or(Method::Email),
+        methods,
+        devices,
+        recovery_left: q::unused_recovery_codes(&auth.db, u.id).await?,
+        sessions,
+        policy_requires_mfa: u.customer_is_provider != 0 || u.customer_mfa_required != 0,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub qr_svg: String,
+    pub secret: String,
+}
+
+/// Starts (or continues) adding an authenticator app. The secret is shown only here, before
+/// the device is confirmed; afterwards it never leaves the server.
+#[server(endpoint = "totp_enrolment")]
+pub async fn totp_enrolment() -> Result<Enrolment, AppError> {
+    let scope = guard::require(Perm::Portal)?;
+    let auth = &scope.auth;
+    let secret = match q::pending_totp(&auth.db, scope.user_id()).await?.and_then(|p| auth.key.open(&p.secret_enc)) {
+        Some(s) => s,
+        None => {
+            let s = super::totp::new_secret();
+            q::start_totp(&auth.db, scope.user_id(), &auth.key.seal(&s), auth.now()).await?;
+            s
+        }
+    };
+    let svg = super::totp::qr_svg(&secret, &scope.principal.username);
+    let svg = svg.find("<svg").map(|i| svg[i..].to_string()).unwrap_or(svg);
+    Ok(Enrolment { qr_svg: svg, secret: super::totp::secret_text(&secret) })
+}
+
+/// The recovery codes just generated, once: reading them clears them.
+#[server(endpoint = "take_recovery_codes")]
+pub async fn take_recovery_codes() -> Result<Vec<String>, AppError> {
+    let scope = guard::require(Perm::Portal)?;
+    let auth = &scope.auth;
+    let Some(sealed) = q::take_flash(&auth.db, scope.principal.session_id).await? else { return Ok(vec![]) };
+    let plain = auth.key.open(&sealed).unwrap_or_default();
+    Ok(String::from_utf8_lossy(&plain).lines().map(str::to_string).collect())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub customer: String,
+    pub invited: bool,
+    pub invitation_expired: bool,
+    pub locked_until: Option<i64>,
+    pub methods: Vec<Method>,
+    pub last_sign_in_at: Option<i64>,
+}
+
+#[server(endpoint = "admin_users")]
+pub async fn admin_users() -> Result<Vec<UserRow>, AppError> {
+    let scope = guard::require(Perm::UsersManage)?;
+    let auth = &scope.auth;
+    let now = auth.now();
+    let rows = q::users_in_scope(&auth.db, scope.path(), 1000).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut methods = Vec::new();
+            if r.mfa_email != 0 {
+                methods.push(Method::Email);
+            }
+            if r.phone_verified_at.is_some() {
+                methods.push(Method::Sms);
+            }
+            if r.totp_count > 0 {
+                methods.push(Method::Totp);
+            }
+            if r.recovery_left > 0 {
+                methods.push(Method::Recovery);
+            }
+            UserRow {
+                id: r.id,
+                username: r.username,
+                name: r.name,
+                email: r.email,
+                role: Role::parse(&r.role).unwrap_or(Role::ReadOnly),
+                customer: r.customer_name,
+                invited: r.status == "invited",
+                invitation_expired: r.status == "invited" && r.temp_password_expires_at.is_none_or(|t| t <= now),
+                locked_until: r.locked_until.filter(|t| *t > now),
+                methods,
+                last_sign_in_at: r.last_sign_in_at,
+            }
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerOption {
+    pub id: i64,
+    pub name: String,
+    pub depth: usize,
+    pub mfa_required: bool,
+    pub is_provider: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteChoices {
+    pub customers: Vec<CustomerOption>,
+    pub roles: Vec<Role>,
+}
+
+#[cfg(feature = "ssr")]
+async fn customer_options(scope: &guard::Scope) -> Result<Vec<CustomerOption>, AppError> {
+    let base = scope.path().matches('/').count();
+    Ok(q::customers_in_scope(&scope.auth.db, scope.path(), 2000)
+        .await?
+        .into_iter()
+        .map(|c| CustomerOption {
+            id: c.id,
+            depth: c.path.matches('/').count().saturating_sub(base),
+            name: c.name,
+            mfa_required: c.mfa_required != 0,
+            is_provider: c.is_provider != 0,
+        })
+        .collect())
+}
+
+#[server(endpoint = "invite_options")]
+pub async fn invite_options() -> Result<InviteChoices, AppError> {
+    let scope = guard::require(Perm::UsersManage)?;
+    let roles = Role::ALL.into_iter().filter(|r| scope.principal.role.may_grant(*r)).collect();
+    Ok(InviteChoices { customers: customer_options(&scope).await?, roles })
+}
+
+#[server(endpoint = "security_settings")]
+pub async fn security_settings() -> Result<Vec<CustomerOption>, AppError> {
+    let scope = guard::require(Perm::SecuritySettings)?;
+    customer_options(&scope).await
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub at: i64,
+    pub username: String,
+    pub ip: String,
+    pub device: String,
+    pub method: String,
+    pub result: String,
+}
+
+/// One page (100 rows, newest first) of the sign-in log of the caller's users.
+#[server(endpoint = "sign_in_log")]
+pub async fn sign_in_log(
+    user: Option<String>,
+    result: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<i64>,
+) -> Result<Vec<LogEntry>, AppError> {
+    let scope = guard::require(Perm::SignInLogsRead)?;
+    let query = super::handlers::LogQuery { user, result, from, to };
+    let mut filter = query.filter();
+    filter.before_id = before;
+    let rows = q::sign_in_log(&scope.auth.db, scope.path(), scope.is_provider(), &filter, 100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LogEntry {
+            id: r.id,
+            at: r.at,
+            username: r.username,
+            ip: r.ip,
+            device: describe_agent(&r.user_agent),
+            method: r.method,
+            result: r.result,
+        })
+        .collect())
+}
+
+/// Every server function with the permission it requires (`None`: the half-finished sign-in
+/// is enough). The access test walks the registered functions and checks each is listed here.
+pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
+    ("/api/sign_in_state", None),
+    ("/api/security_overview", Some(super::Perm::Portal)),
+    ("/api/totp_enrolment", Some(super::Perm::Portal)),
+    ("/api/take_recovery_codes", Some(super::Perm::Portal)),
+    ("/api/admin_users", Some(super::Perm::UsersManage)),
+    ("/api/invite_options", Some(super::Perm::UsersManage)),
+    ("/api/security_settings", Some(super::Perm::SecuritySettings)),
+    ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
+];

@@ -1,0 +1,1509 @@
+//! The sign-in and account forms. Each is a plain HTML form post answered with a redirect
+//! (post/redirect/get), so it works the same with and without JavaScript, a reload never
+//! re-sends a password, and the next page says what happened through a `?n=` notice.
+use axum::extract::{DefaultBodyLimit, Extension, FromRef, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::crypto;
+use super::db::{self as q, AuthUser};
+use super::emails::{self, Message};
+use super::guard;
+use super::limits;
+use super::notice::Notice;
+use super::password::NewPassword;
+use super::service::{AuthState, Client, CodeCheck, Limit};
+use super::session::{self, Principal, SessionContext, redirect};
+use super::{Method, Perm, Role, Stage, totp};
+use crate::error::AppError;
+use crate::i18n::{K, Lang};
+use crate::routes;
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/verify-email", post(verify_email))
+        .route("/auth/code", post(first_code))
+        .route("/auth/code/resend", post(resend))
+        .route("/auth/new-password", post(new_password))
+        .route("/auth/mfa", post(mfa))
+        .route("/auth/mfa/send", post(mfa_send))
+        .route("/auth/forgot", post(forgot))
+        .route("/auth/reset", post(reset))
+        .route("/auth/logout", post(logout))
+        .route("/account/password", post(change_password))
+        .route("/account/email", post(change_email))
+        .route("/account/phone", post(start_phone))
+        .route("/account/phone/verify", post(verify_phone))
+        .route("/account/phone/remove", post(remove_phone))
+        .route("/account/totp", post(add_totp))
+        .route("/account/totp/remove", post(remove_totp))
+        .route("/account/recovery-codes", post(recovery_codes))
+        .route("/account/default-method", post(default_method))
+        .route("/account/email-codes", post(email_codes))
+        .route("/account/sessions/end", post(end_session))
+        .route("/admin/invite", post(invite))
+        .route("/admin/users/resend", post(resend_invitation))
+        .route("/admin/users/unlock", post(unlock))
+        .route("/admin/mfa-policy", post(mfa_policy))
+        .route(routes::USERS_SIGN_IN_LOG_CSV, get(sign_in_log_csv))
+        // A 1 MB password is refused here, unread, long before any hashing.
+        .layer(DefaultBodyLimit::max(limits::MAX_FORM_BYTES))
+}
+
+/// Every form endpoint, for the test that proves each refuses the wrong caller.
+pub const FORM_ENDPOINTS: &[&str] = &[
+    "/auth/login",
+    "/auth/verify-email",
+    "/auth/code",
+    "/auth/code/resend",
+    "/auth/new-password",
+    "/auth/mfa",
+    "/auth/mfa/send",
+    "/auth/forgot",
+    "/auth/reset",
+    "/auth/logout",
+    "/account/password",
+    "/account/email",
+    "/account/phone",
+    "/account/phone/verify",
+    "/account/phone/remove",
+    "/account/totp",
+    "/account/totp/remove",
+    "/account/recovery-codes",
+    "/account/default-method",
+    "/account/email-codes",
+    "/account/sessions/end",
+    "/admin/invite",
+    "/admin/users/resend",
+    "/admin/users/unlock",
+    "/admin/mfa-policy",
+];
+
+// ------------------------------------------------------------------ answers
+
+fn with_notice(path: &str, n: Notice) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}n={}", n.code())
+}
+
+fn back(path: &str, n: Notice) -> Response {
+    redirect(&with_notice(path, n))
+}
+
+fn locked(until: i64) -> Response {
+    redirect(&format!("{}?n=locked&until={until}", routes::LOGIN))
+}
+
+fn fail_page(e: AppError, path: &str) -> Response {
+    match e {
+        AppError::RateLimited { .. } => back(path, Notice::RateLimited),
+        AppError::Internal { ref_id } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("Something went wrong on our side. Reference {ref_id}."))
+                .into_response()
+        }
+        other => back(path, notice_of(&other)),
+    }
+}
+
+fn notice_of(e: &AppError) -> Notice {
+    match e {
+        AppError::Forbidden => Notice::NotAllowed,
+        AppError::Conflict { .. } => Notice::UsernameTaken,
+        AppError::RateLimited { .. } => Notice::RateLimited,
+        _ => Notice::BadInput,
+    }
+}
+
+/// Attaches a new session cookie to a redirect.
+fn with_cookie(mut res: Response, cookie: HeaderValue) -> Response {
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res
+}
+
+fn next_target(next: Option<&str>) -> String {
+    routes::safe_local_path(next.unwrap_or(routes::HOME)).to_string()
+}
+
+fn page_with_next(page: &str, next: &Option<String>) -> String {
+    match next.as_deref().filter(|n| !n.is_empty() && *n != routes::HOME) {
+        Some(n) => format!("{page}?next={}", routes::encode_query_value(routes::safe_local_path(n))),
+        None => page.to_string(),
+    }
+}
+
+fn user_lang(u: &AuthUser) -> Lang {
+    Lang::parse(&u.lang).unwrap_or_default()
+}
+
+/// The half-finished sign-in of this browser at `stage`, with its user.
+async fn pending_at(auth: &AuthState, ctx: &SessionContext, stages: &[Stage]) -> Result<(Principal, AuthUser), Response> {
+    let Some(p) = ctx.0.clone().filter(|p| stages.contains(&p.stage)) else {
+        return Err(back(routes::LOGIN, Notice::SessionExpired));
+    };
+    match q::user_by_id(&auth.db, p.user_id).await {
+        Ok(Some(u)) => Ok((p, u)),
+        Ok(None) => Err(back(routes::LOGIN, Notice::SessionExpired)),
+        Err(e) => Err(fail_page(e.into(), routes::LOGIN)),
+    }
+}
+
+/// A complete sign-in with `perm`, through the same check server functions use.
+async fn signed_in(auth: &AuthState, ctx: &SessionContext, perm: Perm) -> Result<(Principal, AuthUser), Response> {
+    let p = guard::check(ctx, perm).map_err(|e| match e {
+        AppError::Forbidden => (StatusCode::FORBIDDEN, "You are not allowed to do this.").into_response(),
+        _ => back(routes::LOGIN, Notice::SessionExpired),
+    })?;
+    match q::user_by_id(&auth.db, p.user_id).await {
+        Ok(Some(u)) => Ok((p, u)),
+        Ok(None) => Err(back(routes::LOGIN, Notice::SessionExpired)),
+        Err(e) => Err(fail_page(e.into(), routes::HOME)),
+    }
+}
+
+/// Moves the browser's session to `stage` under a new token (rotation at every step).
+async fn advance(auth: &AuthState, p: &Principal, stage: Stage) -> Result<HeaderValue, AppError> {
+    let token = crypto::random_token();
+    let now = auth.now();
+    // The absolute limit of a complete session counts from when it became complete.
+    let expires = session::expiry(stage, p.remember, now);
+    q::advance_session(&auth.db, p.session_id, &crypto::token_hash(&token), stage.code(), now, expires).await?;
+    Ok(session::set_cookie(&token, p.remember, auth.secure_cookies))
+}
+
+/// Everything a complete sign-in does: clears the failure count, logs success, rotates the id.
+async fn complete(auth: &AuthState, p: &Principal, u: &AuthUser, client: &Client, method: &str) -> Result<HeaderValue, AppError> {
+    q::reset_failures(&auth.db, u.id, auth.now()).await?;
+    auth.log(client, &u.username, Some(u), method, "success").await;
+    advance(auth, p, Stage::Active).await
+}
+
+/// A failed step of a known user; ends the half-finished sign-in if the account is now locked.
+async fn failed_step(auth: &AuthState, p: &Principal, u: &AuthUser, client: &Client, method: &str, result: &str, page: &str, n: Notice) -> Response {
+    auth.log(client, &u.username, Some(u), method, result).await;
+    match auth.fail(u).await {
+        Ok(Some(until)) => {
+            let _ = q::delete_session(&auth.db, p.session_id).await;
+            with_cookie(locked(until), session::clear_cookie(auth.secure_cookies))
+        }
+        Ok(None) => back(page, n),
+        Err(e) => fail_page(e, page),
+    }
+}
+
+fn is_locked(u: &AuthUser, now: i64) -> Option<i64> {
+    u.locked_until.filter(|t| *t > now)
+}
+
+// ------------------------------------------------------------------ sign-in steps
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+}
+
+async fn login(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let username = f.username.trim().to_string();
+    let login_page = page_with_next(routes::LOGIN, &f.next);
+    if username.is_empty() || f.password.is_empty() || username.len() > 100 {
+        return back(&login_page, Notice::BadCredentials);
+    }
+    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::AuthPerAccount, username.as_str())] {
+        if let Err(e) = auth.rate_limit(limit, key).await {
+            auth.log(&client, &username, None, "password", "rate_limited").await;
+            return fail_page(e, &login_page);
+        }
+    }
+    // A new sign-in never continues an old session (no fixation).
+    if let Some(old) = &ctx.0 {
+        let _ = q::delete_session(&auth.db, old.session_id).await;
+    }
+    match login_inner(&auth, &client, &username, &f).await {
+        Ok(res) => res,
+        Err(e) => fail_page(e, &login_page),
+    }
+}
+
+async fn login_inner(auth: &AuthState, client: &Client, username: &str, f: &LoginForm) -> Result<Response, AppError> {
+    let now = auth.now();
+    let login_page = page_with_next(routes::LOGIN, &f.next);
+    let user = q::user_by_username(&auth.db, username).await?.filter(|u| u.status != "disabled");
+    let Some(u) = user else {
+        // Unknown usernames walk the same path: a lock check, one argon2 run, a failure count.
+        if let Some(until) = q::unknown_locked_until(&auth.db, username).await?.filter(|t| *t > now) {
+            auth.log(client, username, None, "password", "locked").await;
+            return Ok(locked(until));
+        }
+        auth.hasher.verify(&f.password, None).await.map_err(|e| AppError::internal(&e))?;
+        auth.log(client, username, None, "password", "wrong_password").await;
+        return Ok(match auth.fail_unknown(username).await? {
+            Some(until) => locked(until),
+            None => back(&login_page, Notice::BadCredentials),
+        });
+    };
+    if let Some(until) = is_locked(&u, now) {
+        // Refused without looking at the password, and the lock is not extended.
+        auth.log(client, username, Some(&u), "password", "locked").await;
+        return Ok(locked(until));
+    }
+    let ok = auth.hasher.verify(&f.password, u.password_hash.as_deref()).await.map_err(|e| AppError::internal(&e))?;
+    if !ok {
+        auth.log(client, username, Some(&u), "password", "wrong_password").await;
+        return Ok(match auth.fail(&u).await? {
+            Some(until) => locked(until),
+            None => back(&login_page, Notice::BadCredentials),
+        });
+    }
+    let invited = u.status == "invited";
+    if invited && u.temp_password_expires_at.is_none_or(|t| t <= now) {
+        auth.log(client, username, Some(&u), "password", "expired_password").await;
+        return Ok(back(&login_page, Notice::TempPasswordExpired));
+    }
+    let remember = f.remember.is_some();
+    let stage = if invited {
+        Stage::VerifyEmail
+    } else if auth.mfa_required(&u).await? {
+        Stage::Mfa
+    } else {
+        Stage::Active
+    };
+    let token = crypto::random_token();
+    let session_id = q::create_session(
+        &auth.db,
+        q::NewSession {
+            token_hash: &crypto::token_hash(&token),
+            user_id: u.id,
+            stage: stage.code(),
+            remember,
+            now,
+            expires_at: session::expiry(stage, remember, now),
+            ip: &client.ip,
+            user_agent: &client.user_agent,
+        },
+    )
+    .await?;
+    let cookie = session::set_cookie(&token, remember, auth.secure_cookies);
+    let target = match stage {
+        Stage::Active => {
+            q::reset_failures(&auth.db, u.id, now).await?;
+            auth.log(client, username, Some(&u), "password", "success").await;
+            next_target(f.next.as_deref())
+        }
+        Stage::Mfa => {
+            let method = auth.methods(&u).await?[0];
+            q::set_session_method(&auth.db, session_id, method.code()).await?;
+            let mut page = page_with_next(routes::LOGIN_MFA, &f.next);
+            if matches!(method, Method::Email | Method::Sms) {
+                auth.send_code(&u, Some(session_id), "mfa", method, None).await?;
+                page = with_notice(&page, Notice::CodeSent);
+            }
+            page
+        }
+        other => other.page().to_string(),
+    };
+    Ok(with_cookie(redirect(&target), cookie))
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn verify_email(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<EmailForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::VerifyEmail]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    if let Err(e) = auth.rate_limit(Limit::AuthPerIp, &client.ip).await {
+        return fail_page(e, routes::LOGIN_VERIFY_EMAIL);
+    }
+    if let Some(until) = is_locked(&u, auth.now()) {
+        let _ = q::delete_session(&auth.db, p.session_id).await;
+        return locked(until);
+    }
+    let typed = f.email.trim().to_lowercase();
+    if !crypto::ct_eq(&typed, &u.email.trim().to_lowercase()) {
+        return failed_step(&auth, &p, &u, &client, "email", "wrong_email", routes::LOGIN_VERIFY_EMAIL, Notice::WrongEmail)
+            .await;
+    }
+    let result = async {
+        let cookie = advance(&auth, &p, Stage::FirstCode).await?;
+        auth.send_code(&u, Some(p.session_id), "first_login", Method::Email, None).await?;
+        Ok::<_, AppError>(cookie)
+    }
+    .await;
+    match result {
+        Ok(cookie) => with_cookie(back(routes::LOGIN_CODE, Notice::CodeSent), cookie),
+        Err(e) => fail_page(e, routes::LOGIN_VERIFY_EMAIL),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    method: Option<String>,
+    next: Option<String>,
+}
+
+async fn first_code(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::FirstCode]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    if let Some(until) = is_locked(&u, auth.now()) {
+        let _ = q::delete_session(&auth.db, p.session_id).await;
+        return locked(until);
+    }
+    match auth.check_code(&u, Some(p.session_id), "first_login", &f.code).await {
+        Ok(CodeCheck::Ok { .. }) => match advance(&auth, &p, Stage::SetPassword).await {
+            Ok(cookie) => with_cookie(redirect(routes::LOGIN_NEW_PASSWORD), cookie),
+            Err(e) => fail_page(e, routes::LOGIN_CODE),
+        },
+        Ok(CodeCheck::Expired) => {
+            auth.log(&client, &u.username, Some(&u), "email", "expired_code").await;
+            back(routes::LOGIN_CODE, Notice::ExpiredCode)
+        }
+        Ok(CodeCheck::Wrong) => {
+            failed_step(&auth, &p, &u, &client, "email", "wrong_code", routes::LOGIN_CODE, Notice::WrongCode).await
+        }
+        Err(e) => fail_page(e, routes::LOGIN_CODE),
+    }
+}
+
+/// "Resend code": a new code, the old one void; at most one per 30 seconds and six an hour.
+async fn resend(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::FirstCode, Stage::Mfa]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let (purpose, method, page) = if p.stage == Stage::FirstCode {
+        ("first_login", Method::Email, routes::LOGIN_CODE.to_string())
+    } else {
+        let m = p.mfa_method.as_deref().and_then(Method::parse).unwrap_or(Method::Email);
+        ("mfa", m, format!("{}?method={}", page_with_next(routes::LOGIN_MFA, &f.next), m.code()))
+    };
+    if !matches!(method, Method::Email | Method::Sms) {
+        return redirect(&page);
+    }
+    let now = auth.now();
+    match q::last_code_at(&auth.db, u.id, purpose).await {
+        Ok(Some(at)) if now - at < limits::RESEND_INTERVAL => return back(&page, Notice::ResendTooSoon),
+        Err(e) => return fail_page(e.into(), &page),
+        _ => {}
+    }
+    match auth.send_code(&u, Some(p.session_id), purpose, method, None).await {
+        Ok(()) => back(&page, Notice::CodeSent),
+        Err(e) => fail_page(e, &page),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// Checks a new password against the policy, the temporary password and the last ten.
+async fn acceptable_password(auth: &AuthState, u: &AuthUser, f: &NewPasswordForm) -> Result<NewPassword, Notice> {
+    if f.password != f.confirm {
+        return Err(Notice::PasswordsDiffer);
+    }
+    let pw = NewPassword::parse(&f.password, &u.username, &u.email).map_err(Notice::from_problem)?;
+    if u.status == "invited" && auth.hasher.verify(pw.expose(), u.password_hash.as_deref()).await.unwrap_or(false) {
+        return Err(Notice::PasswordIsTemporary);
+    }
+    let history = q::password_history(&auth.db, u.id, limits::PASSWORD_HISTORY).await.unwrap_or_default();
+    for old in &history {
+        if auth.hasher.verify(pw.expose(), Some(old)).await.unwrap_or(false) {
+            return Err(Notice::PasswordReused);
+        }
+    }
+    Ok(pw)
+}
+
+/// Stores a new password, ends the user's other sessions and journals it, all in one transaction.
+async fn store_password(auth: &AuthState, u: &AuthUser, pw: &NewPassword, keep: Option<i64>, action: &str, token: Option<&str>) -> Result<bool, AppError> {
+    let hash = auth.hasher.hash(pw).await.map_err(|e| AppError::internal(&e))?;
+    let now = auth.now();
+    let mut tx = auth.db.pool().begin().await?;
+    if let Some(token) = token
+        && !q::spend_reset_token(&mut tx, &crypto::token_hash(token), now).await?
+    {
+        return Ok(false);
+    }
+    q::set_password(&mut tx, u.id, &hash, now, keep).await?;
+    q::journal(
+        &mut tx,
+        q::JournalEntry {
+            at: now,
+            actor_id: Some(u.id),
+            customer_id: Some(u.customer_id),
+            action,
+            target: &u.username,
+            details: "{}".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn new_password(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<NewPasswordForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::SetPassword]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let pw = match acceptable_password(&auth, &u, &f).await {
+        Ok(pw) => pw,
+        Err(n) => return back(routes::LOGIN_NEW_PASSWORD, n),
+    };
+    let result = async {
+        store_password(&auth, &u, &pw, Some(p.session_id), "password.set", None).await?;
+        // The emailed code was the second factor of this first sign-in.
+        complete(&auth, &p, &u, &client, "email").await
+    }
+    .await;
+    match result {
+        Ok(cookie) => with_cookie(redirect(routes::HOME), cookie),
+        Err(e) => fail_page(e, routes::LOGIN_NEW_PASSWORD),
+    }
+}
+
+async fn mfa(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::Mfa]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let method = f.method.as_deref().and_then(Method::parse).unwrap_or(Method::Email);
+    let page = format!("{}{}method={}", page_with_next(routes::LOGIN_MFA, &f.next), if f.next.as_deref().is_some_and(|n| !n.is_empty() && n != routes::HOME) { "&" } else { "?" }, method.code());
+    let now = auth.now();
+    if let Some(until) = is_locked(&u, now) {
+        let _ = q::delete_session(&auth.db, p.session_id).await;
+        auth.log(&client, &u.username, Some(&u), method.code(), "locked").await;
+        return with_cookie(locked(until), session::clear_cookie(auth.secure_cookies));
+    }
+    if let Err(e) = auth.rate_limit(Limit::AuthPerIp, &client.ip).await {
+        return fail_page(e, &page);
+    }
+    let methods = match auth.methods(&u).await {
+        Ok(m) => m,
+        Err(e) => return fail_page(e, &page),
+    };
+    if !methods.contains(&method) {
+        return back(&page, Notice::BadInput);
+    }
+    let check = match method {
+        Method::Email | Method::Sms => auth.check_code(&u, Some(p.session_id), "mfa", &f.code).await,
+        Method::Totp => check_totp(&auth, &u, &f.code).await,
+        Method::Recovery => {
+            let hash = auth.key.code_hash("recovery", &crypto::normalise_code(&f.code));
+            q::use_recovery_code(&auth.db, u.id, &hash, now)
+                .await
+                .map(|ok| if ok { CodeCheck::Ok { target: String::new() } } else { CodeCheck::Wrong })
+                .map_err(AppError::from)
+        }
+    };
+    match check {
+        Ok(CodeCheck::Ok { .. }) => {
+            if method == Method::Recovery {
+                auth.journal(Some(u.id), Some(u.customer_id), "mfa.recovery_code_used", &u.username, "{}".into()).await;
+            }
+            match complete(&auth, &p, &u, &client, method.code()).await {
+                Ok(cookie) => with_cookie(redirect(&next_target(f.next.as_deref())), cookie),
+                Err(e) => fail_page(e, &page),
+            }
+        }
+        Ok(CodeCheck::Expired) => {
+            auth.log(&client, &u.username, Some(&u), method.code(), "expired_code").await;
+            back(&page, Notice::ExpiredCode)
+        }
+        Ok(CodeCheck::Wrong) => {
+            failed_step(&auth, &p, &u, &client, method.code(), "wrong_code", &page, Notice::WrongCode).await
+        }
+        Err(e) => fail_page(e, &page),
+    }
+}
+
+/// A code from any of the user's apps, each time step accepted once per device: the step is
+/// advanced with a conditional update, so a replayed or parallel code loses.
+async fn check_totp(auth: &AuthState, u: &AuthUser, code: &str) -> Result<CodeCheck, AppError> {
+    let now = auth.now();
+    for device in q::totp_devices(&auth.db, u.id).await? {
+        let Some(secret) = auth.key.open(&device.secret_enc) else {
+            tracing::error!(device = device.id, "a TOTP secret does not open with this server key");
+            continue;
+        };
+        if let Some(step) = totp::matching_step(&secret, code, now)
+            && q::advance_totp_step(&auth.db, device.id, step, now).await?
+        {
+            return Ok(CodeCheck::Ok { target: device.name });
+        }
+    }
+    Ok(CodeCheck::Wrong)
+}
+
+#[derive(Deserialize)]
+pub struct MethodForm {
+    #[serde(default)]
+    method: String,
+    next: Option<String>,
+}
+
+/// Switches the second factor of a sign-in in progress; email and SMS get a fresh code.
+async fn mfa_send(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<MethodForm>,
+) -> Response {
+    let (p, u) = match pending_at(&auth, &ctx, &[Stage::Mfa]).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let base = page_with_next(routes::LOGIN_MFA, &f.next);
+    let Some(method) = Method::parse(&f.method) else { return back(&base, Notice::BadInput) };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let page = format!("{base}{sep}method={}", method.code());
+    let result = async {
+        if !auth.methods(&u).await?.contains(&method) {
+            return Ok(Some(Notice::BadInput));
+        }
+        q::set_session_method(&auth.db, p.session_id, method.code()).await?;
+        if matches!(method, Method::Email | Method::Sms) {
+            if let Some(at) = q::last_code_at(&auth.db, u.id, "mfa").await?
+                && auth.now() - at < limits::RESEND_INTERVAL
+                && p.mfa_method.as_deref() == Some(method.code())
+            {
+                return Ok(Some(Notice::ResendTooSoon));
+            }
+            auth.send_code(&u, Some(p.session_id), "mfa", method, None).await?;
+            return Ok(Some(Notice::CodeSent));
+        }
+        Ok::<_, AppError>(None)
+    }
+    .await;
+    match result {
+        Ok(Some(n)) => back(&page, n),
+        Ok(None) => redirect(&page),
+        Err(e) => fail_page(e, &page),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// "Forgot password": the same answer, at the same speed, whether or not the account exists;
+/// the link is made and mailed in the background.
+async fn forgot(State(auth): State<AuthState>, Extension(client): Extension<Client>, Form(f): Form<ForgotForm>) -> Response {
+    let username = f.username.trim().to_string();
+    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::ResetPerAccount, username.as_str())] {
+        if let Err(e) = auth.rate_limit(limit, key).await {
+            return fail_page(e, routes::FORGOT_PASSWORD);
+        }
+    }
+    let task_auth = auth.clone();
+    let email = f.email.trim().to_lowercase();
+    tokio::spawn(async move {
+        let auth = task_auth;
+        let user = match q::user_by_username(&auth.db, &username).await {
+            Ok(u) => u.filter(|u| u.status != "disabled" && crypto::ct_eq(&u.email.trim().to_lowercase(), &email)),
+            Err(e) => {
+                tracing::error!(error = %e, "reset lookup failed");
+                return;
+            }
+        };
+        auth.log(&client, &username, user.as_ref(), "reset", if user.is_some() { "reset_sent" } else { "reset_unknown" })
+            .await;
+        let Some(u) = user else { return };
+        let token = crypto::random_token();
+        let now = auth.now();
+        if let Err(e) = q::insert_reset_token(&auth.db, u.id, &crypto::token_hash(&token), now, now + limits::RESET_TTL).await {
+            tracing::error!(error = %e, "reset link could not be stored");
+            return;
+        }
+        auth.send_mail(emails::build(user_lang(&u), &u.email, &auth.public_url, Message::Reset { token: &token })).await;
+    });
+    back(routes::FORGOT_PASSWORD, Notice::ResetSent)
+}
+
+async fn reset(State(auth): State<AuthState>, Extension(client): Extension<Client>, Form(f): Form<NewPasswordForm>) -> Response {
+    let page = format!("{}?token={}", routes::RESET_PASSWORD, routes::encode_query_value(&f.token));
+    if let Err(e) = auth.rate_limit(Limit::AuthPerIp, &client.ip).await {
+        return fail_page(e, &page);
+    }
+    let now = auth.now();
+    let user = match q::reset_token_user(&auth.db, &crypto::token_hash(&f.token), now).await {
+        Ok(Some(id)) => q::user_by_id(&auth.db, id).await.ok().flatten(),
+        Ok(None) => None,
+        Err(e) => return fail_page(e.into(), routes::FORGOT_PASSWORD),
+    };
+    let Some(u) = user else { return back(routes::FORGOT_PASSWORD, Notice::ResetInvalid) };
+    let pw = match acceptable_password(&auth, &u, &f).await {
+        Ok(pw) => pw,
+        Err(n) => return back(&page, n),
+    };
+    match store_password(&auth, &u, &pw, None, "password.reset", Some(&f.token)).await {
+        Ok(true) => {
+            auth.log(&client, &u.username, Some(&u), "reset", "password_reset").await;
+            auth.send_mail(emails::build(
+                user_lang(&u),
+                &u.email,
+                &auth.public_url,
+                Message::Changed { what: K::ChangedPassword },
+            ))
+            .await;
+            // Every session ended; the next sign-in asks for the second factor as always.
+            with_cookie(back(routes::LOGIN, Notice::ResetDone), session::clear_cookie(auth.secure_cookies))
+        }
+        Ok(false) => back(routes::FORGOT_PASSWORD, Notice::ResetInvalid),
+        Err(e) => fail_page(e, &page),
+    }
+}
+
+async fn logout(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>) -> Response {
+    if let Some(p) = &ctx.0 {
+        let _ = q::delete_session(&auth.db, p.session_id).await;
+    }
+    with_cookie(back(routes::LOGIN, Notice::SignedOut), session::clear_cookie(auth.secure_cookies))
+}
+
+// ------------------------------------------------------------------ the signed-in account
+
+const SECURITY: &str = routes::PROFILE_SECURITY;
+
+/// Re-authentication for sensitive changes: the current password, counted like any sign-in.
+async fn reauth(auth: &AuthState, u: &AuthUser, client: &Client, current: &str) -> Result<(), Response> {
+    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
+        return Err(fail_page(e, SECURITY));
+    }
+    let ok = auth.hasher.verify(current, u.password_hash.as_deref()).await.unwrap_or(false);
+    if ok {
+        return Ok(());
+    }
+    auth.log(client, &u.username, Some(u), "reauth", "wrong_password").await;
+    let _ = auth.fail(u).await;
+    Err(back(SECURITY, Notice::WrongPassword))
+}
+
+/// Tells the address on file (before the change) what changed.
+async fn notify(auth: &AuthState, u: &AuthUser, what: K) {
+    auth.send_mail(emails::build(user_lang(u), &u.email, &auth.public_url, Message::Changed { what })).await;
+}
+
+macro_rules! signed_in_or_return {
+    ($auth:expr, $ctx:expr, $perm:expr) => {
+        match signed_in(&$auth, &$ctx, $perm).await {
+            Ok(x) => x,
+            Err(res) => return res,
+        }
+    };
+}
+
+async fn change_password(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<NewPasswordForm>,
+) -> Response {
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    let pw = match acceptable_password(&auth, &u, &f).await {
+        Ok(pw) => pw,
+        Err(n) => return back(SECURITY, n),
+    };
+    let result = async {
+        store_password(&auth, &u, &pw, Some(p.session_id), "password.changed", None).await?;
+        advance(&auth, &p, Stage::Active).await
+    }
+    .await;
+    match result {
+        Ok(cookie) => {
+            notify(&auth, &u, K::ChangedPassword).await;
+            with_cookie(back(SECURITY, Notice::PasswordChanged), cookie)
+        }
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// A plausible address: one `@`, something on each side, a dot in the domain, no spaces.
+pub fn parse_email(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (local, domain) = s.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.contains(char::is_whitespace)
+        && !domain.contains('@');
+    ok.then(|| s.to_string())
+}
+
+async fn with_journal(
+    auth: &AuthState,
+    u: &AuthUser,
+    action: &str,
+    change: impl for<'c> FnOnce(&'c mut sqlx::AnyConnection) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>,
+) -> Result<(), AppError> {
+    let now = auth.now();
+    let mut tx = auth.db.pool().begin().await?;
+    change(&mut tx).await?;
+    q::journal(
+        &mut tx,
+        q::JournalEntry {
+            at: now,
+            actor_id: Some(u.id),
+            customer_id: Some(u.customer_id),
+            action,
+            target: &u.username,
+            details: "{}".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn change_email(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    let Some(email) = parse_email(&f.email) else { return back(SECURITY, Notice::BadInput) };
+    let now = auth.now();
+    let id = u.id;
+    let new = email.clone();
+    let done = with_journal(&auth, &u, "email.changed", move |c| Box::pin(async move { q::set_email(c, id, &new, now).await })).await;
+    match done {
+        Ok(()) => {
+            notify(&auth, &u, K::ChangedEmail).await;
+            back(SECURITY, Notice::Saved)
+        }
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+async fn start_phone(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    let Ok(phone) = crate::sims::Msisdn::parse(&f.phone) else { return back(SECURITY, Notice::BadPhone) };
+    match auth.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await {
+        Ok(()) => back(SECURITY, Notice::PhoneCodeSent),
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+async fn verify_phone(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
+        return fail_page(e, SECURITY);
+    }
+    match auth.check_code(&u, None, "phone", &f.code).await {
+        Ok(CodeCheck::Ok { target }) => {
+            let now = auth.now();
+            let id = u.id;
+            let done = with_journal(&auth, &u, "phone.verified", move |c| {
+                Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await })
+            })
+            .await;
+            match done {
+                Ok(()) => {
+                    notify(&auth, &u, K::ChangedPhone).await;
+                    back(SECURITY, Notice::PhoneVerified)
+                }
+                Err(e) => fail_page(e, SECURITY),
+            }
+        }
+        Ok(CodeCheck::Expired) => back(SECURITY, Notice::ExpiredCode),
+        Ok(CodeCheck::Wrong) => back(SECURITY, Notice::WrongCode),
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+/// How many second factors remain if one of `removing` goes; recovery codes do not count.
+async fn methods_left(auth: &AuthState, u: &AuthUser, removing: Method, devices_removed: usize) -> Result<usize, AppError> {
+    let email = (u.mfa_email != 0 && removing != Method::Email) as usize;
+    let sms = (u.phone_verified_at.is_some() && removing != Method::Sms) as usize;
+    let apps = q::totp_devices(&auth.db, u.id).await?.len().saturating_sub(devices_removed);
+    Ok(email + sms + apps)
+}
+
+fn policy_requires_mfa(u: &AuthUser) -> bool {
+    u.customer_is_provider != 0 || u.customer_mfa_required != 0
+}
+
+async fn remove_phone(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    match methods_left(&auth, &u, Method::Sms, 0).await {
+        Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
+        Err(e) => return fail_page(e, SECURITY),
+        _ => {}
+    }
+    let id = u.id;
+    let done = with_journal(&auth, &u, "phone.removed", move |c| Box::pin(async move { q::set_phone(c, id, None, None).await })).await;
+    match done {
+        Ok(()) => {
+            notify(&auth, &u, K::ChangedPhone).await;
+            back(SECURITY, Notice::Saved)
+        }
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id: i64,
+    #[serde(default)]
+    current: String,
+}
+
+async fn add_totp(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<TotpForm>,
+) -> Response {
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let page = routes::PROFILE_TOTP_NEW;
+    let name = f.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 50 {
+        return back(page, Notice::BadDeviceName);
+    }
+    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
+        return fail_page(e, page);
+    }
+    let now = auth.now();
+    let result = async {
+        let Some(pending) = q::pending_totp(&auth.db, u.id).await? else { return Ok(Some(Notice::BadInput)) };
+        let Some(secret) = auth.key.open(&pending.secret_enc) else { return Ok(Some(Notice::BadInput)) };
+        let Some(step) = totp::matching_step(&secret, &f.code, now) else { return Ok(Some(Notice::WrongCode)) };
+        let mut tx = auth.db.pool().begin().await?;
+        if !q::confirm_totp(&mut tx, pending.id, &name, step, now).await? {
+            return Ok(Some(Notice::BadInput));
+        }
+        q::journal(
+            &mut tx,
+            q::JournalEntry {
+                at: now,
+                actor_id: Some(u.id),
+                customer_id: Some(u.customer_id),
+                action: "mfa.device_added",
+                target: &u.username,
+                details: serde_json::json!({ "device": name }).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(None)
+    }
+    .await;
+    match result {
+        Ok(Some(n)) => back(page, n),
+        Ok(None) => {
+            notify(&auth, &u, K::ChangedAuthenticatorAdded).await;
+            // A new factor is a privilege change: new session id.
+            match advance(&auth, &p, Stage::Active).await {
+                Ok(cookie) => with_cookie(back(SECURITY, Notice::DeviceAdded), cookie),
+                Err(e) => fail_page(e, SECURITY),
+            }
+        }
+        Err(e) => fail_page(e, page),
+    }
+}
+
+async fn remove_totp(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<TotpForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    match methods_left(&auth, &u, Method::Totp, 1).await {
+        Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
+        Err(e) => return fail_page(e, SECURITY),
+        _ => {}
+    }
+    let id = u.id;
+    let device = f.id;
+    let done = with_journal(&auth, &u, "mfa.device_removed", move |c| {
+        Box::pin(async move { q::delete_totp(c, id, device).await.map(|_| ()) })
+    })
+    .await;
+    match done {
+        Ok(()) => {
+            notify(&auth, &u, K::ChangedAuthenticatorRemoved).await;
+            back(SECURITY, Notice::DeviceRemoved)
+        }
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CurrentForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    on: Option<String>,
+}
+
+/// Ten new single-use recovery codes, stored hashed; shown once on the next page.
+async fn recovery_codes(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<CurrentForm>,
+) -> Response {
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    let codes: Vec<String> = (0..limits::RECOVERY_CODES).map(|_| crypto::recovery_code()).collect();
+    let hashes: Vec<String> =
+        codes.iter().map(|c| auth.key.code_hash("recovery", &crypto::normalise_code(c))).collect();
+    let now = auth.now();
+    let id = u.id;
+    let done = with_journal(&auth, &u, "mfa.recovery_codes_generated", move |c| {
+        Box::pin(async move { q::replace_recovery_codes(c, id, &hashes, now).await })
+    })
+    .await;
+    let sealed = auth.key.seal(codes.join("\n").as_bytes());
+    match done {
+        Ok(()) => match q::set_flash(&auth.db, p.session_id, Some(&sealed)).await {
+            Ok(()) => {
+                notify(&auth, &u, K::ChangedRecoveryCodes).await;
+                redirect(routes::PROFILE_RECOVERY_CODES)
+            }
+            Err(e) => fail_page(e.into(), SECURITY),
+        },
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+async fn default_method(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<MethodForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let Some(method) = Method::parse(&f.method).filter(|m| *m != Method::Recovery) else {
+        return back(SECURITY, Notice::BadInput);
+    };
+    let result = async {
+        if !auth.methods(&u).await?.contains(&method) {
+            return Ok(Notice::BadInput);
+        }
+        q::set_mfa_default(&auth.db, u.id, method.code()).await?;
+        Ok::<_, AppError>(Notice::Saved)
+    }
+    .await;
+    match result {
+        Ok(n) => back(SECURITY, n),
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+async fn email_codes(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<CurrentForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+        return res;
+    }
+    let on = f.on.is_some();
+    if !on {
+        match methods_left(&auth, &u, Method::Email, 0).await {
+            Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
+            Err(e) => return fail_page(e, SECURITY),
+            _ => {}
+        }
+    }
+    let id = u.id;
+    let action = if on { "mfa.email_on" } else { "mfa.email_off" };
+    let done = with_journal(&auth, &u, action, move |c| Box::pin(async move { q::set_mfa_email(c, id, on).await })).await;
+    match done {
+        Ok(()) => {
+            notify(&auth, &u, K::ChangedEmailCodes).await;
+            back(SECURITY, Notice::Saved)
+        }
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdForm {
+    #[serde(default)]
+    id: i64,
+}
+
+async fn end_session(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<IdForm>,
+) -> Response {
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    match q::delete_user_session(&auth.db, u.id, f.id).await {
+        Ok(_) if f.id == p.session_id => {
+            with_cookie(back(routes::LOGIN, Notice::SignedOut), session::clear_cookie(auth.secure_cookies))
+        }
+        Ok(_) => back(SECURITY, Notice::SessionEnded),
+        Err(e) => fail_page(e.into(), SECURITY),
+    }
+}
+
+// ------------------------------------------------------------------ administration
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub customer: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// Usernames: 3–40 of a-z, 0-9, `.`, `_`, `-`, stored in lower case.
+pub fn parse_username(s: &str) -> Option<String> {
+    let s = s.trim().to_lowercase();
+    let ok = (3..=40).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    ok.then_some(s)
+}
+
+/// Back to the form with what was typed, so a refused invitation loses nothing.
+fn back_to_invite(f: &InviteForm, n: Notice) -> Response {
+    let e = routes::encode_query_value;
+    redirect(&format!(
+        "{}?n={}&name={}&username={}&email={}&role={}&customer={}&phone={}",
+        routes::USERS_INVITE,
+        n.code(),
+        e(&f.name),
+        e(&f.username),
+        e(&f.email),
+        e(&f.role),
+        e(&f.customer),
+        e(&f.phone)
+    ))
+}
+
+async fn invite(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<InviteForm>,
+) -> Response {
+    let (p, admin) = signed_in_or_return!(auth, ctx, Perm::UsersManage);
+    let name = f.name.trim().to_string();
+    let (Some(username), Some(email), Some(role)) = (parse_username(&f.username), parse_email(&f.email), Role::parse(&f.role))
+    else {
+        return back_to_invite(&f, Notice::BadInput);
+    };
+    if name.is_empty() || name.chars().count() > 100 {
+        return back_to_invite(&f, Notice::BadInput);
+    }
+    if !p.role.may_grant(role) {
+        return back_to_invite(&f, Notice::NotAllowed);
+    }
+    let phone = match f.phone.trim() {
+        "" => None,
+        raw => match crate::sims::Msisdn::parse(raw) {
+            Ok(m) => Some(m.as_str().to_string()),
+            Err(_) => return back_to_invite(&f, Notice::BadPhone),
+        },
+    };
+    let customer_id: i64 = f.customer.trim().parse().unwrap_or(-1);
+    let customer = match q::customer_in_scope(&auth.db, &p.customer_path, customer_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return back_to_invite(&f, Notice::NotAllowed),
+        Err(e) => return fail_page(e.into(), routes::USERS_INVITE),
+    };
+    if role == Role::ProviderAdmin && customer.is_provider == 0 {
+        return back_to_invite(&f, Notice::NotAllowed);
+    }
+    let temp = crypto::temp_password();
+    let result = async {
+        let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
+        let now = auth.now();
+        let mut tx = auth.db.pool().begin().await?;
+        let id = q::insert_invited_user(
+            &mut tx,
+            q::NewUser {
+                customer_id: customer.id,
+                username: &username,
+                email: &email,
+                name: &name,
+                role: role.code(),
+                phone: phone.as_deref(),
+                lang: client.lang.code(),
+                temp_hash: &hash,
+                expires_at: now + limits::TEMP_PASSWORD_TTL,
+                now,
+            },
+        )
+        .await?;
+        q::journal(
+            &mut tx,
+            q::JournalEntry {
+                at: now,
+                actor_id: Some(admin.id),
+                customer_id: Some(customer.id),
+                action: "user.invited",
+                target: &username,
+                details: serde_json::json!({ "user_id": id, "role": role.code(), "email": email }).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(now + limits::TEMP_PASSWORD_TTL)
+    }
+    .await;
+    match result {
+        Ok(expires_at) => {
+            auth.send_mail(emails::build(
+                client.lang,
+                &email,
+                &auth.public_url,
+                Message::Invitation { name: &name, username: &username, temp_password: &temp, expires_at },
+            ))
+            .await;
+            back(routes::USERS, Notice::InvitationSent)
+        }
+        Err(AppError::Conflict { .. }) => back_to_invite(&f, Notice::UsernameTaken),
+        Err(e) => fail_page(e, routes::USERS_INVITE),
+    }
+}
+
+async fn resend_invitation(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<IdForm>,
+) -> Response {
+    let (p, admin) = signed_in_or_return!(auth, ctx, Perm::UsersManage);
+    let u = match q::user_in_scope(&auth.db, &p.customer_path, f.id).await {
+        Ok(Some(u)) if u.status == "invited" => u,
+        Ok(_) => return back(routes::USERS, Notice::NotAllowed),
+        Err(e) => return fail_page(e.into(), routes::USERS),
+    };
+    let temp = crypto::temp_password();
+    let result = async {
+        let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
+        let now = auth.now();
+        let mut tx = auth.db.pool().begin().await?;
+        q::renew_invitation(&mut tx, u.id, &hash, now + limits::TEMP_PASSWORD_TTL).await?;
+        q::journal(
+            &mut tx,
+            q::JournalEntry {
+                at: now,
+                actor_id: Some(admin.id),
+                customer_id: Some(u.customer_id),
+                action: "user.invitation_resent",
+                target: &u.username,
+                details: "{}".into(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(now + limits::TEMP_PASSWORD_TTL)
+    }
+    .await;
+    match result {
+        Ok(expires_at) => {
+            let msg = Message::Invitation { name: &u.name, username: &u.username, temp_password: &temp, expires_at };
+            auth.send_mail(emails::build(user_lang(&u), &u.email, &auth.public_url, msg)).await;
+            back(routes::USERS, Notice::InvitationSent)
+        }
+        Err(e) => fail_page(e, routes::USERS),
+    }
+}
+
+async fn unlock(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, Form(f): Form<IdForm>) -> Response {
+    let (p, admin) = signed_in_or_return!(auth, ctx, Perm::UsersManage);
+    let u = match q::user_in_scope(&auth.db, &p.customer_path, f.id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return back(routes::USERS, Notice::NotAllowed),
+        Err(e) => return fail_page(e.into(), routes::USERS),
+    };
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        q::unlock(&mut tx, u.id).await?;
+        q::journal(
+            &mut tx,
+            q::JournalEntry {
+                at: now,
+                actor_id: Some(admin.id),
+                customer_id: Some(u.customer_id),
+                action: "account.unlocked",
+                target: &u.username,
+                details: "{}".into(),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => back(routes::USERS, Notice::Unlocked),
+        Err(e) => fail_page(e.into(), routes::USERS),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    customer: i64,
+    on: Option<String>,
+}
+
+async fn mfa_policy(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<PolicyForm>,
+) -> Response {
+    let (p, admin) = signed_in_or_return!(auth, ctx, Perm::SecuritySettings);
+    let page = routes::SETTINGS_SECURITY;
+    let customer = match q::customer_in_scope(&auth.db, &p.customer_path, f.customer).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return back(page, Notice::NotAllowed),
+        Err(e) => return fail_page(e.into(), page),
+    };
+    let on = f.on.is_some();
+    if customer.is_provider != 0 && !on {
+        // The service provider's own accounts always use a second factor.
+        return back(page, Notice::NotAllowed);
+    }
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        q::set_customer_mfa(&mut tx, customer.id, on).await?;
+        q::journal(
+            &mut tx,
+            q::JournalEntry {
+                at: now,
+                actor_id: Some(admin.id),
+                customer_id: Some(customer.id),
+                action: if on { "policy.mfa_on" } else { "policy.mfa_off" },
+                target: &customer.name,
+                details: "{}".into(),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => back(page, Notice::Saved),
+        Err(e) => fail_page(e.into(), page),
+    }
+}
+
+// ------------------------------------------------------------------ sign-in log export
+
+#[derive(Deserialize, Default, Clone)]
+pub struct LogQuery {
+    pub user: Option<String>,
+    pub result: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl LogQuery {
+    /// Dates are `YYYY-MM-DD` (UTC); anything else is ignored rather than refused.
+    pub fn filter(&self) -> q::LogFilter {
+        let day = |s: &Option<String>| s.as_deref().and_then(parse_day);
+        q::LogFilter {
+            username: self.user.clone().filter(|s| !s.trim().is_empty()).map(|s| s.trim().chars().take(100).collect()),
+            result: self.result.clone().filter(|s| !s.is_empty() && s.len() < 40),
+            from: day(&self.from),
+            to: day(&self.to).map(|d| d + 86_400),
+            before_id: None,
+        }
+    }
+}
+
+pub fn parse_day(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(crate::usage::days_from_civil(y, m, d) * 86_400)
+}
+
+/// A CSV cell: quoted, with cells a spreadsheet would run as a formula neutralised.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+async fn sign_in_log_csv(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Query(query): Query<LogQuery>,
+) -> Response {
+    let (p, _) = signed_in_or_return!(auth, ctx, Perm::SignInLogsRead);
+    let all = p.role == Role::ProviderAdmin;
+    let rows = match q::sign_in_log(&auth.db, &p.customer_path, all, &query.filter(), 100_000).await {
+        Ok(r) => r,
+        Err(e) => return fail_page(e.into(), routes::USERS_SIGN_IN_LOG),
+    };
+    let mut out = String::from("time,username,ip,user_agent,method,result\r\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\r\n",
+            crate::usage::iso8601(r.at),
+            csv_cell(&r.username),
+            csv_cell(&r.ip),
+            csv_cell(&r.user_agent),
+            csv_cell(&r.method),
+            csv_cell(&r.result)
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"sign-in-log.csv\""),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_emails_parse() {
+        assert_eq!(parse_username(" Ada.L ").as_deref(), Some("ada.l"));
+        assert_eq!(parse_username("a"), None);
+        assert_eq!(parse_username("ada lovelace"), None);
+        assert_eq!(parse_email(" ada@example.com ").as_deref(), Some("ada@example.com"));
+        assert_eq!(parse_email("ada@example"), None);
+        assert_eq!(parse_email("a da@example.com"), None);
+        assert_eq!(parse_email("ada@@example.com"), None);
+    }
+
+    #[test]
+    fn csv_cells_cannot_become_formulas() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1"), "\"'+1\"");
+        assert_eq!(csv_cell("ada"), "\"ada\"");
+    }
+
+    #[test]
+    fn bad_dates_are_ignored() {
+        assert_eq!(parse_day("2026-11-22"), Some(crate::usage::days_from_civil(2026, 11, 22) * 86_400));
+        assert_eq!(parse_day("2026-13-01"), None);
+        assert_eq!(parse_day("yesterday"), None);
+    }
+}

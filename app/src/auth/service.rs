@@ -1,0 +1,316 @@
+//! What the sign-in steps share: the process-wide services, rate limits, failure counting with
+//! lock emails, code delivery, sign-in logging and the journal.
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::mail::Mailer;
+
+use super::clock::Clock;
+use super::crypto::{self, ServerKey};
+use super::db::{self as q, AuthUser};
+use super::emails::{self, Message};
+use super::hashing::Hasher;
+use super::limits;
+use super::sms::Sms;
+use super::{Method, Role};
+
+pub struct AuthInner {
+    pub db: Db,
+    pub mailer: Mailer,
+    pub sms: Sms,
+    pub clock: Clock,
+    pub key: ServerKey,
+    pub hasher: Hasher,
+    /// Where links in emails point, e.g. `https://portal.example.com`.
+    pub public_url: String,
+    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+/// Everything the sign-in flow needs, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthState(pub Arc<AuthInner>);
+
+impl std::ops::Deref for AuthState {
+    type Target = AuthInner;
+    fn deref(&self) -> &AuthInner {
+        &self.0
+    }
+}
+
+/// Who is asking, for logs and rate limits.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+    pub lang: Lang,
+}
+
+/// Which limit a request counts against; `(bucket prefix, hits per window, window seconds)`.
+#[derive(Clone, Copy, Debug)]
+pub enum Limit {
+    /// Every sign-in form post from one address.
+    AuthPerIp,
+    /// Sign-in form posts naming one account.
+    AuthPerAccount,
+    /// Codes sent (email or SMS) to one account.
+    CodesPerAccount,
+    /// Reset links requested for one account.
+    ResetPerAccount,
+}
+
+impl Limit {
+    fn spec(self) -> (&'static str, i64, i64) {
+        match self {
+            Limit::AuthPerIp => ("ip", 60, 600),
+            Limit::AuthPerAccount => ("acct", 30, 600),
+            Limit::CodesPerAccount => ("codes", 6, 3600),
+            Limit::ResetPerAccount => ("reset", 3, 3600),
+        }
+    }
+}
+
+impl AuthState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Counts a hit; refuses when the window is full. Stored in the database, so the limit
+    /// holds across every server process.
+    pub async fn rate_limit(&self, limit: Limit, key: &str) -> Result<(), AppError> {
+        let (prefix, max, window) = limit.spec();
+        let now = self.now();
+        let start = now - now.rem_euclid(window);
+        let bucket = format!("{prefix}:{}", key.to_lowercase().chars().take(120).collect::<String>());
+        let hits = q::hit(&self.db, &bucket, start).await?;
+        if hits % 500 == 1 {
+            // Now and then, forget windows older than a day.
+            q::prune_rate_limits(&self.db, now - 86_400).await?;
+        }
+        if hits > max {
+            return Err(AppError::RateLimited { retry_after: (start + window - now).max(1) as u64 });
+        }
+        Ok(())
+    }
+
+    pub async fn log(&self, client: &Client, username: &str, user: Option<&AuthUser>, method: &str, result: &str) {
+        let entry = q::Attempt {
+            at: self.now(),
+            username,
+            user_id: user.map(|u| u.id),
+            customer_id: user.map(|u| u.customer_id),
+            ip: &client.ip,
+            user_agent: &client.user_agent,
+            method,
+            result,
+        };
+        if let Err(e) = q::log_attempt(&self.db, entry).await {
+            tracing::error!(error = %e, "could not write the sign-in log");
+        }
+    }
+
+    /// Writes a security event to the journal in its own transaction.
+    pub async fn journal(&self, actor: Option<i64>, customer: Option<i64>, action: &str, target: &str, details: String) {
+        let now = self.now();
+        let result = async {
+            let mut tx = self.db.pool().begin().await?;
+            q::journal(
+                &mut tx,
+                q::JournalEntry { at: now, actor_id: actor, customer_id: customer, action, target, details },
+            )
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, action, "could not write the journal");
+        }
+    }
+
+    /// A failed attempt by a known user: counts it and, when this failure locks the account,
+    /// emails the user and journals the lock. Returns the lock end if locked now.
+    pub async fn fail(&self, user: &AuthUser) -> Result<Option<i64>, AppError> {
+        let now = self.now();
+        let (count, until) = q::register_failure(&self.db, user.id, now).await?;
+        let locked_now = until.filter(|u| *u > now);
+        let just_locked = count == limits::FIRST_LOCK_AFTER || count >= limits::SECOND_LOCK_AFTER;
+        if let (Some(until), true) = (locked_now, just_locked) {
+            self.journal(
+                Some(user.id),
+                Some(user.customer_id),
+                "account.locked",
+                &user.username,
+                format!("{{\"failures\":{count},\"until\":{until}}}"),
+            )
+            .await;
+            let lang = Lang::parse(&user.lang).unwrap_or_default();
+            self.send_mail(emails::build(lang, &user.email, &self.public_url, Message::Locked { until })).await;
+        }
+        Ok(locked_now)
+    }
+
+    /// The same for a username nobody has: same counts, same answers.
+    pub async fn fail_unknown(&self, username: &str) -> Result<Option<i64>, AppError> {
+        let now = self.now();
+        let (_, until) = q::register_unknown_failure(&self.db, username, now).await?;
+        Ok(until.filter(|u| *u > now))
+    }
+
+    /// Mail failures are logged, not shown: the answer must not depend on the mail server.
+    pub async fn send_mail(&self, email: crate::mail::Email) {
+        if let Err(e) = self.mailer.send(&email).await {
+            tracing::error!(error = %e, "mail could not be sent");
+        }
+    }
+
+    /// Sends a fresh six-digit code by email or SMS, voiding the previous one.
+    pub async fn send_code(
+        &self,
+        user: &AuthUser,
+        session_id: Option<i64>,
+        purpose: &str,
+        method: Method,
+        phone: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.rate_limit(Limit::CodesPerAccount, &user.username).await?;
+        let now = self.now();
+        let code = crypto::random_code();
+        let hash = self.key.code_hash(purpose, &code);
+        let target = match method {
+            Method::Sms => phone.or(user.phone.as_deref()).unwrap_or_default().to_string(),
+            _ => user.email.clone(),
+        };
+        q::replace_code(
+            &self.db,
+            q::NewCode {
+                user_id: user.id,
+                session_id,
+                purpose,
+                channel: method.code(),
+                target: &target,
+                code_hash: &hash,
+                now,
+                expires_at: now + limits::CODE_TTL,
+            },
+        )
+        .await?;
+        let lang = Lang::parse(&user.lang).unwrap_or_default();
+        match method {
+            Method::Sms => {
+                let text = lang.tf(crate::i18n::K::SmsCode, &[("code", &code)]);
+                if let Err(e) = self.sms.send(&target, &text).await {
+                    tracing::error!(error = %e, "SMS could not be sent");
+                }
+            }
+            _ => {
+                self.send_mail(emails::build(lang, &user.email, &self.public_url, Message::Code { code: &code })).await
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a code of `purpose`. Ok(true) when it matched and is now spent.
+    pub async fn check_code(
+        &self,
+        user: &AuthUser,
+        session_id: Option<i64>,
+        purpose: &str,
+        code: &str,
+    ) -> Result<CodeCheck, AppError> {
+        let now = self.now();
+        let Some(open) = q::open_code(&self.db, user.id, purpose, session_id).await? else {
+            return Ok(CodeCheck::Wrong);
+        };
+        let typed: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
+        let matches = typed.len() == 6 && crypto::ct_eq(&self.key.code_hash(purpose, &typed), &open.code_hash);
+        if !matches {
+            return Ok(CodeCheck::Wrong);
+        }
+        if open.expires_at <= now {
+            return Ok(CodeCheck::Expired);
+        }
+        if !q::use_code(&self.db, open.id, now).await? {
+            return Ok(CodeCheck::Wrong);
+        }
+        Ok(CodeCheck::Ok { target: open.target })
+    }
+
+    /// The second factors a user can use now, default first.
+    pub async fn methods(&self, user: &AuthUser) -> Result<Vec<Method>, AppError> {
+        let mut methods = Vec::new();
+        if user.mfa_email != 0 {
+            methods.push(Method::Email);
+        }
+        if user.phone_verified_at.is_some() && user.phone.is_some() {
+            methods.push(Method::Sms);
+        }
+        if !q::totp_devices(&self.db, user.id).await?.is_empty() {
+            methods.push(Method::Totp);
+        }
+        if q::unused_recovery_codes(&self.db, user.id).await? > 0 {
+            methods.push(Method::Recovery);
+        }
+        if methods.is_empty() {
+            // Never leave a user without a way in: email is the fallback.
+            methods.push(Method::Email);
+        }
+        if let Some(pos) = methods.iter().position(|m| Some(*m) == Method::parse(&user.mfa_default)) {
+            let m = methods.remove(pos);
+            methods.insert(0, m);
+        }
+        Ok(methods)
+    }
+
+    /// Whether this user must give a second factor: the provider's accounts always, customers'
+    /// users when their customer's policy says so, and anyone who registered an app or a phone.
+    pub async fn mfa_required(&self, user: &AuthUser) -> Result<bool, AppError> {
+        if user.customer_is_provider != 0 || user.customer_mfa_required != 0 {
+            return Ok(true);
+        }
+        let extra = user.phone_verified_at.is_some() || !q::totp_devices(&self.db, user.id).await?.is_empty();
+        Ok(extra)
+    }
+
+    pub fn role(user: &AuthUser) -> Role {
+        Role::parse(&user.role).unwrap_or(Role::ReadOnly)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    Ok { target: String },
+    Wrong,
+    Expired,
+}
+
+/// `a***@example.com`, `+39 *** ** 67`: enough to recognise, not enough to harvest.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let tail: String = digits.iter().rev().take(2).rev().collect();
+    format!("*** {tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_only_a_hint() {
+        assert_eq!(mask_email("ada.lovelace@example.com"), "a***@example.com");
+        assert_eq!(mask_phone("+393471234567"), "*** 67");
+    }
+}

@@ -1,0 +1,100 @@
+//! Security in one place: every page, server function and form endpoint other than the public
+//! sign-in pages refuses a caller without a session, one without a completed second factor, and
+//! one whose role lacks the permission.
+use app::auth::api::SERVER_FNS;
+use app::auth::handlers::FORM_ENDPOINTS;
+use app::routes;
+
+use crate::both_engines;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+fn registered_server_fns() -> Vec<String> {
+    let mut v: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_registered_server_function_declares_its_permission() {
+    let registered = registered_server_fns();
+    assert!(!registered.is_empty());
+    for path in &registered {
+        assert!(SERVER_FNS.iter().any(|(p, _)| p == path), "{path} is not in auth::api::SERVER_FNS");
+    }
+}
+
+both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |app: TestApp| async move {
+    app.tenants().await;
+    let mut b = app.browser();
+    for page in routes::ALL_PAGES {
+        let res = b.get(page).await;
+        assert_eq!(res.status(), 303, "{page}");
+        assert!(location(&res).starts_with("/login?next="), "{page}");
+    }
+    for page in [routes::LOGIN, routes::FORGOT_PASSWORD, routes::RESET_PASSWORD] {
+        assert_eq!(b.get(page).await.status(), 200, "{page} is public");
+    }
+    for page in [routes::LOGIN_VERIFY_EMAIL, routes::LOGIN_CODE, routes::LOGIN_NEW_PASSWORD, routes::LOGIN_MFA] {
+        assert_eq!(location(&b.get(page).await), routes::LOGIN, "{page} needs a sign-in in progress");
+    }
+    for path in registered_server_fns() {
+        let res = b.call(&path, "").await;
+        assert_eq!(res.status(), 401, "{path}");
+    }
+    for path in FORM_ENDPOINTS.iter().filter(|p| !p.starts_with("/auth/")) {
+        let res = b.post(path, &[("id", "1"), ("current", PASSWORD)]).await;
+        assert_eq!(res.status(), 401, "{path}");
+    }
+    assert_eq!(b.get(routes::USERS_SIGN_IN_LOG_CSV).await.status(), 303);
+    // The sign-in steps themselves need the earlier steps first.
+    for path in ["/auth/verify-email", "/auth/code", "/auth/new-password", "/auth/mfa", "/auth/mfa/send"] {
+        let res = b.post(path, &[("email", "a@example.com"), ("code", "123456"), ("method", "email")]).await;
+        assert_eq!(location(&res), "/login?n=session_expired", "{path}");
+    }
+});
+
+both_engines!(a_password_without_the_second_factor_opens_nothing, |app: TestApp| async move {
+    let t = app.tenants().await;
+    app.user(t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut b = app.browser();
+    let res = b.post("/auth/login", &[("username", "root"), ("password", PASSWORD)]).await;
+    assert!(location(&res).starts_with("/login/mfa"));
+    for page in routes::ALL_PAGES {
+        let res = b.get(page).await;
+        assert_eq!(location(&res), "/login/mfa", "{page}");
+    }
+    for path in registered_server_fns() {
+        let res = b.call(&path, "").await;
+        if routes::PUBLIC_API.contains(&path.as_str()) {
+            assert_eq!(res.status(), 200, "{path} serves the sign-in in progress");
+        } else {
+            assert_eq!(res.status(), 401, "{path}");
+            assert!(res.text().await.unwrap().contains("MfaRequired"), "{path}");
+        }
+    }
+    for path in FORM_ENDPOINTS.iter().filter(|p| !p.starts_with("/auth/")) {
+        assert_eq!(b.post(path, &[("id", "1")]).await.status(), 401, "{path}");
+    }
+});
+
+both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_permission, |app: TestApp| async move {
+    let t = app.tenants().await;
+    app.user(t.a, "viewer", "read_only", PASSWORD).await;
+    let mut b = app.sign_in("viewer", PASSWORD).await;
+    let role = app::auth::Role::ReadOnly;
+    for (path, perm) in SERVER_FNS {
+        let res = b.call(path, "").await;
+        match perm {
+            Some(p) if !role.allows(*p) => assert_eq!(res.status(), 403, "{path}"),
+            _ => assert_ne!(res.status(), 403, "{path}"),
+        }
+    }
+    for path in ["/admin/invite", "/admin/users/resend", "/admin/users/unlock", "/admin/mfa-policy"] {
+        assert_eq!(b.post(path, &[("id", "1"), ("customer", "1")]).await.status(), 403, "{path}");
+    }
+    assert_eq!(b.get(routes::USERS_SIGN_IN_LOG_CSV).await.status(), 403);
+    // Pages render for the viewer, and the navigation hides what they cannot use.
+    let html = b.get(routes::SIMS).await.text().await.unwrap();
+    assert!(html.contains("href=\"/sims\"") && !html.contains("href=\"/users\""));
+});
