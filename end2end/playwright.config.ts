@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 /**
@@ -9,6 +10,13 @@ import { defineConfig } from '@playwright/test';
  * Browsers are never downloaded: Debian's /usr/bin/chromium is used directly.
  */
 const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+
+/**
+ * Every page but the sign-in pages needs a signed-in user: the `setup` project signs sp.admin
+ * in once (tests/auth.setup.ts, reading mail from PORTAL_DATA_DIR/outbox) and the other
+ * projects start from that browser state. Tests of the sign-in itself clear it.
+ */
+const adminState = path.join(__dirname, '.auth', 'admin.json');
 
 const launchOptions = {
   executablePath: '/usr/bin/chromium',
@@ -40,7 +48,8 @@ export default defineConfig({
   },
   projects: [
     {
-      name: 'desktop',
+      name: 'setup',
+      testMatch: /auth\.setup\.ts$/,
       use: {
         browserName: 'chromium',
         viewport: { width: 1280, height: 800 },
@@ -48,9 +57,21 @@ export default defineConfig({
       },
     },
     {
-      name: 'phone',
+      name: 'desktop',
+      dependencies: ['setup'],
       use: {
         browserName: 'chromium',
+        viewport: { width: 1280, height: 800 },
+        storageState: adminState,
+        launchOptions,
+      },
+    },
+    {
+      name: 'phone',
+      dependencies: ['setup'],
+      use: {
+        browserName: 'chromium',
+        storageState: adminState,
         viewport: { width: 390, height: 844 },
         isMobile: true,
         hasTouch: true,

@@ -80,7 +80,7 @@ for _ in $(seq 1 100); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server exited during start-up"; }
   sleep 0.1
 done
-(cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test) || { tail -20 "$work/server.log" >&2; die "end-to-end tests failed"; }
+(cd end2end && PORTAL_DATA_DIR="$work/e2e" BASE_URL="http://127.0.0.1:$port" npx playwright test) || { tail -20 "$work/server.log" >&2; die "end-to-end tests failed"; }
 
 say "graceful shutdown on SIGTERM"
 kill -TERM "$server_pid"

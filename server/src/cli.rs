@@ -115,7 +115,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 key,
                 clock: app::auth::clock::Clock::system(),
                 trust_proxy: cfg.trust_proxy,
-                max_hashes: 2,
+                max_hashes: crate::startup::default_max_hashes(),
             };
             let state = AppState::new(db, mailer, opts, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
             serve(state, cfg.addr).await

@@ -20,7 +20,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use app::auth::service::{AuthInner, AuthState};
-use app::auth::{ViewerCtx, Stage, session};
+use app::auth::{Stage, ViewerCtx, session};
 use app::db::Db;
 use app::i18n::{LANG_COOKIE, Lang};
 use app::mail::Mailer;
@@ -62,6 +62,12 @@ impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         s.leptos_options.clone()
     }
+}
+
+/// How many argon2 hashes may run at once: all cores but one, so pages keep a core during a
+/// sign-in flood.
+pub fn default_max_hashes() -> usize {
+    std::thread::available_parallelism().map(|n| n.get().saturating_sub(1)).unwrap_or(1).max(1)
 }
 
 impl FromRef<AppState> for AuthState {

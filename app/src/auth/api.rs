@@ -124,10 +124,8 @@ pub async fn security_overview() -> Result<SecurityData, AppError> {
             current: s.id == scope.principal.session_id,
         })
         .collect();
-    let pending_phone = q::open_code(&auth.db, u.id, "phone", None)
-        .await?
-        .filter(|c| c.expires_at > now)
-        .map(|c| c.target);
+    let pending_phone =
+        q::open_code(&auth.db, u.id, "phone", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
     Ok(SecurityData {
         name: u.name.clone(),
         username: u.username.clone(),

@@ -258,7 +258,11 @@ pub async fn active_sessions(db: &Db, user_id: i64, now: i64) -> R<Vec<SessionLi
 }
 
 pub async fn set_flash(db: &Db, session_id: i64, sealed: Option<&str>) -> R<()> {
-    sqlx::query("UPDATE sessions SET flash = $1 WHERE id = $2").bind(sealed).bind(session_id).execute(db.pool()).await?;
+    sqlx::query("UPDATE sessions SET flash = $1 WHERE id = $2")
+        .bind(sealed)
+        .bind(session_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -428,12 +432,13 @@ pub async fn confirm_totp(conn: &mut AnyConnection, id: i64, name: &str, step: i
 
 /// Accepts `step` for the device only if it is newer than every step accepted before.
 pub async fn advance_totp_step(db: &Db, id: i64, step: i64, now: i64) -> R<bool> {
-    let done = sqlx::query("UPDATE totp_devices SET last_step = $1, last_used_at = $2 WHERE id = $3 AND last_step < $1")
-        .bind(step)
-        .bind(now)
-        .bind(id)
-        .execute(db.pool())
-        .await?;
+    let done =
+        sqlx::query("UPDATE totp_devices SET last_step = $1, last_used_at = $2 WHERE id = $3 AND last_step < $1")
+            .bind(step)
+            .bind(now)
+            .bind(id)
+            .execute(db.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -465,14 +470,13 @@ pub async fn replace_recovery_codes(conn: &mut AnyConnection, user_id: i64, hash
 }
 
 pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: i64) -> R<bool> {
-    let done = sqlx::query(
-        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(hash)
-    .execute(db.pool())
-    .await?;
+    let done =
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .bind(hash)
+            .execute(db.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -530,13 +534,12 @@ pub async fn insert_reset_token(db: &Db, user_id: i64, token_hash: &str, now: i6
 
 /// The user a reset link belongs to, if it is unused and unexpired (without spending it).
 pub async fn reset_token_user(db: &Db, token_hash: &str, now: i64) -> R<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT user_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
+    let row =
+        sqlx::query("SELECT user_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(match row {
         Some(r) => Some(r.try_get(0)?),
         None => None,
@@ -568,17 +571,27 @@ pub async fn set_email(conn: &mut AnyConnection, user_id: i64, email: &str, now:
 }
 
 pub async fn set_phone(conn: &mut AnyConnection, user_id: i64, phone: Option<&str>, verified_at: Option<i64>) -> R<()> {
-    sqlx::query("UPDATE users SET phone = $1, phone_verified_at = $2, mfa_default = CASE WHEN $1 IS NULL AND mfa_default = 'sms' THEN 'email' ELSE mfa_default END WHERE id = $3")
-        .bind(phone)
-        .bind(verified_at)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    // A validated phone becomes the default factor of users still on email codes (SMS when a
+    // phone is known, email otherwise); removing it falls back to email.
+    sqlx::query(
+        "UPDATE users SET phone = $1, phone_verified_at = $2, mfa_default = CASE \
+           WHEN $1 IS NULL AND mfa_default = 'sms' THEN 'email' \
+           WHEN $2 IS NOT NULL AND mfa_default = 'email' THEN 'sms' ELSE mfa_default END WHERE id = $3",
+    )
+    .bind(phone)
+    .bind(verified_at)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn set_mfa_default(db: &Db, user_id: i64, method: &str) -> R<()> {
-    sqlx::query("UPDATE users SET mfa_default = $1 WHERE id = $2").bind(method).bind(user_id).execute(db.pool()).await?;
+    sqlx::query("UPDATE users SET mfa_default = $1 WHERE id = $2")
+        .bind(method)
+        .bind(user_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -765,11 +778,13 @@ pub async fn customers_in_scope(db: &Db, scope_path: &str, limit: i64) -> R<Vec<
 }
 
 pub async fn customer_in_scope(db: &Db, scope_path: &str, id: i64) -> R<Option<CustomerChoice>> {
-    sqlx::query_as("SELECT id, name, path, mfa_required, is_provider FROM customers WHERE id = $1 AND path LIKE $2 || '%'")
-        .bind(id)
-        .bind(scope_path)
-        .fetch_optional(db.pool())
-        .await
+    sqlx::query_as(
+        "SELECT id, name, path, mfa_required, is_provider FROM customers WHERE id = $1 AND path LIKE $2 || '%'",
+    )
+    .bind(id)
+    .bind(scope_path)
+    .fetch_optional(db.pool())
+    .await
 }
 
 pub async fn set_customer_mfa(conn: &mut AnyConnection, customer_id: i64, on: bool) -> R<()> {

@@ -6,12 +6,25 @@ use crate::mail::Email;
 use super::notice::format_utc;
 
 pub enum Message<'a> {
-    Invitation { name: &'a str, username: &'a str, temp_password: &'a str, expires_at: i64 },
-    Code { code: &'a str },
-    Locked { until: i64 },
-    Reset { token: &'a str },
+    Invitation {
+        name: &'a str,
+        username: &'a str,
+        temp_password: &'a str,
+        expires_at: i64,
+    },
+    Code {
+        code: &'a str,
+    },
+    Locked {
+        until: i64,
+    },
+    Reset {
+        token: &'a str,
+    },
     /// A change to the account's security, sent to the address on file before the change.
-    Changed { what: K },
+    Changed {
+        what: K,
+    },
 }
 
 fn escape(s: &str) -> String {
@@ -50,11 +63,9 @@ pub fn build(lang: Lang, to: &str, base: &str, msg: Message<'_>) -> Email {
             lang.tf(K::EmailResetBody, &[("hours", &(super::limits::RESET_TTL / 3600).to_string())]),
             Some(format!("{base}{}?token={token}", crate::routes::RESET_PASSWORD)),
         ),
-        Message::Changed { what } => (
-            lang.t(K::EmailChangedSubject).to_string(),
-            lang.tf(K::EmailChangedBody, &[("what", lang.t(what))]),
-            None,
-        ),
+        Message::Changed { what } => {
+            (lang.t(K::EmailChangedSubject).to_string(), lang.tf(K::EmailChangedBody, &[("what", lang.t(what))]), None)
+        }
     };
     let footer = lang.t(K::EmailFooter);
     let mut text = body.clone();
@@ -62,7 +73,8 @@ pub fn build(lang: Lang, to: &str, base: &str, msg: Message<'_>) -> Email {
         text.push_str(&format!("\n\n{link}"));
     }
     text.push_str(&format!("\n\n-- \n{footer}\n"));
-    let paragraphs: String = body.split("\n\n").map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>"))).collect();
+    let paragraphs: String =
+        body.split("\n\n").map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>"))).collect();
     let link_html = link.map(|l| format!("<p><a href=\"{0}\">{0}</a></p>", escape(&l))).unwrap_or_default();
     let html = format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\

@@ -144,7 +144,11 @@ fn user_lang(u: &AuthUser) -> Lang {
 }
 
 /// The half-finished sign-in of this browser at `stage`, with its user.
-async fn pending_at(auth: &AuthState, ctx: &SessionContext, stages: &[Stage]) -> Result<(Principal, AuthUser), Response> {
+async fn pending_at(
+    auth: &AuthState,
+    ctx: &SessionContext,
+    stages: &[Stage],
+) -> Result<(Principal, AuthUser), Response> {
     let Some(p) = ctx.0.clone().filter(|p| stages.contains(&p.stage)) else {
         return Err(back(routes::LOGIN, Notice::SessionExpired));
     };
@@ -179,14 +183,28 @@ async fn advance(auth: &AuthState, p: &Principal, stage: Stage) -> Result<Header
 }
 
 /// Everything a complete sign-in does: clears the failure count, logs success, rotates the id.
-async fn complete(auth: &AuthState, p: &Principal, u: &AuthUser, client: &Client, method: &str) -> Result<HeaderValue, AppError> {
+async fn complete(
+    auth: &AuthState,
+    p: &Principal,
+    u: &AuthUser,
+    client: &Client,
+    method: &str,
+) -> Result<HeaderValue, AppError> {
     q::reset_failures(&auth.db, u.id, auth.now()).await?;
     auth.log(client, &u.username, Some(u), method, "success").await;
     advance(auth, p, Stage::Active).await
 }
 
 /// A failed step of a known user; ends the half-finished sign-in if the account is now locked.
-async fn failed_step(auth: &AuthState, p: &Principal, u: &AuthUser, client: &Client, method: &str, result: &str, page: &str, n: Notice) -> Response {
+async fn failed_step(
+    auth: &AuthState,
+    p: &Principal,
+    u: &AuthUser,
+    client: &Client,
+    (method, result): (&str, &str),
+    page: &str,
+    n: Notice,
+) -> Response {
     auth.log(client, &u.username, Some(u), method, result).await;
     match auth.fail(u).await {
         Ok(Some(until)) => {
@@ -346,8 +364,16 @@ async fn verify_email(
     }
     let typed = f.email.trim().to_lowercase();
     if !crypto::ct_eq(&typed, &u.email.trim().to_lowercase()) {
-        return failed_step(&auth, &p, &u, &client, "email", "wrong_email", routes::LOGIN_VERIFY_EMAIL, Notice::WrongEmail)
-            .await;
+        return failed_step(
+            &auth,
+            &p,
+            &u,
+            &client,
+            ("email", "wrong_email"),
+            routes::LOGIN_VERIFY_EMAIL,
+            Notice::WrongEmail,
+        )
+        .await;
     }
     let result = async {
         let cookie = advance(&auth, &p, Stage::FirstCode).await?;
@@ -393,7 +419,7 @@ async fn first_code(
             back(routes::LOGIN_CODE, Notice::ExpiredCode)
         }
         Ok(CodeCheck::Wrong) => {
-            failed_step(&auth, &p, &u, &client, "email", "wrong_code", routes::LOGIN_CODE, Notice::WrongCode).await
+            failed_step(&auth, &p, &u, &client, ("email", "wrong_code"), routes::LOGIN_CODE, Notice::WrongCode).await
         }
         Err(e) => fail_page(e, routes::LOGIN_CODE),
     }
@@ -461,7 +487,14 @@ async fn acceptable_password(auth: &AuthState, u: &AuthUser, f: &NewPasswordForm
 }
 
 /// Stores a new password, ends the user's other sessions and journals it, all in one transaction.
-async fn store_password(auth: &AuthState, u: &AuthUser, pw: &NewPassword, keep: Option<i64>, action: &str, token: Option<&str>) -> Result<bool, AppError> {
+async fn store_password(
+    auth: &AuthState,
+    u: &AuthUser,
+    pw: &NewPassword,
+    keep: Option<i64>,
+    action: &str,
+    token: Option<&str>,
+) -> Result<bool, AppError> {
     let hash = auth.hasher.hash(pw).await.map_err(|e| AppError::internal(&e))?;
     let now = auth.now();
     let mut tx = auth.db.pool().begin().await?;
@@ -524,7 +557,12 @@ async fn mfa(
         Err(res) => return res,
     };
     let method = f.method.as_deref().and_then(Method::parse).unwrap_or(Method::Email);
-    let page = format!("{}{}method={}", page_with_next(routes::LOGIN_MFA, &f.next), if f.next.as_deref().is_some_and(|n| !n.is_empty() && n != routes::HOME) { "&" } else { "?" }, method.code());
+    let page = format!(
+        "{}{}method={}",
+        page_with_next(routes::LOGIN_MFA, &f.next),
+        if f.next.as_deref().is_some_and(|n| !n.is_empty() && n != routes::HOME) { "&" } else { "?" },
+        method.code()
+    );
     let now = auth.now();
     if let Some(until) = is_locked(&u, now) {
         let _ = q::delete_session(&auth.db, p.session_id).await;
@@ -567,7 +605,7 @@ async fn mfa(
             back(&page, Notice::ExpiredCode)
         }
         Ok(CodeCheck::Wrong) => {
-            failed_step(&auth, &p, &u, &client, method.code(), "wrong_code", &page, Notice::WrongCode).await
+            failed_step(&auth, &p, &u, &client, (method.code(), "wrong_code"), &page, Notice::WrongCode).await
         }
         Err(e) => fail_page(e, &page),
     }
@@ -647,7 +685,11 @@ pub struct ForgotForm {
 
 /// "Forgot password": the same answer, at the same speed, whether or not the account exists;
 /// the link is made and mailed in the background.
-async fn forgot(State(auth): State<AuthState>, Extension(client): Extension<Client>, Form(f): Form<ForgotForm>) -> Response {
+async fn forgot(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Form(f): Form<ForgotForm>,
+) -> Response {
     let username = f.username.trim().to_string();
     for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::ResetPerAccount, username.as_str())] {
         if let Err(e) = auth.rate_limit(limit, key).await {
@@ -665,21 +707,34 @@ async fn forgot(State(auth): State<AuthState>, Extension(client): Extension<Clie
                 return;
             }
         };
-        auth.log(&client, &username, user.as_ref(), "reset", if user.is_some() { "reset_sent" } else { "reset_unknown" })
-            .await;
+        auth.log(
+            &client,
+            &username,
+            user.as_ref(),
+            "reset",
+            if user.is_some() { "reset_sent" } else { "reset_unknown" },
+        )
+        .await;
         let Some(u) = user else { return };
         let token = crypto::random_token();
         let now = auth.now();
-        if let Err(e) = q::insert_reset_token(&auth.db, u.id, &crypto::token_hash(&token), now, now + limits::RESET_TTL).await {
+        if let Err(e) =
+            q::insert_reset_token(&auth.db, u.id, &crypto::token_hash(&token), now, now + limits::RESET_TTL).await
+        {
             tracing::error!(error = %e, "reset link could not be stored");
             return;
         }
-        auth.send_mail(emails::build(user_lang(&u), &u.email, &auth.public_url, Message::Reset { token: &token })).await;
+        auth.send_mail(emails::build(user_lang(&u), &u.email, &auth.public_url, Message::Reset { token: &token }))
+            .await;
     });
     back(routes::FORGOT_PASSWORD, Notice::ResetSent)
 }
 
-async fn reset(State(auth): State<AuthState>, Extension(client): Extension<Client>, Form(f): Form<NewPasswordForm>) -> Response {
+async fn reset(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Form(f): Form<NewPasswordForm>,
+) -> Response {
     let page = format!("{}?token={}", routes::RESET_PASSWORD, routes::encode_query_value(&f.token));
     if let Err(e) = auth.rate_limit(Limit::AuthPerIp, &client.ip).await {
         return fail_page(e, &page);
@@ -810,7 +865,10 @@ async fn with_journal(
     auth: &AuthState,
     u: &AuthUser,
     action: &str,
-    change: impl for<'c> FnOnce(&'c mut sqlx::AnyConnection) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>,
+    change: impl for<'c> FnOnce(
+        &'c mut sqlx::AnyConnection,
+    )
+        -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>,
 ) -> Result<(), AppError> {
     let now = auth.now();
     let mut tx = auth.db.pool().begin().await?;
@@ -845,7 +903,10 @@ async fn change_email(
     let now = auth.now();
     let id = u.id;
     let new = email.clone();
-    let done = with_journal(&auth, &u, "email.changed", move |c| Box::pin(async move { q::set_email(c, id, &new, now).await })).await;
+    let done = with_journal(&auth, &u, "email.changed", move |c| {
+        Box::pin(async move { q::set_email(c, id, &new, now).await })
+    })
+    .await;
     match done {
         Ok(()) => {
             notify(&auth, &u, K::ChangedEmail).await;
@@ -904,7 +965,12 @@ async fn verify_phone(
 }
 
 /// How many second factors remain if one of `removing` goes; recovery codes do not count.
-async fn methods_left(auth: &AuthState, u: &AuthUser, removing: Method, devices_removed: usize) -> Result<usize, AppError> {
+async fn methods_left(
+    auth: &AuthState,
+    u: &AuthUser,
+    removing: Method,
+    devices_removed: usize,
+) -> Result<usize, AppError> {
     let email = (u.mfa_email != 0 && removing != Method::Email) as usize;
     let sms = (u.phone_verified_at.is_some() && removing != Method::Sms) as usize;
     let apps = q::totp_devices(&auth.db, u.id).await?.len().saturating_sub(devices_removed);
@@ -931,7 +997,10 @@ async fn remove_phone(
         _ => {}
     }
     let id = u.id;
-    let done = with_journal(&auth, &u, "phone.removed", move |c| Box::pin(async move { q::set_phone(c, id, None, None).await })).await;
+    let done = with_journal(&auth, &u, "phone.removed", move |c| {
+        Box::pin(async move { q::set_phone(c, id, None, None).await })
+    })
+    .await;
     match done {
         Ok(()) => {
             notify(&auth, &u, K::ChangedPhone).await;
@@ -1120,7 +1189,8 @@ async fn email_codes(
     }
     let id = u.id;
     let action = if on { "mfa.email_on" } else { "mfa.email_off" };
-    let done = with_journal(&auth, &u, action, move |c| Box::pin(async move { q::set_mfa_email(c, id, on).await })).await;
+    let done =
+        with_journal(&auth, &u, action, move |c| Box::pin(async move { q::set_mfa_email(c, id, on).await })).await;
     match done {
         Ok(()) => {
             notify(&auth, &u, K::ChangedEmailCodes).await;
@@ -1201,7 +1271,8 @@ async fn invite(
 ) -> Response {
     let (p, admin) = signed_in_or_return!(auth, ctx, Perm::UsersManage);
     let name = f.name.trim().to_string();
-    let (Some(username), Some(email), Some(role)) = (parse_username(&f.username), parse_email(&f.email), Role::parse(&f.role))
+    let (Some(username), Some(email), Some(role)) =
+        (parse_username(&f.username), parse_email(&f.email), Role::parse(&f.role))
     else {
         return back_to_invite(&f, Notice::BadInput);
     };
@@ -1323,7 +1394,11 @@ async fn resend_invitation(
     }
 }
 
-async fn unlock(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, Form(f): Form<IdForm>) -> Response {
+async fn unlock(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<IdForm>,
+) -> Response {
     let (p, admin) = signed_in_or_return!(auth, ctx, Perm::UsersManage);
     let u = match q::user_in_scope(&auth.db, &p.customer_path, f.id).await {
         Ok(Some(u)) => u,

@@ -66,7 +66,7 @@ pub enum Limit {
 impl Limit {
     fn spec(self) -> (&'static str, i64, i64) {
         match self {
-            Limit::AuthPerIp => ("ip", 60, 600),
+            Limit::AuthPerIp => ("ip", 300, 600),
             Limit::AuthPerAccount => ("acct", 30, 600),
             Limit::CodesPerAccount => ("codes", 6, 3600),
             Limit::ResetPerAccount => ("reset", 3, 3600),
@@ -114,7 +114,14 @@ impl AuthState {
     }
 
     /// Writes a security event to the journal in its own transaction.
-    pub async fn journal(&self, actor: Option<i64>, customer: Option<i64>, action: &str, target: &str, details: String) {
+    pub async fn journal(
+        &self,
+        actor: Option<i64>,
+        customer: Option<i64>,
+        action: &str,
+        target: &str,
+        details: String,
+    ) {
         let now = self.now();
         let result = async {
             let mut tx = self.db.pool().begin().await?;

@@ -141,13 +141,8 @@ pub fn client(auth: &AuthState, headers: &HeaderMap, peer: Option<std::net::Sock
         .and_then(|v| v.split(',').next())
         .map(|s| s.trim().to_string());
     let ip = forwarded.or_else(|| peer.map(|p| p.ip().to_string())).unwrap_or_else(|| "unknown".into());
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect();
     Client { ip, user_agent, lang: crate::i18n::Lang::default() }
 }
 
@@ -156,7 +151,9 @@ pub fn request_lang(headers: &HeaderMap) -> crate::i18n::Lang {
     use crate::i18n::{LANG_COOKIE, Lang};
     read_cookie(headers, LANG_COOKIE)
         .and_then(Lang::parse)
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+        .or_else(|| {
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
         .unwrap_or_default()
 }
 

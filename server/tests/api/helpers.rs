@@ -168,7 +168,8 @@ impl<'a> Browser<'a> {
                 continue;
             }
             let value = rest.split(';').next().unwrap_or("");
-            self.cookie = if value.is_empty() || v.contains("Max-Age=0") { None } else { Some(format!("{name}={value}")) };
+            self.cookie =
+                if value.is_empty() || v.contains("Max-Age=0") { None } else { Some(format!("{name}={value}")) };
         }
     }
 
@@ -264,7 +265,12 @@ impl TestApp {
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
         let path = format!("{}{id}/", parent.map(|p| p.1).unwrap_or("/"));
-        sqlx::query("UPDATE customers SET path = $1 WHERE id = $2").bind(&path).bind(id).execute(self.db.pool()).await.unwrap();
+        sqlx::query("UPDATE customers SET path = $1 WHERE id = $2")
+            .bind(&path)
+            .bind(id)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
         (id, path)
     }
 

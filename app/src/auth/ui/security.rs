@@ -137,7 +137,14 @@ fn security_sections(o: SecurityData) -> impl IntoView {
                 </form>
             })}
             <form method="post" action="/account/phone" class="stack">
-                <Field id="phone" label=K::PhoneLabel kind="tel" autocomplete="tel" hint=K::PhoneHint/>
+                <Field
+                    id="phone"
+                    label=K::PhoneLabel
+                    kind="tel"
+                    autocomplete="tel"
+                    hint=K::PhoneHint
+                    value=o.phone.clone().filter(|_| !o.phone_verified).unwrap_or_default()
+                />
                 <Current id="current-phone"/>
                 <button type="submit" class="secondary">{t(K::ValidatePhone)}</button>
             </form>

@@ -163,9 +163,7 @@ fn mfa_form(method: Method, s: &crate::auth::api::SignInInfo, next: String) -> i
     let lang = use_lang();
     let (intro, label) = match method {
         Method::Email => (lang.tf(K::MfaIntroEmail, &[("email", &s.email_hint)]), K::CodeLabel),
-        Method::Sms => {
-            (lang.tf(K::MfaIntroSms, &[("phone", s.phone_hint.as_deref().unwrap_or(""))]), K::CodeLabel)
-        }
+        Method::Sms => (lang.tf(K::MfaIntroSms, &[("phone", s.phone_hint.as_deref().unwrap_or(""))]), K::CodeLabel),
         Method::Totp => (lang.t(K::MfaIntroTotp).to_string(), K::CodeLabel),
         Method::Recovery => (lang.t(K::MfaIntroRecovery).to_string(), K::RecoveryCodeLabel),
     };
