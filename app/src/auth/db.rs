@@ -702,6 +702,18 @@ pub struct JournalEntry<'a> {
     pub details: String,
 }
 
+impl<'a> JournalEntry<'a> {
+    /// An event by `actor` in `customer`'s tree, without details.
+    pub fn new(at: i64, actor: i64, customer: i64, action: &'a str, target: &'a str) -> JournalEntry<'a> {
+        JournalEntry { at, actor_id: Some(actor), customer_id: Some(customer), action, target, details: "{}".into() }
+    }
+
+    pub fn with(mut self, details: serde_json::Value) -> JournalEntry<'a> {
+        self.details = details.to_string();
+        self
+    }
+}
+
 pub async fn journal(conn: &mut AnyConnection, e: JournalEntry<'_>) -> R<()> {
     sqlx::query(
         "INSERT INTO journal (at, actor_id, customer_id, action, target, details) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -504,18 +504,7 @@ async fn store_password(
         return Ok(false);
     }
     q::set_password(&mut tx, u.id, &hash, now, keep).await?;
-    q::journal(
-        &mut tx,
-        q::JournalEntry {
-            at: now,
-            actor_id: Some(u.id),
-            customer_id: Some(u.customer_id),
-            action,
-            target: &u.username,
-            details: "{}".into(),
-        },
-    )
-    .await?;
+    q::journal(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username)).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -873,18 +862,7 @@ async fn with_journal(
     let now = auth.now();
     let mut tx = auth.db.pool().begin().await?;
     change(&mut tx).await?;
-    q::journal(
-        &mut tx,
-        q::JournalEntry {
-            at: now,
-            actor_id: Some(u.id),
-            customer_id: Some(u.customer_id),
-            action,
-            target: &u.username,
-            details: "{}".into(),
-        },
-    )
-    .await?;
+    q::journal(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1047,14 +1025,8 @@ async fn add_totp(
         }
         q::journal(
             &mut tx,
-            q::JournalEntry {
-                at: now,
-                actor_id: Some(u.id),
-                customer_id: Some(u.customer_id),
-                action: "mfa.device_added",
-                target: &u.username,
-                details: serde_json::json!({ "device": name }).to_string(),
-            },
+            q::JournalEntry::new(now, u.id, u.customer_id, "mfa.device_added", &u.username)
+                .with(serde_json::json!({ "device": name })),
         )
         .await?;
         tx.commit().await?;
@@ -1321,14 +1293,8 @@ async fn invite(
         .await?;
         q::journal(
             &mut tx,
-            q::JournalEntry {
-                at: now,
-                actor_id: Some(admin.id),
-                customer_id: Some(customer.id),
-                action: "user.invited",
-                target: &username,
-                details: serde_json::json!({ "user_id": id, "role": role.code(), "email": email }).to_string(),
-            },
+            q::JournalEntry::new(now, admin.id, customer.id, "user.invited", &username)
+                .with(serde_json::json!({ "user_id": id, "role": role.code(), "email": email })),
         )
         .await?;
         tx.commit().await?;
@@ -1368,18 +1334,8 @@ async fn resend_invitation(
         let now = auth.now();
         let mut tx = auth.db.pool().begin().await?;
         q::renew_invitation(&mut tx, u.id, &hash, now + limits::TEMP_PASSWORD_TTL).await?;
-        q::journal(
-            &mut tx,
-            q::JournalEntry {
-                at: now,
-                actor_id: Some(admin.id),
-                customer_id: Some(u.customer_id),
-                action: "user.invitation_resent",
-                target: &u.username,
-                details: "{}".into(),
-            },
-        )
-        .await?;
+        q::journal(&mut tx, q::JournalEntry::new(now, admin.id, u.customer_id, "user.invitation_resent", &u.username))
+            .await?;
         tx.commit().await?;
         Ok::<_, AppError>(now + limits::TEMP_PASSWORD_TTL)
     }
@@ -1409,18 +1365,8 @@ async fn unlock(
     let result = async {
         let mut tx = auth.db.pool().begin().await?;
         q::unlock(&mut tx, u.id).await?;
-        q::journal(
-            &mut tx,
-            q::JournalEntry {
-                at: now,
-                actor_id: Some(admin.id),
-                customer_id: Some(u.customer_id),
-                action: "account.unlocked",
-                target: &u.username,
-                details: "{}".into(),
-            },
-        )
-        .await?;
+        q::journal(&mut tx, q::JournalEntry::new(now, admin.id, u.customer_id, "account.unlocked", &u.username))
+            .await?;
         tx.commit().await
     }
     .await;
@@ -1460,14 +1406,13 @@ async fn mfa_policy(
         q::set_customer_mfa(&mut tx, customer.id, on).await?;
         q::journal(
             &mut tx,
-            q::JournalEntry {
-                at: now,
-                actor_id: Some(admin.id),
-                customer_id: Some(customer.id),
-                action: if on { "policy.mfa_on" } else { "policy.mfa_off" },
-                target: &customer.name,
-                details: "{}".into(),
-            },
+            q::JournalEntry::new(
+                now,
+                admin.id,
+                customer.id,
+                if on { "policy.mfa_on" } else { "policy.mfa_off" },
+                &customer.name,
+            ),
         )
         .await?;
         tx.commit().await

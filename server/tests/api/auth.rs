@@ -628,3 +628,47 @@ async fn sms_codes_go_through_the_http_gateway_sqlite() {
 async fn sms_codes_go_through_the_http_gateway_postgres() {
     sms_codes_go_through_the_http_gateway(app::db::Engine::Postgres).await;
 }
+
+async fn mail_goes_over_real_smtp(engine: app::db::Engine) {
+    let (url, received) = crate::helpers::smtp_sink().await;
+    let app = crate::helpers::spawn(engine, crate::helpers::Setup { smtp_url: Some(url), ..Default::default() }).await;
+    let t = app.tenants().await;
+    app.user(t.a, "ada", "customer_user", PASSWORD).await;
+    let mut b = app.browser();
+    let res = b.post("/auth/login", &[("username", "ada"), ("password", PASSWORD)]).await;
+    assert_eq!(location(&res), "/login/mfa?n=code_sent");
+    let mail = received.lock().unwrap().last().cloned().expect("a message over SMTP");
+    assert!(mail.contains("To: ada@example.com") && mail.contains("text/html"), "{mail}");
+    let at = mail.find("code is ").expect("the code");
+    let code = crate::helpers::first_code(&mail[at..]).unwrap();
+    assert_eq!(location(&b.post("/auth/mfa", &[("method", "email"), ("code", &code)]).await), "/");
+    assert_eq!(app.mail_count("ada@example.com"), 0, "nothing in the outbox");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_real_smtp_sqlite() {
+    mail_goes_over_real_smtp(app::db::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_real_smtp_postgres() {
+    mail_goes_over_real_smtp(app::db::Engine::Postgres).await;
+}
+
+both_engines!(failure_counts_and_sessions_hold_across_server_processes, |app: TestApp| async move {
+    let t = app.tenants().await;
+    app.user(t.a, "ada", "customer_user", PASSWORD).await;
+    let share = Some((app.db.clone(), app.clock.clone()));
+    let other = crate::helpers::spawn(app.db.engine(), crate::helpers::Setup { share, ..Default::default() }).await;
+    let wrong = [("username", "ada"), ("password", "not the right password")];
+    app.browser().post("/auth/login", &wrong).await;
+    other.browser().post("/auth/login", &wrong).await;
+    let res = app.browser().post("/auth/login", &wrong).await;
+    assert!(location(&res).starts_with("/login?n=locked"), "3 failures over two processes lock");
+    app.clock.advance(15 * 60);
+    // A session made by one process works on the other.
+    let b = app.sign_in("ada", PASSWORD).await;
+    let mut there = other.browser();
+    there.cookie = b.cookie.clone();
+    assert_eq!(there.get("/sims").await.status(), 200);
+});

@@ -92,6 +92,68 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, None).await
 }
 
+/// What differs between test apps: where SMS and mail go, and whether the database (and clock)
+/// is shared with another app, as several server processes share one.
+#[derive(Default)]
+pub struct Setup {
+    pub sms_url: Option<String>,
+    pub smtp_url: Option<String>,
+    pub share: Option<(Db, app::auth::clock::Clock)>,
+}
+
+pub async fn spawn_app_with(engine: Engine, sms_url: Option<String>) -> TestApp {
+    spawn(engine, Setup { sms_url, ..Setup::default() }).await
+}
+
+/// An SMTP server that accepts every message and keeps the raw DATA of each.
+pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let store = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let (mut data, mut in_data) = (String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            store.lock().unwrap().push(std::mem::take(&mut data));
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
 /// An SMS provider stand-in: a real HTTP server that keeps the bodies it receives.
 pub async fn sms_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -112,14 +174,19 @@ pub async fn sms_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>
     (url, got)
 }
 
-pub async fn spawn_app_with(engine: Engine, sms_url: Option<String>) -> TestApp {
+pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
     server::telemetry::init();
-    let db = fresh_db(engine).await;
+    let (db, clock) = match setup.share {
+        Some((db, clock)) => (db, clock),
+        None => (fresh_db(engine).await, app::auth::clock::Clock::manual(1_790_000_000)),
+    };
+    let sms_url = setup.sms_url;
     let site_root = fake_site();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let mailer = app::mail::Mailer::new(None, site_root.join("outbox"), "IoT Portal <no-reply@localhost>").unwrap();
-    let clock = app::auth::clock::Clock::manual(1_790_000_000);
+    let mailer =
+        app::mail::Mailer::new(setup.smtp_url.as_deref(), site_root.join("outbox"), "IoT Portal <no-reply@localhost>")
+            .unwrap();
     let opts = server::startup::AuthOptions {
         sms: match sms_url {
             Some(url) => std::sync::Arc::new(
