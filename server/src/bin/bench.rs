@@ -214,8 +214,7 @@ async fn sign_in_load(db: &Db, router: &Router) {
         .await
         .unwrap();
     }
-    let n = 300;
-    let (_, idle95) = latency(router, "/", n).await;
+    let (_, idle95) = latency(router, "/", 1_000).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
@@ -244,8 +243,10 @@ async fn sign_in_load(db: &Db, router: &Router) {
     }
     // Let the queue of sign-ins build up, then measure the page under that load.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Five seconds of page requests with the sign-ins running all along.
+    let mut v = Vec::new();
+    let window = Instant::now();
+    while window.elapsed() < Duration::from_secs(5) {
         v.push(fetch(router, "/", None).await.1);
     }
     v.sort();
@@ -257,9 +258,10 @@ async fn sign_in_load(db: &Db, router: &Router) {
     let secs = started.elapsed().as_secs_f64();
     let signed = done.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "| dashboard page p95 while 50 clients sign in, as a ratio of its idle p95 | {:.2} ({} vs {}) | target ≤ 2.0 |",
+        "| dashboard page p95 while 50 clients sign in, as a ratio of its idle p95 | {:.2} ({} over {} requests vs {} idle) | target ≤ 2.0 |",
         loaded95.as_secs_f64() / idle95.as_secs_f64(),
         ms(loaded95),
+        v.len(),
         ms(idle95)
     );
     println!(
