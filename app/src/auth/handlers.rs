@@ -529,8 +529,15 @@ async fn new_password(
         complete(&auth, &p, &u, &client, "email").await
     }
     .await;
+    // An invitation with a mobile number: signed in, the user is asked to validate it, so that
+    // sign-in codes can go by SMS from then on (only validated numbers receive codes).
+    let landing = if u.phone.is_some() && u.phone_verified_at.is_none() {
+        with_notice(routes::PROFILE_SECURITY, Notice::ValidatePhone)
+    } else {
+        routes::HOME.to_string()
+    };
     match result {
-        Ok(cookie) => with_cookie(redirect(routes::HOME), cookie),
+        Ok(cookie) => with_cookie(redirect(&landing), cookie),
         Err(e) => fail_page(e, routes::LOGIN_NEW_PASSWORD),
     }
 }

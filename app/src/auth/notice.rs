@@ -43,6 +43,7 @@ pub enum Notice {
     BadInput,
     UsernameTaken,
     NotAllowed,
+    ValidatePhone,
 }
 
 const ALL: &[(Notice, &str, K)] = &[
@@ -84,6 +85,7 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::BadInput, "bad_input", K::NoticeBadInput),
     (Notice::UsernameTaken, "username_taken", K::NoticeUsernameTaken),
     (Notice::NotAllowed, "not_allowed", K::NoticeNotAllowed),
+    (Notice::ValidatePhone, "validate_phone", K::NoticeValidatePhone),
 ];
 
 impl Notice {
@@ -112,6 +114,7 @@ impl Notice {
                 | Notice::DeviceRemoved
                 | Notice::PhoneCodeSent
                 | Notice::PhoneVerified
+                | Notice::ValidatePhone
         )
     }
 

@@ -20,6 +20,16 @@ async fn count(app: &TestApp, sql: &str, arg: &str) -> i64 {
 
 /// Invites `username` as `admin` and returns the temporary password from the invitation email.
 async fn invite(app: &TestApp, admin: &mut crate::helpers::Browser<'_>, username: &str, customer: i64) -> String {
+    invite_with_phone(app, admin, username, customer, "").await
+}
+
+async fn invite_with_phone(
+    app: &TestApp,
+    admin: &mut crate::helpers::Browser<'_>,
+    username: &str,
+    customer: i64,
+    phone: &str,
+) -> String {
     let res = admin
         .post(
             "/admin/invite",
@@ -29,7 +39,7 @@ async fn invite(app: &TestApp, admin: &mut crate::helpers::Browser<'_>, username
                 ("email", &format!("{username}@example.com")),
                 ("role", "customer_user"),
                 ("customer", &customer.to_string()),
-                ("phone", ""),
+                ("phone", phone),
             ],
         )
         .await;
@@ -672,3 +682,46 @@ both_engines!(failure_counts_and_sessions_hold_across_server_processes, |app: Te
     there.cookie = b.cookie.clone();
     assert_eq!(there.get("/sims").await.status(), 200);
 });
+
+async fn invited_phone_is_validated_after_first_login_and_then_gets_the_codes(engine: app::db::Engine) {
+    let (url, sent) = crate::helpers::sms_sink().await;
+    let app = crate::helpers::spawn_app_with(engine, Some(url)).await;
+    let t = app.tenants().await;
+    app.user(t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut admin = app.sign_in("root", PASSWORD).await;
+    let temp = invite_with_phone(&app, &mut admin, "hedy", t.a, "+39 347 765 4321").await;
+    let mut b = app.browser();
+    b.post("/auth/login", &[("username", "hedy"), ("password", &temp)]).await;
+    b.post("/auth/verify-email", &[("email", "hedy@example.com")]).await;
+    let code = app.code_for("hedy@example.com");
+    b.post("/auth/code", &[("code", &code)]).await;
+    let pw = "copper kettle whistles 64";
+    let res = b.post("/auth/new-password", &[("password", pw), ("confirm", pw)]).await;
+    assert_eq!(location(&res), "/profile/security?n=validate_phone", "signed in, asked to validate the phone");
+    let page = b.get("/profile/security?n=validate_phone").await.text().await.unwrap();
+    assert!(page.contains("value=\"+393477654321\""), "the number is filled in");
+    b.post("/account/phone", &[("phone", "+393477654321"), ("current", pw)]).await;
+    let body = sent.lock().unwrap().last().cloned().unwrap();
+    let code = crate::helpers::first_code(&body).unwrap();
+    let res = b.post("/account/phone/verify", &[("code", &code)]).await;
+    assert_eq!(location(&res), "/profile/security?n=phone_verified");
+    b.post("/auth/logout", &[]).await;
+    // From now on the code goes by SMS.
+    let before = sent.lock().unwrap().len();
+    let res = b.post("/auth/login", &[("username", "hedy"), ("password", pw)]).await;
+    assert_eq!(location(&res), "/login/mfa?n=code_sent");
+    assert_eq!(sent.lock().unwrap().len(), before + 1);
+    let body = sent.lock().unwrap().last().cloned().unwrap();
+    let code = crate::helpers::first_code(&body).unwrap();
+    assert_eq!(location(&b.post("/auth/mfa", &[("method", "sms"), ("code", &code)]).await), "/");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invited_phone_is_validated_after_first_login_and_then_gets_the_codes_sqlite() {
+    invited_phone_is_validated_after_first_login_and_then_gets_the_codes(app::db::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invited_phone_is_validated_after_first_login_and_then_gets_the_codes_postgres() {
+    invited_phone_is_validated_after_first_login_and_then_gets_the_codes(app::db::Engine::Postgres).await;
+}
