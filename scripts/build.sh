@@ -12,8 +12,8 @@ export PATH="$HOME/.cargo/bin:/opt/binaryen/bin:$PATH"
 target=${CARGO_TARGET_DIR:-target}
 site=${LEPTOS_SITE_ROOT:-target/site}
 # Release builds carry no extra cfg flags; debug/test builds use erase_components (see test.sh).
-# (Building only the browser bundle with erase_components makes it a fifth smaller, but its
-# hydration then no longer matches the server's typed render: both sides must agree.)
+# (Building only the browser bundle with erase_components made it a fifth smaller, but the pages
+# then failed to hydrate in the browser tests against the typed server build.)
 export RUSTFLAGS=""
 
 say "building the browser bundle (wasm, size-optimised profile)"
