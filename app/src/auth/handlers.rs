@@ -803,16 +803,24 @@ macro_rules! signed_in_or_return {
     };
 }
 
+/// A signed-in caller who has just typed their current password correctly.
+macro_rules! reauthed_or_return {
+    ($auth:expr, $ctx:expr, $client:expr, $current:expr) => {{
+        let (p, u) = signed_in_or_return!($auth, $ctx, Perm::Portal);
+        if let Err(res) = reauth(&$auth, &u, &$client, $current).await {
+            return res;
+        }
+        (p, u)
+    }};
+}
+
 async fn change_password(
     State(auth): State<AuthState>,
     Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<NewPasswordForm>,
 ) -> Response {
-    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
-        return res;
-    }
+    let (p, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let pw = match acceptable_password(&auth, &u, &f).await {
         Ok(pw) => pw,
         Err(n) => return back(SECURITY, n),
@@ -880,10 +888,7 @@ async fn change_email(
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
-        return res;
-    }
+    let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let Some(email) = parse_email(&f.email) else { return back(SECURITY, Notice::BadInput) };
     let now = auth.now();
     let id = u.id;
@@ -907,10 +912,7 @@ async fn start_phone(
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
-        return res;
-    }
+    let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let Ok(phone) = crate::sims::Msisdn::parse(&f.phone) else { return back(SECURITY, Notice::BadPhone) };
     match auth.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await {
         Ok(()) => back(SECURITY, Notice::PhoneCodeSent),
@@ -966,20 +968,24 @@ fn policy_requires_mfa(u: &AuthUser) -> bool {
     u.customer_is_provider != 0 || u.customer_mfa_required != 0
 }
 
+/// Refuses to remove a second factor when the policy requires one and none would remain.
+async fn keeps_a_method(auth: &AuthState, u: &AuthUser, removing: Method, devices: usize) -> Result<(), Response> {
+    match methods_left(auth, u, removing, devices).await {
+        Ok(0) if policy_requires_mfa(u) => Err(back(SECURITY, Notice::LastMethod)),
+        Err(e) => Err(fail_page(e, SECURITY)),
+        _ => Ok(()),
+    }
+}
+
 async fn remove_phone(
     State(auth): State<AuthState>,
     Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+    let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
+    if let Err(res) = keeps_a_method(&auth, &u, Method::Sms, 0).await {
         return res;
-    }
-    match methods_left(&auth, &u, Method::Sms, 0).await {
-        Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
-        Err(e) => return fail_page(e, SECURITY),
-        _ => {}
     }
     let id = u.id;
     let done = with_journal(&auth, &u, "phone.removed", move |c| {
@@ -1060,14 +1066,9 @@ async fn remove_totp(
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<TotpForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
+    let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
+    if let Err(res) = keeps_a_method(&auth, &u, Method::Totp, 1).await {
         return res;
-    }
-    match methods_left(&auth, &u, Method::Totp, 1).await {
-        Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
-        Err(e) => return fail_page(e, SECURITY),
-        _ => {}
     }
     let id = u.id;
     let device = f.id;
@@ -1099,10 +1100,7 @@ async fn recovery_codes(
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<CurrentForm>,
 ) -> Response {
-    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
-        return res;
-    }
+    let (p, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let codes: Vec<String> = (0..limits::RECOVERY_CODES).map(|_| crypto::recovery_code()).collect();
     let hashes: Vec<String> =
         codes.iter().map(|c| auth.key.code_hash("recovery", &crypto::normalise_code(c))).collect();
@@ -1154,17 +1152,10 @@ async fn email_codes(
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<CurrentForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(res) = reauth(&auth, &u, &client, &f.current).await {
-        return res;
-    }
+    let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let on = f.on.is_some();
-    if !on {
-        match methods_left(&auth, &u, Method::Email, 0).await {
-            Ok(0) if policy_requires_mfa(&u) => return back(SECURITY, Notice::LastMethod),
-            Err(e) => return fail_page(e, SECURITY),
-            _ => {}
-        }
+    if !on && let Err(res) = keeps_a_method(&auth, &u, Method::Email, 0).await {
+        return res;
     }
     let id = u.id;
     let action = if on { "mfa.email_on" } else { "mfa.email_off" };
