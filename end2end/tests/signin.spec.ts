@@ -47,7 +47,7 @@ async function returningSignInWithEmailCode(page: Page, user: InvitedUser): Prom
 
   await expect(page).toHaveURL(onPath('/login/mfa'));
   await expect(mainHeading(page)).toHaveText('Second step: confirm it is you');
-  await expect(statusNotice(page)).toHaveText('A new code is on its way.');
+  await expect(statusNotice(page)).toHaveText('A code is on its way; it replaces any earlier one.');
   await expect(page.getByText(/^We emailed a 6-digit code to .+\. It is valid for 10 minutes\.$/)).toBeVisible();
   const code = await waitForCode(user.email, before);
   await page.getByLabel('Code', { exact: true }).fill(code);

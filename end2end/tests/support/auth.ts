@@ -273,7 +273,7 @@ export async function completeFirstLogin(page: Page, user: InvitedUser): Promise
 
   await expect(page).toHaveURL(onPath('/login/code'));
   await expect(mainHeading(page)).toHaveText('Enter the code');
-  await expect(page.locator('p.notice.ok[role="status"]')).toHaveText('A new code is on its way.');
+  await expect(page.locator('p.notice.ok[role="status"]')).toHaveText('A code is on its way; it replaces any earlier one.');
   const code = await waitForCode(user.email, before);
   await page.getByLabel('Code', { exact: true }).fill(code);
   await submitForm(page, page.getByRole('button', { name: 'Verify code', exact: true }));
