@@ -61,8 +61,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
         }
     }
+    // Hydrates every island on the page, then marks the body for people and tests.
     let boot = format!(
-        "import init, {{ hydrate }} from '{}'; init({{ module_or_path: '{}' }}).then(() => hydrate());",
+        "import init, * as m from '{}'; await init({{ module_or_path: '{}' }}); m.hydrate(); \
+         for (const el of document.querySelectorAll('leptos-island')) {{ const f = m[el.dataset.component]; if (f) f(el); }} \
+         document.body.dataset.hydrated = 'true';",
         assets.js, assets.wasm
     );
     view! {

@@ -12,22 +12,10 @@ use crate::routes;
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let viewer = use_context::<ViewerCtx>().unwrap_or_default().0;
-    let (open, set_open) = signal(false);
-    let location = use_location();
-    // A navigation closes the phone menu.
-    Effect::new(move |_| {
-        location.pathname.track();
-        set_open.set(false);
-    });
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            set_open.set(false);
-        }
-    };
 
     view! {
         <a class="skip-link" href="#main">{t(K::ShellSkipToContent)}</a>
-        <header class="site-header" on:keydown=on_keydown>
+        <header class="site-header">
             <div class="header-inner">
                 <a class="brand" href=routes::HOME>
                     <svg class="brand-mark" aria-hidden="true" viewBox="0 0 24 24" width="28" height="28">
@@ -36,20 +24,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </svg>
                     <span>{t(K::ShellBrand)}</span>
                 </a>
-                {viewer.clone().map(|_| view! {
-                <button
-                    type="button"
-                    class="menu-button"
-                    aria-controls="site-nav"
-                    aria-expanded=move || open.get().to_string()
-                    on:click=move |_| set_open.update(|o| *o = !*o)
-                >
-                    <svg aria-hidden="true" viewBox="0 0 24 24" width="24" height="24">
-                        <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" fill="none"></path>
-                    </svg>
-                    <span>{t(K::ShellMenu)}</span>
-                </button>
-                })}
+                {viewer.clone().map(|_| view! { <MenuToggle/> })}
                 <LangSwitcher/>
                 {viewer.clone().map(|v| view! {
                     <div class="user-box">
@@ -59,7 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 })}
             </div>
             {viewer.map(|v| view! {
-            <nav id="site-nav" class="site-nav" class:open=open aria-label=t(K::ShellNavLabel)>
+            <nav id="site-nav" class="site-nav" aria-label=t(K::ShellNavLabel)>
                 <ul>
                     {routes::NAV
                         .iter()
@@ -82,6 +57,40 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="site-footer">
             <p>{t(K::ShellFooter)}</p>
         </footer>
+    }
+}
+
+/// The phone menu button: the one interactive piece of the frame, so the one shipped as wasm.
+/// It opens and closes `#site-nav`; Escape closes it. Following a link loads the next page,
+/// which starts with the menu closed.
+#[island]
+pub fn MenuToggle() -> impl IntoView {
+    let (open, set_open) = signal(false);
+    Effect::new(move |_| {
+        let open = open.get();
+        if let Some(nav) = document().get_element_by_id("site-nav") {
+            let _ = nav.set_attribute("class", if open { "site-nav open" } else { "site-nav" });
+        }
+    });
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            set_open.set(false);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    view! {
+        <button
+            type="button"
+            class="menu-button"
+            aria-controls="site-nav"
+            aria-expanded=move || open.get().to_string()
+            on:click=move |_| set_open.update(|o| *o = !*o)
+        >
+            <svg aria-hidden="true" viewBox="0 0 24 24" width="24" height="24">
+                <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" fill="none"></path>
+            </svg>
+            <span>{t(K::ShellMenu)}</span>
+        </button>
     }
 }
 

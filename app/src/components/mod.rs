@@ -8,6 +8,9 @@ use crate::i18n::{K, Lang};
 /// The language of this render; provided by the server per request and read back from
 /// `<html lang>` when hydrating.
 pub fn use_lang() -> Lang {
+    #[cfg(feature = "hydrate")]
+    return use_context::<Lang>().unwrap_or_else(Lang::from_document);
+    #[cfg(not(feature = "hydrate"))]
     use_context::<Lang>().unwrap_or_default()
 }
 

@@ -84,8 +84,9 @@ pub fn CodePage() -> impl IntoView {
 
 /// New password and confirmation, with the policy stated up front and checked as one types
 /// (the common-password list is checked on the server only: it would add 250 KB to the page).
-#[component]
-pub fn NewPasswordFields(#[prop(default = "")] username: &'static str) -> impl IntoView {
+/// An island: the live hint is the only part of the sign-in pages that runs in the browser.
+#[island]
+pub fn NewPasswordFields() -> impl IntoView {
     let lang = use_lang();
     let (problem, set_problem) = signal(None::<String>);
     let on_input = move |ev: leptos::ev::Event| {
@@ -93,7 +94,7 @@ pub fn NewPasswordFields(#[prop(default = "")] username: &'static str) -> impl I
         let msg = if value.is_empty() {
             None
         } else {
-            NewPassword::parse(&value, username, "").err().map(|p| p.message(lang))
+            NewPassword::parse(&value, "", "").err().map(|p| p.message(lang))
         };
         set_problem.set(msg);
     };
@@ -113,7 +114,10 @@ pub fn NewPasswordFields(#[prop(default = "")] username: &'static str) -> impl I
             <p class="hint" id="password-policy">{policy}</p>
             <p class="hint live" id="password-live" aria-live="polite">{move || problem.get()}</p>
         </div>
-        <Field id="confirm" label=K::ConfirmPasswordLabel kind="password" autocomplete="new-password"/>
+        <div class="field">
+            <label for="confirm">{t(K::ConfirmPasswordLabel)}</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+        </div>
     }
 }
 
