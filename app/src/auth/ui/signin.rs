@@ -91,11 +91,8 @@ pub fn NewPasswordFields() -> impl IntoView {
     let (problem, set_problem) = signal(None::<String>);
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        let msg = if value.is_empty() {
-            None
-        } else {
-            NewPassword::parse(&value, "", "").err().map(|p| p.message(lang))
-        };
+        let msg =
+            if value.is_empty() { None } else { NewPassword::parse(&value, "", "").err().map(|p| p.message(lang)) };
         set_problem.set(msg);
     };
     let policy = lang.tf(K::PasswordPolicy, &[("min", &MIN_CHARS.to_string()), ("max", &MAX_CHARS.to_string())]);
