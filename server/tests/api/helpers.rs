@@ -211,7 +211,12 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
     });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // A request that never answers fails the test instead of hanging the run.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
     TestApp { base: format!("http://{addr}"), db, client, clock, outbox: site_root.join("outbox") }
 }
 
