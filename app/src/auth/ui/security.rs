@@ -14,10 +14,10 @@ use crate::routes;
 
 /// The current-password field that guards each change.
 #[component]
-fn Current(id: &'static str) -> impl IntoView {
+fn Current(#[prop(into)] id: String) -> impl IntoView {
     view! {
         <div class="field">
-            <label for=id>{t(K::CurrentPasswordLabel)}</label>
+            <label for=id.clone()>{t(K::CurrentPasswordLabel)}</label>
             <input id=id name="current" type="password" autocomplete="current-password" required/>
         </div>
     }
@@ -110,10 +110,7 @@ fn security_sections(o: SecurityData) -> impl IntoView {
                                                     <summary>{t(K::Remove)}</summary>
                                                     <form method="post" action="/account/totp/remove" class="stack">
                                                         <Hidden name="id" value=d.id.to_string()/>
-                                                        <div class="field">
-                                                            <label for=remove_id.clone()>{t(K::CurrentPasswordLabel)}</label>
-                                                            <input id=remove_id name="current" type="password" autocomplete="current-password" required/>
-                                                        </div>
+                                                        <Current id=remove_id/>
                                                         <button type="submit" class="danger">{format!("{} {}", lang.t(K::Remove), d.name)}</button>
                                                     </form>
                                                 </details>
