@@ -38,16 +38,10 @@ use pages::not_found::NotFound;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "hydrate")]
-    let lang = use_context::<Lang>().unwrap_or_else(Lang::from_document);
-    #[cfg(not(feature = "hydrate"))]
+    // Rendered on the server only (islands): the language and the viewer come from the request.
     let lang = use_context::<Lang>().unwrap_or_default();
     provide_context(lang);
-    #[cfg(feature = "hydrate")]
-    let viewer = use_context::<ViewerCtx>().unwrap_or_else(|| ViewerCtx(auth::Viewer::from_document()));
-    #[cfg(not(feature = "hydrate"))]
-    let viewer = use_context::<ViewerCtx>().unwrap_or_default();
-    provide_context(viewer);
+    provide_context(use_context::<ViewerCtx>().unwrap_or_default());
 
     // Pages with data use SsrMode::Async: the server waits for their data, so they arrive
     // complete and work without JavaScript.

@@ -45,12 +45,6 @@ pub fn content_security_policy(nonce: Option<&str>, live_reload: Option<&str>) -
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_default();
     let assets = use_context::<Assets>().unwrap_or_default();
-    // The viewer travels to the browser as attributes, read back when hydrating.
-    let viewer = use_context::<crate::auth::ViewerCtx>().unwrap_or_default().0;
-    let (name, username, role) = match &viewer {
-        Some(v) => (Some(v.name.clone()), Some(v.username.clone()), Some(v.role.code())),
-        None => (None, None, None),
-    };
     let nonce = leptos::nonce::use_nonce();
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         // `cargo leptos watch` sets LEPTOS_WATCH and serves live reload on its own port.
@@ -86,7 +80,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options/>
                 <MetaTags/>
             </head>
-            <body data-name=name data-username=username data-role=role>
+            <body>
                 <App/>
             </body>
         </html>

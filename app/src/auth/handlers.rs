@@ -139,6 +139,13 @@ fn page_with_next(page: &str, next: &Option<String>) -> String {
     }
 }
 
+/// The second-factor page for `method`, keeping where the user was going.
+fn mfa_page(next: &Option<String>, method: Method) -> String {
+    let base = page_with_next(routes::LOGIN_MFA, next);
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}method={}", method.code())
+}
+
 fn user_lang(u: &AuthUser) -> Lang {
     Lang::parse(&u.lang).unwrap_or_default()
 }
@@ -439,7 +446,7 @@ async fn resend(
         ("first_login", Method::Email, routes::LOGIN_CODE.to_string())
     } else {
         let m = p.mfa_method.as_deref().and_then(Method::parse).unwrap_or(Method::Email);
-        ("mfa", m, format!("{}?method={}", page_with_next(routes::LOGIN_MFA, &f.next), m.code()))
+        ("mfa", m, mfa_page(&f.next, m))
     };
     if !matches!(method, Method::Email | Method::Sms) {
         return redirect(&page);
@@ -553,12 +560,7 @@ async fn mfa(
         Err(res) => return res,
     };
     let method = f.method.as_deref().and_then(Method::parse).unwrap_or(Method::Email);
-    let page = format!(
-        "{}{}method={}",
-        page_with_next(routes::LOGIN_MFA, &f.next),
-        if f.next.as_deref().is_some_and(|n| !n.is_empty() && n != routes::HOME) { "&" } else { "?" },
-        method.code()
-    );
+    let page = mfa_page(&f.next, method);
     let now = auth.now();
     if let Some(until) = is_locked(&u, now) {
         let _ = q::delete_session(&auth.db, p.session_id).await;
@@ -642,10 +644,10 @@ async fn mfa_send(
         Ok(x) => x,
         Err(res) => return res,
     };
-    let base = page_with_next(routes::LOGIN_MFA, &f.next);
-    let Some(method) = Method::parse(&f.method) else { return back(&base, Notice::BadInput) };
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let page = format!("{base}{sep}method={}", method.code());
+    let Some(method) = Method::parse(&f.method) else {
+        return back(&page_with_next(routes::LOGIN_MFA, &f.next), Notice::BadInput);
+    };
+    let page = mfa_page(&f.next, method);
     let result = async {
         if !auth.methods(&u).await?.contains(&method) {
             return Ok(Some(Notice::BadInput));

@@ -204,8 +204,7 @@ impl Stage {
     }
 }
 
-/// The signed-in person as pages see them: rendered into the document by the server and read
-/// back when hydrating, so both render the same navigation.
+/// The signed-in person as pages see them (name in the header, navigation by role).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
     pub name: String,
@@ -216,17 +215,6 @@ pub struct Viewer {
 impl Viewer {
     pub fn can(&self, perm: Perm) -> bool {
         self.role.allows(perm)
-    }
-
-    #[cfg(feature = "hydrate")]
-    pub fn from_document() -> Option<Viewer> {
-        let body = leptos::prelude::document().body()?;
-        let role = Role::parse(&body.get_attribute("data-role")?)?;
-        Some(Viewer {
-            name: body.get_attribute("data-name").unwrap_or_default(),
-            username: body.get_attribute("data-username").unwrap_or_default(),
-            role,
-        })
     }
 }
 

@@ -725,3 +725,19 @@ async fn invited_phone_is_validated_after_first_login_and_then_gets_the_codes_sq
 async fn invited_phone_is_validated_after_first_login_and_then_gets_the_codes_postgres() {
     invited_phone_is_validated_after_first_login_and_then_gets_the_codes(app::db::Engine::Postgres).await;
 }
+
+both_engines!(the_page_asked_for_survives_the_second_factor, |app: TestApp| async move {
+    let t = app.tenants().await;
+    app.user(t.a, "ada", "customer_user", PASSWORD).await;
+    let mut b = app.browser();
+    let res = b.post("/auth/login", &[("username", "ada"), ("password", PASSWORD), ("next", "/sims")]).await;
+    assert_eq!(location(&res), "/login/mfa?next=/sims&n=code_sent");
+    app.clock.advance(31);
+    let res = b.post("/auth/code/resend", &[("next", "/sims")]).await;
+    assert_eq!(location(&res), "/login/mfa?next=/sims&method=email&n=code_sent");
+    let code = app.code_for("ada@example.com");
+    let res = b.post("/auth/mfa", &[("method", "email"), ("code", "000000"), ("next", "/sims")]).await;
+    assert_eq!(location(&res), "/login/mfa?next=/sims&method=email&n=wrong_code");
+    let res = b.post("/auth/mfa", &[("method", "email"), ("code", &code), ("next", "/sims")]).await;
+    assert_eq!(location(&res), "/sims");
+});
