@@ -34,6 +34,7 @@ use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
+use sims::ui::list::SimListPage;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -52,7 +53,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
-                    <Route path=path!("/sims") view=|| view! { <ComingSoon title=K::NavSims/> }/>
+                    <Route path=path!("/sims") view=SimListPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>

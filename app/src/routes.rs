@@ -23,6 +23,12 @@ pub const USERS_SIGN_IN_LOG: &str = "/users/sign-in-log";
 /// The sign-in log as CSV, with the page's filters.
 pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
 pub const SETTINGS_SECURITY: &str = "/settings/security";
+/// The SIM list as CSV, with the list's filters and the user's columns.
+pub const SIMS_CSV: &str = "/sims.csv";
+/// Form endpoints of the SIM list: the column choice and saved filters.
+pub const SIMS_COLUMNS: &str = "/sims/columns";
+pub const SIMS_FILTERS: &str = "/sims/filters";
+pub const SIMS_FILTERS_DELETE: &str = "/sims/filters/delete";
 
 // Public sign-in pages (the only pages reachable without a session).
 pub const LOGIN: &str = "/login";

@@ -169,6 +169,7 @@ pub fn build_router(state: AppState) -> Router {
     let mut router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
         .merge(app::auth::handlers::router::<AppState>())
+        .merge(app::sims::handlers::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();

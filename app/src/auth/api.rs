@@ -326,4 +326,5 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/invite_options", Some(super::Perm::UsersManage)),
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
+    ("/api/sim_list", Some(super::Perm::SimsRead)),
 ];

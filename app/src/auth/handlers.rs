@@ -89,12 +89,12 @@ pub const FORM_ENDPOINTS: &[&str] = &[
 
 // ------------------------------------------------------------------ answers
 
-fn with_notice(path: &str, n: Notice) -> String {
+pub(crate) fn with_notice(path: &str, n: Notice) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{path}{sep}n={}", n.code())
 }
 
-fn back(path: &str, n: Notice) -> Response {
+pub(crate) fn back(path: &str, n: Notice) -> Response {
     redirect(&with_notice(path, n))
 }
 
@@ -102,7 +102,7 @@ fn locked(until: i64) -> Response {
     redirect(&format!("{}?n=locked&until={until}", routes::LOGIN))
 }
 
-fn fail_page(e: AppError, path: &str) -> Response {
+pub(crate) fn fail_page(e: AppError, path: &str) -> Response {
     match e {
         AppError::RateLimited { .. } => back(path, Notice::RateLimited),
         AppError::Internal { ref_id } => {
@@ -167,7 +167,11 @@ async fn pending_at(
 }
 
 /// A complete sign-in with `perm`, through the same check server functions use.
-async fn signed_in(auth: &AuthState, ctx: &SessionContext, perm: Perm) -> Result<(Principal, AuthUser), Response> {
+pub(crate) async fn signed_in(
+    auth: &AuthState,
+    ctx: &SessionContext,
+    perm: Perm,
+) -> Result<(Principal, AuthUser), Response> {
     let p = guard::check(ctx, perm).map_err(|e| match e {
         AppError::Forbidden => (StatusCode::FORBIDDEN, "You are not allowed to do this.").into_response(),
         _ => back(routes::LOGIN, Notice::SessionExpired),

@@ -44,6 +44,15 @@ pub enum Notice {
     UsernameTaken,
     NotAllowed,
     ValidatePhone,
+    FilterSaved,
+    FilterDeleted,
+    BadFilterName,
+    StatusChanged,
+    TransitionRefused,
+    ReasonRequired,
+    Changed,
+    NothingChanged,
+    JobStarted,
 }
 
 const ALL: &[(Notice, &str, K)] = &[
@@ -86,6 +95,15 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::UsernameTaken, "username_taken", K::NoticeUsernameTaken),
     (Notice::NotAllowed, "not_allowed", K::NoticeNotAllowed),
     (Notice::ValidatePhone, "validate_phone", K::NoticeValidatePhone),
+    (Notice::FilterSaved, "filter_saved", K::NoticeFilterSaved),
+    (Notice::FilterDeleted, "filter_deleted", K::NoticeFilterDeleted),
+    (Notice::BadFilterName, "bad_filter_name", K::NoticeBadFilterName),
+    (Notice::StatusChanged, "status_changed", K::NoticeStatusChanged),
+    (Notice::TransitionRefused, "transition_refused", K::NoticeTransitionRefused),
+    (Notice::ReasonRequired, "reason_required", K::NoticeReasonRequired),
+    (Notice::Changed, "changed", K::NoticeChanged),
+    (Notice::NothingChanged, "nothing_changed", K::NoticeNothingChanged),
+    (Notice::JobStarted, "job_started", K::NoticeJobStarted),
 ];
 
 impl Notice {
@@ -115,6 +133,12 @@ impl Notice {
                 | Notice::PhoneCodeSent
                 | Notice::PhoneVerified
                 | Notice::ValidatePhone
+                | Notice::FilterSaved
+                | Notice::FilterDeleted
+                | Notice::StatusChanged
+                | Notice::Changed
+                | Notice::NothingChanged
+                | Notice::JobStarted
         )
     }
 

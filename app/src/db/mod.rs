@@ -3,6 +3,7 @@
 //! between SQLite and PostgreSQL lives in [`dialect`], and schemas in `migrations/<engine>/`.
 pub mod bulk;
 pub mod dialect;
+pub mod sql;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

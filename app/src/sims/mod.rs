@@ -1,5 +1,14 @@
 //! SIMs: identifiers, lifecycle status and radio types shared by server and browser.
+pub mod api;
 pub mod ids;
+pub mod model;
+pub mod query;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod handlers;
 
 use serde::{Deserialize, Serialize};
 

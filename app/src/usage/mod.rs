@@ -116,6 +116,12 @@ pub fn iso8601(unix_seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
 }
 
+/// `YYYY-MM-DD` of a day number.
+pub fn iso_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// ISO 3166 country of a mobile country code, for the networks the portal knows.
 pub fn mcc_country(mcc: &str) -> Option<&'static str> {
     Some(match mcc {

@@ -1,0 +1,406 @@
+//! The SIM list's data access. Every statement starts from the caller's customer subtree
+//! ([`Tenant`]), so a SIM outside it can be neither listed, counted nor guessed.
+use sqlx::{AnyConnection, Row};
+
+use super::SimStatus;
+use super::model::{Count, SimPage, SimRow};
+use super::query::{Column, Dir, Search, SimQuery, SortKey};
+use crate::db::Db;
+use crate::db::sql::{Sql, contains_pattern, prefix_upper};
+use crate::usage::SECONDS_PER_DAY;
+
+type R<T> = Result<T, sqlx::Error>;
+
+/// The customer subtree a caller may see: a path prefix such as `/7/12/`, or `/` for the
+/// service provider, who sees every customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant(String);
+
+impl Tenant {
+    pub fn new(path: &str) -> Tenant {
+        Tenant(if path.is_empty() { "/".into() } else { path.to_string() })
+    }
+    pub fn path(&self) -> &str {
+        &self.0
+    }
+    pub fn is_everything(&self) -> bool {
+        self.0 == "/"
+    }
+    /// Whether a customer path lies inside this tree.
+    pub fn contains(&self, customer_path: &str) -> bool {
+        customer_path.starts_with(&self.0)
+    }
+
+    /// `<col> IN (customers of this tree)`, or nothing for the whole provider.
+    pub fn clause(&self, sql: &mut Sql, customer_col: &str) {
+        if !self.is_everything() {
+            subtree_clause(sql, customer_col, &self.0);
+        }
+    }
+}
+
+/// `AND <col> IN (SELECT id FROM customers WHERE path in the subtree of `path`)`.
+fn subtree_clause(sql: &mut Sql, customer_col: &str, path: &str) {
+    sql.push(" AND ")
+        .push(customer_col)
+        .push(" IN (SELECT id FROM customers WHERE path >= ")
+        .bind(path)
+        .push(" AND path < ")
+        .bind(prefix_upper(path))
+        .push(")");
+}
+
+/// The sort expression of a column: the same text as its index (see migration 0003).
+pub fn sort_expr(c: Column) -> &'static str {
+    match c {
+        Column::Iccid => "s.iccid",
+        Column::Msisdn => "s.msisdn",
+        Column::Imsi => "s.imsi",
+        Column::Imei => "COALESCE(s.imei, '')",
+        Column::Label => "s.label",
+        Column::Status => "s.status",
+        Column::Customer => "s.customer_id",
+        Column::Plan => "COALESCE(s.service_id, 0)",
+        Column::Data => "s.cycle_data_bytes",
+        Column::Sms => "s.cycle_sms",
+        Column::Voice => "s.cycle_voice_seconds",
+        Column::LastSession => "COALESCE(s.last_session_at, 0)",
+        Column::Activated => "COALESCE(s.activated_at, 0)",
+    }
+}
+
+/// The customer a filter names, if it is inside the caller's tree: its path.
+pub async fn customer_path_in(db: &Db, tenant: &Tenant, customer: i64) -> R<Option<String>> {
+    let row = sqlx::query("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(db.pool()).await?;
+    Ok(row.map(|r| r.get::<String, _>(0)).filter(|p| tenant.contains(p)))
+}
+
+/// The WHERE conditions of a query (after `WHERE 1 = 1`), scope first. `customer_path` is the
+/// already-checked path of `q.customer`.
+pub fn filter_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> Sql {
+    let mut sql = Sql::new("");
+    tenant.clause(&mut sql, "s.customer_id");
+    if let Some(path) = customer_path {
+        subtree_clause(&mut sql, "s.customer_id", path);
+    }
+    match &q.search {
+        Some(Search::Digits(d)) => {
+            let upper = prefix_upper(d);
+            sql.push(" AND (s.iccid >= ").bind(d.as_str()).push(" AND s.iccid < ").bind(upper.as_str());
+            sql.push(" OR s.imsi >= ").bind(d.as_str()).push(" AND s.imsi < ").bind(upper.as_str());
+            sql.push(" OR s.msisdn >= ").bind(format!("+{d}")).push(" AND s.msisdn < ").bind(format!("+{upper}"));
+            sql.push(" OR COALESCE(s.imei, '') >= ").bind(d.as_str());
+            sql.push(" AND COALESCE(s.imei, '') < ").bind(upper.as_str()).push(")");
+        }
+        Some(Search::Words(words)) => {
+            for w in words {
+                sql.push(" AND LOWER(s.label) LIKE ").bind(contains_pattern(w)).push(" ESCAPE '\\'");
+            }
+        }
+        None => {}
+    }
+    if !q.statuses.is_empty() {
+        sql.push(" AND s.status IN (");
+        for (i, s) in q.statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(s.code());
+        }
+        sql.push(")");
+    }
+    if let Some(plan) = q.plan {
+        sql.push(" AND s.service_id IN (SELECT id FROM customer_services WHERE rate_plan_id = ").bind(plan).push(")");
+    }
+    if let Some(c) = &q.country {
+        sql.push(" AND s.last_country = ").bind(c.as_str());
+    }
+    if let Some(o) = &q.operator {
+        sql.push(" AND s.last_mcc_mnc = ").bind(o.as_str());
+    }
+    for (col, r) in [("s.cycle_data_bytes", q.data), ("s.cycle_sms", q.sms), ("s.cycle_voice_seconds", q.voice)] {
+        if let Some(min) = r.min {
+            sql.push(" AND ").push(col).push(" >= ").bind(min);
+        }
+        if let Some(max) = r.max {
+            sql.push(" AND ").push(col).push(" <= ").bind(max);
+        }
+    }
+    for (col, r) in [("s.activated_at", q.activated), ("s.last_session_at", q.session)] {
+        let (from, to) = r.seconds();
+        if let Some(from) = from {
+            sql.push(" AND ").push(col).push(" >= ").bind(from);
+        }
+        if let Some(to) = to {
+            sql.push(" AND ").push(col).push(" < ").bind(to);
+        }
+    }
+    if let Some(days) = q.idle_days {
+        sql.push(" AND (s.last_session_at IS NULL OR s.last_session_at < ")
+            .bind(now - days * SECONDS_PER_DAY)
+            .push(")");
+    }
+    for (field, value) in &q.fields {
+        sql.push(" AND EXISTS (SELECT 1 FROM sim_field_values v WHERE v.sim_id = s.id AND v.field_id = ")
+            .bind(*field)
+            .push(" AND v.value = ")
+            .bind(value.as_str())
+            .push(")");
+    }
+    sql
+}
+
+/// Counting stops here when the total cannot come from the per-status counts.
+pub const COUNT_CAP: i64 = 10_000;
+
+const ROW_COLUMNS: &str = "s.id, s.iccid, s.msisdn, s.imsi, s.imei, s.label, s.status, s.customer_id, c.name, \
+     s.service_id, cs.name, s.cycle_data_bytes, s.cycle_sms, s.cycle_voice_seconds, s.last_session_at, \
+     s.last_country, s.last_mcc_mnc, s.activated_at";
+
+fn row(r: &sqlx::any::AnyRow) -> R<SimRow> {
+    Ok(SimRow {
+        id: r.try_get(0)?,
+        iccid: r.try_get(1)?,
+        msisdn: r.try_get(2)?,
+        imsi: r.try_get(3)?,
+        imei: r.try_get(4)?,
+        label: r.try_get(5)?,
+        status: r.try_get(6)?,
+        customer_id: r.try_get(7)?,
+        customer: r.try_get(8)?,
+        service_id: r.try_get(9)?,
+        service: r.try_get(10)?,
+        data_bytes: r.try_get(11)?,
+        sms: r.try_get(12)?,
+        voice_seconds: r.try_get(13)?,
+        last_session_at: r.try_get(14)?,
+        last_country: r.try_get(15)?,
+        last_mcc_mnc: r.try_get(16)?,
+        activated_at: r.try_get(17)?,
+    })
+}
+
+fn bind_key(sql: &mut Sql, key: &SortKey) {
+    match key {
+        SortKey::Int(v) => sql.bind(*v),
+        SortKey::Text(t) => sql.bind(t.as_str()),
+    };
+}
+
+/// `SELECT s.id … ORDER BY <sort> LIMIT n` for one page: a keyset range scan on the sort
+/// column's index, starting after (or, walking back, before) the cursor.
+fn page_ids(q: &SimQuery, filters: &Sql, limit: i64) -> (Sql, &'static str) {
+    let expr = sort_expr(q.sort);
+    let forward = q.cursor.as_ref().is_none_or(|c| c.forward);
+    let dir = if forward { q.dir } else { q.dir.flip() };
+    let (cmp, ord) = match dir {
+        Dir::Asc => (">", "ASC"),
+        Dir::Desc => ("<", "DESC"),
+    };
+    let mut sql = Sql::new("SELECT s.id FROM sims s WHERE 1 = 1");
+    sql.append(filters);
+    if let Some(c) = &q.cursor {
+        sql.push(&format!(" AND ({expr}, s.id) {cmp} ("));
+        bind_key(&mut sql, &c.key);
+        sql.push(", ").bind(c.id).push(")");
+    }
+    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord} LIMIT ")).bind(limit);
+    (sql, ord)
+}
+
+/// One page of the list and the total.
+pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<SimPage> {
+    let filters = filter_sql(tenant, q, customer_path, now);
+    let size = q.size as usize;
+    let (ids, ord) = page_ids(q, &filters, size as i64 + 1);
+    let expr = sort_expr(q.sort);
+    let mut sql = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.id IN ("
+    ));
+    sql.append(&ids);
+    sql.push(&format!(") ORDER BY {expr} {ord}, s.id {ord}"));
+    let fetched = sql.query().fetch_all(db.pool()).await?;
+    let mut rows = fetched.iter().map(row).collect::<R<Vec<_>>>()?;
+    let more = rows.len() > size;
+    rows.truncate(size);
+    let forward = q.cursor.as_ref().is_none_or(|c| c.forward);
+    let (next, prev) = if forward {
+        let next = if more { rows.last().map(|r| r.cursor(q.sort, true)) } else { None };
+        let prev = if q.cursor.is_some() { rows.first().map(|r| r.cursor(q.sort, false)) } else { None };
+        (next, prev)
+    } else {
+        rows.reverse();
+        let prev = if more { rows.first().map(|r| r.cursor(q.sort, false)) } else { None };
+        (rows.last().map(|r| r.cursor(q.sort, true)), prev)
+    };
+    let count = count(db, q, &filters).await?;
+    Ok(SimPage { rows, count, next, prev })
+}
+
+/// Exact from the per-status counts when only statuses and customers filter; otherwise a
+/// count that stops at [`COUNT_CAP`].
+async fn count(db: &Db, q: &SimQuery, filters: &Sql) -> R<Count> {
+    if q.counts_by_status_suffice() {
+        // (PostgreSQL sums BIGINTs as NUMERIC, hence the cast.) The filters then only name `s.customer_id` and `s.status`, which sim_counts has too.
+        let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
+        sql.append(filters);
+        let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
+        return Ok(Count::Exact(n));
+    }
+    let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM sims s WHERE 1 = 1");
+    sql.append(filters);
+    sql.push(" LIMIT ").bind(COUNT_CAP + 1).push(") x");
+    let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
+    Ok(if n > COUNT_CAP { Count::AtLeast(COUNT_CAP) } else { Count::Exact(n) })
+}
+
+/// Changes the per-status counts for `delta` SIMs of `customer` in `status`.
+pub async fn adjust_count(conn: &mut AnyConnection, customer: i64, status: SimStatus, delta: i64) -> R<()> {
+    sqlx::query(
+        "INSERT INTO sim_counts (customer_id, status, n) VALUES ($1, $2, $3) \
+         ON CONFLICT (customer_id, status) DO UPDATE SET n = sim_counts.n + excluded.n",
+    )
+    .bind(customer)
+    .bind(status.code())
+    .bind(delta)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes the per-status counts from the SIMs (after a bulk load).
+pub async fn rebuild_counts(conn: &mut AnyConnection) -> R<()> {
+    sqlx::query("DELETE FROM sim_counts").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO sim_counts (customer_id, status, n) SELECT customer_id, status, COUNT(*) FROM sims \
+         GROUP BY customer_id, status",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Starts a new billing cycle for SIMs whose counters belong to an earlier one, so the list can
+/// sort and filter on the stored counters. Runs in slices to keep write locks short.
+pub async fn roll_cycles(db: &Db, cycle_start_day: i64) -> R<u64> {
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(
+            "UPDATE sims SET cycle_data_bytes = 0, cycle_sms = 0, cycle_voice_seconds = 0, cycle_start_day = $1 \
+             WHERE id IN (SELECT id FROM sims WHERE cycle_start_day < $1 LIMIT 5000)",
+        )
+        .bind(cycle_start_day)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+        total += done;
+        if done == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- per-user choices
+
+pub const SETTING_COLUMNS: &str = "sim_columns";
+
+pub async fn setting(db: &Db, user: i64, key: &str) -> R<Option<String>> {
+    let row = sqlx::query("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
+        .bind(user)
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+pub async fn set_setting(db: &Db, user: i64, key: &str, value: &str) -> R<()> {
+    sqlx::query(
+        "INSERT INTO user_settings (user_id, key, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(user)
+    .bind(key)
+    .bind(value)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A user's saved filters as (id, name, query), by name.
+pub async fn saved_filters(db: &Db, user: i64) -> R<Vec<(i64, String, String)>> {
+    let rows = sqlx::query("SELECT id, name, query FROM saved_filters WHERE user_id = $1 ORDER BY name")
+        .bind(user)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+}
+
+/// Saves (or replaces, by name) a filter.
+pub async fn save_filter(db: &Db, user: i64, name: &str, query: &str, now: i64) -> R<()> {
+    sqlx::query(
+        "INSERT INTO saved_filters (user_id, name, query, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query",
+    )
+    .bind(user)
+    .bind(name)
+    .bind(query)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_filter(db: &Db, user: i64, id: i64) -> R<bool> {
+    let done = sqlx::query("DELETE FROM saved_filters WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Customers of the tree as (id, name, depth below the tree's top), in tree order, at most
+/// `limit` of them.
+pub async fn customers(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, String, usize)>> {
+    let mut sql = Sql::new("SELECT s.id, s.name, s.path FROM customers s WHERE 1 = 1");
+    tenant.clause(&mut sql, "s.id");
+    sql.push(" ORDER BY s.path LIMIT ").bind(limit);
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    let base = tenant.path().matches('/').count();
+    rows.iter()
+        .map(|r| {
+            let path: String = r.try_get(2)?;
+            let depth = path.matches('/').count().saturating_sub(base.max(2));
+            Ok((r.try_get(0)?, r.try_get(1)?, depth))
+        })
+        .collect()
+}
+
+/// Rate plans as (id, name).
+pub async fn rate_plans(db: &Db) -> R<Vec<(i64, String)>> {
+    let rows = sqlx::query("SELECT id, name FROM rate_plans ORDER BY name").fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+// ---------------------------------------------------------------- export
+
+/// Every SIM of the filter in the list's order, for streaming out (no LIMIT, no cursor).
+pub fn export_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> Sql {
+    let expr = sort_expr(q.sort);
+    let ord = match q.dir {
+        Dir::Asc => "ASC",
+        Dir::Desc => "DESC",
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE 1 = 1"
+    ));
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord}"));
+    sql
+}
+
+pub fn export_row(r: &sqlx::any::AnyRow) -> R<SimRow> {
+    row(r)
+}

@@ -1,0 +1,68 @@
+//! What the SIM pages show, shared by the server functions and the pages.
+use serde::{Deserialize, Serialize};
+
+use super::query::{Column, Cursor, SortKey};
+
+/// One row of the list, with every column (the page shows the chosen ones).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimRow {
+    pub id: i64,
+    pub iccid: String,
+    pub msisdn: String,
+    pub imsi: String,
+    pub imei: Option<String>,
+    pub label: String,
+    pub status: String,
+    pub customer_id: i64,
+    pub customer: String,
+    pub service_id: Option<i64>,
+    pub service: Option<String>,
+    pub data_bytes: i64,
+    pub sms: i64,
+    pub voice_seconds: i64,
+    pub last_session_at: Option<i64>,
+    pub last_country: Option<String>,
+    pub last_mcc_mnc: Option<String>,
+    pub activated_at: Option<i64>,
+}
+
+impl SimRow {
+    /// The value the list is sorted on, for the cursor of the next or previous page.
+    pub fn sort_key(&self, c: Column) -> SortKey {
+        match c {
+            Column::Iccid => SortKey::Text(self.iccid.clone()),
+            Column::Msisdn => SortKey::Text(self.msisdn.clone()),
+            Column::Imsi => SortKey::Text(self.imsi.clone()),
+            Column::Imei => SortKey::Text(self.imei.clone().unwrap_or_default()),
+            Column::Label => SortKey::Text(self.label.clone()),
+            Column::Status => SortKey::Text(self.status.clone()),
+            Column::Customer => SortKey::Int(self.customer_id),
+            Column::Plan => SortKey::Int(self.service_id.unwrap_or(0)),
+            Column::Data => SortKey::Int(self.data_bytes),
+            Column::Sms => SortKey::Int(self.sms),
+            Column::Voice => SortKey::Int(self.voice_seconds),
+            Column::LastSession => SortKey::Int(self.last_session_at.unwrap_or(0)),
+            Column::Activated => SortKey::Int(self.activated_at.unwrap_or(0)),
+        }
+    }
+
+    pub fn cursor(&self, c: Column, forward: bool) -> Cursor {
+        Cursor { forward, key: self.sort_key(c), id: self.id }
+    }
+}
+
+/// How many SIMs match: exact, or (when counting would be slow) a lower bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Count {
+    Exact(i64),
+    AtLeast(i64),
+}
+
+/// One page of the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimPage {
+    pub rows: Vec<SimRow>,
+    pub count: Count,
+    pub next: Option<Cursor>,
+    pub prev: Option<Cursor>,
+}

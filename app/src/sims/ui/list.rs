@@ -1,0 +1,444 @@
+//! The SIM overview: search, filters, sort and page all in the URL, so the server renders any
+//! list complete, it can be bookmarked, and Back works. The filter form is a plain GET form.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_location;
+
+use super::{format_bytes, format_minutes, status_label};
+use crate::auth::notice::format_utc;
+use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{t, use_lang};
+use crate::error::AppError;
+use crate::i18n::{K, Lang};
+use crate::routes;
+use crate::sims::SimStatus;
+use crate::sims::api::{SimListData, sim_list};
+use crate::sims::model::{Count, SimRow};
+use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, SimQuery};
+use crate::usage::iso_date;
+use crate::util::parse_query;
+
+/// Countries a filter can pick (those whose networks the portal knows).
+pub const COUNTRIES: &[&str] = &[
+    "AT", "BE", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "GR", "IE", "IT", "MX", "NL", "NO", "PL", "PT",
+    "SE", "US",
+];
+
+#[component]
+pub fn SimListPage() -> impl IntoView {
+    let location = use_location();
+    let raw = location.search.get_untracked();
+    let lang = use_lang();
+    let parsed = SimQuery::parse(&parse_query(&raw));
+    // A bad address answers 422 like the server function would, with the message on the page.
+    #[cfg(feature = "ssr")]
+    if let Err(e) = &parsed {
+        crate::auth::guard::with_status(crate::sims::api::filter_errors(e.clone()));
+    }
+    view! {
+        <Title text=t(K::NavSims)/>
+        <h1>{t(K::NavSims)}</h1>
+        <NoticeBanner/>
+        {match parsed {
+            Err(errors) => view! {
+                <FilterErrors errors=errors/>
+                <p><a class="button secondary" href=routes::SIMS>{t(K::SimsClearFilters)}</a></p>
+            }.into_any(),
+            Ok(q) => {
+                let data = Resource::new(move || raw.clone(), sim_list);
+                view! {
+                <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
+                    {
+                        let q = q.clone();
+                        move || {
+                            let q = q.clone();
+                            Suspend::new(async move {
+                                match data.await {
+                                    Ok(d) => list_view(lang, &q, d),
+                                    Err(AppError::Validation { fields }) => {
+                                        let errors = fields.into_iter().map(|f| FilterError {
+                                            value: String::new(),
+                                            problem: Problem::parse(&f.message).unwrap_or(Problem::Unknown),
+                                            param: f.field,
+                                        }).collect::<Vec<_>>();
+                                        view! {
+                                            <FilterErrors errors=errors/>
+                                            <p><a class="button secondary" href=routes::SIMS>{t(K::SimsClearFilters)}</a></p>
+                                        }.into_any()
+                                    }
+                                    Err(e) => error_view(&e),
+                                }
+                            })
+                        }
+                    }
+                </Suspense>
+            }.into_any()
+            }
+        }}
+    }
+}
+
+/// What is wrong with the URL, one line per parameter, in words.
+#[component]
+fn FilterErrors(errors: Vec<FilterError>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="notice error" role="alert">
+            <p>{t(K::SimsFilterErrorsIntro)}</p>
+            <ul>
+                {errors.into_iter().map(|e| {
+                    let field = lang.t(param_label(&e.param));
+                    let text = lang.tf(e.problem.message(), &[("field", field), ("value", &e.value)]);
+                    view! { <li>{text}</li> }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// The label of a URL parameter, as the filter form shows it.
+pub fn param_label(param: &str) -> K {
+    match param {
+        "q" => K::SimsSearch,
+        "status" => K::HelpSimtermsColStatusTerm,
+        "customer" => K::HelpSimtermsColCustomerTerm,
+        "plan" => K::HelpSimtermsColRatePlanTerm,
+        "country" => K::SimsCountry,
+        "operator" => K::SimsOperator,
+        "data_min" | "data_max" => K::SimsDataMb,
+        "sms_min" | "sms_max" => K::SimsSmsCount,
+        "voice_min" | "voice_max" => K::SimsVoiceMinutes,
+        "activated_from" | "activated_to" => K::HelpSimtermsColActivationDateTerm,
+        "session_from" | "session_to" => K::HelpSimtermsColLastSessionTerm,
+        "idle" => K::SimsIdleDays,
+        "sort" | "dir" => K::SimsSort,
+        "size" => K::SimsPageSize,
+        "after" | "before" => K::SimsPagePosition,
+        _ => K::SimsFilter,
+    }
+}
+
+fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
+    let query = q.to_query();
+    let csv = if query.is_empty() { routes::SIMS_CSV.to_string() } else { format!("{}?{query}", routes::SIMS_CSV) };
+    let back = q.href_with(routes::SIMS, |_| {});
+    let count = match d.page.count {
+        Count::Exact(n) => lang.tf(K::SimsCountExact, &[("n", &group(n))]),
+        Count::AtLeast(n) => lang.tf(K::SimsCountAtLeast, &[("n", &group(n))]),
+    };
+    let first = q.cursor.is_some().then(|| q.href_with(routes::SIMS, |_| {}));
+    let prev = d.page.prev.clone().map(|c| q.href_with(routes::SIMS, |q| q.cursor = Some(c)));
+    let next = d.page.next.clone().map(|c| q.href_with(routes::SIMS, |q| q.cursor = Some(c)));
+    let columns = d.columns.clone();
+    let empty = d.page.rows.is_empty();
+    view! {
+        <FilterForm lang=lang q=q.clone() data=&d/>
+        <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
+        <ColumnPicker columns=d.columns.clone() back=back.clone()/>
+        <div class="list-head">
+            <p class="count" role="status">{count}</p>
+            <a class="button secondary" href=csv rel="external" download="">{lang.t(K::ExportCsv)}</a>
+        </div>
+        {if empty {
+            view! { <p class="empty">{lang.t(K::SimsNone)}</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="sim-table">
+                        <caption class="visually-hidden">{lang.t(K::NavSims)}</caption>
+                        <thead><tr>
+                            {columns.iter().map(|c| header(lang, q, *c)).collect_view()}
+                        </tr></thead>
+                        <tbody>
+                            {d.page.rows.iter().map(|r| view! {
+                                <tr>{columns.iter().map(|c| cell(lang, r, *c)).collect_view()}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label=lang.t(K::SimsPages)>
+            {first.map(|h| view! { <a class="button secondary" href=h>{lang.t(K::SimsFirstPage)}</a> })}
+            {prev.map(|h| view! { <a class="button secondary" href=h rel="prev">{lang.t(K::SimsPrevPage)}</a> })}
+            {next.map(|h| view! { <a class="button secondary" href=h rel="next">{lang.t(K::SimsNextPage)}</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// A column heading; its link sorts by the column, a second click reverses the order.
+fn header(lang: Lang, q: &SimQuery, c: Column) -> impl IntoView {
+    let active = q.sort == c;
+    let dir = if active { q.dir.flip() } else { Dir::Asc };
+    let href = q.href_with(routes::SIMS, |q| {
+        q.sort = c;
+        q.dir = dir;
+    });
+    let aria = active.then(|| if q.dir == Dir::Asc { "ascending" } else { "descending" });
+    let mark = if active { if q.dir == Dir::Asc { " ▲" } else { " ▼" } } else { "" };
+    view! {
+        <th scope="col" aria-sort=aria>
+            <a href=href>{lang.t(c.label())}<span aria-hidden="true">{mark}</span></a>
+        </th>
+    }
+}
+
+fn cell(lang: Lang, r: &SimRow, c: Column) -> AnyView {
+    let text = match c {
+        Column::Iccid => {
+            let href = format!("{}/{}", routes::SIMS, r.id);
+            return view! { <td><a href=href>{r.iccid.clone()}</a></td> }.into_any();
+        }
+        Column::Msisdn => r.msisdn.clone(),
+        Column::Imsi => r.imsi.clone(),
+        Column::Imei => r.imei.clone().unwrap_or_default(),
+        Column::Label => r.label.clone(),
+        Column::Status => {
+            let st = SimStatus::parse(&r.status);
+            let class = format!("status status-{}", r.status);
+            let label = st.map(|s| lang.t(status_label(s)).to_string()).unwrap_or_else(|| r.status.clone());
+            return view! { <td><span class=class>{label}</span></td> }.into_any();
+        }
+        Column::Customer => r.customer.clone(),
+        Column::Plan => r.service.clone().unwrap_or_default(),
+        Column::Data => format_bytes(r.data_bytes),
+        Column::Sms => r.sms.to_string(),
+        Column::Voice => format_minutes(r.voice_seconds),
+        Column::LastSession => r
+            .last_session_at
+            .map(|at| {
+                let place = [r.last_country.clone(), r.last_mcc_mnc.clone()].into_iter().flatten().collect::<Vec<_>>();
+                if place.is_empty() { format_utc(at) } else { format!("{} ({})", format_utc(at), place.join(" ")) }
+            })
+            .unwrap_or_else(|| lang.t(K::SimsNever).to_string()),
+        Column::Activated => r.activated_at.map(|a| iso_date(a.div_euclid(86_400))).unwrap_or_default(),
+    };
+    let class = if matches!(c, Column::Data | Column::Sms | Column::Voice) { "num" } else { "" };
+    view! { <td class=class>{text}</td> }.into_any()
+}
+
+/// `1234567` as `1,234,567`.
+pub fn group(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[component]
+fn FilterForm<'a>(lang: Lang, q: SimQuery, data: &'a SimListData) -> impl IntoView {
+    let opt = |v: Option<i64>, unit: i64| {
+        v.map(|v| if v % unit == 0 { (v / unit).to_string() } else { format!("{}", v as f64 / unit as f64) })
+            .unwrap_or_default()
+    };
+    let day = |d: Option<i64>| d.map(iso_date).unwrap_or_default();
+    let advanced_open = q.plan.is_some()
+        || q.country.is_some()
+        || q.operator.is_some()
+        || q.data.is_set()
+        || q.sms.is_set()
+        || q.voice.is_set()
+        || q.activated.is_set()
+        || q.session.is_set()
+        || q.idle_days.is_some();
+    let customer_field = match &data.customers {
+        Some(list) => {
+            let chosen = q.customer;
+            view! {
+                <div class="field">
+                    <label for="f-customer">{lang.t(K::HelpSimtermsColCustomerTerm)}</label>
+                    <select id="f-customer" name="customer">
+                        <option value="">{lang.t(K::All)}</option>
+                        {list.iter().map(|(id, name, depth)| {
+                            let text = format!("{}{name}", "\u{2003}".repeat(*depth));
+                            view! { <option value=id.to_string() selected=chosen == Some(*id)>{text}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            }.into_any()
+        }
+        None => view! {
+            <div class="field">
+                <label for="f-customer">{lang.t(K::SimsCustomerNumber)}</label>
+                <input id="f-customer" name="customer" inputmode="numeric" value=q.customer.map(|c| c.to_string()).unwrap_or_default()/>
+            </div>
+        }.into_any(),
+    };
+    let plan = q.plan;
+    view! {
+        <form method="get" action=routes::SIMS class="sim-filters" role="search" aria-label=lang.t(K::SimsFilter)>
+            <div class="field search">
+                <label for="f-q">{lang.t(K::SimsSearch)}</label>
+                <input id="f-q" name="q" type="search" value=q.search_text.clone() maxlength="100" aria-describedby="f-q-hint" autocomplete="off"/>
+                <p class="hint" id="f-q-hint">{lang.t(K::SimsSearchHint)}</p>
+            </div>
+            <fieldset class="statuses">
+                <legend>{lang.t(K::HelpSimtermsColStatusTerm)}</legend>
+                {SimStatus::ALL.into_iter().map(|s| {
+                    let id = format!("f-status-{}", s.code());
+                    let for_id = id.clone();
+                    view! {
+                        <label class="check" for=for_id>
+                            <input type="checkbox" id=id name="status" value=s.code() checked=q.statuses.contains(&s)/>
+                            {lang.t(status_label(s))}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            {customer_field}
+            <details class="more-filters" open=advanced_open>
+                <summary>{lang.t(K::SimsMoreFilters)}</summary>
+                <div class="filter-grid">
+                    <div class="field">
+                        <label for="f-plan">{lang.t(K::HelpSimtermsColRatePlanTerm)}</label>
+                        <select id="f-plan" name="plan">
+                            <option value="">{lang.t(K::All)}</option>
+                            {data.plans.iter().map(|(id, name)| view! { <option value=id.to_string() selected=plan == Some(*id)>{name.clone()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="f-country">{lang.t(K::SimsCountry)}</label>
+                        <select id="f-country" name="country">
+                            <option value="">{lang.t(K::All)}</option>
+                            {COUNTRIES.iter().map(|c| view! { <option value=*c selected=q.country.as_deref() == Some(*c)>{*c}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="f-operator">{lang.t(K::SimsOperator)}</label>
+                        <input id="f-operator" name="operator" inputmode="numeric" placeholder="26201" value=q.operator.as_ref().map(|o| o.as_str().to_string()).unwrap_or_default()/>
+                    </div>
+                    <Pair lang=lang label=K::SimsDataMb a="data_min" b="data_max" va=opt(q.data.min, MB) vb=opt(q.data.max, MB) kind="number"/>
+                    <Pair lang=lang label=K::SimsSmsCount a="sms_min" b="sms_max" va=opt(q.sms.min, 1) vb=opt(q.sms.max, 1) kind="number"/>
+                    <Pair lang=lang label=K::SimsVoiceMinutes a="voice_min" b="voice_max" va=opt(q.voice.min, 60) vb=opt(q.voice.max, 60) kind="number"/>
+                    <Pair lang=lang label=K::HelpSimtermsColActivationDateTerm a="activated_from" b="activated_to" va=day(q.activated.from) vb=day(q.activated.to) kind="date"/>
+                    <Pair lang=lang label=K::HelpSimtermsColLastSessionTerm a="session_from" b="session_to" va=day(q.session.from) vb=day(q.session.to) kind="date"/>
+                    <div class="field">
+                        <label for="f-idle">{lang.t(K::SimsIdleDays)}</label>
+                        <input id="f-idle" name="idle" type="number" min="0" inputmode="numeric" value=q.idle_days.map(|d| d.to_string()).unwrap_or_default()/>
+                    </div>
+                </div>
+            </details>
+            <div class="field">
+                <label for="f-size">{lang.t(K::SimsPageSize)}</label>
+                <select id="f-size" name="size">
+                    {PAGE_SIZES.into_iter().map(|n| view! { <option value=n.to_string() selected=q.size == n>{n.to_string()}</option> }).collect_view()}
+                </select>
+            </div>
+            <input type="hidden" name="sort" value=q.sort.key()/>
+            <input type="hidden" name="dir" value=q.dir.key()/>
+            <div class="actions">
+                <button type="submit" class="primary">{lang.t(K::SimsApply)}</button>
+                <a class="button secondary" href=routes::SIMS>{lang.t(K::SimsClearFilters)}</a>
+                <a class="button secondary" href=routes::HELP_SIM_TERMS>{lang.t(K::HelpSimtermsTitle)}</a>
+            </div>
+        </form>
+    }
+}
+
+/// A "from – to" pair of inputs under one label.
+#[component]
+fn Pair(
+    lang: Lang,
+    label: K,
+    a: &'static str,
+    b: &'static str,
+    va: String,
+    vb: String,
+    kind: &'static str,
+) -> impl IntoView {
+    let (ia, ib) = (format!("f-{a}"), format!("f-{b}"));
+    let (ia_for, ib_for) = (ia.clone(), ib.clone());
+    let step = (kind == "number").then_some("any");
+    view! {
+        <fieldset class="pair">
+            <legend>{lang.t(label)}</legend>
+            <label for=ia_for class="visually-hidden">{format!("{} {}", lang.t(label), lang.t(K::SimsFrom))}</label>
+            <input id=ia name=a type=kind min="0" step=step value=va placeholder=lang.t(K::SimsFrom)/>
+            <span aria-hidden="true">"–"</span>
+            <label for=ib_for class="visually-hidden">{format!("{} {}", lang.t(label), lang.t(K::SimsTo))}</label>
+            <input id=ib name=b type=kind min="0" step=step value=vb placeholder=lang.t(K::SimsTo)/>
+        </fieldset>
+    }
+}
+
+/// The saved filters menu, and saving the current one under a name.
+#[component]
+fn SavedFilters(lang: Lang, q: SimQuery, saved: Vec<(i64, String, String)>, back: String) -> impl IntoView {
+    let query = q.to_query();
+    let has_saved = !saved.is_empty();
+    view! {
+        <details class="saved-filters">
+            <summary>{lang.t(K::SimsSavedFilters)}</summary>
+            {has_saved.then(|| view! {
+                <ul class="plain-list">
+                    {saved.into_iter().map(|(id, name, query)| {
+                        let href = if query.is_empty() { routes::SIMS.to_string() } else { format!("{}?{query}", routes::SIMS) };
+                        let label = format!("{} {name}", lang.t(K::SimsDeleteFilter));
+                        view! {
+                            <li class="row-actions">
+                                <a href=href>{name.clone()}</a>
+                                <form method="post" action=routes::SIMS_FILTERS_DELETE>
+                                    <input type="hidden" name="id" value=id.to_string()/>
+                                    <input type="hidden" name="back" value=back.clone()/>
+                                    <button type="submit" class="link-button" aria-label=label>{lang.t(K::SimsDeleteFilter)}</button>
+                                </form>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            <form method="post" action=routes::SIMS_FILTERS class="inline-form">
+                <input type="hidden" name="query" value=query/>
+                <label for="filter-name">{lang.t(K::SimsFilterName)}</label>
+                <input id="filter-name" name="name" required maxlength="60"/>
+                <button type="submit" class="secondary">{lang.t(K::SimsSaveFilter)}</button>
+            </form>
+        </details>
+    }
+}
+
+/// Which columns show, in which order: tick to show, move with the arrows; saved per user.
+#[component]
+fn ColumnPicker(columns: Vec<Column>, back: String) -> impl IntoView {
+    let lang = use_lang();
+    let rest: Vec<Column> = Column::ALL.into_iter().filter(|c| !columns.contains(c)).collect();
+    let shown = columns.len();
+    view! {
+        <details class="column-picker">
+            <summary>{lang.t(K::SimsColumns)}</summary>
+            <form method="post" action=routes::SIMS_COLUMNS>
+                <input type="hidden" name="back" value=back/>
+                <ol class="plain-list">
+                    {columns.iter().chain(rest.iter()).enumerate().map(|(i, c)| {
+                        let id = format!("col-{}", c.key());
+                        let for_id = id.clone();
+                        let name = lang.t(c.label());
+                        view! {
+                            <li class="row-actions">
+                                <label class="check" for=for_id>
+                                    <input type="checkbox" id=id name="col" value=c.key() checked=i < shown/>
+                                    {name}
+                                </label>
+                                {(i < shown && i > 0).then(|| view! {
+                                    <button type="submit" name="move" value=format!("up:{}", c.key()) class="link-button"
+                                        aria-label=format!("{} {name}", lang.t(K::SimsMoveUp))>"↑"</button>
+                                })}
+                                {(i + 1 < shown).then(|| view! {
+                                    <button type="submit" name="move" value=format!("down:{}", c.key()) class="link-button"
+                                        aria-label=format!("{} {name}", lang.t(K::SimsMoveDown))>"↓"</button>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+                <button type="submit" class="secondary">{lang.t(K::SimsSaveColumns)}</button>
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,319 @@
+//! The SIM list: tenant scoping, filters in the URL, keyset pages, saved choices, exports and
+//! what bad input gets.
+use app::db::Engine;
+use app::sims::SimStatus;
+
+use crate::both_engines;
+use crate::helpers::{PASSWORD, Tenants, TestApp, location};
+
+/// SIMs of the test tenants: 30 in A, 10 in its sub-customer A1, 20 in B, 5 of the provider.
+pub struct Fleet {
+    pub t: Tenants,
+    /// (id, iccid, customer) of every SIM.
+    pub sims: Vec<(i64, String, i64)>,
+    pub plan: i64,
+    pub service_a: i64,
+}
+
+impl Fleet {
+    pub fn iccids_of(&self, customers: &[i64]) -> Vec<String> {
+        self.sims.iter().filter(|s| customers.contains(&s.2)).map(|s| s.1.clone()).collect()
+    }
+}
+
+const STATUSES: [SimStatus; 5] =
+    [SimStatus::Activated, SimStatus::Activated, SimStatus::Suspended, SimStatus::TestReady, SimStatus::Deactivated];
+
+pub async fn fleet(app: &TestApp) -> Fleet {
+    let t = app.tenants().await;
+    let now = app.clock.now();
+    let pool = app.db.pool();
+    let plan: i64 = sqlx::query(
+        "INSERT INTO rate_plans (name, data_bytes, sms, voice_seconds) VALUES ('Test 1 GB', 1000000000, 100, 3600) \
+         RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))
+    .unwrap();
+    let service_a: i64 = sqlx::query(
+        "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'A fleet 1 GB') RETURNING id",
+    )
+    .bind(t.a)
+    .bind(plan)
+    .fetch_one(pool)
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))
+    .unwrap();
+    let mut sims = Vec::new();
+    for (k, (customer, count)) in [(t.a, 30), (t.a1, 10), (t.b, 20), (t.provider, 5)].into_iter().enumerate() {
+        for n in 0..count as i64 {
+            let iccid = format!("89{k:03}{n:014}");
+            let status = if customer == t.provider { SimStatus::Inventory } else { STATUSES[n as usize % 5] };
+            let label = match n {
+                0 if customer == t.a => "=HYPERLINK(\"http://x\")".to_string(),
+                _ if n % 2 == 0 => format!("Truck {n} Berlin"),
+                _ => format!("Meter {n} Rome"),
+            };
+            let last = (n % 3 != 0).then(|| now - n * 86_400);
+            let id: i64 = sqlx::query(
+                "INSERT INTO sims (iccid, imsi, msisdn, imei, label, status, customer_id, service_id, activated_at, \
+                 last_session_at, last_country, last_mcc_mnc, last_rat, cycle_start_day, cycle_data_bytes, cycle_sms, \
+                 cycle_voice_seconds, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+            )
+            .bind(&iccid)
+            .bind(format!("90{k:03}{n:010}"))
+            .bind(format!("+49{k:03}{n:07}"))
+            .bind(format!("35{k:03}{n:010}"))
+            .bind(label)
+            .bind(status.code())
+            .bind(customer)
+            .bind((customer == t.a).then_some(service_a))
+            .bind((status != SimStatus::Inventory).then_some(now - 200 * 86_400 + n * 86_400))
+            .bind(last)
+            .bind(last.map(|_| if n % 2 == 0 { "DE" } else { "IT" }))
+            .bind(last.map(|_| if n % 2 == 0 { "26201" } else { "22210" }))
+            .bind(last.map(|_| "4G"))
+            .bind(app::usage::cycle_start(app::usage::day_of(now)))
+            .bind(n * 1_000_000)
+            .bind(n)
+            .bind(n * 60)
+            .bind(now - 300 * 86_400)
+            .fetch_one(pool)
+            .await
+            .map(|r| sqlx::Row::get(&r, 0))
+            .unwrap();
+            sims.push((id, iccid, customer));
+        }
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    app::sims::db::rebuild_counts(&mut conn).await.unwrap();
+    Fleet { t, sims, plan, service_a }
+}
+
+async fn html(b: &mut crate::helpers::Browser<'_>, path: &str) -> String {
+    let res = b.get(path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// How many of `iccids` the page's table lists (each row links its ICCID).
+fn shown(html: &str, iccids: &[String]) -> usize {
+    iccids.iter().filter(|i| html.contains(&format!(">{i}<"))).count()
+}
+
+both_engines!(a_customer_sees_only_its_own_tree, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a1, "a1.user", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let page = html(&mut a, "/sims?size=250").await;
+    assert_eq!(shown(&page, &f.iccids_of(&[f.t.a, f.t.a1])), 40);
+    assert_eq!(shown(&page, &f.iccids_of(&[f.t.b, f.t.provider])), 0);
+    assert!(page.contains("40 SIMs match"), "exact count of the tree");
+    // Naming another tenant's customer is refused, not answered with its SIMs.
+    let res = a.get(&format!("/sims?customer={}", f.t.b)).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert_eq!(shown(&page, &f.iccids_of(&[f.t.b])), 0);
+    assert!(page.contains("is not one of the values"), "{page}");
+    let res = a.call("/api/sim_list", &format!("query=customer%3D{}", f.t.b)).await;
+    assert_eq!(res.status(), 422);
+    // The sub-customer's user sees the sub-customer only.
+    let mut a1 = app.sign_in("a1.user", PASSWORD).await;
+    let page = html(&mut a1, "/sims?size=250").await;
+    assert_eq!(shown(&page, &f.iccids_of(&[f.t.a1])), 10);
+    assert_eq!(shown(&page, &f.iccids_of(&[f.t.a, f.t.b])), 0);
+    // Searching for another tenant's ICCID finds nothing.
+    let other = &f.iccids_of(&[f.t.b])[0];
+    let page = html(&mut a1, &format!("/sims?q={other}")).await;
+    assert!(page.contains("No SIM matches"), "{page}");
+});
+
+both_engines!(filters_narrow_the_list_and_its_count, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let mut root = {
+        app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+        app.sign_in("root", PASSWORD).await
+    };
+    let page = html(&mut root, "/sims?status=suspended&status=test_ready&size=250").await;
+    // Every fifth SIM of A (30), A1 (10), B (20) per status: 6 + 2 + 4, twice.
+    assert!(page.contains("24 SIMs match"), "{page}");
+    let page = html(&mut root, &format!("/sims?customer={}&size=250", f.t.a)).await;
+    assert!(page.contains("40 SIMs match"), "A with its sub-customer");
+    // Prefix of identifiers: B's ICCIDs start 89002…; its MSISDNs +49002…
+    let page = html(&mut root, "/sims?q=89002&size=250").await;
+    assert!(page.contains("20 SIMs match"), "{page}");
+    let page = html(&mut root, "/sims?q=%2B49001000000").await;
+    assert!(page.contains("10 SIMs match"), "A1's MSISDNs");
+    // Label words, case-insensitive, every word must match.
+    let page = html(&mut root, &format!("/sims?q=truck+BERLIN&customer={}", f.t.b)).await;
+    assert!(page.contains("10 SIMs match"), "{page}");
+    // Usage range in MB, and "no session for N days" (never counts as idle).
+    let page = html(&mut root, &format!("/sims?customer={}&data_min=10&data_max=19.5", f.t.b)).await;
+    assert!(page.contains("10 SIMs match"), "{page}");
+    let page = html(&mut root, &format!("/sims?customer={}&idle=15", f.t.b)).await;
+    // B: n % 3 == 0 never had a session (7), others idle ≥ 15 days: n in 16..20 minus multiples of 3 (3).
+    assert!(page.contains("10 SIMs match"), "{page}");
+    let page = html(&mut root, &format!("/sims?plan={}", f.plan)).await;
+    assert!(page.contains("30 SIMs match"), "A's SIMs are on the plan; A1 has none");
+    let page = html(&mut root, "/sims?country=it&operator=22210&size=250").await;
+    assert!(page.contains("SIMs match"));
+    assert!(!page.contains("Truck"), "Italian sessions are all odd-numbered meters");
+});
+
+both_engines!(pages_walk_every_sim_once_in_order, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut root = app.sign_in("root", PASSWORD).await;
+    for (sort, dir) in [("iccid", "asc"), ("data", "desc"), ("last_session", "asc"), ("label", "desc")] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut path = format!("/sims?sort={sort}&dir={dir}&size=25");
+        let mut pages = 0;
+        loop {
+            let page = html(&mut root, &path).await;
+            pages += 1;
+            let mut on_page: Vec<(usize, String)> =
+                f.sims.iter().filter_map(|s| page.find(&format!(">{}<", s.1)).map(|at| (at, s.1.clone()))).collect();
+            on_page.sort();
+            assert!(on_page.len() <= 25);
+            seen.extend(on_page.into_iter().map(|(_, i)| i));
+            let Some(at) = page.find("rel=\"next\"") else { break };
+            let start = page[..at].rfind("href=\"").unwrap() + 6;
+            let end = start + page[start..].find('"').unwrap();
+            path = page[start..end].replace("&amp;", "&");
+            // A previous link leads back to the page before.
+            assert!(pages < 10, "{path}");
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), f.sims.len(), "{sort} {dir}: every SIM once");
+        assert_eq!(seen.len(), f.sims.len(), "{sort} {dir}: no SIM twice");
+        if sort == "iccid" {
+            let mut sorted = seen.clone();
+            sorted.sort();
+            assert_eq!(seen, sorted);
+        }
+        assert_eq!(pages, 3);
+    }
+    // Walking back from the last page returns the rows of the page before it.
+    let first = html(&mut root, "/sims?size=25").await;
+    let at = first.find("rel=\"next\"").unwrap();
+    let start = first[..at].rfind("href=\"").unwrap() + 6;
+    let next = first[start..start + first[start..].find('"').unwrap()].replace("&amp;", "&");
+    let second = html(&mut root, &next).await;
+    let at = second.find("rel=\"prev\"").unwrap();
+    let start = second[..at].rfind("href=\"").unwrap() + 6;
+    let prev = second[start..start + second[start..].find('"').unwrap()].replace("&amp;", "&");
+    let back = html(&mut root, &prev).await;
+    assert_eq!(shown(&back, &f.iccids_of(&[f.t.provider, f.t.a, f.t.a1, f.t.b])[..25].to_vec()), 25);
+});
+
+both_engines!(bad_list_addresses_get_a_message_not_an_error, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.user", "customer_user", PASSWORD).await;
+    let mut b = app.sign_in("a.user", PASSWORD).await;
+    for (query, words) in [
+        ("status=frozen", "“frozen” is not one of the values"),
+        ("size=100000", "is not offered"),
+        ("size=-1", "is not offered"),
+        ("activated_from=2026-05-01&activated_to=2026-01-01", "comes after its end"),
+        ("activated_from=yesterday", "is not a date"),
+        ("data_min=lots", "is not a number"),
+        ("customer=1%27%20OR%201%3D1", "is not a number"),
+        ("sort=price", "is not one of the values"),
+        ("after=garbage", "page link is damaged"),
+        ("sort=data&after=5.abc", "page link is damaged"),
+        ("q=89%00%27%3B--", "No SIM matches"),
+    ] {
+        let res = b.get(&format!("/sims?{query}")).await;
+        let status = res.status().as_u16();
+        assert!(status == 200 || status == 422, "{query}: {status}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(words), "{query}: {page}");
+    }
+    let res = b.call("/api/sim_list", "query=status%3Dfrozen%26size%3D7").await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("status") && body.contains("page_size"), "{body}");
+    let res = b.get("/sims.csv?activated_from=2026-13-01").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("not_a_date"));
+});
+
+both_engines!(csv_export_streams_the_filtered_tree_safely, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res = a.get("/sims.csv").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "iccid,msisdn,label,status,customer,rate_plan,data_bytes,last_session,activated");
+    assert_eq!(lines.len(), 41, "header and A's tree");
+    assert_eq!(shown(&csv, &f.iccids_of(&[f.t.b, f.t.provider])), 0);
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "formula neutralised: {csv}");
+    assert!(csv.contains("\"'+49000"), "a leading + cannot start a formula");
+    assert!(csv.contains("T") && csv.contains("Z,"), "ISO-8601 times");
+    let suspended = a.get("/sims.csv?status=suspended").await.text().await.unwrap();
+    assert_eq!(suspended.lines().count(), 1 + 8);
+});
+
+both_engines!(columns_and_saved_filters_belong_to_their_user, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a, "a.other", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res = a
+        .post(
+            "/sims/columns",
+            &[("back", "/sims?status=activated"), ("col", "status"), ("col", "iccid"), ("col", "imei")],
+        )
+        .await;
+    assert_eq!(location(&res), "/sims?status=activated");
+    let csv = a.get("/sims.csv").await.text().await.unwrap();
+    assert!(csv.starts_with("status,iccid,imei\r\n"), "{csv}");
+    let res =
+        a.post("/sims/columns", &[("col", "status"), ("col", "iccid"), ("col", "imei"), ("move", "up:imei")]).await;
+    assert_eq!(location(&res), "/sims");
+    assert!(a.get("/sims.csv").await.text().await.unwrap().starts_with("status,imei,iccid\r\n"));
+    // A foreign back= target is not followed.
+    let res = a.post("/sims/columns", &[("back", "https://evil.example/"), ("col", "iccid")]).await;
+    assert_eq!(location(&res), "/sims");
+
+    let res = a.post("/sims/filters", &[("name", "Suspended trucks"), ("query", "q=truck&status=suspended")]).await;
+    assert_eq!(location(&res), "/sims?q=truck&status=suspended&n=filter_saved");
+    let page = html(&mut a, "/sims").await;
+    assert!(page.contains("Suspended trucks") && page.contains("href=\"/sims?q=truck&amp;status=suspended\""));
+    let res = a.post("/sims/filters", &[("name", ""), ("query", "status=activated")]).await;
+    assert!(location(&res).ends_with("n=bad_filter_name"));
+    let id: i64 = sqlx::query("SELECT id FROM saved_filters")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    // Another user can neither see nor delete it.
+    let mut other = app.sign_in("a.other", PASSWORD).await;
+    assert!(!html(&mut other, "/sims").await.contains("Suspended trucks"));
+    let res = other.post("/sims/filters/delete", &[("id", &id.to_string())]).await;
+    assert!(location(&res).ends_with("n=not_allowed"));
+    let res = a.post("/sims/filters/delete", &[("id", &id.to_string())]).await;
+    assert!(location(&res).ends_with("n=filter_deleted"));
+    assert!(!html(&mut a, "/sims").await.contains("Suspended trucks"));
+});
+
+#[tokio::test]
+async fn prefix_search_uses_an_index_on_sqlite() {
+    let db = crate::helpers::fresh_db(Engine::Sqlite).await;
+    let q = app::sims::query::SimQuery::parse(&app::util::parse_query("q=8944")).unwrap();
+    let sql = app::sims::db::filter_sql(&app::sims::db::Tenant::new("/"), &q, None, 0);
+    let mut plan = app::db::sql::Sql::new("EXPLAIN QUERY PLAN SELECT s.id FROM sims s WHERE 1 = 1");
+    plan.append(&sql);
+    let rows = plan.query().fetch_all(db.pool()).await.unwrap();
+    let text: Vec<String> = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, 3)).collect();
+    assert!(text.iter().all(|t| !t.starts_with("SCAN s")), "{text:?}");
+}
