@@ -34,6 +34,7 @@ use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
+use sims::ui::detail::SimDetailPage;
 use sims::ui::list::SimListPage;
 
 #[component]
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/sims") view=SimListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sims/:id") view=SimDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>

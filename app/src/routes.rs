@@ -25,6 +25,11 @@ pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
 pub const SETTINGS_SECURITY: &str = "/settings/security";
 /// The SIM list as CSV, with the list's filters and the user's columns.
 pub const SIMS_CSV: &str = "/sims.csv";
+/// The details page of a SIM.
+pub fn sim_page(id: i64) -> String {
+    format!("{SIMS}/{id}")
+}
+
 /// Form endpoints of the SIM list: the column choice and saved filters.
 pub const SIMS_COLUMNS: &str = "/sims/columns";
 pub const SIMS_FILTERS: &str = "/sims/filters";

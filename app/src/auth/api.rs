@@ -327,4 +327,5 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
     ("/api/sim_list", Some(super::Perm::SimsRead)),
+    ("/api/sim_detail", Some(super::Perm::SimsRead)),
 ];

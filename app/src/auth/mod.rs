@@ -117,7 +117,10 @@ pub enum Perm {
     /// Any signed-in user: their own profile, help, dashboards.
     Portal,
     SimsRead,
+    /// Status, label and info fields of SIMs.
     SimsWrite,
+    /// Moving SIMs to another rate plan (customer service), which changes what is billed.
+    SimsPlan,
     /// Invite, unlock and re-invite users; see their second factors.
     UsersManage,
     /// The sign-in log of the users in scope.

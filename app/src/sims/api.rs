@@ -72,3 +72,21 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
         can_write: scope.principal.role.allows(Perm::SimsWrite),
     })
 }
+
+/// Chart periods the details page offers, in days.
+pub const CHART_DAYS: [i64; 2] = [30, 90];
+
+/// The details page of one SIM of the caller's tree; another tenant's SIM is "not found",
+/// exactly like one that does not exist.
+#[server(endpoint = "sim_detail")]
+pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, AppError> {
+    let scope = guard::require(Perm::SimsRead)?;
+    let db = &scope.auth.db;
+    let tenant = q::Tenant::new(scope.path());
+    let days = if CHART_DAYS.contains(&days) { days } else { CHART_DAYS[0] };
+    let Some(sim) = q::sim_in(db, &tenant, id).await? else {
+        return Err(guard::with_status(AppError::NotFound));
+    };
+    let today = crate::usage::day_of(scope.auth.now());
+    Ok(q::detail(db, sim, days, today, scope.principal.role.allows(Perm::SimsWrite)).await?)
+}

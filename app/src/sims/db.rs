@@ -404,3 +404,222 @@ pub fn export_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, no
 pub fn export_row(r: &sqlx::any::AnyRow) -> R<SimRow> {
     row(r)
 }
+
+// ---------------------------------------------------------------- one SIM
+
+/// A SIM inside the caller's tree; `None` for any other id (unknown or another tenant's,
+/// which look the same from outside).
+pub async fn sim_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<SimRow>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.id = "
+    ));
+    sql.bind(id);
+    tenant.clause(&mut sql, "s.customer_id");
+    sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
+}
+
+/// The rest of the details page for a SIM already known to be in scope.
+pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool) -> R<super::model::SimDetail> {
+    use super::model::{DayUsage, FieldValue, SimDetail, StatusChange};
+    let pool = db.pool();
+    let extra = sqlx::query(
+        "SELECT s.eid, c.account_number, c.path, s.created_at, s.updated_at, rp.data_bytes, rp.sms, rp.voice_seconds, \
+         rp.name FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id LEFT JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
+         WHERE s.id = $1",
+    )
+    .bind(sim.id)
+    .fetch_one(pool)
+    .await?;
+    let path: String = extra.try_get(2)?;
+    let allowance = match extra.try_get::<Option<i64>, _>(5)? {
+        Some(d) => Some((d, extra.try_get(6)?, extra.try_get(7)?)),
+        None => None,
+    };
+    let services = services_for(db, &path).await?;
+    let history = sqlx::query(
+        "SELECT h.at, h.from_status, h.to_status, h.reason, u.username FROM sim_status_history h \
+         LEFT JOIN users u ON u.id = h.actor_id WHERE h.sim_id = $1 ORDER BY h.at DESC, h.id DESC LIMIT 20",
+    )
+    .bind(sim.id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(StatusChange {
+            at: r.try_get(0)?,
+            from: r.try_get(1)?,
+            to: r.try_get(2)?,
+            reason: r.try_get(3)?,
+            actor: r.try_get(4)?,
+        })
+    })
+    .collect::<R<Vec<_>>>()?;
+    let first_day = today - days + 1;
+    let usage = sqlx::query(
+        "SELECT day, data_bytes, sms, voice_seconds FROM usage_daily WHERE sim_id = $1 AND day >= $2 AND day <= $3 \
+         ORDER BY day",
+    )
+    .bind(sim.id)
+    .bind(first_day)
+    .bind(today)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(DayUsage { day: r.try_get(0)?, data_bytes: r.try_get(1)?, sms: r.try_get(2)?, voice_seconds: r.try_get(3)? })
+    })
+    .collect::<R<Vec<_>>>()?;
+    let cdrs = cdrs_of(db, sim.id, None, None, None, 10).await?;
+    let edrs = edrs_of(db, sim.id, None, 10).await?;
+    // Fields defined anywhere above the SIM's customer apply to it.
+    let fields = sqlx::query(
+        "SELECT f.id, f.name, f.kind, f.choices, v.value FROM sim_fields f JOIN customers c ON c.id = f.customer_id \
+         LEFT JOIN sim_field_values v ON v.field_id = f.id AND v.sim_id = $1 \
+         WHERE substr($2, 1, length(c.path)) = c.path ORDER BY f.name",
+    )
+    .bind(sim.id)
+    .bind(&path)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        let choices: String = r.try_get(3)?;
+        Ok(FieldValue {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            choices: choices.lines().map(str::to_string).filter(|c| !c.is_empty()).collect(),
+            value: r.try_get(4)?,
+        })
+    })
+    .collect::<R<Vec<_>>>()?;
+    Ok(SimDetail {
+        eid: extra.try_get(0)?,
+        customer_account: extra.try_get(1)?,
+        created_at: extra.try_get(3)?,
+        updated_at: extra.try_get(4)?,
+        allowance,
+        rate_plan: extra.try_get(8)?,
+        services,
+        history,
+        usage,
+        first_day,
+        last_day: today,
+        cdrs,
+        edrs,
+        fields,
+        can_write,
+        sim,
+    })
+}
+
+/// Services a SIM of the customer at `path` may use: those of the customer and its ancestors.
+pub async fn services_for(db: &Db, path: &str) -> R<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT cs.id, cs.name FROM customer_services cs JOIN customers c ON c.id = cs.customer_id \
+         WHERE substr($1, 1, length(c.path)) = c.path ORDER BY cs.name",
+    )
+    .bind(path)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// A SIM's CDRs, newest first, in `[from, to)` (Unix seconds), before `before_id` (keyset).
+pub async fn cdrs_of(
+    db: &Db,
+    sim: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    before: Option<(i64, i64)>,
+    limit: i64,
+) -> R<Vec<super::model::CdrRow>> {
+    let mut sql = Sql::new(
+        "SELECT record_id, kind, started_at, ended_at, bytes_up + bytes_down, units, mcc_mnc, rat, id FROM cdrs \
+         WHERE sim_id = ",
+    );
+    sql.bind(sim);
+    if let Some(f) = from {
+        sql.push(" AND started_at >= ").bind(f);
+    }
+    if let Some(t) = to {
+        sql.push(" AND started_at < ").bind(t);
+    }
+    if let Some((at, id)) = before {
+        sql.push(" AND (started_at, id) < (").bind(at).push(", ").bind(id).push(")");
+    }
+    sql.push(" ORDER BY started_at DESC, id DESC LIMIT ").bind(limit);
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(super::model::CdrRow {
+                record_id: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                started_at: r.try_get(2)?,
+                ended_at: r.try_get(3)?,
+                bytes: r.try_get(4)?,
+                units: r.try_get(5)?,
+                mcc_mnc: r.try_get(6)?,
+                rat: r.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+/// A SIM's EDRs, newest first.
+pub async fn edrs_of(db: &Db, sim: i64, before: Option<i64>, limit: i64) -> R<Vec<super::model::EdrRow>> {
+    let mut sql = Sql::new("SELECT record_id, event_type, occurred_at, mcc_mnc, details FROM edrs WHERE sim_id = ");
+    sql.bind(sim);
+    if let Some(b) = before {
+        sql.push(" AND occurred_at < ").bind(b);
+    }
+    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").bind(limit);
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(super::model::EdrRow {
+                record_id: r.try_get(0)?,
+                event_type: r.try_get(1)?,
+                occurred_at: r.try_get(2)?,
+                mcc_mnc: r.try_get(3)?,
+                details: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// All CDRs of one SIM in `[from, to)` (Unix seconds), oldest first, for export.
+pub fn cdr_export_sql(sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT record_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat FROM cdrs WHERE sim_id = ",
+    );
+    sql.bind(sim);
+    if let Some(f) = from {
+        sql.push(" AND started_at >= ").bind(f);
+    }
+    if let Some(t) = to {
+        sql.push(" AND started_at < ").bind(t);
+    }
+    sql.push(" ORDER BY started_at, id");
+    sql
+}
+
+/// All EDRs of one SIM in `[from, to)`, oldest first, for export.
+pub fn edr_export_sql(sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
+    let mut sql = Sql::new("SELECT record_id, event_type, occurred_at, mcc_mnc, details FROM edrs WHERE sim_id = ");
+    sql.bind(sim);
+    if let Some(f) = from {
+        sql.push(" AND occurred_at >= ").bind(f);
+    }
+    if let Some(t) = to {
+        sql.push(" AND occurred_at < ").bind(t);
+    }
+    sql.push(" ORDER BY occurred_at, id");
+    sql
+}

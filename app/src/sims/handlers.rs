@@ -1,7 +1,7 @@
 //! Form endpoints of the SIM pages (plain HTML posts answered with a redirect) and the CSV
 //! export. Each handler's first step is the same permission check server functions make.
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, FromRef, RawQuery, State};
+use axum::extract::{Extension, FromRef, Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -9,6 +9,8 @@ use axum::{Form, Router};
 use futures::StreamExt;
 use serde::Deserialize;
 
+use super::SimStatus;
+use super::changes::{self, Outcome};
 use super::db::{self as q, Tenant};
 use super::query::{Column, SimQuery};
 use crate::auth::Perm;
@@ -29,10 +31,24 @@ where
         .route(routes::SIMS_FILTERS, post(save_filter))
         .route(routes::SIMS_FILTERS_DELETE, post(delete_filter))
         .route(routes::SIMS_CSV, get(export_csv))
+        .route("/sims/{id}/status", post(change_status))
+        .route("/sims/{id}/label", post(change_label))
+        .route("/sims/{id}/service", post(change_service))
+        .route("/sims/{id}/field", post(change_field))
+        .route("/sims/{id}/cdrs.csv", get(export_sim_cdrs))
+        .route("/sims/{id}/edrs.csv", get(export_sim_edrs))
 }
 
 /// Every form endpoint of the SIM pages, for the test that proves each refuses the wrong caller.
-pub const FORM_ENDPOINTS: &[&str] = &[routes::SIMS_COLUMNS, routes::SIMS_FILTERS, routes::SIMS_FILTERS_DELETE];
+pub const FORM_ENDPOINTS: &[&str] = &[
+    routes::SIMS_COLUMNS,
+    routes::SIMS_FILTERS,
+    routes::SIMS_FILTERS_DELETE,
+    "/sims/1/status",
+    "/sims/1/label",
+    "/sims/1/service",
+    "/sims/1/field",
+];
 
 macro_rules! caller_or_return {
     ($auth:expr, $ctx:expr, $perm:expr) => {
@@ -183,28 +199,39 @@ async fn export_csv(
         Err(e) => return fail_page(e.into(), routes::SIMS),
     };
     let now = auth.now();
+    let sql = q::export_sql(&tenant, &query, customer_path.as_deref(), now);
+    let header = columns.iter().map(|c| csv_header(*c)).collect::<Vec<_>>().join(",");
+    let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
+    stream_csv(&auth, &name, header, sql, move |r, out| {
+        let row = q::export_row(r)?;
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&csv_value(&row, *c));
+        }
+        Ok(())
+    })
+}
+
+/// Streams the rows of `sql` as a CSV download, `write` turning each row into one line:
+/// the rows come from the database as the browser reads, so memory stays flat for any size.
+pub fn stream_csv<F>(auth: &AuthState, file_name: &str, header: String, sql: crate::db::sql::Sql, write: F) -> Response
+where
+    F: Fn(&sqlx::any::AnyRow, &mut String) -> Result<(), sqlx::Error> + Send + 'static,
+{
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let db = auth.db.clone();
     tokio::spawn(async move {
         let mut buf = String::with_capacity(64 * 1024);
-        buf.push_str(&columns.iter().map(|c| csv_header(*c)).collect::<Vec<_>>().join(","));
+        buf.push_str(&header);
         buf.push_str("\r\n");
-        let sql = q::export_sql(&tenant, &query, customer_path.as_deref(), now);
         let mut rows = sql.query().fetch(db.pool());
         while let Some(row) = rows.next().await {
-            let row = match row.and_then(|r| q::export_row(&r)) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "SIM export stopped");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
-            for (i, c) in columns.iter().enumerate() {
-                if i > 0 {
-                    buf.push(',');
-                }
-                buf.push_str(&csv_value(&row, *c));
+            if let Err(e) = row.and_then(|r| write(&r, &mut buf)) {
+                tracing::error!(error = %e, "CSV export stopped");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return;
             }
             buf.push_str("\r\n");
             if buf.len() >= 60 * 1024 {
@@ -217,15 +244,134 @@ async fn export_csv(
         let _ = tx.send(Ok(Bytes::from(buf))).await;
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
-    let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
         ],
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl RangeQuery {
+    /// `[from 00:00, to+1 00:00)` in Unix seconds, or the errors to report.
+    fn seconds(&self) -> Result<(Option<i64>, Option<i64>), Vec<super::query::FilterError>> {
+        let mut errors = Vec::new();
+        let mut day = |name: &str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                return None;
+            }
+            let d = super::query::parse_date(v);
+            if d.is_none() {
+                errors.push(super::query::FilterError {
+                    param: name.into(),
+                    value: v.chars().take(40).collect(),
+                    problem: super::query::Problem::NotADate,
+                });
+            }
+            d
+        };
+        let (from, to) = (day("from", &self.from), day("to", &self.to));
+        if let (Some(a), Some(b)) = (from, to)
+            && a > b
+        {
+            errors.push(super::query::FilterError {
+                param: "from".into(),
+                value: self.from.clone(),
+                problem: super::query::Problem::OutOfOrder,
+            });
+        }
+        if errors.is_empty() { Ok((from.map(|d| d * 86_400), to.map(|d| (d + 1) * 86_400))) } else { Err(errors) }
+    }
+}
+
+/// A SIM's CDRs over a date range (`from`, `to` as YYYY-MM-DD, both optional) as CSV.
+async fn export_sim_cdrs(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<String>,
+    Query(range): Query<RangeQuery>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let Some(row) = sim_of_caller(&auth, &p, &sim).await else { return not_found() };
+    let (from, to) = match range.seconds() {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat".to_string();
+    let iccid = row.iccid.clone();
+    let name = format!("cdrs-{iccid}.csv");
+    stream_csv(&auth, &name, header, q::cdr_export_sql(row.id, from, to), move |r, out| {
+        use sqlx::Row;
+        let (started, ended): (i64, i64) = (r.try_get(2)?, r.try_get(3)?);
+        out.push_str(&format!(
+            "{},{iccid},{},{},{},{},{},{},{},{}",
+            csv_cell(&r.try_get::<String, _>(0)?),
+            csv_cell(&r.try_get::<String, _>(1)?),
+            iso8601(started),
+            iso8601(ended),
+            r.try_get::<i64, _>(4)?,
+            r.try_get::<i64, _>(5)?,
+            r.try_get::<i64, _>(6)?,
+            csv_cell(&r.try_get::<String, _>(7)?),
+            csv_cell(&r.try_get::<String, _>(8)?),
+        ));
+        Ok(())
+    })
+}
+
+/// A SIM's EDRs over a date range as CSV.
+async fn export_sim_edrs(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<String>,
+    Query(range): Query<RangeQuery>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let Some(row) = sim_of_caller(&auth, &p, &sim).await else { return not_found() };
+    let (from, to) = match range.seconds() {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    let header = "record_id,iccid,event_type,occurred_at,mcc_mnc,details".to_string();
+    let iccid = row.iccid.clone();
+    let name = format!("edrs-{iccid}.csv");
+    stream_csv(&auth, &name, header, q::edr_export_sql(row.id, from, to), move |r, out| {
+        use sqlx::Row;
+        out.push_str(&format!(
+            "{},{iccid},{},{},{},{}",
+            csv_cell(&r.try_get::<String, _>(0)?),
+            csv_cell(&r.try_get::<String, _>(1)?),
+            iso8601(r.try_get::<i64, _>(2)?),
+            csv_cell(&r.try_get::<Option<String>, _>(3)?.unwrap_or_default()),
+            csv_cell(&r.try_get::<String, _>(4)?),
+        ));
+        Ok(())
+    })
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "error": "no such SIM" }))).into_response()
+}
+
+/// The SIM `raw` names (a number) if it is in the caller's tree.
+async fn sim_of_caller(
+    auth: &AuthState,
+    p: &crate::auth::session::Principal,
+    raw: &str,
+) -> Option<super::model::SimRow> {
+    let id = raw.parse::<i64>().ok()?;
+    q::sim_in(&auth.db, &Tenant::new(&p.customer_path), id).await.ok().flatten()
 }
 
 /// The header of a column in exports: stable English keys, whatever the page language.
@@ -263,4 +409,131 @@ fn csv_value(r: &super::model::SimRow, c: Column) -> String {
         Column::LastSession => r.last_session_at.map(iso8601).unwrap_or_default(),
         Column::Activated => r.activated_at.map(iso8601).unwrap_or_default(),
     }
+}
+
+// ---------------------------------------------------------------- changes to one SIM
+
+/// Runs one change in a transaction (with its journal entry) and answers with the SIM's page
+/// and a notice saying what happened.
+async fn apply<F>(auth: &AuthState, p: &crate::auth::session::Principal, sim: i64, f: F) -> Response
+where
+    F: for<'c> FnOnce(
+        &'c mut sqlx::AnyConnection,
+        changes::Actor<'c>,
+    )
+        -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, sqlx::Error>> + Send + 'c>>,
+{
+    let page = routes::sim_page(sim);
+    let tenant = Tenant::new(&p.customer_path);
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        let actor = changes::Actor { user_id: p.user_id, tenant: &tenant, now: auth.now(), job: None };
+        let outcome = f(&mut tx, actor).await?;
+        if outcome == Outcome::Changed {
+            tx.commit().await?;
+        }
+        Ok::<_, sqlx::Error>(outcome)
+    }
+    .await;
+    match result {
+        Ok(Outcome::Changed) => back(&page, Notice::Changed),
+        Ok(Outcome::Unchanged) => back(&page, Notice::NothingChanged),
+        // Unknown and foreign SIMs look the same: not found.
+        Ok(Outcome::NotFound) => (StatusCode::NOT_FOUND, "No such SIM.").into_response(),
+        Ok(Outcome::NotAllowed { .. }) | Ok(Outcome::Stale) => back(&page, Notice::TransitionRefused),
+        Ok(Outcome::Invalid) => back(&page, Notice::BadInput),
+        Err(e) => fail_page(e.into(), &page),
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    to: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn change_status(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    let Some(to) = SimStatus::parse(&f.to) else { return back(&routes::sim_page(sim), Notice::BadInput) };
+    if to == SimStatus::Suspended && f.reason.trim().is_empty() {
+        return back(&routes::sim_page(sim), Notice::ReasonRequired);
+    }
+    let expected = SimStatus::parse(&f.from);
+    let res = apply(&auth, &p, sim, move |conn, actor| {
+        Box::pin(async move { changes::change_status(conn, actor, sim, expected, to, &f.reason).await })
+    })
+    .await;
+    if location_has(&res, "n=changed") { back(&routes::sim_page(sim), Notice::StatusChanged) } else { res }
+}
+
+fn location_has(res: &Response, needle: &str) -> bool {
+    res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).is_some_and(|l| l.contains(needle))
+}
+
+#[derive(Deserialize)]
+struct LabelForm {
+    label: String,
+    #[serde(default)]
+    from: String,
+}
+
+async fn change_label(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<i64>,
+    Form(f): Form<LabelForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    apply(&auth, &p, sim, move |conn, actor| {
+        Box::pin(async move { changes::change_label(conn, actor, sim, &f.from, &f.label).await })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ServiceForm {
+    service: String,
+}
+
+async fn change_service(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<i64>,
+    Form(f): Form<ServiceForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsPlan);
+    let Ok(service) = f.service.trim().parse::<i64>() else { return back(&routes::sim_page(sim), Notice::BadInput) };
+    apply(&auth, &p, sim, move |conn, actor| {
+        Box::pin(async move { changes::change_service(conn, actor, sim, service).await })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct FieldForm {
+    field: String,
+    #[serde(default)]
+    value: String,
+}
+
+async fn change_field(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<i64>,
+    Form(f): Form<FieldForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    let Ok(field) = f.field.trim().parse::<i64>() else { return back(&routes::sim_page(sim), Notice::BadInput) };
+    apply(&auth, &p, sim, move |conn, actor| {
+        Box::pin(async move { changes::change_field(conn, actor, sim, field, &f.value).await })
+    })
+    .await
 }

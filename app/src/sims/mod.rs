@@ -1,10 +1,13 @@
 //! SIMs: identifiers, lifecycle status and radio types shared by server and browser.
 pub mod api;
+pub mod fields;
 pub mod ids;
 pub mod model;
 pub mod query;
 pub mod ui;
 
+#[cfg(feature = "ssr")]
+pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]

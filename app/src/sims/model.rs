@@ -66,3 +66,76 @@ pub struct SimPage {
     pub next: Option<Cursor>,
     pub prev: Option<Cursor>,
 }
+
+/// One day of a SIM's usage (from the daily rollup).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayUsage {
+    pub day: i64,
+    pub data_bytes: i64,
+    pub sms: i64,
+    pub voice_seconds: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub at: i64,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+    pub actor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdrRow {
+    pub record_id: String,
+    pub kind: String,
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub bytes: i64,
+    pub units: i64,
+    pub mcc_mnc: String,
+    pub rat: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdrRow {
+    pub record_id: String,
+    pub event_type: String,
+    pub occurred_at: i64,
+    pub mcc_mnc: Option<String>,
+    pub details: String,
+}
+
+/// An admin-defined field and this SIM's value of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub choices: Vec<String>,
+    pub value: Option<String>,
+}
+
+/// Everything the SIM details page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimDetail {
+    pub sim: SimRow,
+    pub eid: Option<String>,
+    pub customer_account: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Allowance of the rate plan: (data bytes, SMS, voice seconds).
+    pub allowance: Option<(i64, i64, i64)>,
+    pub rate_plan: Option<String>,
+    /// Services (customer names of rate plans) the SIM may move to: (id, name).
+    pub services: Vec<(i64, String)>,
+    pub history: Vec<StatusChange>,
+    /// Daily usage, oldest first, for the chart's period.
+    pub usage: Vec<DayUsage>,
+    pub first_day: i64,
+    pub last_day: i64,
+    pub cdrs: Vec<CdrRow>,
+    pub edrs: Vec<EdrRow>,
+    pub fields: Vec<FieldValue>,
+    pub can_write: bool,
+}

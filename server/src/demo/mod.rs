@@ -365,6 +365,8 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     }
     let marker = format!("sims={} days={} seed={} at={}", opts.sims, opts.days, opts.seed, opts.now);
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo_seed', $1)").bind(marker).execute(&mut *conn).await?;
+    // The SIMs went in directly, past the code that keeps the per-status counts.
+    app::sims::db::rebuild_counts(conn).await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     // Fresh planner statistics for the tables just filled.
     sqlx::query("ANALYZE").execute(&mut *conn).await?;

@@ -317,3 +317,230 @@ async fn prefix_search_uses_an_index_on_sqlite() {
     let text: Vec<String> = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, 3)).collect();
     assert!(text.iter().all(|t| !t.starts_with("SCAN s")), "{text:?}");
 }
+
+/// A day of usage and two CDRs for the first SIM of A (data yesterday, an SMS today).
+async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
+    let now = app.clock.now();
+    let today = app::usage::day_of(now);
+    for (rid, kind, at, bytes, units) in
+        [("r-1", "data", now - 86_400, 5_000_000, 0), ("r-2", "sms_mo", now - 60, 0, 1)]
+    {
+        sqlx::query(
+            "INSERT INTO cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat) \
+             VALUES ($1, $2, $3, $4, $4, 0, $5, $6, '26201', '4G')",
+        )
+        .bind(rid)
+        .bind(sim)
+        .bind(kind)
+        .bind(at)
+        .bind(bytes as i64)
+        .bind(units as i64)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    for (day, data, sms) in [(today - 1, 5_000_000i64, 0i64), (today, 0, 1)] {
+        sqlx::query(
+            "INSERT INTO usage_daily (sim_id, day, customer_id, data_bytes, sms, voice_seconds, sessions) \
+             VALUES ($1, $2, $3, $4, $5, 0, 1)",
+        )
+        .bind(sim)
+        .bind(day)
+        .bind(customer)
+        .bind(data)
+        .bind(sms)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO edrs (record_id, sim_id, event_type, occurred_at, mcc_mnc, details) \
+         VALUES ('e-1', $1, 'attach', $2, '26201', '=cmd')",
+    )
+    .bind(sim)
+    .bind(now - 30)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+}
+
+async fn status_of(app: &TestApp, sim: i64) -> String {
+    sqlx::query("SELECT status FROM sims WHERE id = $1")
+        .bind(sim)
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap()
+}
+
+async fn count_of(app: &TestApp, customer: i64, status: &str) -> i64 {
+    sqlx::query("SELECT n FROM sim_counts WHERE customer_id = $1 AND status = $2")
+        .bind(customer)
+        .bind(status)
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap()
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap_or(0)
+}
+
+both_engines!(sim_details_show_usage_history_and_records, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let (sim, iccid, _) = f.sims[0].clone();
+    usage_for(&app, sim, f.t.a).await;
+    app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
+    let mut v = app.sign_in("a.viewer", PASSWORD).await;
+    let page = html(&mut v, &format!("/sims/{sim}")).await;
+    assert!(page.contains(&iccid) && page.contains("A fleet 1 GB") && page.contains("Test 1 GB"));
+    assert!(page.contains("<svg class=\"chart\""), "usage chart drawn on the server");
+    assert_eq!(page.matches("class=\"bar\"").count(), 2, "one bar for data, one for SMS");
+    assert!(page.contains("attach") && page.contains("sms_mo"), "latest EDRs and CDRs");
+    assert!(!page.contains("Change this SIM"), "a read-only user gets no change forms");
+    assert!(html(&mut v, &format!("/sims/{sim}?days=90")).await.contains("last 90 days"));
+    // Another tenant's SIM, a missing one and a non-number are all just "not found".
+    for other in [f.iccids_of(&[f.t.b]).len() as i64 + 1000, f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0] {
+        let res = v.get(&format!("/sims/{other}")).await;
+        assert_eq!(res.status(), 404, "{other}");
+        assert!(!res.text().await.unwrap().contains("89002"));
+    }
+    assert_eq!(v.get("/sims/abc").await.status(), 404);
+    let res =
+        v.call("/api/sim_detail", &format!("id={}&days=30", f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0)).await;
+    assert_eq!(res.status(), 404);
+    // Exports of the SIM's records: date range, formula-safe, scoped.
+    let csv = v.get(&format!("/sims/{sim}/cdrs.csv")).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("record_id,iccid,kind,started_at"));
+    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let csv = v.get(&format!("/sims/{sim}/cdrs.csv?from={today}&to={today}")).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "only today's SMS: {csv}");
+    assert_eq!(v.get(&format!("/sims/{sim}/cdrs.csv?from=2026-02-01&to=2026-01-01")).await.status(), 400);
+    let edrs = v.get(&format!("/sims/{sim}/edrs.csv")).await.text().await.unwrap();
+    assert!(edrs.contains("\"'=cmd\""), "{edrs}");
+    let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
+    assert_eq!(v.get(&format!("/sims/{b_sim}/cdrs.csv")).await.status(), 404);
+    assert_eq!(v.get(&format!("/sims/{b_sim}/edrs.csv")).await.status(), 404);
+});
+
+both_engines!(status_changes_follow_the_lifecycle_and_are_journaled, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.user", "customer_user", PASSWORD).await;
+    app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    let (sim, _, _) = f.sims[0].clone(); // activated
+    let before = count_of(&app, f.t.a, "suspended").await;
+    // Asking shows a confirmation; nothing changes until it is confirmed.
+    let page = html(&mut u, &format!("/sims/{sim}?confirm=status&to=suspended&reason=Stolen")).await;
+    assert!(page.contains("Please confirm") && page.contains(&format!("action=\"/sims/{sim}/status\"")));
+    assert_eq!(status_of(&app, sim).await, "activated");
+    let res =
+        u.post(&format!("/sims/{sim}/status"), &[("to", "suspended"), ("from", "activated"), ("reason", "")]).await;
+    assert!(location(&res).ends_with("n=reason_required"));
+    let res = u
+        .post(&format!("/sims/{sim}/status"), &[("to", "suspended"), ("from", "activated"), ("reason", "Stolen")])
+        .await;
+    assert_eq!(location(&res), format!("/sims/{sim}?n=status_changed"));
+    assert_eq!(status_of(&app, sim).await, "suspended");
+    assert_eq!(count_of(&app, f.t.a, "suspended").await, before + 1);
+    let (action, details): (String, String) =
+        sqlx::query("SELECT action, details FROM journal WHERE action = 'sim.status'")
+            .fetch_one(app.db.pool())
+            .await
+            .map(|r| (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1)))
+            .unwrap();
+    assert_eq!(action, "sim.status");
+    assert!(
+        details.contains("\"before\":\"activated\"")
+            && details.contains("\"after\":\"suspended\"")
+            && details.contains("Stolen")
+    );
+    assert!(html(&mut u, &format!("/sims/{sim}")).await.contains("Stolen"), "status history");
+    // The same post again changes nothing (the SIM is already suspended).
+    let res = u
+        .post(&format!("/sims/{sim}/status"), &[("to", "suspended"), ("from", "activated"), ("reason", "Stolen")])
+        .await;
+    assert!(location(&res).ends_with("n=nothing_changed"));
+    // Moves the lifecycle does not allow are refused with a message and change nothing.
+    let res = u.post(&format!("/sims/{sim}/status"), &[("to", "test_ready"), ("from", "suspended")]).await;
+    assert!(location(&res).ends_with("n=transition_refused"));
+    // A stale page (someone changed the SIM meanwhile) is refused too.
+    let res = u.post(&format!("/sims/{sim}/status"), &[("to", "deactivated"), ("from", "activated")]).await;
+    assert!(location(&res).ends_with("n=transition_refused"));
+    assert_eq!(status_of(&app, sim).await, "suspended");
+    let res = u.post(&format!("/sims/{sim}/status"), &[("to", "frozen")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    // Another tenant's SIM: not found, untouched.
+    let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
+    let res = u.post(&format!("/sims/{b_sim}/status"), &[("to", "suspended"), ("reason", "x")]).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(status_of(&app, b_sim).await, "activated");
+    // A read-only user may not change anything.
+    let mut v = app.sign_in("a.viewer", PASSWORD).await;
+    let res = v.post(&format!("/sims/{sim}/status"), &[("to", "activated")]).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(status_of(&app, sim).await, "suspended");
+    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'sim.%'")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(journaled, 1, "only the one real change is in the journal");
+});
+
+both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a, "a.user", "customer_user", PASSWORD).await;
+    let (sim, _, _) = f.sims[1].clone();
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res = a.post(&format!("/sims/{sim}/label"), &[("label", "Pump 7"), ("from", "Meter 1 Rome")]).await;
+    assert!(location(&res).ends_with("n=changed"), "{}", location(&res));
+    assert!(html(&mut a, &format!("/sims/{sim}")).await.contains("Pump 7"));
+    let res = a.post(&format!("/sims/{sim}/label"), &[("label", "x".repeat(101).as_str()), ("from", "Pump 7")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    // A second service for A; B's service is not offered and is refused.
+    let pool = app.db.pool();
+    let svc2: i64 = sqlx::query(
+        "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'A fleet large') RETURNING id",
+    )
+    .bind(f.t.a)
+    .bind(f.plan)
+    .fetch_one(pool)
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))
+    .unwrap();
+    let svc_b: i64 = sqlx::query(
+        "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'B only') RETURNING id",
+    )
+    .bind(f.t.b)
+    .bind(f.plan)
+    .fetch_one(pool)
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))
+    .unwrap();
+    let page = html(&mut a, &format!("/sims/{sim}?confirm=service&service={svc2}")).await;
+    assert!(page.contains("A fleet large") && !page.contains("B only"));
+    let res = a.post(&format!("/sims/{sim}/service"), &[("service", &svc_b.to_string())]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    let res = a.post(&format!("/sims/{sim}/service"), &[("service", &svc2.to_string())]).await;
+    assert!(location(&res).ends_with("n=changed"));
+    // A customer user may not move SIMs between rate plans.
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    assert_eq!(u.post(&format!("/sims/{sim}/service"), &[("service", &f.service_a.to_string())]).await.status(), 403);
+    // Admin-defined fields: values must fit the field.
+    let field: i64 = sqlx::query("INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, 'Colour', 'choice', 'Red\nGreen', 0) RETURNING id")
+        .bind(f.t.a).fetch_one(pool).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Blue")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Green")]).await;
+    assert!(location(&res).ends_with("n=changed"));
+    assert!(html(&mut u, &format!("/sims?f.{field}=Green")).await.contains("1 SIMs match"));
+    let actions: Vec<String> = sqlx::query("SELECT action FROM journal WHERE action LIKE 'sim.%' ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::get(r, 0))
+        .collect();
+    assert_eq!(actions, vec!["sim.label", "sim.service", "sim.field"]);
+});

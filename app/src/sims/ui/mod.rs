@@ -1,4 +1,6 @@
 //! The SIM pages.
+pub mod chart;
+pub mod detail;
 pub mod list;
 
 use super::SimStatus;
