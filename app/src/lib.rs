@@ -34,6 +34,7 @@ use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
+use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
 use sims::ui::list::SimListPage;
 
@@ -55,7 +56,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
                     <Route path=path!("/sims") view=SimListPage ssr=SsrMode::Async/>
+                    // Fixed paths before `/sims/:id`, which would otherwise take them.
+                    <Route path=path!("/sims/bulk") view=BulkConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sims/jobs") view=JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sims/:id") view=SimDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sims/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>

@@ -34,6 +34,15 @@ pub fn sim_page(id: i64) -> String {
 pub const SIMS_COLUMNS: &str = "/sims/columns";
 pub const SIMS_FILTERS: &str = "/sims/filters";
 pub const SIMS_FILTERS_DELETE: &str = "/sims/filters/delete";
+/// The confirmation page of a bulk change, and where it is posted to start the job.
+pub const SIMS_BULK: &str = "/sims/bulk";
+pub const SIMS_BULK_START: &str = "/sims/bulk/start";
+/// Bulk jobs: `/sims/jobs/{id}` shows one's progress.
+pub const SIMS_JOBS: &str = "/sims/jobs";
+
+pub fn job_page(id: i64) -> String {
+    format!("{SIMS_JOBS}/{id}")
+}
 
 // Public sign-in pages (the only pages reachable without a session).
 pub const LOGIN: &str = "/login";
@@ -93,6 +102,7 @@ pub const ALL_PAGES: &[&str] = &[
     USERS_INVITE,
     USERS_SIGN_IN_LOG,
     SETTINGS_SECURITY,
+    SIMS_JOBS,
 ];
 
 /// Whether a path is reachable without a session: the sign-in pages and their form endpoints,

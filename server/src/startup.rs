@@ -103,7 +103,10 @@ impl AppState {
             public_url: public_url.clone(),
             secure_cookies,
             trust_proxy: opts.trust_proxy,
+            jobs: Arc::new(tokio::sync::Notify::new()),
         }));
+        // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
+        tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));
         AppState {
             leptos_options,
             db,

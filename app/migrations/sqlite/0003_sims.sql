@@ -94,6 +94,8 @@ CREATE TABLE bulk_jobs (
     skipped     BIGINT NOT NULL DEFAULT 0,
     -- 'queued', 'running', 'done', 'cancelled'
     state       TEXT NOT NULL,
+    -- the worker that runs the job holds it until then; a crashed worker's job is taken over
+    lease_until BIGINT NOT NULL DEFAULT 0,
     created_at  BIGINT NOT NULL,
     finished_at BIGINT
 );

@@ -328,4 +328,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
     ("/api/sim_list", Some(super::Perm::SimsRead)),
     ("/api/sim_detail", Some(super::Perm::SimsRead)),
+    ("/api/bulk_preview", Some(super::Perm::SimsWrite)),
+    ("/api/bulk_job", Some(super::Perm::SimsRead)),
+    ("/api/bulk_jobs", Some(super::Perm::SimsRead)),
 ];

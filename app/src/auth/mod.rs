@@ -104,7 +104,7 @@ impl Role {
         use Perm::*;
         match self {
             Role::ProviderAdmin => true,
-            Role::CustomerAdmin => true,
+            Role::CustomerAdmin => perm != SimsAssign,
             Role::CustomerUser => matches!(perm, Portal | SimsRead | SimsWrite),
             Role::ReadOnly => matches!(perm, Portal | SimsRead),
         }
@@ -121,6 +121,8 @@ pub enum Perm {
     SimsWrite,
     /// Moving SIMs to another rate plan (customer service), which changes what is billed.
     SimsPlan,
+    /// Handing SIMs from the provider's inventory to customers: the provider's own business.
+    SimsAssign,
     /// Invite, unlock and re-invite users; see their second factors.
     UsersManage,
     /// The sign-in log of the users in scope.

@@ -29,6 +29,8 @@ pub struct AuthInner {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// Wakes the bulk-job worker when a job is created.
+    pub jobs: Arc<tokio::sync::Notify>,
 }
 
 /// Everything the sign-in flow needs, shared by every request. Cheap to clone.

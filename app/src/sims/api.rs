@@ -23,7 +23,11 @@ pub struct SimListData {
     /// large for a menu (the filter then takes a customer number).
     pub customers: Option<Vec<(i64, String, usize)>>,
     pub plans: Vec<(i64, String)>,
+    /// Services a bulk change can move SIMs to; `None` when too many for a menu.
+    pub services: Option<Vec<(i64, String)>>,
     pub can_write: bool,
+    pub can_plan: bool,
+    pub can_assign: bool,
 }
 
 /// Customers in the filter menu at most; larger trees get a number field.
@@ -69,7 +73,13 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
         saved: q::saved_filters(db, scope.user_id()).await?,
         customers,
         plans: q::rate_plans(db).await?,
+        services: {
+            let mut s = q::services_of_tree(db, &tenant, CUSTOMER_MENU_MAX as i64 + 1).await?;
+            (s.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut s))
+        },
         can_write: scope.principal.role.allows(Perm::SimsWrite),
+        can_plan: scope.principal.role.allows(Perm::SimsPlan),
+        can_assign: scope.principal.role.allows(Perm::SimsAssign),
     })
 }
 
@@ -89,4 +99,100 @@ pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, A
     };
     let today = crate::usage::day_of(scope.auth.now());
     Ok(q::detail(db, sim, days, today, scope.principal.role.allows(Perm::SimsWrite)).await?)
+}
+
+/// What a bulk change would do, for its confirmation page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkSummary {
+    pub action: super::model::BulkAction,
+    pub describe: String,
+    /// SIMs of the caller's tree the change would reach.
+    pub count: i64,
+    /// `Some`: exactly these SIM ids were ticked.
+    pub ids: Option<Vec<i64>>,
+    pub query: String,
+}
+
+/// The permission a bulk action needs.
+pub fn bulk_perm(action: &super::model::BulkAction) -> crate::auth::Perm {
+    use super::model::BulkAction;
+    match action {
+        BulkAction::Status { .. } => crate::auth::Perm::SimsWrite,
+        BulkAction::Service { .. } => crate::auth::Perm::SimsPlan,
+        BulkAction::Assign { .. } => crate::auth::Perm::SimsAssign,
+    }
+}
+
+/// The confirmation of a bulk change: how many SIMs it would reach and what it does.
+#[server(endpoint = "bulk_preview")]
+pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
+    use super::bulk::{Chosen, parse};
+    let scope = guard::require(Perm::SimsWrite)?;
+    let req = parse(&crate::util::parse_query(&form))
+        .map_err(|p| guard::with_status(AppError::validation("bulk", format!("{p:?}"))))?;
+    if !scope.principal.role.allows(bulk_perm(&req.action)) {
+        return Err(guard::with_status(AppError::Forbidden));
+    }
+    let db = &scope.auth.db;
+    let tenant = q::Tenant::new(scope.path());
+    let (count, ids) = match &req.chosen {
+        Chosen::Ids(ids) => (q::count_ids_in(db, &tenant, ids).await?, Some(ids.clone())),
+        Chosen::Filter(query) => {
+            let customer_path = match query.customer {
+                Some(id) => Some(
+                    q::customer_path_in(db, &tenant, id)
+                        .await?
+                        .ok_or_else(|| guard::with_status(AppError::validation("customer", "unknown")))?,
+                ),
+                None => None,
+            };
+            (q::count_all(db, &tenant, query, customer_path.as_deref(), scope.auth.now()).await?, None)
+        }
+    };
+    Ok(BulkSummary {
+        describe: super::jobs::describe(db, &req.action).await?,
+        action: req.action,
+        count,
+        ids,
+        query: req.query,
+    })
+}
+
+/// A bulk job of the caller's tree, with its progress.
+#[server(endpoint = "bulk_job")]
+pub async fn bulk_job(id: i64) -> Result<super::model::JobInfo, AppError> {
+    let scope = guard::require(Perm::SimsRead)?;
+    let tenant = q::Tenant::new(scope.path());
+    super::jobs::job_in(&scope.auth.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
+}
+
+/// The latest bulk jobs of the caller's tree.
+#[server(endpoint = "bulk_jobs")]
+pub async fn bulk_jobs() -> Result<Vec<JobRow>, AppError> {
+    let scope = guard::require(Perm::SimsRead)?;
+    let tenant = q::Tenant::new(scope.path());
+    Ok(super::jobs::recent(&scope.auth.db, &tenant, 50)
+        .await?
+        .into_iter()
+        .map(|(id, kind, state, total, done, skipped, created_at)| JobRow {
+            id,
+            kind,
+            state,
+            total,
+            done,
+            skipped,
+            created_at,
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub total: i64,
+    pub done: i64,
+    pub skipped: i64,
+    pub created_at: i64,
 }

@@ -261,3 +261,73 @@ pub async fn change_field(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64, 
     journal(conn, entry).await?;
     Ok(Outcome::Changed)
 }
+
+/// Hands a SIM from the provider's inventory to a customer of the provider's tree, optionally
+/// on one of that customer's services.
+pub async fn assign(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    sim: i64,
+    customer: i64,
+    service: Option<i64>,
+) -> R<Outcome> {
+    let Some(cur) = current(conn, actor.tenant, sim).await? else { return Ok(Outcome::NotFound) };
+    if cur.customer_id == customer && (service.is_none() || cur.service_id == service) {
+        return Ok(Outcome::Unchanged);
+    }
+    let owner_is_provider: i64 = sqlx::query("SELECT is_provider FROM customers WHERE id = $1")
+        .bind(cur.customer_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    if owner_is_provider == 0 {
+        return Ok(Outcome::NotAllowed { from: SimStatus::parse(&cur.status).unwrap_or(SimStatus::Inventory) });
+    }
+    let Some(target) =
+        sqlx::query("SELECT path, name FROM customers WHERE id = $1").bind(customer).fetch_optional(&mut *conn).await?
+    else {
+        return Ok(Outcome::Invalid);
+    };
+    let (path, name): (String, String) = (target.try_get(0)?, target.try_get(1)?);
+    if !actor.tenant.contains(&path) {
+        return Ok(Outcome::Invalid);
+    }
+    if let Some(service) = service {
+        let ok = sqlx::query(
+            "SELECT 1 FROM customer_services cs JOIN customers c ON c.id = cs.customer_id \
+             WHERE cs.id = $1 AND substr($2, 1, length(c.path)) = c.path",
+        )
+        .bind(service)
+        .bind(&path)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if ok.is_none() {
+            return Ok(Outcome::Invalid);
+        }
+    }
+    let done = sqlx::query(
+        "UPDATE sims SET customer_id = $1, service_id = COALESCE($2, service_id), updated_at = $3 \
+         WHERE id = $4 AND customer_id = $5",
+    )
+    .bind(customer)
+    .bind(service)
+    .bind(actor.now)
+    .bind(sim)
+    .bind(cur.customer_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(Outcome::Stale);
+    }
+    if let Some(status) = SimStatus::parse(&cur.status) {
+        adjust_count(conn, cur.customer_id, status, -1).await?;
+        adjust_count(conn, customer, status, 1).await?;
+    }
+    let target = format!("sim:{}", cur.iccid);
+    let entry = JournalEntry::new(actor.now, actor.user_id, customer, "sim.assign", &target).with(json!({
+        "sim_id": sim, "before": cur.customer_id, "after": customer, "customer": name, "service": service,
+        "job": actor.job,
+    }));
+    journal(conn, entry).await?;
+    Ok(Outcome::Changed)
+}

@@ -623,3 +623,41 @@ pub fn edr_export_sql(sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
     sql.push(" ORDER BY occurred_at, id");
     sql
 }
+
+/// How many of these SIM ids are in the tenant's tree.
+pub async fn count_ids_in(db: &Db, tenant: &Tenant, ids: &[i64]) -> R<i64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut sql = Sql::new("SELECT COUNT(*) FROM sims s WHERE s.id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+    tenant.clause(&mut sql, "s.customer_id");
+    sql.query().fetch_one(db.pool()).await?.try_get(0)
+}
+
+/// The exact number of SIMs a filter matches (for a bulk change's confirmation, where an
+/// estimate will not do).
+pub async fn count_all(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM sims s WHERE 1 = 1");
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    sql.query().fetch_one(db.pool()).await?.try_get(0)
+}
+
+/// Services usable in the tenant's tree (its own, its sub-customers' and its ancestors'), by
+/// name, at most `limit`.
+pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, String)>> {
+    let mut sql = Sql::new("SELECT cs.id, cs.name FROM customer_services cs JOIN customers c ON c.id = cs.customer_id");
+    if !tenant.is_everything() {
+        sql.push(" WHERE (c.path >= ").bind(tenant.path()).push(" AND c.path < ").bind(prefix_upper(tenant.path()));
+        sql.push(" OR substr(").bind(tenant.path()).push(", 1, length(c.path)) = c.path)");
+    }
+    sql.push(" ORDER BY cs.name, cs.id LIMIT ").bind(limit);
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}

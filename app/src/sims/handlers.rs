@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::SimStatus;
 use super::changes::{self, Outcome};
 use super::db::{self as q, Tenant};
+use super::jobs;
 use super::query::{Column, SimQuery};
 use crate::auth::Perm;
 use crate::auth::handlers::{back, csv_cell, fail_page, signed_in};
@@ -31,6 +32,7 @@ where
         .route(routes::SIMS_FILTERS, post(save_filter))
         .route(routes::SIMS_FILTERS_DELETE, post(delete_filter))
         .route(routes::SIMS_CSV, get(export_csv))
+        .route(routes::SIMS_BULK_START, post(start_bulk))
         .route("/sims/{id}/status", post(change_status))
         .route("/sims/{id}/label", post(change_label))
         .route("/sims/{id}/service", post(change_service))
@@ -44,6 +46,7 @@ pub const FORM_ENDPOINTS: &[&str] = &[
     routes::SIMS_COLUMNS,
     routes::SIMS_FILTERS,
     routes::SIMS_FILTERS_DELETE,
+    routes::SIMS_BULK_START,
     "/sims/1/status",
     "/sims/1/label",
     "/sims/1/service",
@@ -536,4 +539,65 @@ async fn change_field(
         Box::pin(async move { changes::change_field(conn, actor, sim, field, &f.value).await })
     })
     .await
+}
+
+// ---------------------------------------------------------------- bulk changes
+
+/// Starts a confirmed bulk change as a background job and shows its progress page.
+async fn start_bulk(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
+    use super::bulk::{BulkProblem, Chosen, parse};
+    let _ = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    let pairs = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let list =
+        |query: &str| if query.is_empty() { routes::SIMS.to_string() } else { format!("{}?{query}", routes::SIMS) };
+    let raw_query = pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()).unwrap_or_default();
+    let req = match parse(&pairs) {
+        Ok(r) => r,
+        Err(BulkProblem::ReasonRequired) => return back(&list(&raw_query), Notice::ReasonRequired),
+        Err(_) => return back(&list(&raw_query), Notice::BadInput),
+    };
+    let p = caller_or_return!(auth, ctx, super::api::bulk_perm(&req.action));
+    let tenant = Tenant::new(&p.customer_path);
+    let now = auth.now();
+    if let super::model::BulkAction::Assign { customer, .. } = &req.action {
+        match q::customer_path_in(&auth.db, &tenant, *customer).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return back(&list(&req.query), Notice::BadInput),
+            Err(e) => return fail_page(e.into(), routes::SIMS),
+        }
+    }
+    let created = match &req.chosen {
+        Chosen::Ids(ids) => {
+            jobs::create(
+                &auth.db,
+                &tenant,
+                p.user_id,
+                p.customer_id,
+                &req.action,
+                jobs::Selection::Ids(ids),
+                &req.query,
+                now,
+            )
+            .await
+        }
+        Chosen::Filter(query) => {
+            let customer_path = match query.customer {
+                Some(id) => match q::customer_path_in(&auth.db, &tenant, id).await {
+                    Ok(Some(path)) => Some(path),
+                    Ok(None) => return back(&list(&req.query), Notice::BadInput),
+                    Err(e) => return fail_page(e.into(), routes::SIMS),
+                },
+                None => None,
+            };
+            let sel = jobs::Selection::Filter(query, customer_path.as_deref());
+            jobs::create(&auth.db, &tenant, p.user_id, p.customer_id, &req.action, sel, &req.query, now).await
+        }
+    };
+    match created {
+        Ok((id, _)) => {
+            auth.jobs.notify_one();
+            back(&routes::job_page(id), Notice::JobStarted)
+        }
+        Err(e) => fail_page(e.into(), routes::SIMS),
+    }
 }

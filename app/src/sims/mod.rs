@@ -1,5 +1,6 @@
 //! SIMs: identifiers, lifecycle status and radio types shared by server and browser.
 pub mod api;
+pub mod bulk;
 pub mod fields;
 pub mod ids;
 pub mod model;
@@ -12,6 +13,8 @@ pub mod changes;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod handlers;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 
 use serde::{Deserialize, Serialize};
 

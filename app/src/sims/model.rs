@@ -139,3 +139,41 @@ pub struct SimDetail {
     pub fields: Vec<FieldValue>,
     pub can_write: bool,
 }
+
+/// A change applied to many SIMs by a background job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BulkAction {
+    Status { to: super::SimStatus, reason: String },
+    Service { service: i64 },
+    Assign { customer: i64, service: Option<i64> },
+}
+
+impl BulkAction {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BulkAction::Status { .. } => "status",
+            BulkAction::Service { .. } => "service",
+            BulkAction::Assign { .. } => "assign",
+        }
+    }
+}
+
+/// A bulk job as its progress page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub id: i64,
+    pub action: BulkAction,
+    /// What the action's ids name (status, service or customer names), for people.
+    pub describe: String,
+    pub state: String,
+    pub total: i64,
+    pub done: i64,
+    pub skipped: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub creator: String,
+    pub query: String,
+    /// (ICCID, reason) of SIMs the job left alone, first ones.
+    pub skipped_items: Vec<(String, String)>,
+}

@@ -544,3 +544,164 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
         .collect();
     assert_eq!(actions, vec!["sim.label", "sim.service", "sim.field"]);
 });
+
+async fn wait_for_job(app: &TestApp, job: i64) -> (String, i64, i64, i64) {
+    for _ in 0..100 {
+        let r = sqlx::query("SELECT state, total, done, skipped FROM bulk_jobs WHERE id = $1")
+            .bind(job)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let state: String = sqlx::Row::get(&r, 0);
+        if state == "done" {
+            return (state, sqlx::Row::get(&r, 1), sqlx::Row::get(&r, 2), sqlx::Row::get(&r, 3));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+fn job_id(location: &str) -> i64 {
+    location.trim_start_matches("/sims/jobs/").split('?').next().unwrap().parse().unwrap()
+}
+
+both_engines!(bulk_changes_run_in_the_background_within_the_tree, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.user", "customer_user", PASSWORD).await;
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    let a_sims: Vec<i64> = f.sims.iter().filter(|s| s.2 == f.t.a).map(|s| s.0).collect();
+    let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
+    // Ticked: two activated SIMs of A, one suspended (not allowed to become deactivated? it is), one of B.
+    let ticked = [a_sims[0], a_sims[1], a_sims[3], b_sim];
+    let mut q = String::from("/sims/bulk?action=status&to=suspended&reason=Audit&query=");
+    for id in ticked {
+        q.push_str(&format!("&sim={id}"));
+    }
+    let page = html(&mut u, &q).await;
+    assert!(page.contains(": 3 SIMs. Continue?"), "another tenant's SIM is not counted: {page}");
+    let mut form: Vec<(&str, String)> =
+        vec![("action", "status".into()), ("to", "suspended".into()), ("reason", "Audit".into())];
+    for id in ticked {
+        form.push(("sim", id.to_string()));
+    }
+    let form_ref: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = u.post("/sims/bulk/start", &form_ref).await;
+    let loc = location(&res);
+    assert!(loc.starts_with("/sims/jobs/") && loc.ends_with("n=job_started"), "{loc}");
+    let (_, total, done, skipped) = wait_for_job(&app, job_id(&loc)).await;
+    // a_sims[3] is test_ready: suspending it is not allowed and it is left alone.
+    assert_eq!((total, done, skipped), (3, 2, 1));
+    assert_eq!(status_of(&app, a_sims[0]).await, "suspended");
+    assert_eq!(status_of(&app, a_sims[3]).await, "test_ready");
+    assert_eq!(status_of(&app, b_sim).await, "activated", "never in the job");
+    let page = html(&mut u, &loc).await;
+    assert!(page.contains("<progress") && page.contains("Not possible from the status Test ready"), "{page}");
+    // Every SIM the filter matches: all of A's tree still activated.
+    let activated_before = count_of(&app, f.t.a, "activated").await + count_of(&app, f.t.a1, "activated").await;
+    let res = u
+        .post(
+            "/sims/bulk/start",
+            &[("action", "status"), ("to", "deactivated"), ("all", "1"), ("query", "status=activated")],
+        )
+        .await;
+    let (_, total, done, _) = wait_for_job(&app, job_id(&location(&res))).await;
+    assert_eq!((total, done), (activated_before, activated_before));
+    assert_eq!(count_of(&app, f.t.a, "activated").await + count_of(&app, f.t.a1, "activated").await, 0);
+    assert_eq!(status_of(&app, b_sim).await, "activated", "the filter stays inside the tree");
+    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(journaled, 2 + activated_before);
+    // A customer user may not move rate plans or assign SIMs in bulk; incomplete forms are refused.
+    let res = u
+        .post(
+            "/sims/bulk/start",
+            &[("action", "service"), ("service", &f.service_a.to_string()), ("sim", &a_sims[0].to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let res =
+        u.post("/sims/bulk/start", &[("action", "status"), ("to", "suspended"), ("sim", &a_sims[0].to_string())]).await;
+    assert!(location(&res).ends_with("n=reason_required"));
+    let res = u.post("/sims/bulk/start", &[("action", "status"), ("to", "activated")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    // Jobs of another tenant are not visible.
+    let mut other = {
+        app.user(f.t.b, "b.user", "customer_user", PASSWORD).await;
+        app.sign_in("b.user", PASSWORD).await
+    };
+    assert_eq!(other.get(&loc).await.status(), 404);
+    assert!(!html(&mut other, "/sims/jobs").await.contains(&format!("#{}", job_id(&loc))));
+});
+
+both_engines!(the_provider_assigns_inventory_to_a_customer, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let stock: Vec<i64> = f.sims.iter().filter(|s| s.2 == f.t.provider).map(|s| s.0).collect();
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res = a
+        .post(
+            "/sims/bulk/start",
+            &[("action", "assign"), ("customer", &f.t.a.to_string()), ("sim", &stock[0].to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "customers do not assign SIMs");
+    let mut root = app.sign_in("root", PASSWORD).await;
+    let res = root
+        .post(
+            "/sims/bulk/start",
+            &[
+                ("action", "assign"),
+                ("customer", &f.t.a.to_string()),
+                ("service", &f.service_a.to_string()),
+                ("sim", &stock[0].to_string()),
+                ("sim", &stock[1].to_string()),
+                ("sim", &f.sims[0].0.to_string()),
+            ],
+        )
+        .await;
+    let (_, total, done, skipped) = wait_for_job(&app, job_id(&location(&res))).await;
+    assert_eq!((total, done, skipped), (3, 2, 1), "a SIM already at a customer is not in stock");
+    let page = html(&mut a, "/sims?status=inventory").await;
+    assert!(page.contains("2 SIMs match"), "{page}");
+    assert_eq!(count_of(&app, f.t.provider, "inventory").await, 3);
+});
+
+both_engines!(a_bulk_job_resumes_after_a_crash_without_doubling, |app: TestApp| async move {
+    use app::sims::{db::Tenant, jobs, model::BulkAction, query::SimQuery};
+    let f = fleet(&app).await;
+    let user = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let tenant = Tenant::new(&format!("/{}/", f.t.a));
+    let now = app.clock.now();
+    let q = SimQuery::parse(&app::util::parse_query("status=activated")).unwrap();
+    let action = BulkAction::Status { to: app::sims::SimStatus::Suspended, reason: "Crash test".into() };
+    let (job, total) =
+        jobs::create(&app.db, &tenant, user, f.t.a, &action, jobs::Selection::Filter(&q, None), "", now).await.unwrap();
+    assert_eq!(total, 16);
+    // This "worker" holds the job; the app's own worker must keep off it while the lease lasts.
+    let _ = jobs::claim(&app.db, now).await.unwrap();
+    assert_eq!(jobs::claim(&app.db, now).await.unwrap(), None, "a held job is not handed out twice");
+    assert_eq!(jobs::run_batch(&app.db, job, 5, now).await.unwrap(), 5);
+    // The worker dies here. After the lease runs out, another takes over and finishes.
+    app.clock.advance(jobs::LEASE + 1);
+    let later = app.clock.now();
+    let (_, total, done, skipped) = wait_for_job(&app, job).await;
+    assert_eq!((total, done, skipped), (16, 16, 0));
+    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    let history: i64 = sqlx::query("SELECT COUNT(*) FROM sim_status_history WHERE job_id = $1")
+        .bind(job)
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!((journaled, history), (16, 16), "each SIM changed exactly once");
+    // Running it again does nothing.
+    assert_eq!(jobs::run_batch(&app.db, job, 50, later).await.unwrap(), 0);
+});

@@ -142,21 +142,40 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
         {if empty {
             view! { <p class="empty">{lang.t(K::SimsNone)}</p> }.into_any()
         } else {
-            view! {
+            let can_write = d.can_write;
+            let table = view! {
                 <div class="table-wrap">
                     <table class="sim-table">
                         <caption class="visually-hidden">{lang.t(K::NavSims)}</caption>
                         <thead><tr>
+                            {can_write.then(|| view! { <th scope="col"><span class="visually-hidden">{lang.t(K::SimsSelect)}</span></th> })}
                             {columns.iter().map(|c| header(lang, q, *c)).collect_view()}
                         </tr></thead>
                         <tbody>
-                            {d.page.rows.iter().map(|r| view! {
-                                <tr>{columns.iter().map(|c| cell(lang, r, *c)).collect_view()}</tr>
+                            {d.page.rows.iter().map(|r| {
+                                let pick = format!("{} {}", lang.t(K::SimsSelect), r.iccid);
+                                view! {
+                                    <tr>
+                                        {can_write.then(|| view! { <td><input type="checkbox" name="sim" value=r.id.to_string() aria-label=pick/></td> })}
+                                        {columns.iter().map(|c| cell(lang, r, *c)).collect_view()}
+                                    </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
                 </div>
-            }.into_any()
+            };
+            if can_write {
+                view! {
+                    <form method="get" action=routes::SIMS_BULK class="bulk-form">
+                        <input type="hidden" name="query" value=query.clone()/>
+                        <BulkControls lang=lang data=&d count=d.page.count/>
+                        {table}
+                    </form>
+                }.into_any()
+            } else {
+                table.into_any()
+            }
         }}
         <nav class="pager" aria-label=lang.t(K::SimsPages)>
             {first.map(|h| view! { <a class="button secondary" href=h>{lang.t(K::SimsFirstPage)}</a> })}
@@ -439,6 +458,78 @@ fn ColumnPicker(columns: Vec<Column>, back: String) -> impl IntoView {
                 </ol>
                 <button type="submit" class="secondary">{lang.t(K::SimsSaveColumns)}</button>
             </form>
+        </details>
+    }
+}
+
+/// What can be done to the ticked SIMs (or to every SIM of the filter): each button opens the
+/// confirmation page for its action.
+#[component]
+fn BulkControls<'a>(lang: Lang, data: &'a SimListData, count: Count) -> impl IntoView {
+    let all_label = match count {
+        Count::Exact(n) => lang.tf(K::SimsBulkAll, &[("n", &group(n))]),
+        Count::AtLeast(_) => lang.t(K::SimsBulkAllMany).to_string(),
+    };
+    let services = data.services.clone();
+    view! {
+        <details class="bulk">
+            <summary>{lang.t(K::SimsBulkTitle)}</summary>
+            <p class="hint">{lang.t(K::SimsBulkHint)}</p>
+            <label class="check" for="bulk-all">
+                <input type="checkbox" id="bulk-all" name="all" value="1"/>
+                {all_label}
+            </label>
+            <div class="filter-grid">
+                <div class="field">
+                    <label for="bulk-to">{lang.t(K::SimsNewStatus)}</label>
+                    <select id="bulk-to" name="to">
+                        {SimStatus::ALL.into_iter().map(|s| view! { <option value=s.code()>{lang.t(status_label(s))}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="bulk-reason">{lang.t(K::SimsReason)}</label>
+                    <input id="bulk-reason" name="reason" maxlength="200"/>
+                </div>
+                {(data.can_plan || data.can_assign).then(|| match services.clone() {
+                    Some(list) => view! {
+                        <div class="field">
+                            <label for="bulk-service">{lang.t(K::HelpSimtermsColRatePlanTerm)}</label>
+                            <select id="bulk-service" name="service">
+                                <option value="">"—"</option>
+                                {list.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <div class="field">
+                            <label for="bulk-service">{lang.t(K::SimsServiceNumber)}</label>
+                            <input id="bulk-service" name="service" inputmode="numeric"/>
+                        </div>
+                    }.into_any(),
+                })}
+                {data.can_assign.then(|| view! {
+                    <div class="field">
+                        <label for="bulk-customer">{lang.t(K::SimsAssignTo)}</label>
+                        {match data.customers.clone() {
+                            Some(list) => view! {
+                                <select id="bulk-customer" name="customer">
+                                    <option value="">"—"</option>
+                                    {list.into_iter().map(|(id, name, depth)| view! {
+                                        <option value=id.to_string()>{format!("{}{name}", "\u{2003}".repeat(depth))}</option>
+                                    }).collect_view()}
+                                </select>
+                            }.into_any(),
+                            None => view! { <input id="bulk-customer" name="customer" inputmode="numeric"/> }.into_any(),
+                        }}
+                    </div>
+                })}
+            </div>
+            <div class="actions">
+                <button type="submit" name="action" value="status" class="secondary">{lang.t(K::SimsChangeStatus)}</button>
+                {data.can_plan.then(|| view! { <button type="submit" name="action" value="service" class="secondary">{lang.t(K::SimsChangePlan)}</button> })}
+                {data.can_assign.then(|| view! { <button type="submit" name="action" value="assign" class="secondary">{lang.t(K::SimsAssign)}</button> })}
+                <a class="button secondary" href=routes::SIMS_JOBS>{lang.t(K::SimsJobsTitle)}</a>
+            </div>
         </details>
     }
 }

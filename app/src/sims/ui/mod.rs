@@ -1,4 +1,5 @@
 //! The SIM pages.
+pub mod bulk;
 pub mod chart;
 pub mod detail;
 pub mod list;
