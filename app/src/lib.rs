@@ -30,6 +30,7 @@ use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage, UsersPage
 use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
+use customers::ui::{CustomerPage, CustomerRecordsPage, CustomersPage};
 use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
@@ -61,7 +62,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sims/jobs") view=JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sims/:id") view=SimDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/sims/jobs/:id") view=JobPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers") view=|| view! { <ComingSoon title=K::NavCustomers/> }/>
+                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id") view=CustomerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id/cdrs") view=|| view! { <CustomerRecordsPage edr=false/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id/edrs") view=|| view! { <CustomerRecordsPage edr=true/> } ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("/users/sign-in-log") view=SignInLogPage ssr=SsrMode::Async/>

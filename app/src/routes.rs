@@ -72,7 +72,7 @@ pub const HEALTHZ: &str = "/healthz";
 pub const NAV: &[(&str, K, Perm)] = &[
     (DASHBOARDS, K::NavDashboards, Perm::Portal),
     (SIMS, K::NavSims, Perm::SimsRead),
-    (CUSTOMERS, K::NavCustomers, Perm::UsersManage),
+    (CUSTOMERS, K::NavCustomers, Perm::SimsRead),
     (USERS, K::NavUsers, Perm::UsersManage),
     (ROLES, K::NavRoles, Perm::UsersManage),
     (NOTIFICATIONS, K::NavNotifications, Perm::Portal),

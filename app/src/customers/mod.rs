@@ -1,4 +1,13 @@
 //! Customers: the tree from the service provider down to sub-customers.
+pub mod api;
+pub mod model;
+pub mod records;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod handlers;
 
 /// Materialised path of a customer: its ancestors and itself as `/1/5/23/`. A subtree is
 /// every path that starts with its root's path, which is how queries are scoped to a tenant.

@@ -32,12 +32,26 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     // A batch usually holds many records of the same SIMs: look each owner up once.
     let mut owners: HashMap<i64, i64> = HashMap::new();
     for c in cdrs {
+        let customer_id = match owners.get(&c.sim_id) {
+            Some(id) => *id,
+            None => {
+                let id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
+                    .bind(c.sim_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                owners.insert(c.sim_id, id);
+                id
+            }
+        };
         let new = sqlx::query(
-            "INSERT INTO cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (record_id) DO NOTHING RETURNING id",
+            "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
+             mcc_mnc, rat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (record_id) DO NOTHING RETURNING id",
         )
         .bind(&c.record_id)
         .bind(c.sim_id)
+        .bind(customer_id)
         .bind(c.kind.code())
         .bind(c.started_at)
         .bind(c.ended_at)
@@ -52,18 +66,6 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
             continue;
         }
         inserted += 1;
-        let customer_id = match owners.get(&c.sim_id) {
-            Some(id) => *id,
-            None => {
-                let id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
-                    .bind(c.sim_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                owners.insert(c.sim_id, id);
-                id
-            }
-        };
         let (data, sms, voice, sessions) = match c.kind {
             CdrKind::Data => (c.bytes_up + c.bytes_down, 0, 0, 1),
             CdrKind::SmsMo | CdrKind::SmsMt => (0, c.units, 0, 0),

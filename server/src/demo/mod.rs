@@ -310,13 +310,25 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     let mut cdrs = BulkInsert::new(
         engine,
         "cdrs",
-        &["record_id", "sim_id", "kind", "started_at", "ended_at", "bytes_up", "bytes_down", "units", "mcc_mnc", "rat"],
+        &[
+            "record_id",
+            "sim_id",
+            "customer_id",
+            "kind",
+            "started_at",
+            "ended_at",
+            "bytes_up",
+            "bytes_down",
+            "units",
+            "mcc_mnc",
+            "rat",
+        ],
         "",
     );
     let mut edrs = BulkInsert::new(
         engine,
         "edrs",
-        &["record_id", "sim_id", "event_type", "occurred_at", "mcc_mnc", "details"],
+        &["record_id", "sim_id", "customer_id", "event_type", "occurred_at", "mcc_mnc", "details"],
         "",
     );
     let mut rollups = BulkInsert::new(
@@ -422,6 +434,7 @@ async fn write_chunk(
         for c in &s.cdrs {
             cdrs.push(format!("CDR{:012}", c.seq));
             cdrs.push(s.id);
+            cdrs.push(s.customer_id);
             cdrs.push(c.kind);
             cdrs.push(c.started_at);
             cdrs.push(c.ended_at);
@@ -436,6 +449,7 @@ async fn write_chunk(
         for e in &s.edrs {
             edrs.push(format!("EDR{:012}", e.seq));
             edrs.push(s.id);
+            edrs.push(s.customer_id);
             edrs.push(e.kind);
             edrs.push(e.at);
             edrs.push(e.mcc_mnc);

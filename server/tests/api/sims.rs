@@ -326,8 +326,8 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
         [("r-1", "data", now - 86_400, 5_000_000, 0), ("r-2", "sms_mo", now - 60, 0, 1)]
     {
         sqlx::query(
-            "INSERT INTO cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat) \
-             VALUES ($1, $2, $3, $4, $4, 0, $5, $6, '26201', '4G')",
+            "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
+             mcc_mnc, rat) VALUES ($1, $2, $7, $3, $4, $4, 0, $5, $6, '26201', '4G')",
         )
         .bind(rid)
         .bind(sim)
@@ -335,6 +335,7 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
         .bind(at)
         .bind(bytes as i64)
         .bind(units as i64)
+        .bind(customer)
         .execute(app.db.pool())
         .await
         .unwrap();
@@ -354,11 +355,12 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
         .unwrap();
     }
     sqlx::query(
-        "INSERT INTO edrs (record_id, sim_id, event_type, occurred_at, mcc_mnc, details) \
-         VALUES ('e-1', $1, 'attach', $2, '26201', '=cmd')",
+        "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details) \
+         VALUES ('e-1', $1, $3, 'attach', $2, '26201', '=cmd')",
     )
     .bind(sim)
     .bind(now - 30)
+    .bind(customer)
     .execute(app.db.pool())
     .await
     .unwrap();
@@ -704,4 +706,50 @@ both_engines!(a_bulk_job_resumes_after_a_crash_without_doubling, |app: TestApp| 
     assert_eq!((journaled, history), (16, 16), "each SIM changed exactly once");
     // Running it again does nothing.
     assert_eq!(jobs::run_batch(&app.db, job, 50, later).await.unwrap(), 0);
+});
+
+both_engines!(customers_show_their_tree_services_and_records_only, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let (sim, iccid, _) = f.sims[0].clone();
+    usage_for(&app, sim, f.t.a).await;
+    sqlx::query("UPDATE customers SET contact_name = 'Ada Ops', tags = 'fleet, logistics' WHERE id = $1")
+        .bind(f.t.a)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
+    let mut v = app.sign_in("a.viewer", PASSWORD).await;
+    let page = html(&mut v, "/customers").await;
+    assert!(page.contains("Customer A") && page.contains("Customer A1") && !page.contains("Customer B"), "{page}");
+    assert!(page.contains("40 (Activated"), "A's SIMs with its sub-customer's: {page}");
+    let page = html(&mut v, &format!("/customers/{}", f.t.a)).await;
+    for words in ["Ada Ops", "logistics", "A fleet 1 GB", "Test 1 GB", "Customer A1", "Required for every user"] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+    let page = html(&mut v, &format!("/customers/{}", f.t.a1)).await;
+    assert!(page.contains("A fleet 1 GB"), "a sub-customer uses its parent's services");
+    for path in [
+        format!("/customers/{}", f.t.b),
+        format!("/customers/{}/cdrs", f.t.b),
+        format!("/customers/{}/edrs", f.t.provider),
+    ] {
+        assert_eq!(v.get(&path).await.status(), 404, "{path}");
+    }
+    assert_eq!(v.get(&format!("/customers/{}/cdrs.csv", f.t.b)).await.status(), 404);
+    let page = html(&mut v, &format!("/customers/{}/cdrs", f.t.a)).await;
+    assert!(page.contains(&iccid) && page.contains("sms_mo") && page.contains("5.0 MB"), "{page}");
+    let page = html(&mut v, &format!("/customers/{}/cdrs?kind=data", f.t.a)).await;
+    assert_eq!(page.matches("sms_mo").count(), 2, "only in the kind menu (value and text)");
+    let page = html(&mut v, &format!("/customers/{}/edrs?kind=attach", f.t.a)).await;
+    assert!(page.contains("attach") && page.contains("=cmd"));
+    let res = v.get(&format!("/customers/{}/cdrs?from=2026-05-01&to=2026-01-01&kind=teleport", f.t.a)).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("comes after its end"));
+    let csv = v.get(&format!("/customers/{}/cdrs.csv", f.t.a)).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let csv = v.get(&format!("/customers/{}/edrs.csv", f.t.a)).await.text().await.unwrap();
+    assert!(csv.contains("\"'=cmd\""), "{csv}");
+    assert_eq!(v.get(&format!("/customers/{}/edrs.csv?kind=bogus", f.t.a)).await.status(), 400);
+    assert_eq!(v.call("/api/customer_detail", &format!("id={}", f.t.b)).await.status(), 404);
+    assert_eq!(v.call("/api/customer_records", &format!("id={}&edr=false&query=", f.t.b)).await.status(), 404);
 });

@@ -56,11 +56,7 @@ pub fn SimListPage() -> impl IntoView {
                                 match data.await {
                                     Ok(d) => list_view(lang, &q, d),
                                     Err(AppError::Validation { fields }) => {
-                                        let errors = fields.into_iter().map(|f| FilterError {
-                                            value: String::new(),
-                                            problem: Problem::parse(&f.message).unwrap_or(Problem::Unknown),
-                                            param: f.field,
-                                        }).collect::<Vec<_>>();
+                                        let errors = filter_errors_of(fields);
                                         view! {
                                             <FilterErrors errors=errors/>
                                             <p><a class="button secondary" href=routes::SIMS>{t(K::SimsClearFilters)}</a></p>
@@ -80,7 +76,7 @@ pub fn SimListPage() -> impl IntoView {
 
 /// What is wrong with the URL, one line per parameter, in words.
 #[component]
-fn FilterErrors(errors: Vec<FilterError>) -> impl IntoView {
+pub fn FilterErrors(errors: Vec<FilterError>) -> impl IntoView {
     let lang = use_lang();
     view! {
         <div class="notice error" role="alert">
@@ -94,6 +90,18 @@ fn FilterErrors(errors: Vec<FilterError>) -> impl IntoView {
             </ul>
         </div>
     }
+}
+
+/// Filter errors as a server function reported them (parameter and problem code).
+pub fn filter_errors_of(fields: Vec<crate::error::FieldError>) -> Vec<FilterError> {
+    fields
+        .into_iter()
+        .map(|f| FilterError {
+            value: String::new(),
+            problem: Problem::parse(&f.message).unwrap_or(Problem::Unknown),
+            param: f.field,
+        })
+        .collect()
 }
 
 /// The label of a URL parameter, as the filter form shows it.
@@ -114,6 +122,9 @@ pub fn param_label(param: &str) -> K {
         "sort" | "dir" => K::SimsSort,
         "size" => K::SimsPageSize,
         "after" | "before" => K::SimsPagePosition,
+        "from" => K::LogFrom,
+        "to" => K::LogTo,
+        "kind" => K::SimsKind,
         _ => K::SimsFilter,
     }
 }
