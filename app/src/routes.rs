@@ -25,6 +25,8 @@ pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
 pub const SETTINGS_SECURITY: &str = "/settings/security";
 /// The SIM list as CSV, with the list's filters and the user's columns.
 pub const SIMS_CSV: &str = "/sims.csv";
+/// The CDRs of the SIMs of the list's filter (or ticked ones) over a date range, as CSV.
+pub const SIMS_CDRS_CSV: &str = "/sims/cdrs.csv";
 /// The details page of a SIM.
 pub fn sim_page(id: i64) -> String {
     format!("{SIMS}/{id}")

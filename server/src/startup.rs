@@ -107,6 +107,7 @@ impl AppState {
         }));
         // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
         tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));
+        tokio::spawn(app::sims::db::cycle_keeper(db.clone(), auth.clock.clone()));
         AppState {
             leptos_options,
             db,

@@ -3,7 +3,11 @@
 
 -- Every sortable column of the SIM list has an index ending in the id, so each page is a keyset
 -- range scan (never OFFSET). Nullable columns sort through COALESCE, in the index and the query.
-CREATE INDEX sims_status_id ON sims (status, id);
+-- A status filter with the usual sort orders reads one range of these.
+CREATE INDEX sims_status_iccid ON sims (status, iccid, id);
+CREATE INDEX sims_status_data ON sims (status, cycle_data_bytes, id);
+CREATE INDEX sims_status_last_session ON sims (status, (COALESCE(last_session_at, 0)), id);
+CREATE INDEX sims_status_activated ON sims (status, (COALESCE(activated_at, 0)), id);
 CREATE INDEX sims_customer_id ON sims (customer_id, id);
 CREATE INDEX sims_label_id ON sims (label, id);
 CREATE INDEX sims_imei_id ON sims ((COALESCE(imei, '')), id);
@@ -16,6 +20,7 @@ CREATE INDEX sims_cycle_voice_id ON sims (cycle_voice_seconds, id);
 CREATE INDEX sims_last_mcc_mnc ON sims (last_mcc_mnc);
 CREATE INDEX sims_last_country ON sims (last_country);
 CREATE INDEX customers_name ON customers (name, id);
+CREATE INDEX customer_services_name ON customer_services (name, id);
 
 -- Contacts, address and tags shown on the customer page (contact_email exists already).
 ALTER TABLE customers ADD COLUMN contact_name TEXT;

@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver with `$1` placeholders (SQLite accepts them too); whatever differs
 //! between SQLite and PostgreSQL lives in [`dialect`], and schemas in `migrations/<engine>/`.
 pub mod bulk;
+pub mod csv;
 pub mod dialect;
 pub mod sql;
 

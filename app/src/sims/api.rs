@@ -60,26 +60,41 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
         },
         None => None,
     };
-    let page = q::list(db, &tenant, &q, customer_path.as_deref(), scope.auth.now()).await?;
-    let columns = q::setting(db, scope.user_id(), q::SETTING_COLUMNS)
-        .await?
-        .map(|s| Column::parse_list(&s))
-        .unwrap_or_else(|| Column::DEFAULT.to_vec());
-    let mut customers = q::customers(db, &tenant, CUSTOMER_MENU_MAX as i64 + 1).await?;
-    let customers = (customers.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut customers));
+    let role = scope.principal.role;
+    Ok(list_data(db, &tenant, scope.user_id(), role, &q, customer_path.as_deref(), scope.auth.now()).await?)
+}
+
+/// Every statement of the list page, run side by side: the page, the user's columns and saved
+/// filters, and the menus of the filter and bulk forms.
+#[cfg(feature = "ssr")]
+pub async fn list_data(
+    db: &crate::db::Db,
+    tenant: &q::Tenant,
+    user: i64,
+    role: crate::auth::Role,
+    query: &SimQuery,
+    customer_path: Option<&str>,
+    now: i64,
+) -> Result<SimListData, sqlx::Error> {
+    let menu = CUSTOMER_MENU_MAX as i64 + 1;
+    let (page, columns, saved, mut customers, plans, mut services) = tokio::try_join!(
+        q::list(db, tenant, query, customer_path, now),
+        q::setting(db, user, q::SETTING_COLUMNS),
+        q::saved_filters(db, user),
+        q::customers(db, tenant, menu),
+        q::rate_plans(db),
+        q::services_of_tree(db, tenant, menu),
+    )?;
     Ok(SimListData {
         page,
-        columns,
-        saved: q::saved_filters(db, scope.user_id()).await?,
-        customers,
-        plans: q::rate_plans(db).await?,
-        services: {
-            let mut s = q::services_of_tree(db, &tenant, CUSTOMER_MENU_MAX as i64 + 1).await?;
-            (s.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut s))
-        },
-        can_write: scope.principal.role.allows(Perm::SimsWrite),
-        can_plan: scope.principal.role.allows(Perm::SimsPlan),
-        can_assign: scope.principal.role.allows(Perm::SimsAssign),
+        columns: columns.map(|s: String| Column::parse_list(&s)).unwrap_or_else(|| Column::DEFAULT.to_vec()),
+        saved,
+        customers: (customers.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut customers)),
+        plans,
+        services: (services.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut services)),
+        can_write: role.allows(Perm::SimsWrite),
+        can_plan: role.allows(Perm::SimsPlan),
+        can_assign: role.allows(Perm::SimsAssign),
     })
 }
 

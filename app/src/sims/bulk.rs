@@ -11,7 +11,7 @@ pub const MAX_TICKED: usize = 250;
 pub enum Chosen {
     Ids(Vec<i64>),
     /// Every SIM of the list with this query.
-    Filter(SimQuery),
+    Filter(Box<SimQuery>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +52,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<BulkRequest, BulkProblem> {
     let query = get("query");
     let chosen = if get("all") == "1" {
         let q = SimQuery::parse(&crate::util::parse_query(&query)).map_err(|_| BulkProblem::BadFilter)?;
-        Chosen::Filter(q)
+        Chosen::Filter(Box::new(q))
     } else {
         let mut ids: Vec<i64> =
             pairs.iter().filter(|(k, _)| k == "sim").filter_map(|(_, v)| v.trim().parse::<i64>().ok()).collect();

@@ -78,6 +78,13 @@ pub async fn customer_path_in(db: &Db, tenant: &Tenant, customer: i64) -> R<Opti
 /// The WHERE conditions of a query (after `WHERE 1 = 1`), scope first. `customer_path` is the
 /// already-checked path of `q.customer`.
 pub fn filter_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> Sql {
+    filter_sql_with(tenant, q, customer_path, now, false)
+}
+
+/// [`filter_sql`], optionally keeping the status condition off its index: when a status
+/// matches many SIMs, walking the sort column's index and skipping the others reaches a page
+/// in a few rows, where the status index would make the database sort them all.
+fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64, status_by_scan: bool) -> Sql {
     let mut sql = Sql::new("");
     tenant.clause(&mut sql, "s.customer_id");
     if let Some(path) = customer_path {
@@ -100,7 +107,8 @@ pub fn filter_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, no
         None => {}
     }
     if !q.statuses.is_empty() {
-        sql.push(" AND s.status IN (");
+        // `s.status || ''` is the same value, but no index answers for it.
+        sql.push(if status_by_scan { " AND s.status || '' IN (" } else { " AND s.status IN (" });
         for (i, s) in q.statuses.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -149,6 +157,13 @@ pub fn filter_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, no
     }
     sql
 }
+
+/// Sort orders with a `(status, column, id)` index (migration 0003): one status and one of
+/// these reads a single index range.
+pub const STATUS_SORTS: [Column; 4] = [Column::Iccid, Column::Data, Column::LastSession, Column::Activated];
+
+/// From this many matching SIMs on, a status filter is checked while walking the sort order.
+pub const STATUS_SCAN_FROM: i64 = 2_000;
 
 /// Counting stops here when the total cannot come from the per-status counts.
 pub const COUNT_CAP: i64 = 10_000;
@@ -211,8 +226,17 @@ fn page_ids(q: &SimQuery, filters: &Sql, limit: i64) -> (Sql, &'static str) {
 /// One page of the list and the total.
 pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<SimPage> {
     let filters = filter_sql(tenant, q, customer_path, now);
+    let count = count(db, q, &filters).await?;
+    // Statuses that match many SIMs are filtered while walking the sort order (see
+    // `filter_sql_with`); the exact count says which case this is.
+    let by_scan = q.sort != Column::Status
+        && !q.statuses.is_empty()
+        && !(q.statuses.len() == 1 && STATUS_SORTS.contains(&q.sort))
+        && matches!(count, Count::Exact(n) if n > STATUS_SCAN_FROM)
+        && q.counts_by_status_suffice();
+    let page_filters = if by_scan { filter_sql_with(tenant, q, customer_path, now, true) } else { filters };
     let size = q.size as usize;
-    let (ids, ord) = page_ids(q, &filters, size as i64 + 1);
+    let (ids, ord) = page_ids(q, &page_filters, size as i64 + 1);
     let expr = sort_expr(q.sort);
     let mut sql = Sql::new(&format!(
         "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
@@ -234,7 +258,6 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
         let prev = if more { rows.first().map(|r| r.cursor(q.sort, false)) } else { None };
         (rows.last().map(|r| r.cursor(q.sort, true)), prev)
     };
-    let count = count(db, q, &filters).await?;
     Ok(SimPage { rows, count, next, prev })
 }
 
@@ -381,28 +404,6 @@ pub async fn customers(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, Stri
 pub async fn rate_plans(db: &Db) -> R<Vec<(i64, String)>> {
     let rows = sqlx::query("SELECT id, name FROM rate_plans ORDER BY name").fetch_all(db.pool()).await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-}
-
-// ---------------------------------------------------------------- export
-
-/// Every SIM of the filter in the list's order, for streaming out (no LIMIT, no cursor).
-pub fn export_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> Sql {
-    let expr = sort_expr(q.sort);
-    let ord = match q.dir {
-        Dir::Asc => "ASC",
-        Dir::Desc => "DESC",
-    };
-    let mut sql = Sql::new(&format!(
-        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
-         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE 1 = 1"
-    ));
-    sql.append(&filter_sql(tenant, q, customer_path, now));
-    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord}"));
-    sql
-}
-
-pub fn export_row(r: &sqlx::any::AnyRow) -> R<SimRow> {
-    row(r)
 }
 
 // ---------------------------------------------------------------- one SIM
@@ -660,4 +661,140 @@ pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i6
     sql.push(" ORDER BY cs.name, cs.id LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+// ---------------------------------------------------------------- export
+
+/// SIMs per chunk of an export.
+pub const EXPORT_CHUNK: i64 = 2_000;
+
+/// The next chunk of a SIM export: up to [`EXPORT_CHUNK`] SIMs of the filter after `cursor`, in
+/// the list's order, as one text of CSV lines of `columns` built by the database (see
+/// `db::csv`), with the number of lines and the sort key and id of the last one. Chunks keep
+/// per-row work out of the driver; each is one keyset range scan.
+#[allow(clippy::too_many_arguments)]
+pub fn export_chunk_sql(
+    engine: crate::db::Engine,
+    tenant: &Tenant,
+    q: &SimQuery,
+    customer_path: Option<&str>,
+    now: i64,
+    columns: &[Column],
+    cursor: Option<&(SortKey, i64)>,
+) -> Sql {
+    let csv = crate::db::csv::CsvSql(engine);
+    let cells: Vec<String> = columns
+        .iter()
+        .map(|c| match c {
+            Column::Iccid => csv.plain("s.iccid"),
+            Column::Msisdn => csv.text("s.msisdn"),
+            Column::Imsi => csv.plain("s.imsi"),
+            Column::Imei => csv.plain("s.imei"),
+            Column::Label => csv.text("s.label"),
+            Column::Status => csv.plain("s.status"),
+            Column::Customer => csv.text("c.name"),
+            Column::Plan => csv.text("cs.name"),
+            Column::Data => csv.plain("s.cycle_data_bytes"),
+            Column::Sms => csv.plain("s.cycle_sms"),
+            Column::Voice => csv.plain("s.cycle_voice_seconds"),
+            Column::LastSession => csv.time("s.last_session_at"),
+            Column::Activated => csv.time("s.activated_at"),
+        })
+        .collect();
+    let expr = sort_expr(q.sort);
+    let (cmp, ord, back) = match q.dir {
+        Dir::Asc => (">", "ASC", "DESC"),
+        Dir::Desc => ("<", "DESC", "ASC"),
+    };
+    let mut sql = Sql::new(&format!(
+        "WITH page AS MATERIALIZED (SELECT {} AS line, {expr} AS k, s.id AS id FROM sims s \
+         JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE 1 = 1",
+        csv.line(&cells)
+    ));
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    if let Some((key, id)) = cursor {
+        sql.push(&format!(" AND ({expr}, s.id) {cmp} ("));
+        bind_key(&mut sql, key);
+        sql.push(", ").bind(*id).push(")");
+    }
+    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord} LIMIT ")).bind(EXPORT_CHUNK);
+    sql.push(&format!(
+        ") SELECT {}, COUNT(*), (SELECT k FROM page ORDER BY k {back}, id {back} LIMIT 1), \
+         (SELECT id FROM page ORDER BY k {back}, id {back} LIMIT 1) FROM page",
+        csv.lines_agg("line", &format!("k {ord}, id {ord}"))
+    ));
+    sql
+}
+
+/// SIMs per chunk of a CDR export.
+pub const CDR_EXPORT_SIMS: i64 = 200;
+
+/// The next chunk of a CDR export: the CDRs in `[from, to)` of the next
+/// [`CDR_EXPORT_SIMS`] SIMs (by id, after `after`) that the filter or the ticked ids select,
+/// SIM by SIM and oldest first, as one text of CSV lines, with the number of lines, the last
+/// SIM id of the chunk and how many SIMs it covered.
+#[allow(clippy::too_many_arguments)]
+pub fn cdr_chunk_sql(
+    engine: crate::db::Engine,
+    tenant: &Tenant,
+    q: &SimQuery,
+    customer_path: Option<&str>,
+    ids: &[i64],
+    from: Option<i64>,
+    to: Option<i64>,
+    now: i64,
+    after: i64,
+) -> Sql {
+    let csv = crate::db::csv::CsvSql(engine);
+    let line = csv.line(&[
+        csv.text("r.record_id"),
+        csv.plain("c.iccid"),
+        csv.plain("r.kind"),
+        csv.time("r.started_at"),
+        csv.time("r.ended_at"),
+        csv.plain("r.bytes_up"),
+        csv.plain("r.bytes_down"),
+        csv.plain("r.units"),
+        csv.plain("r.mcc_mnc"),
+        csv.plain("r.rat"),
+    ]);
+    let mut sql = Sql::new("WITH chosen AS MATERIALIZED (SELECT s.id, s.iccid FROM sims s WHERE 1 = 1");
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    if !ids.is_empty() {
+        sql.push(" AND s.id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+    }
+    sql.push(" AND s.id > ").bind(after).push(" ORDER BY s.id LIMIT ").bind(CDR_EXPORT_SIMS);
+    sql.push(&format!(
+        ") SELECT {}, COUNT(r.id), (SELECT MAX(id) FROM chosen), (SELECT COUNT(*) FROM chosen) \
+         FROM chosen c JOIN cdrs r ON r.sim_id = c.id",
+        csv.lines_agg(&line, "c.id, r.started_at, r.id")
+    ));
+    if let Some(f) = from {
+        sql.push(" AND r.started_at >= ").bind(f);
+    }
+    if let Some(t) = to {
+        sql.push(" AND r.started_at < ").bind(t);
+    }
+    sql
+}
+
+/// Keeps the cycle counters of every SIM in the current billing cycle: at start-up and then
+/// every hour (the first of the month starts a new cycle for all).
+pub async fn cycle_keeper(db: Db, clock: crate::auth::clock::Clock) {
+    loop {
+        let cycle = crate::usage::cycle_start(crate::usage::day_of(clock.now()));
+        match roll_cycles(&db, cycle).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sims = n, "new billing cycle: usage counters reset"),
+            Err(e) => tracing::error!(error = %e, "cannot reset the cycle counters"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }

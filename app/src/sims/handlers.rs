@@ -32,6 +32,7 @@ where
         .route(routes::SIMS_FILTERS, post(save_filter))
         .route(routes::SIMS_FILTERS_DELETE, post(delete_filter))
         .route(routes::SIMS_CSV, get(export_csv))
+        .route(routes::SIMS_CDRS_CSV, get(export_cdrs_of_filter))
         .route(routes::SIMS_BULK_START, post(start_bulk))
         .route("/sims/{id}/status", post(change_status))
         .route("/sims/{id}/label", post(change_label))
@@ -202,49 +203,65 @@ async fn export_csv(
         Err(e) => return fail_page(e.into(), routes::SIMS),
     };
     let now = auth.now();
-    let sql = q::export_sql(&tenant, &query, customer_path.as_deref(), now);
     let header = columns.iter().map(|c| csv_header(*c)).collect::<Vec<_>>().join(",");
     let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
-    stream_csv(&auth, &name, header, sql, move |r, out| {
-        let row = q::export_row(r)?;
-        for (i, c) in columns.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    let db = auth.db.clone();
+    csv_response(&name, header, move |tx| async move {
+        use sqlx::Row;
+        let mut cursor: Option<(super::query::SortKey, i64)> = None;
+        loop {
+            let sql = q::export_chunk_sql(
+                db.engine(),
+                &tenant,
+                &query,
+                customer_path.as_deref(),
+                now,
+                &columns,
+                cursor.as_ref(),
+            );
+            let row = sql.query().fetch_one(db.pool()).await?;
+            let n: i64 = row.try_get(1)?;
+            if n == 0 {
+                return Ok(());
             }
-            out.push_str(&csv_value(&row, *c));
+            let mut text: String = row.try_get(0)?;
+            text.push_str("\r\n");
+            if tx.send(Ok(Bytes::from(text))).await.is_err() {
+                return Ok(()); // the browser went away
+            }
+            let key = if query.sort.numeric() {
+                super::query::SortKey::Int(row.try_get(2)?)
+            } else {
+                super::query::SortKey::Text(row.try_get(2)?)
+            };
+            cursor = Some((key, row.try_get(3)?));
+            if n < q::EXPORT_CHUNK {
+                return Ok(());
+            }
         }
-        Ok(())
     })
 }
 
-/// Streams the rows of `sql` as a CSV download, `write` turning each row into one line:
-/// the rows come from the database as the browser reads, so memory stays flat for any size.
-pub fn stream_csv<F>(auth: &AuthState, file_name: &str, header: String, sql: crate::db::sql::Sql, write: F) -> Response
+/// Where an export's producer sends its chunks of CSV text.
+pub type CsvSender = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// A CSV download whose body `produce` writes chunk by chunk after the header line. The
+/// channel holds a few chunks: the producer waits while the browser is slow, so memory stays
+/// flat for any size. A failure ends the download with an error (never a silent short file).
+pub fn csv_response<F, Fut>(file_name: &str, header: String, produce: F) -> Response
 where
-    F: Fn(&sqlx::any::AnyRow, &mut String) -> Result<(), sqlx::Error> + Send + 'static,
+    F: FnOnce(CsvSender) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let db = auth.db.clone();
     tokio::spawn(async move {
-        let mut buf = String::with_capacity(64 * 1024);
-        buf.push_str(&header);
-        buf.push_str("\r\n");
-        let mut rows = sql.query().fetch(db.pool());
-        while let Some(row) = rows.next().await {
-            if let Err(e) = row.and_then(|r| write(&r, &mut buf)) {
-                tracing::error!(error = %e, "CSV export stopped");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                return;
-            }
-            buf.push_str("\r\n");
-            if buf.len() >= 60 * 1024 {
-                let chunk = Bytes::from(std::mem::replace(&mut buf, String::with_capacity(64 * 1024)));
-                if tx.send(Ok(chunk)).await.is_err() {
-                    return; // the browser went away
-                }
-            }
+        if tx.send(Ok(Bytes::from(format!("{header}\r\n")))).await.is_err() {
+            return;
         }
-        let _ = tx.send(Ok(Bytes::from(buf))).await;
+        if let Err(e) = produce(tx.clone()).await {
+            tracing::error!(error = %e, "CSV export stopped");
+            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+        }
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
     (
@@ -255,6 +272,31 @@ where
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// Streams the rows of `sql` as a CSV download, `write` turning each row into one line (for
+/// the exports of one SIM or one customer's records; the large exports go by chunks).
+pub fn stream_csv<F>(auth: &AuthState, file_name: &str, header: String, sql: crate::db::sql::Sql, write: F) -> Response
+where
+    F: Fn(&sqlx::any::AnyRow, &mut String) -> Result<(), sqlx::Error> + Send + 'static,
+{
+    let db = auth.db.clone();
+    csv_response(file_name, header, move |tx| async move {
+        let mut buf = String::with_capacity(64 * 1024);
+        let mut rows = sql.query().fetch(db.pool());
+        while let Some(row) = rows.next().await {
+            write(&row?, &mut buf)?;
+            buf.push_str("\r\n");
+            if buf.len() >= 60 * 1024 {
+                let chunk = Bytes::from(std::mem::replace(&mut buf, String::with_capacity(64 * 1024)));
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return Ok(()); // the browser went away
+                }
+            }
+        }
+        let _ = tx.send(Ok(Bytes::from(buf))).await;
+        Ok(())
+    })
 }
 
 #[derive(Deserialize)]
@@ -296,6 +338,82 @@ impl RangeQuery {
         }
         if errors.is_empty() { Ok((from.map(|d| d * 86_400), to.map(|d| (d + 1) * 86_400))) } else { Err(errors) }
     }
+}
+
+/// The CDRs of the SIMs a list filter matches (or of the ticked `sim=` ids among them) over a
+/// date range (`from`, `to`), as CSV.
+async fn export_cdrs_of_filter(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let pairs = crate::util::parse_query(raw.as_deref().unwrap_or(""));
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let range = RangeQuery { from: get("from"), to: get("to") };
+    let mut errors = Vec::new();
+    let (from, to) = range.seconds().unwrap_or_else(|e| {
+        errors.extend(e);
+        (None, None)
+    });
+    let query = SimQuery::parse(&pairs).unwrap_or_else(|e| {
+        errors.extend(e);
+        SimQuery::default()
+    });
+    let mut ids = Vec::new();
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "sim") {
+        match v.trim().parse::<i64>() {
+            Ok(id) if ids.len() < super::bulk::MAX_TICKED => ids.push(id),
+            _ => errors.push(super::query::FilterError {
+                param: "sim".into(),
+                value: v.chars().take(40).collect(),
+                problem: super::query::Problem::NotANumber,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return bad_request(errors);
+    }
+    let tenant = Tenant::new(&p.customer_path);
+    let customer_path = match query.customer {
+        Some(id) => match q::customer_path_in(&auth.db, &tenant, id).await {
+            Ok(Some(path)) => Some(path),
+            Ok(None) => {
+                return bad_request(vec![super::query::FilterError {
+                    param: "customer".into(),
+                    value: id.to_string(),
+                    problem: super::query::Problem::Unknown,
+                }]);
+            }
+            Err(e) => return fail_page(e.into(), routes::SIMS),
+        },
+        None => None,
+    };
+    let now = auth.now();
+    let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat".to_string();
+    let name = format!("cdrs-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
+    let db = auth.db.clone();
+    csv_response(&name, header, move |tx| async move {
+        use sqlx::Row;
+        let mut after = 0i64;
+        loop {
+            let sql =
+                q::cdr_chunk_sql(db.engine(), &tenant, &query, customer_path.as_deref(), &ids, from, to, now, after);
+            let row = sql.query().fetch_one(db.pool()).await?;
+            let (lines, sims): (i64, i64) = (row.try_get(1)?, row.try_get(3)?);
+            if lines > 0 {
+                let mut text: String = row.try_get(0)?;
+                text.push_str("\r\n");
+                if tx.send(Ok(Bytes::from(text))).await.is_err() {
+                    return Ok(());
+                }
+            }
+            if sims < q::CDR_EXPORT_SIMS {
+                return Ok(());
+            }
+            after = row.try_get(2)?;
+        }
+    })
 }
 
 /// A SIM's CDRs over a date range (`from`, `to` as YYYY-MM-DD, both optional) as CSV.
@@ -393,24 +511,6 @@ fn csv_header(c: Column) -> &'static str {
         Column::Voice => "voice_seconds",
         Column::LastSession => "last_session",
         Column::Activated => "activated",
-    }
-}
-
-fn csv_value(r: &super::model::SimRow, c: Column) -> String {
-    match c {
-        Column::Iccid => r.iccid.clone(),
-        Column::Msisdn => csv_cell(&r.msisdn),
-        Column::Imsi => r.imsi.clone(),
-        Column::Imei => r.imei.clone().unwrap_or_default(),
-        Column::Label => csv_cell(&r.label),
-        Column::Status => r.status.clone(),
-        Column::Customer => csv_cell(&r.customer),
-        Column::Plan => r.service.as_deref().map(csv_cell).unwrap_or_default(),
-        Column::Data => r.data_bytes.to_string(),
-        Column::Sms => r.sms.to_string(),
-        Column::Voice => r.voice_seconds.to_string(),
-        Column::LastSession => r.last_session_at.map(iso8601).unwrap_or_default(),
-        Column::Activated => r.activated_at.map(iso8601).unwrap_or_default(),
     }
 }
 

@@ -16,6 +16,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/help/glossary', title: 'IoT glossary' },
   { path: '/help/sim-terms', title: 'SIM overview terms' },
   { path: '/help/troubleshooting', title: 'Troubleshooting error messages' },
+  { path: '/sims/jobs', title: 'Bulk changes' },
 ];
 
 /** Main navigation links (English names) and where they point. */

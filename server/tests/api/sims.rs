@@ -208,7 +208,7 @@ both_engines!(pages_walk_every_sim_once_in_order, |app: TestApp| async move {
     let start = second[..at].rfind("href=\"").unwrap() + 6;
     let prev = second[start..start + second[start..].find('"').unwrap()].replace("&amp;", "&");
     let back = html(&mut root, &prev).await;
-    assert_eq!(shown(&back, &f.iccids_of(&[f.t.provider, f.t.a, f.t.a1, f.t.b])[..25].to_vec()), 25);
+    assert_eq!(shown(&back, &f.iccids_of(&[f.t.provider, f.t.a, f.t.a1, f.t.b])[..25]), 25);
 });
 
 both_engines!(bad_list_addresses_get_a_message_not_an_error, |app: TestApp| async move {

@@ -43,10 +43,7 @@ pub fn daily_bars(
     let plot_h = h - bottom - top_pad;
     let bar_w = plot_w / days as f64;
     let mut s = String::with_capacity(days * 90 + 800);
-    s.push_str(&format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" preserveAspectRatio=\"none\">",
-        esc(label)
-    ));
+    s.push_str(&format!("<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">", esc(label)));
     for (frac, text) in [(0.0, fmt(0.0)), (0.5, fmt(top / 2.0)), (1.0, fmt(top))] {
         let y = top_pad + plot_h * (1.0 - frac);
         s.push_str(&format!(

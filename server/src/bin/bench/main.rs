@@ -9,6 +9,8 @@ use axum::http::{Request, header};
 use axum::routing::get;
 use tower::ServiceExt;
 
+mod sims;
+
 use app::db::Db;
 use server::demo::{self, DemoOptions};
 use server::startup::{AppState, build_router};
@@ -21,7 +23,7 @@ fn size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
@@ -54,13 +56,18 @@ async fn latency(router: &Router, path: &str, n: usize) -> (Duration, Duration) 
     (percentile(&v, 0.5), percentile(&v, 0.95))
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let site_root = PathBuf::from(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()));
+    // BENCH_ONLY=4: only the figures of issue 4 (SIM management at scale).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("4") {
+        sims::run(&site_root).await;
+        return;
+    }
     let sims: u64 = std::env::var("BENCH_SIMS").ok().and_then(|s| s.parse().ok()).unwrap_or(5_000);
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(site_root.join("asset-manifest.json")).expect("build first: scripts/build.sh"),
@@ -129,7 +136,7 @@ async fn main() {
     .unwrap();
     COOKIE.set(format!("portal_session={token}")).unwrap();
 
-    let (html_br, _) = fetch(&router, "/sims", Some("br")).await;
+    let (html_br, _) = fetch(&router, "/help", Some("br")).await;
     let first_load = html_br.len() as u64
         + size(&with(file("css"), "br"))
         + size(&with(file("js"), "br"))
@@ -141,19 +148,19 @@ async fn main() {
         kb(html_br.len() as u64)
     );
 
-    let (page, _) = fetch(&router, "/sims", None).await;
+    let (page, _) = fetch(&router, "/help", None).await;
     let bare = Router::new().route(
-        "/sims",
+        "/help",
         get(move || {
             let b = page.clone();
             async move { b }
         }),
     );
     let n = 2_000;
-    let (p50, p95) = latency(&router, "/sims", n).await;
-    let (b50, b95) = latency(&bare, "/sims", n).await;
+    let (p50, p95) = latency(&router, "/help", n).await;
+    let (b50, b95) = latency(&bare, "/help", n).await;
     println!(
-        "| SSR of the shell page (/sims), p50 / p95 over {n} | {} / {} | bare axum handler, same bytes from memory: {} / {} |",
+        "| SSR of a signed-in page without data (/help), p50 / p95 over {n} | {} / {} | bare axum handler, same bytes from memory: {} / {} |",
         ms(p50),
         ms(p95),
         ms(b50),
@@ -184,6 +191,11 @@ async fn main() {
     sign_in_load(&db, &router).await;
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+    // BENCH_BIG_SIMS=0 leaves out the figures at a million SIMs (they need a large database,
+    // generated once into ~/.cache/iot-portal).
+    if std::env::var("BENCH_BIG_SIMS").map(|v| v != "0").unwrap_or(true) {
+        sims::run(&site_root).await;
+    }
 }
 
 /// Issue 3: 50 clients signing in as fast as they can while a dashboard page is requested.

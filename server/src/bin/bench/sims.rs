@@ -1,0 +1,351 @@
+//! Issue 4: the SIM pages and exports on a million SIMs (and their CDRs), each figure beside a
+//! baseline measured in the same run: the database answering the same statements directly,
+//! or the database's own command-line tool writing the same CSV.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use futures::StreamExt;
+use tower::ServiceExt;
+
+use app::auth::Role;
+use app::db::Db;
+use app::sims::api::list_data;
+use app::sims::db::Tenant;
+use app::sims::query::SimQuery;
+use server::demo::{self, DemoOptions};
+use server::startup::{AppState, build_router};
+
+use crate::{ms, percentile};
+
+/// A page request with a session cookie.
+async fn get(router: &Router, path: &str, cookie: &str) -> (usize, Duration) {
+    let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let t = Instant::now();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    (body.len(), t.elapsed())
+}
+
+async fn p95_of<F, Fut>(n: usize, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Duration>,
+{
+    for _ in 0..5 {
+        f().await;
+    }
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(f().await);
+    }
+    v.sort();
+    percentile(&v, 0.95)
+}
+
+/// A signed-in session of `username`: the cookie and the user's id.
+async fn session(db: &Db, username: &str) -> (String, i64) {
+    let token = app::auth::crypto::random_token();
+    let now = demo::now();
+    let user: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    app::auth::db::create_session(
+        db,
+        app::auth::db::NewSession {
+            token_hash: &app::auth::crypto::token_hash(&token),
+            user_id: user,
+            stage: "active",
+            remember: true,
+            now,
+            expires_at: now + 86_400,
+            ip: "127.0.0.1",
+            user_agent: "bench",
+        },
+    )
+    .await
+    .unwrap();
+    (format!("portal_session={token}"), user)
+}
+
+/// Peak resident memory of this process since the last reset, in MB (Linux).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Resident memory now, in MB (Linux).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Streams a CSV download to the end; returns (lines, seconds, peak MB above the resident
+/// memory before it).
+async fn download(router: &Router, path: &str, cookie: &str) -> (u64, f64, f64) {
+    reset_peak();
+    let before = rss_mb();
+    let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let t = Instant::now();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    let mut stream = res.into_body().into_data_stream();
+    let mut lines = 0u64;
+    while let Some(chunk) = stream.next().await {
+        lines += chunk.unwrap().iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    (lines.saturating_sub(1), t.elapsed().as_secs_f64(), (peak_mb() - before).max(0.0))
+}
+
+/// The sqlite3 command-line tool writing `sql` as CSV to /dev/null: (rows, seconds).
+fn sqlite3_csv(file: &Path, sql: &str) -> Option<(u64, f64)> {
+    let t = Instant::now();
+    let out = std::process::Command::new("sqlite3")
+        .arg("-csv")
+        .arg("-header")
+        .arg(file)
+        .arg(sql)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut lines = 0u64;
+    let mut stdout = out.stdout?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    Some((lines.saturating_sub(1), t.elapsed().as_secs_f64()))
+}
+
+/// The database the figures run on: generated once (it takes minutes) and kept for later runs.
+async fn big_db(url: &str, sims: u64) -> Db {
+    let db = Db::connect(url, 8).await.unwrap();
+    db.migrate().await.unwrap();
+    if !demo::is_seeded(&db).await.unwrap() {
+        let t = Instant::now();
+        let report =
+            demo::seed(&db, &DemoOptions { sims, days: 90, seed: 7, now: demo::now() }, |m| eprintln!("  {m}"))
+                .await
+                .unwrap();
+        eprintln!(
+            "  generated {} SIMs, {} CDRs, {} rows in {:.0} s",
+            report.sims,
+            report.cdrs,
+            report.total_rows(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    db
+}
+
+pub async fn run(site_root: &Path) {
+    let sims: u64 = std::env::var("BENCH_BIG_SIMS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let cache =
+        PathBuf::from(std::env::var("BENCH_BIG_DIR").unwrap_or_else(|_| {
+            format!("{}/.cache/iot-portal", std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+        }));
+    std::fs::create_dir_all(&cache).unwrap();
+    println!("\n## Issue 4: SIM management at {sims} SIMs\n");
+    let file = cache.join(format!("bench-{sims}.db"));
+    let db = big_db(&format!("sqlite://{}", file.display()), sims).await;
+    figures(&db, site_root, "SQLite", Some(&file)).await;
+    db.close().await;
+    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
+        let name = format!("bench_big_{sims}");
+        let admin = Db::connect(&pg, 1).await.unwrap();
+        let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_optional(admin.pool())
+            .await
+            .unwrap()
+            .is_some();
+        if !exists {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+        }
+        let url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
+        let pdb = big_db(&url, sims).await;
+        figures(&pdb, site_root, "PostgreSQL", None).await;
+        pdb.close().await;
+    }
+}
+
+async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&Path>) {
+    let dir = std::env::temp_dir().join("portal-bench-big");
+    let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
+    let router = build_router(AppState::new(
+        db.clone(),
+        mailer,
+        server::startup::AuthOptions {
+            sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(dir.join("outbox"))),
+            key: app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>()),
+            clock: app::auth::clock::Clock::system(),
+            trust_proxy: false,
+            max_hashes: 1,
+        },
+        site_root.to_path_buf(),
+        "http://127.0.0.1:3000".into(),
+        "127.0.0.1:3000".parse().unwrap(),
+    ));
+    let (provider, provider_id) = session(db, "sp.admin").await;
+    let (customer, customer_id) = session(db, "demo.admin").await;
+    let customer_path: String = sqlx::query(
+        "SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.username = 'demo.admin'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))
+    .unwrap();
+    let total: i64 =
+        sqlx::query("SELECT COUNT(*) FROM sims").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let cdrs: i64 =
+        sqlx::query("SELECT COUNT(*) FROM cdrs").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let sample: (i64, String, String) =
+        sqlx::query("SELECT id, iccid, msisdn FROM sims WHERE status = 'activated' ORDER BY id LIMIT 1 OFFSET 5000")
+            .fetch_one(db.pool())
+            .await
+            .map(|r| (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1), sqlx::Row::get(&r, 2)))
+            .unwrap();
+    println!("### {engine}: {total} SIMs, {cdrs} CDRs\n");
+    println!(
+        "| figure | p95 | baseline: the page's statements run directly on the database | ratio |\n| --- | --- | --- | --- |"
+    );
+    let combos: [(&str, &str, bool); 10] = [
+        ("everything, by ICCID", "", true),
+        ("activated", "status=activated", true),
+        ("most data this cycle", "sort=data&dir=desc", true),
+        ("suspended, latest session first", "status=suspended&sort=last_session&dir=desc", true),
+        ("no session for 30 days", "idle=30", true),
+        ("sessions in Germany, by activation", "country=DE&sort=activated&dir=desc", true),
+        ("over 100 MB, 250 per page", "data_min=100&sort=data&dir=desc&size=250", true),
+        ("label words", "q=gateway", true),
+        ("customer's tree, everything", "", false),
+        ("customer's tree, activated by data", "status=activated&sort=data&dir=desc", false),
+    ];
+    let now = demo::now();
+    let mut worst = 0.0f64;
+    for (name, query, as_provider) in combos {
+        let cookie = if as_provider { &provider } else { &customer };
+        let path = if query.is_empty() { "/sims".to_string() } else { format!("/sims?{query}") };
+        let page = p95_of(100, || async { get(&router, &path, cookie).await.1 }).await;
+        let tenant = Tenant::new(if as_provider { "/" } else { &customer_path });
+        let q = SimQuery::parse(&app::util::parse_query(query)).unwrap();
+        let (user, role) =
+            if as_provider { (provider_id, Role::ProviderAdmin) } else { (customer_id, Role::CustomerAdmin) };
+        let direct = p95_of(100, || async {
+            let t = Instant::now();
+            list_data(db, &tenant, user, role, &q, None, now).await.unwrap();
+            t.elapsed()
+        })
+        .await;
+        let ratio = page.as_secs_f64() / direct.as_secs_f64();
+        worst = worst.max(ratio);
+        let who = if as_provider { "provider" } else { "customer admin" };
+        println!("| SIM list: {name} ({who}) | {} | {} | {ratio:.2} |", ms(page), ms(direct));
+    }
+    println!("| (targets) | ≤ 50 ms | | ≤ 1.5 (worst here {worst:.2}) |");
+    for (name, q) in [("ICCID prefix", &sample.1[..12]), ("MSISDN prefix", &sample.2[..9])] {
+        let path = format!("/sims?q={}", app::util::encode_component(q));
+        let page = p95_of(200, || async { get(&router, &path, &provider).await.1 }).await;
+        let parsed =
+            SimQuery::parse(&app::util::parse_query(&format!("q={}", app::util::encode_component(q)))).unwrap();
+        let tenant = Tenant::new("/");
+        let direct = p95_of(200, || async {
+            let t = Instant::now();
+            list_data(db, &tenant, provider_id, Role::ProviderAdmin, &parsed, None, now).await.unwrap();
+            t.elapsed()
+        })
+        .await;
+        println!(
+            "| {name} search `{q}` (page) | {} | {} | {:.2} (target p95 ≤ 20 ms) |",
+            ms(page),
+            ms(direct),
+            page.as_secs_f64() / direct.as_secs_f64()
+        );
+    }
+    let detail = format!("/sims/{}?days=90", sample.0);
+    let page = p95_of(200, || async { get(&router, &detail, &provider).await.1 }).await;
+    let today = app::usage::day_of(now);
+    let direct = p95_of(200, || async {
+        let t = Instant::now();
+        let sim = app::sims::db::sim_in(db, &Tenant::new("/"), sample.0).await.unwrap().unwrap();
+        app::sims::db::detail(db, sim, 90, today, true).await.unwrap();
+        t.elapsed()
+    })
+    .await;
+    println!(
+        "| SIM details with 90 days of usage charts | {} | {} | {:.2} (target p95 ≤ 50 ms) |",
+        ms(page),
+        ms(direct),
+        page.as_secs_f64() / direct.as_secs_f64()
+    );
+
+    println!(
+        "\n| export | rows/s (rows, s) | server memory peak above its resident size before | baseline | ratio (target ≥ 0.7) |\n| --- | --- | --- | --- | --- |"
+    );
+    let (rows, secs, peak) = download(&router, "/sims.csv", &provider).await;
+    let base = sqlite_file.and_then(|f| {
+        sqlite3_csv(
+            f,
+            "SELECT s.iccid, s.msisdn, s.label, s.status, c.name AS customer, cs.name AS rate_plan, \
+             s.cycle_data_bytes, strftime('%Y-%m-%dT%H:%M:%SZ', s.last_session_at, 'unixepoch'), \
+             strftime('%Y-%m-%dT%H:%M:%SZ', s.activated_at, 'unixepoch') FROM sims s \
+             JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id \
+             ORDER BY s.iccid, s.id",
+        )
+    });
+    print_export("all SIMs, default columns", rows, secs, peak, base);
+    // Ten million CDRs: the CDRs of the last 30 days of every SIM (about a third of 90 days).
+    let from = app::usage::iso_date(today - 29);
+    let path = format!("/sims/cdrs.csv?from={from}");
+    let (rows, secs, peak) = download(&router, &path, &provider).await;
+    let base = sqlite_file.and_then(|f| {
+        sqlite3_csv(
+            f,
+            &format!(
+                "SELECT r.record_id, s.iccid, r.kind, strftime('%Y-%m-%dT%H:%M:%SZ', r.started_at, 'unixepoch'), \
+                 strftime('%Y-%m-%dT%H:%M:%SZ', r.ended_at, 'unixepoch'), r.bytes_up, r.bytes_down, r.units, \
+                 r.mcc_mnc, r.rat FROM sims s JOIN cdrs r ON r.sim_id = s.id WHERE r.started_at >= {} \
+                 ORDER BY s.id, r.started_at",
+                (today - 29) * 86_400
+            ),
+        )
+    });
+    print_export(&format!("CDRs of every SIM since {from}"), rows, secs, peak, base);
+}
+
+fn print_export(name: &str, rows: u64, secs: f64, peak: f64, base: Option<(u64, f64)>) {
+    let rate = rows as f64 / secs;
+    match base {
+        Some((brows, bsecs)) => {
+            let brate = brows as f64 / bsecs;
+            println!(
+                "| {name} | {rate:.0} ({rows}, {secs:.1} s) | +{peak:.0} MB | sqlite3 -csv: {brate:.0} rows/s ({brows}, {bsecs:.1} s) | {:.2} |",
+                rate / brate
+            );
+        }
+        None => println!("| {name} | {rate:.0} ({rows}, {secs:.1} s) | +{peak:.0} MB | | |"),
+    }
+}
