@@ -78,13 +78,21 @@ pub async fn customer_path_in(db: &Db, tenant: &Tenant, customer: i64) -> R<Opti
 /// The WHERE conditions of a query (after `WHERE 1 = 1`), scope first. `customer_path` is the
 /// already-checked path of `q.customer`.
 pub fn filter_sql(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> Sql {
-    filter_sql_with(tenant, q, customer_path, now, false)
+    filter_sql_with(tenant, q, customer_path, now, Scan::default())
 }
 
-/// [`filter_sql`], optionally keeping the status condition off its index: when a status
-/// matches many SIMs, walking the sort column's index and skipping the others reaches a page
-/// in a few rows, where the status index would make the database sort them all.
-fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64, status_by_scan: bool) -> Sql {
+/// Conditions to check while walking the sort order instead of through their own index: when
+/// they match many SIMs, the walk reaches a page in a few rows, where their index would make
+/// the database collect and sort every match.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    status: bool,
+    search: bool,
+}
+
+/// [`filter_sql`], keeping the conditions `scan` names off their indexes (`x || ''` is the
+/// same value, but no index answers for it).
+fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64, scan: Scan) -> Sql {
     let mut sql = Sql::new("");
     tenant.clause(&mut sql, "s.customer_id");
     if let Some(path) = customer_path {
@@ -93,11 +101,15 @@ fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, n
     match &q.search {
         Some(Search::Digits(d)) => {
             let upper = prefix_upper(d);
-            sql.push(" AND (s.iccid >= ").bind(d.as_str()).push(" AND s.iccid < ").bind(upper.as_str());
-            sql.push(" OR s.imsi >= ").bind(d.as_str()).push(" AND s.imsi < ").bind(upper.as_str());
-            sql.push(" OR s.msisdn >= ").bind(format!("+{d}")).push(" AND s.msisdn < ").bind(format!("+{upper}"));
-            sql.push(" OR COALESCE(s.imei, '') >= ").bind(d.as_str());
-            sql.push(" AND COALESCE(s.imei, '') < ").bind(upper.as_str()).push(")");
+            let x = if scan.search { " || ''" } else { "" };
+            sql.push(&format!(" AND (s.iccid{x} >= ")).bind(d.as_str());
+            sql.push(&format!(" AND s.iccid{x} < ")).bind(upper.as_str());
+            sql.push(&format!(" OR s.imsi{x} >= ")).bind(d.as_str());
+            sql.push(&format!(" AND s.imsi{x} < ")).bind(upper.as_str());
+            sql.push(&format!(" OR s.msisdn{x} >= ")).bind(format!("+{d}"));
+            sql.push(&format!(" AND s.msisdn{x} < ")).bind(format!("+{upper}"));
+            sql.push(&format!(" OR COALESCE(s.imei, ''){x} >= ")).bind(d.as_str());
+            sql.push(&format!(" AND COALESCE(s.imei, ''){x} < ")).bind(upper.as_str()).push(")");
         }
         Some(Search::Words(words)) => {
             for w in words {
@@ -107,8 +119,7 @@ fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, n
         None => {}
     }
     if !q.statuses.is_empty() {
-        // `s.status || ''` is the same value, but no index answers for it.
-        sql.push(if status_by_scan { " AND s.status || '' IN (" } else { " AND s.status IN (" });
+        sql.push(if scan.status { " AND s.status || '' IN (" } else { " AND s.status IN (" });
         for (i, s) in q.statuses.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -229,12 +240,21 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
     let count = count(db, q, &filters).await?;
     // Statuses that match many SIMs are filtered while walking the sort order (see
     // `filter_sql_with`); the exact count says which case this is.
-    let by_scan = q.sort != Column::Status
-        && !q.statuses.is_empty()
-        && !(q.statuses.len() == 1 && STATUS_SORTS.contains(&q.sort))
-        && matches!(count, Count::Exact(n) if n > STATUS_SCAN_FROM)
-        && q.counts_by_status_suffice();
-    let page_filters = if by_scan { filter_sql_with(tenant, q, customer_path, now, true) } else { filters };
+    let many = match count {
+        Count::Exact(n) => n > STATUS_SCAN_FROM,
+        Count::AtLeast(_) => true,
+    };
+    let scan = Scan {
+        status: q.sort != Column::Status
+            && !q.statuses.is_empty()
+            && !(q.statuses.len() == 1 && STATUS_SORTS.contains(&q.sort))
+            && many
+            && q.counts_by_status_suffice(),
+        // A prefix most SIMs share (the issuer's digits of every ICCID, say).
+        search: many && matches!(q.search, Some(Search::Digits(_))),
+    };
+    let page_filters =
+        if scan.status || scan.search { filter_sql_with(tenant, q, customer_path, now, scan) } else { filters };
     let size = q.size as usize;
     let (ids, ord) = page_ids(q, &page_filters, size as i64 + 1);
     let expr = sort_expr(q.sort);
@@ -668,7 +688,7 @@ pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i6
 /// SIMs per chunk of an export.
 pub const EXPORT_CHUNK: i64 = 2_000;
 
-/// The next chunk of a SIM export: up to [`EXPORT_CHUNK`] SIMs of the filter after `cursor`, in
+/// The next chunk of a SIM export: up to `chunk` SIMs of the filter after `cursor`, in
 /// the list's order, as one text of CSV lines of `columns` built by the database (see
 /// `db::csv`), with the number of lines and the sort key and id of the last one. Chunks keep
 /// per-row work out of the driver; each is one keyset range scan.
@@ -681,6 +701,7 @@ pub fn export_chunk_sql(
     now: i64,
     columns: &[Column],
     cursor: Option<&(SortKey, i64)>,
+    chunk: i64,
 ) -> Sql {
     let csv = crate::db::csv::CsvSql(engine);
     let cells: Vec<String> = columns
@@ -706,21 +727,23 @@ pub fn export_chunk_sql(
         Dir::Asc => (">", "ASC", "DESC"),
         Dir::Desc => ("<", "DESC", "ASC"),
     };
-    let mut sql = Sql::new(&format!(
-        "WITH page AS MATERIALIZED (SELECT {} AS line, {expr} AS k, s.id AS id FROM sims s \
-         JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE 1 = 1",
-        csv.line(&cells)
-    ));
+    // The keyset walk reads the sims table alone (joins could lead the planner to sort it);
+    // the chunk's rows are then joined for their names.
+    let mut sql =
+        Sql::new(&format!("WITH ids AS MATERIALIZED (SELECT s.id AS id, {expr} AS k FROM sims s WHERE 1 = 1"));
     sql.append(&filter_sql(tenant, q, customer_path, now));
     if let Some((key, id)) = cursor {
         sql.push(&format!(" AND ({expr}, s.id) {cmp} ("));
         bind_key(&mut sql, key);
         sql.push(", ").bind(*id).push(")");
     }
-    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord} LIMIT ")).bind(EXPORT_CHUNK);
+    sql.push(&format!(" ORDER BY {expr} {ord}, s.id {ord} LIMIT ")).bind(chunk);
     sql.push(&format!(
-        ") SELECT {}, COUNT(*), (SELECT k FROM page ORDER BY k {back}, id {back} LIMIT 1), \
-         (SELECT id FROM page ORDER BY k {back}, id {back} LIMIT 1) FROM page",
+        "), page AS MATERIALIZED (SELECT {} AS line, ids.k AS k, ids.id AS id FROM ids JOIN sims s ON s.id = ids.id \
+         JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id) \
+         SELECT {}, COUNT(*), (SELECT k FROM ids ORDER BY k {back}, id {back} LIMIT 1), \
+         (SELECT id FROM ids ORDER BY k {back}, id {back} LIMIT 1) FROM page",
+        csv.line(&cells),
         csv.lines_agg("line", &format!("k {ord}, id {ord}"))
     ));
     sql

@@ -218,6 +218,7 @@ async fn export_csv(
                 now,
                 &columns,
                 cursor.as_ref(),
+                q::EXPORT_CHUNK,
             );
             let row = sql.query().fetch_one(db.pool()).await?;
             let n: i64 = row.try_get(1)?;

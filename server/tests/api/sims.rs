@@ -753,3 +753,44 @@ both_engines!(customers_show_their_tree_services_and_records_only, |app: TestApp
     assert_eq!(v.call("/api/customer_detail", &format!("id={}", f.t.b)).await.status(), 404);
     assert_eq!(v.call("/api/customer_records", &format!("id={}&edr=false&query=", f.t.b)).await.status(), 404);
 });
+
+both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async move {
+    use app::sims::{
+        db,
+        query::{Column, SimQuery, SortKey},
+    };
+    let _f = fleet(&app).await;
+    let tenant = db::Tenant::new("/");
+    let now = app.clock.now();
+    for query in ["", "sort=data&dir=desc", "sort=label", "status=activated&sort=last_session&dir=desc"] {
+        let q = SimQuery::parse(&app::util::parse_query(query)).unwrap();
+        let cols = Column::ALL.to_vec();
+        let mut texts = Vec::new();
+        for chunk in [7, 100_000] {
+            let mut out = String::new();
+            let mut cursor: Option<(SortKey, i64)> = None;
+            loop {
+                let sql = db::export_chunk_sql(app.db.engine(), &tenant, &q, None, now, &cols, cursor.as_ref(), chunk);
+                let row = sql.query().fetch_one(app.db.pool()).await.unwrap();
+                let n: i64 = sqlx::Row::get(&row, 1);
+                if n == 0 {
+                    break;
+                }
+                out.push_str(&sqlx::Row::get::<String, _>(&row, 0));
+                out.push_str("\r\n");
+                let key = if q.sort.numeric() {
+                    SortKey::Int(sqlx::Row::get(&row, 2))
+                } else {
+                    SortKey::Text(sqlx::Row::get(&row, 2))
+                };
+                cursor = Some((key, sqlx::Row::get(&row, 3)));
+                if n < chunk {
+                    break;
+                }
+            }
+            texts.push(out);
+        }
+        assert_eq!(texts[0], texts[1], "{query}");
+        assert!(texts[0].lines().count() >= 16, "{query}");
+    }
+});
