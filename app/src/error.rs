@@ -109,7 +109,15 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => AppError::Network(m),
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => AppError::validation("request", m),
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                // Arguments that do not parse are the caller's mistake: a 422 that says so,
+                // never a 500 (the function's own checks did not run).
+                #[cfg(feature = "ssr")]
+                if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                    res.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+                }
+                AppError::validation("request", m)
+            }
             #[cfg(feature = "ssr")]
             other => AppError::internal(&other),
             #[cfg(not(feature = "ssr"))]
