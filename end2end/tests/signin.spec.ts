@@ -30,7 +30,7 @@ const alertNotice = (page: Page) => page.locator('p.notice.error[role="alert"]')
 const statusNotice = (page: Page) => page.locator('p.notice.ok[role="status"]');
 
 /** Navigation entries of the role "User" (customer_user): no administration. */
-const USER_NAV = ['Dashboards', 'SIMs', 'Notifications', 'Profile', 'Help'];
+const USER_NAV = ['Dashboards', 'SIMs', 'Customers', 'Notifications', 'Profile', 'Help'];
 
 async function expectUserNavigation(page: Page): Promise<void> {
   for (const { name } of NAV_LINKS) {

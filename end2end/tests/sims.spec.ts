@@ -34,7 +34,8 @@ test.describe('SIM list', () => {
     expect(new URL(page.url()).searchParams.getAll('status')).toEqual(['activated']);
     await expect(page.locator('th[aria-sort="ascending"]')).toContainText('Data used');
     await page.goBack();
-    expect(new URL(page.url()).searchParams.get('sort')).toBeNull();
+    expect(new URL(page.url()).searchParams.get('sort')).toBe('iccid');
+    await expect(page.getByLabel('Activated', { exact: true })).toBeChecked();
   });
 
   test('next and previous pages follow the keyset without repeats', async ({ page }) => {

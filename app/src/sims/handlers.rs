@@ -264,7 +264,8 @@ where
             let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
         }
     });
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+    // Fused: the compression layer may poll again after the end.
+    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) }).fuse();
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

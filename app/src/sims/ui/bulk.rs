@@ -143,7 +143,7 @@ fn job_view(lang: Lang, j: JobInfo) -> AnyView {
         </dl>
         {(!j.skipped_items.is_empty()).then(|| view! {
             <h2>{lang.t(K::SimsJobSkippedTitle)}</h2>
-            <div class="table-wrap"><table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsJobSkippedTitle)><table>
                 <caption class="visually-hidden">{lang.t(K::SimsJobSkippedTitle)}</caption>
                 <thead><tr>
                     <th scope="col">{lang.t(K::HelpSimtermsColIccidTerm)}</th>
@@ -198,7 +198,7 @@ pub fn JobsPage() -> impl IntoView {
                     return view! { <p>{lang.t(K::SimsNoJobs)}</p> }.into_any();
                 }
                 view! {
-                    <div class="table-wrap"><table>
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsJobsTitle)><table>
                         <caption class="visually-hidden">{lang.t(K::SimsJobsTitle)}</caption>
                         <thead><tr>
                             <th scope="col">"#"</th>

@@ -127,7 +127,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
             <div class="chart-box small" inner_html=voice_svg></div>
             <details>
                 <summary>{lang.t(K::SimsUsageTable)}</summary>
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsUsageTable)>
                     <table>
                         <caption class="visually-hidden">{lang.t(K::SimsUsageTable)}</caption>
                         <thead><tr>
@@ -156,7 +156,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                 view! { <p>{lang.t(K::SimsNoHistory)}</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap"><table>
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsStatusHistory)><table>
                         <caption class="visually-hidden">{lang.t(K::SimsStatusHistory)}</caption>
                         <thead><tr>
                             <th scope="col">{lang.t(K::LogTime)}</th>
@@ -185,7 +185,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
         </section>
         <section aria-labelledby="sim-cdrs">
             <h2 id="sim-cdrs">{lang.t(K::SimsLatestCdrs)}</h2>
-            <div class="table-wrap"><table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsLatestCdrs)><table>
                 <caption class="visually-hidden">{lang.t(K::SimsLatestCdrs)}</caption>
                 <thead><tr>
                     <th scope="col">{lang.t(K::SimsStarted)}</th>
@@ -213,7 +213,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
         </section>
         <section aria-labelledby="sim-edrs">
             <h2 id="sim-edrs">{lang.t(K::SimsLatestEdrs)}</h2>
-            <div class="table-wrap"><table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SimsLatestEdrs)><table>
                 <caption class="visually-hidden">{lang.t(K::SimsLatestEdrs)}</caption>
                 <thead><tr>
                     <th scope="col">{lang.t(K::LogTime)}</th>

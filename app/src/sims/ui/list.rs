@@ -168,7 +168,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
         } else {
             let can_write = d.can_write;
             let table = view! {
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::NavSims)>
                     <table class="sim-table">
                         <caption class="visually-hidden">{lang.t(K::NavSims)}</caption>
                         <thead><tr>
