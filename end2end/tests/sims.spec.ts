@@ -38,6 +38,23 @@ test.describe('SIM list', () => {
     await expect(page.getByLabel('Activated', { exact: true })).toBeChecked();
   });
 
+  test('with JavaScript the list follows the search as it is typed, and the address with it', async ({ page }) => {
+    await page.goto('/sims');
+    await waitForHydration(page);
+    const iccid = (await iccidLinks(page).nth(7).textContent())?.trim() ?? '';
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.getByLabel('Search', { exact: true }).pressSequentially(iccid, { delay: 20 });
+    await expect(page).toHaveURL(new RegExp(`q=${iccid}`));
+    await expect(iccidLinks(page)).toHaveCount(1);
+    await expect(iccidLinks(page).first()).toHaveText(iccid);
+    await expect(page.locator('p.count')).toHaveText('1 SIM matches.');
+    expect(loads, 'no page load: the results were swapped in').toBe(0);
+    // The address is the list: a reload shows the same.
+    await page.reload();
+    await expect(iccidLinks(page)).toHaveCount(1);
+  });
+
   test('next and previous pages follow the keyset without repeats', async ({ page }) => {
     await page.goto('/sims?size=25');
     const first = await iccidLinks(page).allTextContents();

@@ -548,7 +548,7 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     assert!(location(&res).ends_with("n=bad_input"));
     let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Green")]).await;
     assert!(location(&res).ends_with("n=changed"));
-    assert!(html(&mut u, &format!("/sims?f.{field}=Green")).await.contains("1 SIMs match"));
+    assert!(html(&mut u, &format!("/sims?f.{field}=Green")).await.contains("1 SIM matches"));
     let actions: Vec<String> = sqlx::query("SELECT action FROM journal WHERE action LIKE 'sim.%' ORDER BY id")
         .fetch_all(pool)
         .await

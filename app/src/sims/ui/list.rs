@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use super::chart::esc;
+use super::live::LiveFilter;
 use super::{format_bytes, format_minutes, status_label};
 use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};
@@ -135,6 +136,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     let csv = if query.is_empty() { routes::SIMS_CSV.to_string() } else { format!("{}?{query}", routes::SIMS_CSV) };
     let back = q.href_with(routes::SIMS, |_| {});
     let count = match d.page.count {
+        Count::Exact(1) => lang.t(K::SimsCountOne).to_string(),
         Count::Exact(n) => lang.tf(K::SimsCountExact, &[("n", &group(n))]),
         Count::AtLeast(n) => lang.tf(K::SimsCountAtLeast, &[("n", &group(n))]),
     };
@@ -145,6 +147,9 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     let empty = d.page.rows.is_empty();
     view! {
         <FilterForm lang=lang q=q.clone() data=&d/>
+        <LiveFilter/>
+        // Everything below follows the filter: the live filter swaps this part in.
+        <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
         <ColumnPicker columns=d.columns.clone() back=back.clone()/>
         <div class="list-head">
@@ -196,6 +201,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
             {prev.map(|h| view! { <a class="button secondary" href=h rel="prev">{lang.t(K::SimsPrevPage)}</a> })}
             {next.map(|h| view! { <a class="button secondary" href=h rel="next">{lang.t(K::SimsNextPage)}</a> })}
         </nav>
+        </div>
     }
     .into_any()
 }
@@ -339,7 +345,7 @@ fn FilterForm<'a>(lang: Lang, q: SimQuery, data: &'a SimListData) -> impl IntoVi
     };
     let plan = q.plan;
     view! {
-        <form method="get" action=routes::SIMS class="sim-filters" role="search" aria-label=lang.t(K::SimsFilter)>
+        <form method="get" action=routes::SIMS id="sim-filters" class="sim-filters" role="search" aria-label=lang.t(K::SimsFilter)>
             <div class="field search">
                 <label for="f-q">{lang.t(K::SimsSearch)}</label>
                 <input id="f-q" name="q" type="search" value=q.search_text.clone() maxlength="100" aria-describedby="f-q-hint" autocomplete="off"/>

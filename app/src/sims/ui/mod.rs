@@ -3,6 +3,7 @@ pub mod bulk;
 pub mod chart;
 pub mod detail;
 pub mod list;
+pub mod live;
 
 use super::SimStatus;
 use crate::i18n::K;
