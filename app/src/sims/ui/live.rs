@@ -23,8 +23,8 @@ mod browser {
     use leptos::prelude::{document, window};
     use leptos::task::spawn_local;
     use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsValue;
+    use wasm_bindgen::closure::Closure;
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{FormData, HtmlFormElement, Response, UrlSearchParams};
 
