@@ -37,6 +37,7 @@ use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
+use sims::ui::fields::SimFieldsPage;
 use sims::ui::list::SimListPage;
 
 #[component]
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("/users/sign-in-log") view=SignInLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecuritySettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=|| view! { <ComingSoon title=K::NavRoles/> }/>
                     <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
                     <Route path=path!("/journal") view=|| view! { <ComingSoon title=K::NavJournal/> }/>

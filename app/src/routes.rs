@@ -23,6 +23,10 @@ pub const USERS_SIGN_IN_LOG: &str = "/users/sign-in-log";
 /// The sign-in log as CSV, with the page's filters.
 pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
 pub const SETTINGS_SECURITY: &str = "/settings/security";
+/// Settings > SIM fields: the extra SIM info fields of the customer tree.
+pub const SETTINGS_SIM_FIELDS: &str = "/settings/sim-fields";
+pub const SETTINGS_SIM_FIELDS_ADD: &str = "/settings/sim-fields/add";
+pub const SETTINGS_SIM_FIELDS_DELETE: &str = "/settings/sim-fields/delete";
 /// The SIM list as CSV, with the list's filters and the user's columns.
 pub const SIMS_CSV: &str = "/sims.csv";
 /// The CDRs of the SIMs of the list's filter (or ticked ones) over a date range, as CSV.
@@ -105,6 +109,7 @@ pub const ALL_PAGES: &[&str] = &[
     USERS_SIGN_IN_LOG,
     SETTINGS_SECURITY,
     SIMS_JOBS,
+    SETTINGS_SIM_FIELDS,
 ];
 
 /// Whether a path is reachable without a session: the sign-in pages and their form endpoints,

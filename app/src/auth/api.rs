@@ -332,6 +332,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/bulk_job", Some(super::Perm::SimsRead)),
     ("/api/bulk_jobs", Some(super::Perm::SimsRead)),
     ("/api/customer_tree", Some(super::Perm::SimsRead)),
+    ("/api/sim_fields", Some(super::Perm::SimFields)),
     ("/api/customer_detail", Some(super::Perm::SimsRead)),
     ("/api/customer_records", Some(super::Perm::SimsRead)),
 ];

@@ -123,6 +123,8 @@ pub enum Perm {
     SimsPlan,
     /// Handing SIMs from the provider's inventory to customers: the provider's own business.
     SimsAssign,
+    /// Defining the extra SIM info fields of one's customer tree.
+    SimFields,
     /// Invite, unlock and re-invite users; see their second factors.
     UsersManage,
     /// The sign-in log of the users in scope.

@@ -53,6 +53,7 @@ pub enum Notice {
     Changed,
     NothingChanged,
     JobStarted,
+    FieldExists,
 }
 
 const ALL: &[(Notice, &str, K)] = &[
@@ -104,6 +105,7 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::Changed, "changed", K::NoticeChanged),
     (Notice::NothingChanged, "nothing_changed", K::NoticeNothingChanged),
     (Notice::JobStarted, "job_started", K::NoticeJobStarted),
+    (Notice::FieldExists, "field_exists", K::NoticeFieldExists),
 ];
 
 impl Notice {

@@ -25,6 +25,8 @@ pub struct SimListData {
     pub plans: Vec<(i64, String)>,
     /// Services a bulk change can move SIMs to; `None` when too many for a menu.
     pub services: Option<Vec<(i64, String)>>,
+    /// SIM info fields that apply in the tree, for their filters.
+    pub fields: Vec<super::model::FieldDef>,
     pub can_write: bool,
     pub can_plan: bool,
     pub can_assign: bool,
@@ -77,13 +79,14 @@ pub async fn list_data(
     now: i64,
 ) -> Result<SimListData, sqlx::Error> {
     let menu = CUSTOMER_MENU_MAX as i64 + 1;
-    let (page, columns, saved, mut customers, plans, mut services) = tokio::try_join!(
+    let (page, columns, saved, mut customers, plans, mut services, fields) = tokio::try_join!(
         q::list(db, tenant, query, customer_path, now),
         q::setting(db, user, q::SETTING_COLUMNS),
         q::saved_filters(db, user),
         q::customers(db, tenant, menu),
         q::rate_plans(db),
         q::services_of_tree(db, tenant, menu),
+        q::fields_of_tree(db, tenant, 0, 50),
     )?;
     Ok(SimListData {
         page,
@@ -92,6 +95,7 @@ pub async fn list_data(
         customers: (customers.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut customers)),
         plans,
         services: (services.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut services)),
+        fields,
         can_write: role.allows(Perm::SimsWrite),
         can_plan: role.allows(Perm::SimsPlan),
         can_assign: role.allows(Perm::SimsAssign),
@@ -210,4 +214,13 @@ pub struct JobRow {
     pub done: i64,
     pub skipped: i64,
     pub created_at: i64,
+}
+
+/// The SIM info fields an administrator sees: their own customer's (which they may delete)
+/// and those inherited from above.
+#[server(endpoint = "sim_fields")]
+pub async fn sim_fields() -> Result<Vec<super::model::FieldDef>, AppError> {
+    let scope = guard::require(Perm::SimFields)?;
+    let tenant = q::Tenant::new(scope.path());
+    Ok(q::fields_of_tree(&scope.auth.db, &tenant, scope.principal.customer_id, 500).await?)
 }

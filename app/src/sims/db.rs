@@ -821,3 +821,35 @@ pub async fn cycle_keeper(db: Db, clock: crate::auth::clock::Clock) {
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }
+
+// ---------------------------------------------------------------- SIM info fields
+
+/// Fields that apply inside the tenant's tree: those defined by its customers and by the
+/// ancestors of its top, by name.
+pub async fn fields_of_tree(db: &Db, tenant: &Tenant, own_customer: i64, limit: i64) -> R<Vec<super::model::FieldDef>> {
+    let mut sql = Sql::new(
+        "SELECT f.id, f.name, f.kind, f.choices, c.name, f.customer_id FROM sim_fields f \
+         JOIN customers c ON c.id = f.customer_id",
+    );
+    if !tenant.is_everything() {
+        sql.push(" WHERE (c.path >= ").bind(tenant.path()).push(" AND c.path < ").bind(prefix_upper(tenant.path()));
+        sql.push(" OR substr(").bind(tenant.path()).push(", 1, length(c.path)) = c.path)");
+    }
+    sql.push(" ORDER BY f.name, f.id LIMIT ").bind(limit);
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let choices: String = r.try_get(3)?;
+            Ok(super::model::FieldDef {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                choices: choices.lines().map(str::to_string).filter(|c| !c.is_empty()).collect(),
+                customer: r.try_get(4)?,
+                own: r.try_get::<i64, _>(5)? == own_customer,
+            })
+        })
+        .collect()
+}

@@ -34,6 +34,8 @@ where
         .route(routes::SIMS_CSV, get(export_csv))
         .route(routes::SIMS_CDRS_CSV, get(export_cdrs_of_filter))
         .route(routes::SIMS_BULK_START, post(start_bulk))
+        .route(routes::SETTINGS_SIM_FIELDS_ADD, post(add_field))
+        .route(routes::SETTINGS_SIM_FIELDS_DELETE, post(delete_field))
         .route("/sims/{id}/status", post(change_status))
         .route("/sims/{id}/label", post(change_label))
         .route("/sims/{id}/service", post(change_service))
@@ -48,6 +50,8 @@ pub const FORM_ENDPOINTS: &[&str] = &[
     routes::SIMS_FILTERS,
     routes::SIMS_FILTERS_DELETE,
     routes::SIMS_BULK_START,
+    routes::SETTINGS_SIM_FIELDS_ADD,
+    routes::SETTINGS_SIM_FIELDS_DELETE,
     "/sims/1/status",
     "/sims/1/label",
     "/sims/1/service",
@@ -701,5 +705,95 @@ async fn start_bulk(State(auth): State<AuthState>, Extension(ctx): Extension<Ses
             back(&routes::job_page(id), Notice::JobStarted)
         }
         Err(e) => fail_page(e.into(), routes::SIMS),
+    }
+}
+
+// ---------------------------------------------------------------- SIM info fields
+
+#[derive(Deserialize)]
+struct FieldDefForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    choices: String,
+}
+
+/// Defines a SIM info field for the administrator's customer (and so for its whole tree).
+async fn add_field(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<FieldDefForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimFields);
+    let page = routes::SETTINGS_SIM_FIELDS;
+    let (name, choices) = match super::fields::parse_definition(&f.name, &f.kind, &f.choices) {
+        Ok(x) => x,
+        Err(_) => return back(page, Notice::BadInput),
+    };
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(p.customer_id)
+        .bind(&name)
+        .bind(&f.kind)
+        .bind(choices.join("\n"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let entry = crate::auth::db::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.create", &name)
+            .with(serde_json::json!({ "kind": f.kind, "choices": choices }));
+        crate::auth::db::journal(&mut tx, entry).await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => back(page, Notice::Saved),
+        Err(e) => match crate::error::AppError::from(e) {
+            crate::error::AppError::Conflict { .. } => back(page, Notice::FieldExists),
+            other => fail_page(other, page),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct FieldIdForm {
+    id: i64,
+}
+
+/// Deletes one of the administrator's own customer's fields with every SIM's value of it.
+async fn delete_field(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<FieldIdForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimFields);
+    let page = routes::SETTINGS_SIM_FIELDS;
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        let name: Option<String> = sqlx::query("SELECT name FROM sim_fields WHERE id = $1 AND customer_id = $2")
+            .bind(f.id)
+            .bind(p.customer_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| sqlx::Row::get(&r, 0));
+        let Some(name) = name else { return Ok(false) };
+        sqlx::query("DELETE FROM sim_field_values WHERE field_id = $1").bind(f.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sim_fields WHERE id = $1").bind(f.id).execute(&mut *tx).await?;
+        let entry = crate::auth::db::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.delete", &name);
+        crate::auth::db::journal(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(true)
+    }
+    .await;
+    match result {
+        Ok(true) => back(page, Notice::Saved),
+        Ok(false) => back(page, Notice::NotAllowed),
+        Err(e) => fail_page(e.into(), page),
     }
 }

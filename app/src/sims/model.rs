@@ -177,3 +177,16 @@ pub struct JobInfo {
     /// (ICCID, reason) of SIMs the job left alone, first ones.
     pub skipped_items: Vec<(String, String)>,
 }
+
+/// An administrator-defined SIM field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub choices: Vec<String>,
+    /// The customer that defined it.
+    pub customer: String,
+    /// Whether the viewer's own customer defined it (and may delete it).
+    pub own: bool,
+}

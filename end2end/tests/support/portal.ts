@@ -17,6 +17,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/help/sim-terms', title: 'SIM overview terms' },
   { path: '/help/troubleshooting', title: 'Troubleshooting error messages' },
   { path: '/sims/jobs', title: 'Bulk changes' },
+  { path: '/settings/sim-fields', title: 'SIM fields' },
 ];
 
 /** Main navigation links (English names) and where they point. */

@@ -806,3 +806,65 @@ both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async 
         assert!(texts[0].lines().count() >= 16, "{query}");
     }
 });
+
+both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a, "a.user", "customer_user", PASSWORD).await;
+    app.user(f.t.a1, "a1.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.b, "b.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res =
+        a.post("/settings/sim-fields/add", &[("name", "Colour"), ("kind", "choice"), ("choices", "Red\nGreen")]).await;
+    assert!(location(&res).ends_with("n=saved"), "{}", location(&res));
+    let res = a.post("/settings/sim-fields/add", &[("name", "Colour"), ("kind", "text")]).await;
+    assert!(location(&res).ends_with("n=field_exists"));
+    let res = a.post("/settings/sim-fields/add", &[("name", "When"), ("kind", "date")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    let res = a.post("/settings/sim-fields/add", &[("name", "Colour 2"), ("kind", "choice"), ("choices", "")]).await;
+    assert!(location(&res).ends_with("n=bad_input"));
+    let page = html(&mut a, "/settings/sim-fields").await;
+    assert!(page.contains("Colour") && page.contains("Red, Green") && page.contains("/settings/sim-fields/delete"));
+    let list = html(&mut a, "/sims").await;
+    assert!(list.contains("name=\"f.") && list.contains(">Green<"), "the list filters on the field");
+    let field: i64 = sqlx::query("SELECT id FROM sim_fields WHERE name = 'Colour'")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    // A customer user may fill fields in but not define them.
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    assert_eq!(u.post("/settings/sim-fields/add", &[("name", "X"), ("kind", "text")]).await.status(), 403);
+    assert_eq!(u.get("/settings/sim-fields").await.status(), 403);
+    let res = u.post(&format!("/sims/{}/field", f.sims[0].0), &[("field", &field.to_string()), ("value", "Red")]).await;
+    assert!(location(&res).ends_with("n=changed"));
+    // The sub-customer inherits the field but cannot delete it; another tenant never sees it.
+    let mut a1 = app.sign_in("a1.admin", PASSWORD).await;
+    let page = html(&mut a1, "/settings/sim-fields").await;
+    assert!(page.contains("Colour") && !page.contains("/settings/sim-fields/delete"));
+    let res = a1.post("/settings/sim-fields/delete", &[("id", &field.to_string())]).await;
+    assert!(location(&res).ends_with("n=not_allowed"));
+    let mut b = app.sign_in("b.admin", PASSWORD).await;
+    assert!(!html(&mut b, "/settings/sim-fields").await.contains("Colour"));
+    let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
+    let res = b.post(&format!("/sims/{b_sim}/field"), &[("field", &field.to_string()), ("value", "Red")]).await;
+    assert!(location(&res).ends_with("n=bad_input"), "A's field does not apply to B's SIMs");
+    // Deleting the field deletes its values, journaled.
+    let res = a.post("/settings/sim-fields/delete", &[("id", &field.to_string())]).await;
+    assert!(location(&res).ends_with("n=saved"));
+    let values: i64 = sqlx::query("SELECT COUNT(*) FROM sim_field_values")
+        .fetch_one(app.db.pool())
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(values, 0);
+    let actions: Vec<String> =
+        sqlx::query("SELECT action FROM journal WHERE action LIKE 'sim_field.%' OR action = 'sim.field' ORDER BY id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get(r, 0))
+            .collect();
+    assert_eq!(actions, vec!["sim_field.create", "sim.field", "sim_field.delete"]);
+});

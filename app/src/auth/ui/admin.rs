@@ -23,6 +23,7 @@ pub fn UsersPage() -> impl IntoView {
             <a class="button primary" href=routes::USERS_INVITE>{t(K::InviteUser)}</a>
             <a class="button secondary" href=routes::USERS_SIGN_IN_LOG>{t(K::SignInLogTitle)}</a>
             <a class="button secondary" href=routes::SETTINGS_SECURITY>{t(K::SettingsSecurityTitle)}</a>
+            <a class="button secondary" href=routes::SETTINGS_SIM_FIELDS>{t(K::FieldsTitle)}</a>
         </p>
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
             {move || Suspend::new(async move {

@@ -319,7 +319,8 @@ fn FilterForm<'a>(lang: Lang, q: SimQuery, data: &'a SimListData) -> impl IntoVi
         || q.voice.is_set()
         || q.activated.is_set()
         || q.session.is_set()
-        || q.idle_days.is_some();
+        || q.idle_days.is_some()
+        || !q.fields.is_empty();
     let customer_field = match &data.customers {
         Some(list) => {
             let chosen = q.customer;
@@ -391,6 +392,28 @@ fn FilterForm<'a>(lang: Lang, q: SimQuery, data: &'a SimListData) -> impl IntoVi
                     <Pair lang=lang label=K::SimsVoiceMinutes a="voice_min" b="voice_max" va=opt(q.voice.min, 60) vb=opt(q.voice.max, 60) kind="number"/>
                     <Pair lang=lang label=K::HelpSimtermsColActivationDateTerm a="activated_from" b="activated_to" va=day(q.activated.from) vb=day(q.activated.to) kind="date"/>
                     <Pair lang=lang label=K::HelpSimtermsColLastSessionTerm a="session_from" b="session_to" va=day(q.session.from) vb=day(q.session.to) kind="date"/>
+                    {data.fields.iter().map(|f| {
+                        let id = format!("f-field-{}", f.id);
+                        let for_id = id.clone();
+                        let name = format!("f.{}", f.id);
+                        let cur = q.fields.iter().find(|(fid, _)| *fid == f.id).map(|(_, v)| v.clone()).unwrap_or_default();
+                        let input = if f.kind == "choice" {
+                            view! {
+                                <select id=id name=name>
+                                    <option value="">{lang.t(K::All)}</option>
+                                    {f.choices.iter().map(|c| view! { <option value=c.clone() selected=*c == cur>{c.clone()}</option> }).collect_view()}
+                                </select>
+                            }.into_any()
+                        } else {
+                            view! { <input id=id name=name maxlength="100" value=cur/> }.into_any()
+                        };
+                        view! {
+                            <div class="field">
+                                <label for=for_id>{f.name.clone()}</label>
+                                {input}
+                            </div>
+                        }
+                    }).collect_view()}
                     <div class="field">
                         <label for="f-idle">{lang.t(K::SimsIdleDays)}</label>
                         <input id="f-idle" name="idle" type="number" min="0" inputmode="numeric" value=q.idle_days.map(|d| d.to_string()).unwrap_or_default()/>
