@@ -175,6 +175,21 @@ fn bad_request(errors: Vec<super::query::FilterError>) -> Response {
         .into_response()
 }
 
+/// The checked path of the query's customer filter; a customer outside the caller's tree is
+/// a bad filter (400), exactly like one that does not exist.
+async fn customer_filter(auth: &AuthState, tenant: &Tenant, query: &SimQuery) -> Result<Option<String>, Response> {
+    let Some(id) = query.customer else { return Ok(None) };
+    match q::customer_path_in(&auth.db, tenant, id).await {
+        Ok(Some(path)) => Ok(Some(path)),
+        Ok(None) => Err(bad_request(vec![super::query::FilterError {
+            param: "customer".into(),
+            value: id.to_string(),
+            problem: super::query::Problem::Unknown,
+        }])),
+        Err(e) => Err(fail_page(e.into(), routes::SIMS)),
+    }
+}
+
 /// The SIMs of the list's filter, in its order, with the caller's columns, as CSV streamed
 /// row by row: memory stays flat however many SIMs match.
 async fn export_csv(
@@ -188,19 +203,9 @@ async fn export_csv(
         Err(errors) => return bad_request(errors),
     };
     let tenant = Tenant::new(&p.customer_path);
-    let customer_path = match query.customer {
-        Some(id) => match q::customer_path_in(&auth.db, &tenant, id).await {
-            Ok(Some(path)) => Some(path),
-            Ok(None) => {
-                return bad_request(vec![super::query::FilterError {
-                    param: "customer".into(),
-                    value: id.to_string(),
-                    problem: super::query::Problem::Unknown,
-                }]);
-            }
-            Err(e) => return fail_page(e.into(), routes::SIMS),
-        },
-        None => None,
+    let customer_path = match customer_filter(&auth, &tenant, &query).await {
+        Ok(path) => path,
+        Err(res) => return res,
     };
     let columns = match q::setting(&auth.db, p.user_id, q::SETTING_COLUMNS).await {
         Ok(s) => s.map(|s| Column::parse_list(&s)).unwrap_or_else(|| Column::DEFAULT.to_vec()),
@@ -381,19 +386,9 @@ async fn export_cdrs_of_filter(
         return bad_request(errors);
     }
     let tenant = Tenant::new(&p.customer_path);
-    let customer_path = match query.customer {
-        Some(id) => match q::customer_path_in(&auth.db, &tenant, id).await {
-            Ok(Some(path)) => Some(path),
-            Ok(None) => {
-                return bad_request(vec![super::query::FilterError {
-                    param: "customer".into(),
-                    value: id.to_string(),
-                    problem: super::query::Problem::Unknown,
-                }]);
-            }
-            Err(e) => return fail_page(e.into(), routes::SIMS),
-        },
-        None => None,
+    let customer_path = match customer_filter(&auth, &tenant, &query).await {
+        Ok(path) => path,
+        Err(res) => return res,
     };
     let now = auth.now();
     let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat".to_string();

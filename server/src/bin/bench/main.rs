@@ -112,29 +112,7 @@ async fn main() {
         addr,
     ));
 
-    let token = app::auth::crypto::random_token();
-    let now = demo::now();
-    let admin: i64 = sqlx::query("SELECT id FROM users WHERE username = 'sp.admin'")
-        .fetch_one(db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
-    app::auth::db::create_session(
-        &db,
-        app::auth::db::NewSession {
-            token_hash: &app::auth::crypto::token_hash(&token),
-            user_id: admin,
-            stage: "active",
-            remember: true,
-            now,
-            expires_at: now + 86_400,
-            ip: "127.0.0.1",
-            user_agent: "bench",
-        },
-    )
-    .await
-    .unwrap();
-    COOKIE.set(format!("portal_session={token}")).unwrap();
+    COOKIE.set(sims::session(&db, "sp.admin").await.0).unwrap();
 
     let (html_br, _) = fetch(&router, "/help", Some("br")).await;
     let first_load = html_br.len() as u64

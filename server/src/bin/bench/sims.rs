@@ -47,7 +47,7 @@ where
 }
 
 /// A signed-in session of `username`: the cookie and the user's id.
-async fn session(db: &Db, username: &str) -> (String, i64) {
+pub(crate) async fn session(db: &Db, username: &str) -> (String, i64) {
     let token = app::auth::crypto::random_token();
     let now = demo::now();
     let user: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
