@@ -233,7 +233,10 @@ pub async fn records(db: &Db, edr: bool, path: &str, f: &RecordFilter, limit: i6
         .collect()
 }
 
-/// Every record of the filter, newest first, for streaming out.
-pub fn export_sql(edr: bool, path: &str, f: &RecordFilter) -> Sql {
-    records_sql(edr, path, f, if edr { EDR_COLUMNS } else { CDR_COLUMNS })
+/// Every record of the filter, newest first, as CSV lines built by the database (see
+/// `db::csv`), for streaming out.
+pub fn export_sql(engine: crate::db::Engine, edr: bool, path: &str, f: &RecordFilter) -> Sql {
+    let csv = crate::db::csv::CsvSql(engine);
+    let line = if edr { csv.edr_line("s.iccid") } else { csv.cdr_line("s.iccid") };
+    records_sql(edr, path, f, &line)
 }

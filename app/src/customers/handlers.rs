@@ -4,15 +4,14 @@ use axum::extract::{Extension, FromRef, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sqlx::Row;
 
 use crate::auth::Perm;
-use crate::auth::handlers::{csv_cell, signed_in};
+use crate::auth::handlers::signed_in;
 use crate::auth::service::AuthState;
 use crate::auth::session::SessionContext;
+use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::sims::db::Tenant;
-use crate::sims::handlers::stream_csv;
-use crate::usage::iso8601;
+use crate::sims::handlers::stream_lines;
 
 pub fn router<S>() -> Router<S>
 where
@@ -59,38 +58,8 @@ async fn export(
         }
     };
     filter.before = None;
-    let sql = super::db::export_sql(edr, &customer.row.path, &filter);
-    let name = format!("{}-{}.csv", if edr { "edrs" } else { "cdrs" }, customer.row.account);
-    if edr {
-        let header = "record_id,iccid,event_type,occurred_at,mcc_mnc,details".to_string();
-        stream_csv(&auth, &name, header, sql, |r, out| {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}",
-                csv_cell(&r.try_get::<String, _>(7)?),
-                r.try_get::<String, _>(2)?,
-                csv_cell(&r.try_get::<String, _>(4)?),
-                iso8601(r.try_get(3)?),
-                csv_cell(&r.try_get::<Option<String>, _>(5)?.unwrap_or_default()),
-                csv_cell(&r.try_get::<String, _>(6)?),
-            ));
-            Ok(())
-        })
-    } else {
-        let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,network".to_string();
-        stream_csv(&auth, &name, header, sql, |r, out| {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{}",
-                csv_cell(&r.try_get::<String, _>(8)?),
-                r.try_get::<String, _>(2)?,
-                csv_cell(&r.try_get::<String, _>(4)?),
-                iso8601(r.try_get(3)?),
-                iso8601(r.try_get(9)?),
-                r.try_get::<i64, _>(10)?,
-                r.try_get::<i64, _>(11)?,
-                r.try_get::<i64, _>(6)?,
-                csv_cell(&r.try_get::<String, _>(7)?),
-            ));
-            Ok(())
-        })
-    }
+    let sql = super::db::export_sql(auth.db.engine(), edr, &customer.row.path, &filter);
+    let (kind, header) = if edr { ("edrs", EDR_HEADER) } else { ("cdrs", CDR_HEADER) };
+    let name = format!("{kind}-{}.csv", customer.row.account);
+    stream_lines(&auth, &name, header.to_string(), sql)
 }

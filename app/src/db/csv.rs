@@ -3,6 +3,11 @@
 //! speed the database reads them instead of decoding and formatting every value in Rust.
 use super::Engine;
 
+/// The header of every CDR export.
+pub const CDR_HEADER: &str = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat";
+/// The header of every EDR export.
+pub const EDR_HEADER: &str = "record_id,iccid,event_type,occurred_at,mcc_mnc,details";
+
 #[derive(Clone, Copy, Debug)]
 pub struct CsvSql(pub Engine);
 
@@ -41,6 +46,34 @@ impl CsvSql {
             Engine::Sqlite => format!("group_concat({line}, char(13) || char(10) ORDER BY {order})"),
             Engine::Postgres => format!("string_agg({line}, chr(13) || chr(10) ORDER BY {order})"),
         }
+    }
+
+    /// A CDR (`r`) as a line of [`CDR_HEADER`], with the ICCID from `iccid`.
+    pub fn cdr_line(self, iccid: &str) -> String {
+        self.line(&[
+            self.text("r.record_id"),
+            self.plain(iccid),
+            self.plain("r.kind"),
+            self.time("r.started_at"),
+            self.time("r.ended_at"),
+            self.plain("r.bytes_up"),
+            self.plain("r.bytes_down"),
+            self.plain("r.units"),
+            self.plain("r.mcc_mnc"),
+            self.plain("r.rat"),
+        ])
+    }
+
+    /// An EDR (`r`) as a line of [`EDR_HEADER`], with the ICCID from `iccid`.
+    pub fn edr_line(self, iccid: &str) -> String {
+        self.line(&[
+            self.text("r.record_id"),
+            self.plain(iccid),
+            self.plain("r.event_type"),
+            self.time("r.occurred_at"),
+            self.plain("r.mcc_mnc"),
+            self.text("r.details"),
+        ])
     }
 
     /// The cells joined by commas into one line (without its line end).

@@ -615,33 +615,24 @@ pub async fn edrs_of(db: &Db, sim: i64, before: Option<i64>, limit: i64) -> R<Ve
         .collect()
 }
 
-/// All CDRs of one SIM in `[from, to)` (Unix seconds), oldest first, for export.
-pub fn cdr_export_sql(sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
-    let mut sql = Sql::new(
-        "SELECT record_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat FROM cdrs WHERE sim_id = ",
-    );
+/// All CDRs (or EDRs) of one SIM in `[from, to)`, oldest first, as CSV lines built by the
+/// database (see `db::csv`).
+pub fn records_export_sql(engine: crate::db::Engine, edr: bool, sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
+    let csv = crate::db::csv::CsvSql(engine);
+    let (table, at, line) = if edr {
+        ("edrs", "r.occurred_at", csv.edr_line("s.iccid"))
+    } else {
+        ("cdrs", "r.started_at", csv.cdr_line("s.iccid"))
+    };
+    let mut sql = Sql::new(&format!("SELECT {line} FROM {table} r JOIN sims s ON s.id = r.sim_id WHERE r.sim_id = "));
     sql.bind(sim);
     if let Some(f) = from {
-        sql.push(" AND started_at >= ").bind(f);
+        sql.push(&format!(" AND {at} >= ")).bind(f);
     }
     if let Some(t) = to {
-        sql.push(" AND started_at < ").bind(t);
+        sql.push(&format!(" AND {at} < ")).bind(t);
     }
-    sql.push(" ORDER BY started_at, id");
-    sql
-}
-
-/// All EDRs of one SIM in `[from, to)`, oldest first, for export.
-pub fn edr_export_sql(sim: i64, from: Option<i64>, to: Option<i64>) -> Sql {
-    let mut sql = Sql::new("SELECT record_id, event_type, occurred_at, mcc_mnc, details FROM edrs WHERE sim_id = ");
-    sql.bind(sim);
-    if let Some(f) = from {
-        sql.push(" AND occurred_at >= ").bind(f);
-    }
-    if let Some(t) = to {
-        sql.push(" AND occurred_at < ").bind(t);
-    }
-    sql.push(" ORDER BY occurred_at, id");
+    sql.push(&format!(" ORDER BY {at}, r.id"));
     sql
 }
 
@@ -769,18 +760,7 @@ pub fn cdr_chunk_sql(
     after: i64,
 ) -> Sql {
     let csv = crate::db::csv::CsvSql(engine);
-    let line = csv.line(&[
-        csv.text("r.record_id"),
-        csv.plain("c.iccid"),
-        csv.plain("r.kind"),
-        csv.time("r.started_at"),
-        csv.time("r.ended_at"),
-        csv.plain("r.bytes_up"),
-        csv.plain("r.bytes_down"),
-        csv.plain("r.units"),
-        csv.plain("r.mcc_mnc"),
-        csv.plain("r.rat"),
-    ]);
+    let line = csv.cdr_line("c.iccid");
     let mut sql = Sql::new("WITH chosen AS MATERIALIZED (SELECT s.id, s.iccid FROM sims s WHERE 1 = 1");
     sql.append(&filter_sql(tenant, q, customer_path, now));
     if !ids.is_empty() {

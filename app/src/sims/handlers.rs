@@ -15,12 +15,12 @@ use super::db::{self as q, Tenant};
 use super::jobs;
 use super::query::{Column, SimQuery};
 use crate::auth::Perm;
-use crate::auth::handlers::{back, csv_cell, fail_page, signed_in};
+use crate::auth::handlers::{back, fail_page, signed_in};
 use crate::auth::notice::Notice;
 use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, redirect};
+use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::routes;
-use crate::usage::iso8601;
 
 pub fn router<S>() -> Router<S>
 where
@@ -40,8 +40,8 @@ where
         .route("/sims/{id}/label", post(change_label))
         .route("/sims/{id}/service", post(change_service))
         .route("/sims/{id}/field", post(change_field))
-        .route("/sims/{id}/cdrs.csv", get(export_sim_cdrs))
-        .route("/sims/{id}/edrs.csv", get(export_sim_edrs))
+        .route("/sims/{id}/cdrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, false)))
+        .route("/sims/{id}/edrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, true)))
 }
 
 /// Every form endpoint of the SIM pages, for the test that proves each refuses the wrong caller.
@@ -285,18 +285,17 @@ where
         .into_response()
 }
 
-/// Streams the rows of `sql` as a CSV download, `write` turning each row into one line (for
-/// the exports of one SIM or one customer's records; the large exports go by chunks).
-pub fn stream_csv<F>(auth: &AuthState, file_name: &str, header: String, sql: crate::db::sql::Sql, write: F) -> Response
-where
-    F: Fn(&sqlx::any::AnyRow, &mut String) -> Result<(), sqlx::Error> + Send + 'static,
-{
+/// Streams the CSV lines `sql` selects (one text column, built by the database; see
+/// `db::csv`) as a download (the exports of one SIM or one customer's records; the large
+/// exports go by chunks).
+pub fn stream_lines(auth: &AuthState, file_name: &str, header: String, sql: crate::db::sql::Sql) -> Response {
     let db = auth.db.clone();
     csv_response(file_name, header, move |tx| async move {
+        use sqlx::Row;
         let mut buf = String::with_capacity(64 * 1024);
         let mut rows = sql.query().fetch(db.pool());
         while let Some(row) = rows.next().await {
-            write(&row?, &mut buf)?;
+            buf.push_str(row?.try_get::<&str, _>(0)?);
             buf.push_str("\r\n");
             if buf.len() >= 60 * 1024 {
                 let chunk = Bytes::from(std::mem::replace(&mut buf, String::with_capacity(64 * 1024)));
@@ -391,7 +390,7 @@ async fn export_cdrs_of_filter(
         Err(res) => return res,
     };
     let now = auth.now();
-    let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat".to_string();
+    let header = CDR_HEADER.to_string();
     let name = format!("cdrs-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
     let db = auth.db.clone();
     csv_response(&name, header, move |tx| async move {
@@ -417,12 +416,14 @@ async fn export_cdrs_of_filter(
     })
 }
 
-/// A SIM's CDRs over a date range (`from`, `to` as YYYY-MM-DD, both optional) as CSV.
-async fn export_sim_cdrs(
+/// A SIM's CDRs (`edr = false`) or EDRs over a date range (`from`, `to` as YYYY-MM-DD, both
+/// optional) as CSV.
+async fn export_sim_records(
     State(auth): State<AuthState>,
     Extension(ctx): Extension<SessionContext>,
     Path(sim): Path<String>,
     Query(range): Query<RangeQuery>,
+    edr: bool,
 ) -> Response {
     let p = caller_or_return!(auth, ctx, Perm::SimsRead);
     let Some(row) = sim_of_caller(&auth, &p, &sim).await else { return not_found() };
@@ -430,56 +431,9 @@ async fn export_sim_cdrs(
         Ok(r) => r,
         Err(e) => return bad_request(e),
     };
-    let header = "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,units,mcc_mnc,rat".to_string();
-    let iccid = row.iccid.clone();
-    let name = format!("cdrs-{iccid}.csv");
-    stream_csv(&auth, &name, header, q::cdr_export_sql(row.id, from, to), move |r, out| {
-        use sqlx::Row;
-        let (started, ended): (i64, i64) = (r.try_get(2)?, r.try_get(3)?);
-        out.push_str(&format!(
-            "{},{iccid},{},{},{},{},{},{},{},{}",
-            csv_cell(&r.try_get::<String, _>(0)?),
-            csv_cell(&r.try_get::<String, _>(1)?),
-            iso8601(started),
-            iso8601(ended),
-            r.try_get::<i64, _>(4)?,
-            r.try_get::<i64, _>(5)?,
-            r.try_get::<i64, _>(6)?,
-            csv_cell(&r.try_get::<String, _>(7)?),
-            csv_cell(&r.try_get::<String, _>(8)?),
-        ));
-        Ok(())
-    })
-}
-
-/// A SIM's EDRs over a date range as CSV.
-async fn export_sim_edrs(
-    State(auth): State<AuthState>,
-    Extension(ctx): Extension<SessionContext>,
-    Path(sim): Path<String>,
-    Query(range): Query<RangeQuery>,
-) -> Response {
-    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
-    let Some(row) = sim_of_caller(&auth, &p, &sim).await else { return not_found() };
-    let (from, to) = match range.seconds() {
-        Ok(r) => r,
-        Err(e) => return bad_request(e),
-    };
-    let header = "record_id,iccid,event_type,occurred_at,mcc_mnc,details".to_string();
-    let iccid = row.iccid.clone();
-    let name = format!("edrs-{iccid}.csv");
-    stream_csv(&auth, &name, header, q::edr_export_sql(row.id, from, to), move |r, out| {
-        use sqlx::Row;
-        out.push_str(&format!(
-            "{},{iccid},{},{},{},{}",
-            csv_cell(&r.try_get::<String, _>(0)?),
-            csv_cell(&r.try_get::<String, _>(1)?),
-            iso8601(r.try_get::<i64, _>(2)?),
-            csv_cell(&r.try_get::<Option<String>, _>(3)?.unwrap_or_default()),
-            csv_cell(&r.try_get::<String, _>(4)?),
-        ));
-        Ok(())
-    })
+    let (kind, header) = if edr { ("edrs", EDR_HEADER) } else { ("cdrs", CDR_HEADER) };
+    let name = format!("{kind}-{}.csv", row.iccid);
+    stream_lines(&auth, &name, header.to_string(), q::records_export_sql(auth.db.engine(), edr, row.id, from, to))
 }
 
 fn not_found() -> Response {

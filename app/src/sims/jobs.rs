@@ -139,13 +139,7 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
         return Ok(0);
     }
     let Ok(action) = serde_json::from_str::<BulkAction>(&params) else {
-        sqlx::query("UPDATE bulk_jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(job)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return Ok(0);
+        return finish(tx, job, "cancelled", now).await;
     };
     let items = sqlx::query(
         "SELECT seq, sim_id FROM bulk_job_items WHERE job_id = $1 AND state = 'pending' ORDER BY seq LIMIT $2",
@@ -155,13 +149,7 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
     .fetch_all(&mut *tx)
     .await?;
     if items.is_empty() {
-        sqlx::query("UPDATE bulk_jobs SET state = 'done', finished_at = $1, lease_until = 0 WHERE id = $2")
-            .bind(now)
-            .bind(job)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return Ok(0);
+        return finish(tx, job, "done", now).await;
     }
     let tenant = Tenant::new(&scope);
     let actor = Actor { user_id: user, tenant: &tenant, now, job: Some(job) };
@@ -205,6 +193,18 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
         .await?;
     tx.commit().await?;
     Ok(items.len() as i64)
+}
+
+/// Ends a job in `state` ('done' or 'cancelled'); nothing is left to run (0 handled).
+async fn finish(mut tx: sqlx::Transaction<'_, sqlx::Any>, job: i64, state: &str, now: i64) -> R<i64> {
+    sqlx::query("UPDATE bulk_jobs SET state = $1, finished_at = $2, lease_until = 0 WHERE id = $3")
+        .bind(state)
+        .bind(now)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(0)
 }
 
 /// Runs jobs until the process ends: waits for a wake-up (a new job) or polls every few
