@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::model::SimPage;
-use super::query::{Column, FilterError};
+use super::query::{FilterError, Shown};
 use crate::error::{AppError, FieldError};
 
 #[cfg(feature = "ssr")]
@@ -16,7 +16,9 @@ use crate::auth::{Perm, guard};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimListData {
     pub page: SimPage,
-    pub columns: Vec<Column>,
+    pub columns: Vec<Shown>,
+    /// (SIM id, field id, value) of the field columns shown, for the SIMs of the page.
+    pub field_values: Vec<(i64, i64, String)>,
     /// (id, name, query) of the caller's saved filters.
     pub saved: Vec<(i64, String, String)>,
     /// (id, name, depth) of the customers the filter can pick; `None` when the tree is too
@@ -88,9 +90,19 @@ pub async fn list_data(
         q::services_of_tree(db, tenant, menu),
         q::fields_of_tree(db, tenant, 0, 50),
     )?;
+    let columns =
+        columns.map_or_else(Shown::defaults, |s| Shown::parse_list(&s, |id| fields.iter().any(|f| f.id == id)));
+    let shown_fields: Vec<i64> =
+        columns.iter().filter_map(|c| if let Shown::Field(id) = c { Some(*id) } else { None }).collect();
+    let field_values = if shown_fields.is_empty() || page.rows.is_empty() {
+        Vec::new()
+    } else {
+        q::field_values(db, &page.rows.iter().map(|r| r.id).collect::<Vec<_>>(), &shown_fields).await?
+    };
     Ok(SimListData {
         page,
-        columns: columns.map(|s: String| Column::parse_list(&s)).unwrap_or_else(|| Column::DEFAULT.to_vec()),
+        columns,
+        field_values,
         saved,
         customers: (customers.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut customers)),
         plans,

@@ -13,7 +13,7 @@ use super::SimStatus;
 use super::changes::{self, Outcome};
 use super::db::{self as q, Tenant};
 use super::jobs;
-use super::query::{Column, SimQuery};
+use super::query::{Column, Shown, SimQuery};
 use crate::auth::Perm;
 use crate::auth::handlers::{back, fail_page, signed_in};
 use crate::auth::notice::Notice;
@@ -90,14 +90,15 @@ async fn save_columns(
     let pairs = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let form =
         ColumnsForm { back: pairs.iter().find(|(k, _)| k == "back").map(|(_, v)| v.clone()).unwrap_or_default() };
-    let mut cols: Vec<Column> = Vec::new();
-    for c in pairs.iter().filter(|(k, _)| k == "col").filter_map(|(_, v)| Column::parse(v)) {
-        if !cols.contains(&c) {
+    // Field ids are kept as sent: the list shows only those of the caller's tree.
+    let mut cols: Vec<Shown> = Vec::new();
+    for c in pairs.iter().filter(|(k, _)| k == "col").filter_map(|(_, v)| Shown::parse(v)) {
+        if !cols.contains(&c) && cols.len() < super::query::MAX_SHOWN {
             cols.push(c);
         }
     }
     if let Some((dir, key)) = pairs.iter().find(|(k, _)| k == "move").and_then(|(_, v)| v.split_once(':'))
-        && let Some(i) = Column::parse(key).and_then(|c| cols.iter().position(|x| *x == c))
+        && let Some(i) = Shown::parse(key).and_then(|c| cols.iter().position(|x| *x == c))
     {
         match dir {
             "up" if i > 0 => cols.swap(i, i - 1),
@@ -106,9 +107,9 @@ async fn save_columns(
         }
     }
     if cols.is_empty() {
-        cols = Column::DEFAULT.to_vec();
+        cols = Shown::defaults();
     }
-    if let Err(e) = q::set_setting(&auth.db, p.user_id, q::SETTING_COLUMNS, &Column::list_key(&cols)).await {
+    if let Err(e) = q::set_setting(&auth.db, p.user_id, q::SETTING_COLUMNS, &Shown::list_key(&cols)).await {
         return fail_page(e.into(), routes::SIMS);
     }
     redirect(list_target(&form.back))
@@ -207,12 +208,25 @@ async fn export_csv(
         Ok(path) => path,
         Err(res) => return res,
     };
-    let columns = match q::setting(&auth.db, p.user_id, q::SETTING_COLUMNS).await {
-        Ok(s) => s.map(|s| Column::parse_list(&s)).unwrap_or_else(|| Column::DEFAULT.to_vec()),
+    let (saved, fields) = match tokio::try_join!(
+        q::setting(&auth.db, p.user_id, q::SETTING_COLUMNS),
+        q::fields_of_tree(&auth.db, &tenant, 0, 50)
+    ) {
+        Ok(x) => x,
         Err(e) => return fail_page(e.into(), routes::SIMS),
     };
+    let columns = saved.map_or_else(Shown::defaults, |s| Shown::parse_list(&s, |id| fields.iter().any(|f| f.id == id)));
     let now = auth.now();
-    let header = columns.iter().map(|c| csv_header(*c)).collect::<Vec<_>>().join(",");
+    let header = columns
+        .iter()
+        .map(|c| match c {
+            Shown::Sim(c) => csv_header(*c).to_string(),
+            Shown::Field(id) => crate::auth::handlers::csv_cell(
+                &fields.iter().find(|f| f.id == *id).map(|f| f.name.clone()).unwrap_or_default(),
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
     let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
     let db = auth.db.clone();
     csv_response(&name, header, move |tx| async move {

@@ -51,10 +51,12 @@ impl SimRow {
     }
 }
 
-/// How many SIMs match: exact, or (when counting would be slow) a lower bound.
+/// How many SIMs match: exact, or (when counting would be slow) an estimate from a sample,
+/// or a lower bound when even a sample says too little.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Count {
     Exact(i64),
+    About(i64),
     AtLeast(i64),
 }
 

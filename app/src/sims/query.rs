@@ -111,23 +111,60 @@ impl Column {
                 | Column::Activated
         )
     }
+}
 
-    /// Parses a saved or submitted column list (`iccid,status,…`): unknown and repeated keys
-    /// are dropped; an empty result falls back to the default.
-    pub fn parse_list(s: &str) -> Vec<Column> {
-        let mut out: Vec<Column> = Vec::new();
-        for c in s.split(',').filter_map(|k| Column::parse(k.trim())) {
-            if !out.contains(&c) {
+/// A column the list shows: one of the SIM's own, or a SIM info field an administrator
+/// defined (`f<id>` in a saved list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Shown {
+    Sim(Column),
+    Field(i64),
+}
+
+impl Shown {
+    pub fn key(self) -> String {
+        match self {
+            Shown::Sim(c) => c.key().to_string(),
+            Shown::Field(id) => format!("f{id}"),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Shown> {
+        match s.strip_prefix('f').and_then(|id| id.parse::<i64>().ok()) {
+            Some(id) if id > 0 => Some(Shown::Field(id)),
+            _ => Column::parse(s).map(Shown::Sim),
+        }
+    }
+
+    /// The default columns.
+    pub fn defaults() -> Vec<Shown> {
+        Column::DEFAULT.into_iter().map(Shown::Sim).collect()
+    }
+
+    /// Parses a saved or submitted column list (`iccid,status,f3,…`): unknown and repeated
+    /// keys are dropped, and so are fields `known` does not accept (deleted, or of another
+    /// tree); an empty result falls back to the default.
+    pub fn parse_list(s: &str, known: impl Fn(i64) -> bool) -> Vec<Shown> {
+        let mut out: Vec<Shown> = Vec::new();
+        for c in s.split(',').filter_map(|k| Shown::parse(k.trim())) {
+            let ok = match c {
+                Shown::Sim(_) => true,
+                Shown::Field(id) => known(id),
+            };
+            if ok && !out.contains(&c) && out.len() < MAX_SHOWN {
                 out.push(c);
             }
         }
-        if out.is_empty() { Column::DEFAULT.to_vec() } else { out }
+        if out.is_empty() { Shown::defaults() } else { out }
     }
 
-    pub fn list_key(cols: &[Column]) -> String {
+    pub fn list_key(cols: &[Shown]) -> String {
         cols.iter().map(|c| c.key()).collect::<Vec<_>>().join(",")
     }
 }
+
+/// Columns a list shows at most: every SIM column and a few fields.
+pub const MAX_SHOWN: usize = 30;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Dir {
@@ -758,8 +795,22 @@ mod tests {
 
     #[test]
     fn column_lists_drop_unknown_and_repeated_keys() {
-        assert_eq!(Column::parse_list("status,iccid,status,nope"), vec![Column::Status, Column::Iccid]);
-        assert_eq!(Column::parse_list(""), Column::DEFAULT.to_vec());
+        let any = |_| true;
+        assert_eq!(
+            Shown::parse_list("status,iccid,status,nope", any),
+            vec![Shown::Sim(Column::Status), Shown::Sim(Column::Iccid)]
+        );
+        assert_eq!(Shown::parse_list("", any), Shown::defaults());
+    }
+
+    #[test]
+    fn column_lists_keep_only_known_fields_in_their_place() {
+        let known = |id| id == 3;
+        assert_eq!(
+            Shown::parse_list("iccid,f3,f4,f0,fx,f3,label", known),
+            vec![Shown::Sim(Column::Iccid), Shown::Field(3), Shown::Sim(Column::Label)]
+        );
+        assert_eq!(Shown::list_key(&[Shown::Field(3), Shown::Sim(Column::Data)]), "f3,data");
     }
 
     #[test]

@@ -769,14 +769,14 @@ both_engines!(customers_show_their_tree_services_and_records_only, |app: TestApp
 both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async move {
     use app::sims::{
         db,
-        query::{Column, SimQuery, SortKey},
+        query::{Column, Shown, SimQuery, SortKey},
     };
     let _f = fleet(&app).await;
     let tenant = db::Tenant::new("/");
     let now = app.clock.now();
     for query in ["", "sort=data&dir=desc", "sort=label", "status=activated&sort=last_session&dir=desc"] {
         let q = SimQuery::parse(&app::util::parse_query(query)).unwrap();
-        let cols = Column::ALL.to_vec();
+        let cols: Vec<Shown> = Column::ALL.into_iter().map(Shown::Sim).collect();
         let mut texts = Vec::new();
         for chunk in [7, 100_000] {
             let mut out = String::new();
@@ -838,6 +838,18 @@ both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| as
     assert_eq!(u.get("/settings/sim-fields").await.status(), 403);
     let res = u.post(&format!("/sims/{}/field", f.sims[0].0), &[("field", &field.to_string()), ("value", "Red")]).await;
     assert!(location(&res).ends_with("n=changed"));
+    // The field can be a column of the list and of its export, in the place the user picks.
+    let col = format!("f{field}");
+    let res = u.post("/sims/columns", &[("col", "iccid"), ("col", col.as_str()), ("col", "label")]).await;
+    assert_eq!(res.status(), 303);
+    let list = html(&mut u, "/sims?sort=iccid").await;
+    assert!(list.contains("<th scope=\"col\">Colour") && list.contains("<td>Red</td>"), "a field column");
+    let csv = u.get("/sims.csv?sort=iccid").await.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("iccid,\"Colour\",label"));
+    assert!(lines.next().unwrap().contains(",\"Red\",\"'=HYPERLINK"), "{csv}");
+    let res = u.post("/sims/columns", &[("col", col.as_str()), ("move", &format!("down:{col}"))]).await;
+    assert_eq!(res.status(), 303);
     // The sub-customer inherits the field but cannot delete it; another tenant never sees it.
     let mut a1 = app.sign_in("a1.admin", PASSWORD).await;
     let page = html(&mut a1, "/settings/sim-fields").await;
@@ -846,6 +858,9 @@ both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| as
     assert!(location(&res).ends_with("n=not_allowed"));
     let mut b = app.sign_in("b.admin", PASSWORD).await;
     assert!(!html(&mut b, "/settings/sim-fields").await.contains("Colour"));
+    b.post("/sims/columns", &[("col", "iccid"), ("col", col.as_str())]).await;
+    assert!(!html(&mut b, "/sims").await.contains("Colour"), "another tree's field is no column");
+    assert_eq!(b.get("/sims.csv").await.text().await.unwrap().lines().next(), Some("iccid"));
     let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
     let res = b.post(&format!("/sims/{b_sim}/field"), &[("field", &field.to_string()), ("value", "Red")]).await;
     assert!(location(&res).ends_with("n=bad_input"), "A's field does not apply to B's SIMs");
@@ -868,3 +883,43 @@ both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| as
             .collect();
     assert_eq!(actions, vec!["sim_field.create", "sim.field", "sim_field.delete"]);
 });
+
+both_engines!(large_matches_are_counted_to_ten_thousand_then_estimated, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.b, "b.admin", "customer_admin", PASSWORD).await;
+    // 12,000 more SIMs for A, none with data this cycle: every fifth one's label says "crane".
+    let now = app.clock.now();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) \
+         INSERT INTO sims (iccid, imsi, msisdn, label, status, customer_id, cycle_start_day, created_at, updated_at) \
+         SELECT '8977' || CAST(1000000000000000 + i AS TEXT), '9077' || CAST(10000000000 + i AS TEXT), \
+         '+4977' || CAST(100000000 + i AS TEXT), CASE WHEN i % 5 = 0 THEN 'Crane ' ELSE 'Pump ' END || CAST(i AS TEXT), \
+         'activated', $1, 0, $2, $2 FROM n",
+    )
+    .bind(f.t.a)
+    .bind(now)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    app::sims::db::rebuild_counts(&mut conn).await.unwrap();
+    drop(conn);
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    // Exact while counting is cheap: up to 10,000 matches.
+    assert!(html(&mut a, "/sims?q=crane").await.contains("2,400 SIMs match"));
+    assert!(html(&mut a, "/sims?q=pump").await.contains("9,600 SIMs match"));
+    // Past 10,000 an estimate from a sample, said to be one, and near the truth: the 12,000
+    // new SIMs and the 2 of A's tree's 40 that used no data either.
+    let page = html(&mut a, "/sims?data_max=0").await;
+    assert!(page.contains("About 12,000 SIMs match (an estimate"), "{}", page_count(&page));
+    // Another tree's estimate counts only its own SIMs: B has 20, so no estimate at all.
+    let mut b = app.sign_in("b.admin", PASSWORD).await;
+    assert!(html(&mut b, "/sims?data_max=0").await.contains("1 SIM matches"));
+});
+
+/// The count line of a list page, for failure messages.
+fn page_count(page: &str) -> &str {
+    let i = page.find("class=\"count\"").unwrap_or(0);
+    &page[i..(i + 200).min(page.len())]
+}

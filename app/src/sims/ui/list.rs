@@ -15,8 +15,9 @@ use crate::i18n::{K, Lang};
 use crate::routes;
 use crate::sims::SimStatus;
 use crate::sims::api::{SimListData, sim_list};
+use crate::sims::model::FieldDef;
 use crate::sims::model::{Count, SimRow};
-use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, SimQuery};
+use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, Shown, SimQuery};
 use crate::usage::iso_date;
 use crate::util::parse_query;
 
@@ -138,6 +139,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     let count = match d.page.count {
         Count::Exact(1) => lang.t(K::SimsCountOne).to_string(),
         Count::Exact(n) => lang.tf(K::SimsCountExact, &[("n", &group(n))]),
+        Count::About(n) => lang.tf(K::SimsCountAbout, &[("n", &group(n))]),
         Count::AtLeast(n) => lang.tf(K::SimsCountAtLeast, &[("n", &group(n))]),
     };
     let first = q.cursor.is_some().then(|| q.href_with(routes::SIMS, |_| {}));
@@ -151,7 +153,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
         // Everything below follows the filter: the live filter swaps this part in.
         <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
-        <ColumnPicker columns=d.columns.clone() back=back.clone()/>
+        <ColumnPicker columns=d.columns.clone() fields=d.fields.clone() back=back.clone()/>
         <div class="list-head">
             <p class="count" role="status">{count}</p>
             <a class="button secondary" href=csv rel="external" download="">{lang.t(K::ExportCsv)}</a>
@@ -178,9 +180,14 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
                         <caption class="visually-hidden">{lang.t(K::NavSims)}</caption>
                         <thead><tr>
                             {can_write.then(|| view! { <th scope="col"><span class="visually-hidden">{lang.t(K::SimsSelect)}</span></th> })}
-                            {columns.iter().map(|c| header(lang, q, *c)).collect_view()}
+                            {columns.iter().map(|c| match c {
+                                Shown::Sim(c) => header(lang, q, *c).into_any(),
+                                Shown::Field(id) => view! {
+                                    <th scope="col">{field_name(&d.fields, *id)}</th>
+                                }.into_any(),
+                            }).collect_view()}
                         </tr></thead>
-                        <tbody inner_html=rows_html(lang, &d.page.rows, &columns, can_write)></tbody>
+                        <tbody inner_html=rows_html(lang, &d.page.rows, &columns, &d.field_values, can_write)></tbody>
                     </table>
                 </div>
             };
@@ -225,8 +232,16 @@ fn header(lang: Lang, q: &SimQuery, c: Column) -> impl IntoView {
 
 /// The table's rows as HTML text: a page of up to 250 rows is most of the page, and writing it
 /// straight into one string costs a fraction of building a view per cell.
-fn rows_html(lang: Lang, rows: &[SimRow], columns: &[Column], can_write: bool) -> String {
+fn rows_html(
+    lang: Lang,
+    rows: &[SimRow],
+    columns: &[Shown],
+    field_values: &[(i64, i64, String)],
+    can_write: bool,
+) -> String {
     use std::fmt::Write;
+    let values: std::collections::HashMap<(i64, i64), &str> =
+        field_values.iter().map(|(sim, field, v)| ((*sim, *field), v.as_str())).collect();
     let mut h = String::with_capacity(rows.len() * columns.len() * 48);
     let pick = esc(lang.t(K::SimsSelect));
     for r in rows {
@@ -240,6 +255,13 @@ fn rows_html(lang: Lang, rows: &[SimRow], columns: &[Column], can_write: bool) -
             );
         }
         for c in columns {
+            let c = match c {
+                Shown::Sim(c) => c,
+                Shown::Field(id) => {
+                    let _ = write!(h, "<td>{}</td>", esc(values.get(&(r.id, *id)).copied().unwrap_or("")));
+                    continue;
+                }
+            };
             match c {
                 Column::Iccid => {
                     let _ = write!(h, "<td><a href=\"{}/{}\">{}</a></td>", routes::SIMS, r.id, esc(&r.iccid));
@@ -499,11 +521,22 @@ fn SavedFilters(lang: Lang, q: SimQuery, saved: Vec<(i64, String, String)>, back
     }
 }
 
+/// The name of a SIM info field (an id the list no longer knows shows as empty).
+fn field_name(fields: &[FieldDef], id: i64) -> String {
+    fields.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_default()
+}
+
 /// Which columns show, in which order: tick to show, move with the arrows; saved per user.
+/// The SIM info fields of the tree can be shown too (not sorted on: their values are free).
 #[component]
-fn ColumnPicker(columns: Vec<Column>, back: String) -> impl IntoView {
+fn ColumnPicker(columns: Vec<Shown>, fields: Vec<FieldDef>, back: String) -> impl IntoView {
     let lang = use_lang();
-    let rest: Vec<Column> = Column::ALL.into_iter().filter(|c| !columns.contains(c)).collect();
+    let rest: Vec<Shown> = Column::ALL
+        .into_iter()
+        .map(Shown::Sim)
+        .chain(fields.iter().map(|f| Shown::Field(f.id)))
+        .filter(|c| !columns.contains(c))
+        .collect();
     let shown = columns.len();
     view! {
         <details class="column-picker">
@@ -512,21 +545,25 @@ fn ColumnPicker(columns: Vec<Column>, back: String) -> impl IntoView {
                 <input type="hidden" name="back" value=back/>
                 <ol class="plain-list">
                     {columns.iter().chain(rest.iter()).enumerate().map(|(i, c)| {
-                        let id = format!("col-{}", c.key());
+                        let key = c.key();
+                        let id = format!("col-{key}");
                         let for_id = id.clone();
-                        let name = lang.t(c.label());
+                        let name = match c {
+                            Shown::Sim(c) => lang.t(c.label()).to_string(),
+                            Shown::Field(f) => field_name(&fields, *f),
+                        };
                         view! {
                             <li class="row-actions">
                                 <label class="check" for=for_id>
-                                    <input type="checkbox" id=id name="col" value=c.key() checked=i < shown/>
-                                    {name}
+                                    <input type="checkbox" id=id name="col" value=key.clone() checked=i < shown/>
+                                    {name.clone()}
                                 </label>
                                 {(i < shown && i > 0).then(|| view! {
-                                    <button type="submit" name="move" value=format!("up:{}", c.key()) class="link-button"
+                                    <button type="submit" name="move" value=format!("up:{key}") class="link-button"
                                         aria-label=format!("{} {name}", lang.t(K::SimsMoveUp))>"↑"</button>
                                 })}
                                 {(i + 1 < shown).then(|| view! {
-                                    <button type="submit" name="move" value=format!("down:{}", c.key()) class="link-button"
+                                    <button type="submit" name="move" value=format!("down:{key}") class="link-button"
                                         aria-label=format!("{} {name}", lang.t(K::SimsMoveDown))>"↓"</button>
                                 })}
                             </li>
@@ -545,7 +582,7 @@ fn ColumnPicker(columns: Vec<Column>, back: String) -> impl IntoView {
 fn BulkControls<'a>(lang: Lang, data: &'a SimListData, count: Count) -> impl IntoView {
     let all_label = match count {
         Count::Exact(n) => lang.tf(K::SimsBulkAll, &[("n", &group(n))]),
-        Count::AtLeast(_) => lang.t(K::SimsBulkAllMany).to_string(),
+        Count::About(_) | Count::AtLeast(_) => lang.t(K::SimsBulkAllMany).to_string(),
     };
     let services = data.services.clone();
     view! {
