@@ -29,6 +29,8 @@ pub const SETTINGS_SIM_FIELDS_ADD: &str = "/settings/sim-fields/add";
 pub const SETTINGS_SIM_FIELDS_DELETE: &str = "/settings/sim-fields/delete";
 /// The SIM list as CSV, with the list's filters and the user's columns.
 pub const SIMS_CSV: &str = "/sims.csv";
+/// How far the caller's running SIM export has got (`?token=`), as `done total finished`.
+pub const SIMS_EXPORT_PROGRESS: &str = "/sims/export-progress";
 /// The CDRs of the SIMs of the list's filter (or ticked ones) over a date range, as CSV.
 pub const SIMS_CDRS_CSV: &str = "/sims/cdrs.csv";
 /// The details page of a SIM.

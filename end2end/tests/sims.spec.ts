@@ -112,6 +112,20 @@ test.describe('SIM list', () => {
     await context.close();
   });
 
+  test('an export of the current filter shows its progress to the end', async ({ page }) => {
+    await page.goto('/sims?status=activated');
+    await waitForHydration(page);
+    const count = ((await page.locator('p.count').textContent()) ?? '').match(/[\d,]+/)?.[0] ?? '';
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Export CSV', exact: true }).click();
+    const file = await download;
+    expect(file.url()).toMatch(/\/sims\.csv\?status=activated&progress=[0-9a-f]{24}$/);
+    const status = page.locator('.export-progress');
+    await expect(status).toContainText(`Export finished: ${count} SIMs.`);
+    await expect(status.locator('progress')).toHaveAttribute('value', /\d+/);
+    await expectNoViolations(page);
+  });
+
   test('columns can be chosen and reordered, and stay chosen', async ({ page }) => {
     await page.goto('/sims');
     await page.locator('details.column-picker > summary').click();

@@ -104,6 +104,7 @@ impl AppState {
             secure_cookies,
             trust_proxy: opts.trust_proxy,
             jobs: Arc::new(tokio::sync::Notify::new()),
+            exports: Default::default(),
         }));
         // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
         tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));

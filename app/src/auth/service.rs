@@ -31,6 +31,8 @@ pub struct AuthInner {
     pub trust_proxy: bool,
     /// Wakes the bulk-job worker when a job is created.
     pub jobs: Arc<tokio::sync::Notify>,
+    /// How far the running exports have got (see `sims::progress`).
+    pub exports: crate::sims::progress::ExportProgress,
 }
 
 /// Everything the sign-in flow needs, shared by every request. Cheap to clone.

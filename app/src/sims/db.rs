@@ -291,6 +291,13 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
     Ok(SimPage { rows, count, next, prev })
 }
 
+/// How many SIMs a query matches, as the list counts them (exact, estimated or a lower bound).
+pub async fn count_of(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<Count> {
+    let filters = filter_sql(tenant, q, customer_path, now);
+    let scope = filter_sql(tenant, &SimQuery { customer: q.customer, ..SimQuery::default() }, customer_path, now);
+    count(db, q, &scope, &filters).await
+}
+
 /// Exact from the per-status counts when only statuses and customers filter; otherwise a
 /// count that stops at [`COUNT_CAP`], and past it an estimate.
 async fn count(db: &Db, q: &SimQuery, scope: &Sql, filters: &Sql) -> R<Count> {

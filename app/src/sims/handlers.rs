@@ -32,6 +32,7 @@ where
         .route(routes::SIMS_FILTERS, post(save_filter))
         .route(routes::SIMS_FILTERS_DELETE, post(delete_filter))
         .route(routes::SIMS_CSV, get(export_csv))
+        .route(routes::SIMS_EXPORT_PROGRESS, get(export_progress))
         .route(routes::SIMS_CDRS_CSV, get(export_cdrs_of_filter))
         .route(routes::SIMS_BULK_START, post(start_bulk))
         .route(routes::SETTINGS_SIM_FIELDS_ADD, post(add_field))
@@ -229,41 +230,116 @@ async fn export_csv(
         .join(",");
     let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
     let db = auth.db.clone();
+    // The page asked to follow this export (`progress=<token>`): its figures are kept per
+    // chunk, and the total is the list's count.
+    let token = crate::util::parse_query(raw.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "progress")
+        .map(|(_, v)| v)
+        .filter(|t| super::progress::token_ok(t));
+    let follow = token.map(|token| Follow { auth: auth.clone(), user: p.user_id, token });
+    if let Some(f) = &follow {
+        f.auth.exports.start(f.user, &f.token);
+    }
     csv_response(&name, header, move |tx| async move {
-        use sqlx::Row;
-        let mut cursor: Option<(super::query::SortKey, i64)> = None;
-        loop {
-            let sql = q::export_chunk_sql(
-                db.engine(),
-                &tenant,
-                &query,
-                customer_path.as_deref(),
-                now,
-                &columns,
-                cursor.as_ref(),
-                q::EXPORT_CHUNK,
-            );
-            let row = sql.query().fetch_one(db.pool()).await?;
-            let n: i64 = row.try_get(1)?;
-            if n == 0 {
-                return Ok(());
-            }
-            let mut text: String = row.try_get(0)?;
-            text.push_str("\r\n");
-            if tx.send(Ok(Bytes::from(text))).await.is_err() {
-                return Ok(()); // the browser went away
-            }
-            let key = if query.sort.numeric() {
-                super::query::SortKey::Int(row.try_get(2)?)
-            } else {
-                super::query::SortKey::Text(row.try_get(2)?)
+        if follow.is_some() {
+            let total = match q::count_of(&db, &tenant, &query, customer_path.as_deref(), now).await? {
+                super::model::Count::Exact(n) | super::model::Count::About(n) => Some(n),
+                super::model::Count::AtLeast(_) => None,
             };
-            cursor = Some((key, row.try_get(3)?));
-            if n < q::EXPORT_CHUNK {
-                return Ok(());
-            }
+            Follow::step(&follow, |p| p.total = total);
         }
+        let result = export_chunks(&db, &tenant, &query, customer_path.as_deref(), now, &columns, &tx, &follow).await;
+        Follow::step(&follow, |p| p.finished = true);
+        result
     })
+}
+
+/// An export the page follows (see `sims::progress`).
+struct Follow {
+    auth: AuthState,
+    user: i64,
+    token: String,
+}
+
+impl Follow {
+    fn step(follow: &Option<Follow>, f: impl FnOnce(&mut super::progress::Progress)) {
+        if let Some(x) = follow {
+            x.auth.exports.update(x.user, &x.token, f);
+        }
+    }
+}
+
+/// Sends the chunks of a SIM export to `tx`, counting them for `follow`.
+#[allow(clippy::too_many_arguments)]
+async fn export_chunks(
+    db: &crate::db::Db,
+    tenant: &Tenant,
+    query: &SimQuery,
+    customer_path: Option<&str>,
+    now: i64,
+    columns: &[Shown],
+    tx: &CsvSender,
+    follow: &Option<Follow>,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Row;
+    let mut cursor: Option<(super::query::SortKey, i64)> = None;
+    loop {
+        let sql = q::export_chunk_sql(
+            db.engine(),
+            tenant,
+            query,
+            customer_path,
+            now,
+            columns,
+            cursor.as_ref(),
+            q::EXPORT_CHUNK,
+        );
+        let row = sql.query().fetch_one(db.pool()).await?;
+        let n: i64 = row.try_get(1)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut text: String = row.try_get(0)?;
+        text.push_str("\r\n");
+        if tx.send(Ok(Bytes::from(text))).await.is_err() {
+            return Ok(()); // the browser went away
+        }
+        Follow::step(follow, |p| p.done += n);
+        let key = if query.sort.numeric() {
+            super::query::SortKey::Int(row.try_get(2)?)
+        } else {
+            super::query::SortKey::Text(row.try_get(2)?)
+        };
+        cursor = Some((key, row.try_get(3)?));
+        if n < q::EXPORT_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ProgressQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// How far the caller's export `token` has got: `done total finished` as plain text, or 404
+/// when this process knows no such export of the caller.
+async fn export_progress(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Query(pq): Query<ProgressQuery>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    match auth.exports.get(p.user_id, &pq.token) {
+        Some(progress) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+            progress.to_text(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-store")], "unknown export").into_response(),
+    }
 }
 
 /// Where an export's producer sends its chunks of CSV text.

@@ -4,6 +4,8 @@ pub mod bulk;
 pub mod fields;
 pub mod ids;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod progress;
 pub mod query;
 pub mod ui;
 

@@ -48,6 +48,7 @@ both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |a
     }
     assert_eq!(b.get(routes::USERS_SIGN_IN_LOG_CSV).await.status(), 303);
     assert_eq!(b.get(routes::SIMS_CSV).await.status(), 303);
+    assert_eq!(b.get(routes::SIMS_EXPORT_PROGRESS).await.status(), 303);
     // The sign-in steps themselves need the earlier steps first.
     for path in ["/auth/verify-email", "/auth/code", "/auth/new-password", "/auth/mfa", "/auth/mfa/send"] {
         let res = b.post(path, &[("email", "a@example.com"), ("code", "123456"), ("method", "email")]).await;

@@ -275,6 +275,26 @@ both_engines!(csv_export_streams_the_filtered_tree_safely, |app: TestApp| async 
     }
 });
 
+both_engines!(a_followed_export_reports_its_progress_to_its_user_only, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a, "a.other", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    assert_eq!(a.get("/sims/export-progress?token=tok-0001").await.status(), 404, "nothing started yet");
+    let csv = a.get("/sims.csv?status=suspended&progress=tok-0001").await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 1 + 8, "the token changes nothing in the file");
+    let res = a.get("/sims/export-progress?token=tok-0001").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.text().await.unwrap(), "8 8 1", "rows written, the list's count, finished");
+    // Another user of the same customer cannot read it; a malformed token is not followed.
+    let mut o = app.sign_in("a.other", PASSWORD).await;
+    assert_eq!(o.get("/sims/export-progress?token=tok-0001").await.status(), 404);
+    a.get("/sims.csv?progress=bad%20token").await.text().await.unwrap();
+    assert_eq!(a.get("/sims/export-progress?token=bad%20token").await.status(), 404);
+    assert_eq!(app.browser().get("/sims/export-progress?token=tok-0001").await.status(), 303);
+});
+
 both_engines!(columns_and_saved_filters_belong_to_their_user, |app: TestApp| async move {
     let f = fleet(&app).await;
     app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use super::chart::esc;
+use super::export::{ExportLink, ExportTexts};
 use super::live::LiveFilter;
 use super::{format_bytes, format_minutes, status_label};
 use crate::auth::notice::format_utc;
@@ -150,13 +151,21 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     view! {
         <FilterForm lang=lang q=q.clone() data=&d/>
         <LiveFilter/>
+        <div class="list-tools">
+            <ExportLink href=csv texts=ExportTexts {
+                label: lang.t(K::ExportCsv).into(),
+                bar: lang.t(K::SimsExportBar).into(),
+                running: lang.t(K::SimsExportRunning).into(),
+                running_open: lang.t(K::SimsExportRunningOpen).into(),
+                finished: lang.t(K::SimsExportFinished).into(),
+            }/>
+        </div>
         // Everything below follows the filter: the live filter swaps this part in.
         <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
         <ColumnPicker columns=d.columns.clone() fields=d.fields.clone() back=back.clone()/>
         <div class="list-head">
             <p class="count" role="status">{count}</p>
-            <a class="button secondary" href=csv rel="external" download="">{lang.t(K::ExportCsv)}</a>
         </div>
         <details class="cdr-export">
             <summary>{lang.t(K::SimsExportCdrsOfList)}</summary>

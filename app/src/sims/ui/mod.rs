@@ -2,6 +2,7 @@
 pub mod bulk;
 pub mod chart;
 pub mod detail;
+pub mod export;
 pub mod fields;
 pub mod list;
 pub mod live;
