@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_location, use_params_map};
 
-use super::list::group;
+use super::group;
 use super::status_label;
 use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};

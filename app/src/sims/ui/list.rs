@@ -5,7 +5,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use super::chart::esc;
-use super::export::{ExportLink, ExportTexts};
+use super::export::export_link;
+use super::group;
 use super::live::LiveFilter;
 use super::{format_bytes, format_minutes, status_label};
 use crate::auth::notice::format_utc;
@@ -151,15 +152,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     view! {
         <FilterForm lang=lang q=q.clone() data=&d/>
         <LiveFilter/>
-        <div class="list-tools">
-            <ExportLink href=csv texts=ExportTexts {
-                label: lang.t(K::ExportCsv).into(),
-                bar: lang.t(K::SimsExportBar).into(),
-                running: lang.t(K::SimsExportRunning).into(),
-                running_open: lang.t(K::SimsExportRunningOpen).into(),
-                finished: lang.t(K::SimsExportFinished).into(),
-            }/>
-        </div>
+        <div class="list-tools">{export_link(lang, csv)}</div>
         // Everything below follows the filter: the live filter swaps this part in.
         <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
@@ -320,19 +313,6 @@ fn cell_text(lang: Lang, r: &SimRow, c: Column) -> String {
             .unwrap_or_else(|| lang.t(K::SimsNever).to_string()),
         Column::Activated => r.activated_at.map(|a| iso_date(a.div_euclid(86_400))).unwrap_or_default(),
     }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn group(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 #[component]

@@ -45,6 +45,22 @@ pub fn format_minutes(s: i64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
+/// `1234567` as `1,234,567` (the figures of the SIM pages).
+pub fn group(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
