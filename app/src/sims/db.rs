@@ -216,10 +216,32 @@ fn bind_key(sql: &mut Sql, key: &SortKey) {
     };
 }
 
+/// SIMs in a customer's tree up to which the tree's own SIMs are read and sorted, rather than
+/// the whole fleet's sort order walked until a page of the tree's turns up. A walk is short
+/// when the tree's SIMs are spread evenly through the order, but a fleet often is not (one
+/// customer's SIMs all use little data, say): PostgreSQL walked 213,000 rows for a page of a
+/// 40,000-SIM tree sorted by data, 436 ms, where reading the tree took 18 ms.
+pub const TREE_DRIVES_UP_TO: i64 = 50_000;
+
+/// The SIMs of a scope (tenant and customer conditions only), from the per-status counts.
+async fn scope_total(db: &Db, scope: &Sql) -> R<i64> {
+    let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
+    sql.append(scope);
+    sql.query().fetch_one(db.pool()).await?.try_get(0)
+}
+
 /// `SELECT s.id … ORDER BY <sort> LIMIT n` for one page: a keyset range scan on the sort
-/// column's index, starting after (or, walking back, before) the cursor.
-fn page_ids(q: &SimQuery, filters: &Sql, limit: i64) -> (Sql, &'static str) {
-    let expr = sort_expr(q.sort);
+/// column's index, starting after (or, walking back, before) the cursor. With `tree_drives`
+/// the sort expression is written so no index answers for it (`+ 0`, `|| ''`): the database
+/// then reads the scope's SIMs through their customer index and sorts them.
+fn page_ids(q: &SimQuery, filters: &Sql, limit: i64, tree_drives: bool) -> (Sql, &'static str) {
+    let unindexed;
+    let expr = if tree_drives {
+        unindexed = format!("({}{})", sort_expr(q.sort), if q.sort.numeric() { " + 0" } else { " || ''" });
+        unindexed.as_str()
+    } else {
+        sort_expr(q.sort)
+    };
     let forward = q.cursor.as_ref().is_none_or(|c| c.forward);
     let dir = if forward { q.dir } else { q.dir.flip() };
     let (cmp, ord) = match dir {
@@ -241,7 +263,12 @@ fn page_ids(q: &SimQuery, filters: &Sql, limit: i64) -> (Sql, &'static str) {
 pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<SimPage> {
     let filters = filter_sql(tenant, q, customer_path, now);
     let scope = filter_sql(tenant, &SimQuery { customer: q.customer, ..SimQuery::default() }, customer_path, now);
-    let count = count(db, q, &scope, &filters).await?;
+    // A customer's tree small enough to read whole drives the page (see `page_ids`).
+    let scoped = !tenant.is_everything() || q.customer.is_some();
+    let (count, in_scope) = tokio::try_join!(capped_count(db, q, &filters), async {
+        if scoped { scope_total(db, &scope).await.map(Some) } else { Ok(None) }
+    })?;
+    let tree_drives = in_scope.is_some_and(|n| n <= TREE_DRIVES_UP_TO);
     // Statuses that match many SIMs are filtered while walking the sort order (see
     // `filter_sql_with`); the exact count says which case this is.
     let many = match count {
@@ -260,13 +287,10 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
         // within a few thousand rows of any sort order.
         place: many && (q.country.is_some() || q.operator.is_some()),
     };
-    let page_filters = if scan.status || scan.search || scan.place {
-        filter_sql_with(tenant, q, customer_path, now, scan)
-    } else {
-        filters
-    };
+    let walk = (!tree_drives && (scan.status || scan.search || scan.place))
+        .then(|| filter_sql_with(tenant, q, customer_path, now, scan));
     let size = q.size as usize;
-    let (ids, ord) = page_ids(q, &page_filters, size as i64 + 1);
+    let (ids, ord) = page_ids(q, walk.as_ref().unwrap_or(&filters), size as i64 + 1, tree_drives);
     let expr = sort_expr(q.sort);
     let mut sql = Sql::new(&format!(
         "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
@@ -274,7 +298,8 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
     ));
     sql.append(&ids);
     sql.push(&format!(") ORDER BY {expr} {ord}, s.id {ord}"));
-    let fetched = sql.query().fetch_all(db.pool()).await?;
+    // Past the cap, the estimate runs beside the page.
+    let (count, fetched) = tokio::try_join!(refine(db, &scope, &filters, count), sql.query().fetch_all(db.pool()))?;
     let mut rows = fetched.iter().map(row).collect::<R<Vec<_>>>()?;
     let more = rows.len() > size;
     rows.truncate(size);
@@ -301,6 +326,12 @@ pub async fn count_of(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Opt
 /// Exact from the per-status counts when only statuses and customers filter; otherwise a
 /// count that stops at [`COUNT_CAP`], and past it an estimate.
 async fn count(db: &Db, q: &SimQuery, scope: &Sql, filters: &Sql) -> R<Count> {
+    let capped = capped_count(db, q, filters).await?;
+    refine(db, scope, filters, capped).await
+}
+
+/// Exact, or `AtLeast(COUNT_CAP)`.
+async fn capped_count(db: &Db, q: &SimQuery, filters: &Sql) -> R<Count> {
     if q.counts_by_status_suffice() {
         // (PostgreSQL sums BIGINTs as NUMERIC, hence the cast.) The filters then only name `s.customer_id` and `s.status`, which sim_counts has too.
         let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
@@ -312,12 +343,17 @@ async fn count(db: &Db, q: &SimQuery, scope: &Sql, filters: &Sql) -> R<Count> {
     sql.append(filters);
     sql.push(" LIMIT ").bind(COUNT_CAP + 1).push(") x");
     let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
-    if n <= COUNT_CAP {
-        return Ok(Count::Exact(n));
+    Ok(if n <= COUNT_CAP { Count::Exact(n) } else { Count::AtLeast(COUNT_CAP) })
+}
+
+/// A capped count made an estimate where a sample allows one.
+async fn refine(db: &Db, scope: &Sql, filters: &Sql, count: Count) -> R<Count> {
+    if !matches!(count, Count::AtLeast(_)) {
+        return Ok(count);
     }
     Ok(match estimate(db, scope, filters).await? {
         Some(about) => Count::About(about.max(COUNT_CAP + 1)),
-        None => Count::AtLeast(COUNT_CAP),
+        None => count,
     })
 }
 
@@ -333,12 +369,13 @@ const ESTIMATE_MIN_HITS: i64 = 30;
 /// exact number of SIMs in scope (from `sim_counts`), is the estimate. A few milliseconds at a
 /// million SIMs, whatever the filter. `scope` holds the tenant and customer conditions only.
 async fn estimate(db: &Db, scope: &Sql, filters: &Sql) -> R<Option<i64>> {
-    let mut total = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
-    total.append(scope);
-    let mut range = Sql::new("SELECT MIN(s.id), MAX(s.id) FROM sims s WHERE 1 = 1");
+    // Two subqueries: SQLite reads a MIN or a MAX from the index end only when it is alone.
+    let mut range = Sql::new("SELECT (SELECT MIN(s.id) FROM sims s WHERE 1 = 1");
     range.append(scope);
-    let (total, range) = tokio::try_join!(total.query().fetch_one(db.pool()), range.query().fetch_one(db.pool()))?;
-    let total: i64 = total.try_get(0)?;
+    range.push("), (SELECT MAX(s.id) FROM sims s WHERE 1 = 1");
+    range.append(scope);
+    range.push(")");
+    let (total, range) = tokio::try_join!(scope_total(db, scope), range.query().fetch_one(db.pool()))?;
     let (Some(lo), Some(hi)) = (range.try_get::<Option<i64>, _>(0)?, range.try_get::<Option<i64>, _>(1)?) else {
         return Ok(None);
     };

@@ -30,20 +30,27 @@ async fn get(router: &Router, path: &str, cookie: &str) -> (usize, Duration) {
     (body.len(), t.elapsed())
 }
 
-async fn p95_of<F, Fut>(n: usize, mut f: F) -> Duration
+/// The p95 of a page and of its baseline, measured in turns (page, baseline, page, …) after
+/// a warm-up of both, so that both see the same caches and the same machine load.
+async fn paired_p95<F, Fut, G, Gut>(n: usize, mut page: F, mut direct: G) -> (Duration, Duration)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Duration>,
+    G: FnMut() -> Gut,
+    Gut: std::future::Future<Output = Duration>,
 {
     for _ in 0..5 {
-        f().await;
+        page().await;
+        direct().await;
     }
-    let mut v = Vec::with_capacity(n);
+    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
-        v.push(f().await);
+        a.push(page().await);
+        b.push(direct().await);
     }
-    v.sort();
-    percentile(&v, 0.95)
+    a.sort();
+    b.sort();
+    (percentile(&a, 0.95), percentile(&b, 0.95))
 }
 
 /// A signed-in session of `username`: the cookie and the user's id.
@@ -115,29 +122,67 @@ async fn download(router: &Router, path: &str, cookie: &str) -> (u64, f64, f64) 
     (lines.saturating_sub(1), t.elapsed().as_secs_f64(), (peak_mb() - before).max(0.0))
 }
 
-/// The sqlite3 command-line tool writing `sql` as CSV to /dev/null: (rows, seconds).
-fn sqlite3_csv(file: &Path, sql: &str) -> Option<(u64, f64)> {
-    let t = Instant::now();
-    let out = std::process::Command::new("sqlite3")
-        .arg("-csv")
-        .arg("-header")
-        .arg(file)
-        .arg(sql)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut lines = 0u64;
-    let mut stdout = out.stdout?;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        use std::io::Read;
-        let n = stdout.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
+/// Where the export baselines come from: the database's own command-line tool.
+#[derive(Clone, Copy)]
+enum Cli<'a> {
+    /// `sqlite3 -csv` on this file.
+    Sqlite(&'a Path),
+    /// `psql` running `COPY (…) TO STDOUT (FORMAT csv)` on this database.
+    Postgres(&'a str),
+}
+
+impl Cli<'_> {
+    fn name(self) -> &'static str {
+        match self {
+            Cli::Sqlite(_) => "sqlite3 -csv",
+            Cli::Postgres(_) => "psql COPY … CSV",
         }
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
     }
-    Some((lines.saturating_sub(1), t.elapsed().as_secs_f64()))
+
+    /// Unix seconds as ISO-8601 text, in this engine's SQL.
+    fn time(self, expr: &str) -> String {
+        match self {
+            Cli::Sqlite(_) => format!("strftime('%Y-%m-%dT%H:%M:%SZ', {expr}, 'unixepoch')"),
+            Cli::Postgres(_) => {
+                format!("to_char(to_timestamp({expr}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+            }
+        }
+    }
+
+    /// The tool writing `sql`'s rows as CSV with a header into a pipe this process reads:
+    /// (rows, seconds).
+    fn csv(self, sql: &str) -> Option<(u64, f64)> {
+        let mut cmd = match self {
+            Cli::Sqlite(file) => {
+                let mut c = std::process::Command::new("sqlite3");
+                c.arg("-csv").arg("-header").arg(file).arg(sql);
+                c
+            }
+            Cli::Postgres(url) => {
+                let psql = std::fs::read_dir("/usr/lib/postgresql")
+                    .ok()
+                    .and_then(|d| d.flatten().map(|e| e.path().join("bin/psql")).find(|p| p.exists()))
+                    .unwrap_or_else(|| PathBuf::from("psql"));
+                let mut c = std::process::Command::new(psql);
+                c.arg(url).arg("-qc").arg(format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)"));
+                c
+            }
+        };
+        let t = Instant::now();
+        let out = cmd.stdout(std::process::Stdio::piped()).spawn().ok()?;
+        let mut lines = 0u64;
+        let mut stdout = out.stdout?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            use std::io::Read;
+            let n = stdout.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        Some((lines.saturating_sub(1), t.elapsed().as_secs_f64()))
+    }
 }
 
 /// The database the figures run on: generated once (it takes minutes) and kept for later runs.
@@ -179,7 +224,7 @@ pub async fn run(site_root: &Path) {
     println!("\n## Issue 4: SIM management at {sims} SIMs\n");
     let file = cache.join(format!("bench-{sims}.db"));
     let db = big_db(&format!("sqlite://{}", file.display()), sims).await;
-    figures(&db, site_root, "SQLite", Some(&file)).await;
+    figures(&db, site_root, "SQLite", Cli::Sqlite(&file)).await;
     db.close().await;
     if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
         let name = format!("bench_big_{sims}");
@@ -195,12 +240,12 @@ pub async fn run(site_root: &Path) {
         }
         let url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
         let pdb = big_db(&url, sims).await;
-        figures(&pdb, site_root, "PostgreSQL", None).await;
+        figures(&pdb, site_root, "PostgreSQL", Cli::Postgres(&url)).await;
         pdb.close().await;
     }
 }
 
-async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&Path>) {
+async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
     let dir = std::env::temp_dir().join("portal-bench-big");
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
     let router = build_router(AppState::new(
@@ -257,16 +302,19 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&P
     for (name, query, as_provider) in combos {
         let cookie = if as_provider { &provider } else { &customer };
         let path = if query.is_empty() { "/sims".to_string() } else { format!("/sims?{query}") };
-        let page = p95_of(100, || async { get(&router, &path, cookie).await.1 }).await;
         let tenant = Tenant::new(if as_provider { "/" } else { &customer_path });
         let q = SimQuery::parse(&app::util::parse_query(query)).unwrap();
         let (user, role) =
             if as_provider { (provider_id, Role::ProviderAdmin) } else { (customer_id, Role::CustomerAdmin) };
-        let direct = p95_of(100, || async {
-            let t = Instant::now();
-            list_data(db, &tenant, user, role, &q, None, now).await.unwrap();
-            t.elapsed()
-        })
+        let (page, direct) = paired_p95(
+            100,
+            || async { get(&router, &path, cookie).await.1 },
+            || async {
+                let t = Instant::now();
+                list_data(db, &tenant, user, role, &q, None, now).await.unwrap();
+                t.elapsed()
+            },
+        )
         .await;
         let ratio = page.as_secs_f64() / direct.as_secs_f64();
         worst = worst.max(ratio);
@@ -282,15 +330,18 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&P
         ("MSISDN prefix of about 100 SIMs", &sample.2[..12]),
     ] {
         let path = format!("/sims?q={}", app::util::encode_component(q));
-        let page = p95_of(200, || async { get(&router, &path, &provider).await.1 }).await;
         let parsed =
             SimQuery::parse(&app::util::parse_query(&format!("q={}", app::util::encode_component(q)))).unwrap();
         let tenant = Tenant::new("/");
-        let direct = p95_of(200, || async {
-            let t = Instant::now();
-            list_data(db, &tenant, provider_id, Role::ProviderAdmin, &parsed, None, now).await.unwrap();
-            t.elapsed()
-        })
+        let (page, direct) = paired_p95(
+            200,
+            || async { get(&router, &path, &provider).await.1 },
+            || async {
+                let t = Instant::now();
+                list_data(db, &tenant, provider_id, Role::ProviderAdmin, &parsed, None, now).await.unwrap();
+                t.elapsed()
+            },
+        )
         .await;
         println!(
             "| {name} search `{q}` (page) | {} | {} | {:.2} (target p95 ≤ 20 ms) |",
@@ -300,14 +351,17 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&P
         );
     }
     let detail = format!("/sims/{}?days=90", sample.0);
-    let page = p95_of(200, || async { get(&router, &detail, &provider).await.1 }).await;
     let today = app::usage::day_of(now);
-    let direct = p95_of(200, || async {
-        let t = Instant::now();
-        let sim = app::sims::db::sim_in(db, &Tenant::new("/"), sample.0).await.unwrap().unwrap();
-        app::sims::db::detail(db, sim, 90, today, true).await.unwrap();
-        t.elapsed()
-    })
+    let (page, direct) = paired_p95(
+        200,
+        || async { get(&router, &detail, &provider).await.1 },
+        || async {
+            let t = Instant::now();
+            let sim = app::sims::db::sim_in(db, &Tenant::new("/"), sample.0).await.unwrap().unwrap();
+            app::sims::db::detail(db, sim, 90, today, true).await.unwrap();
+            t.elapsed()
+        },
+    )
     .await;
     println!(
         "| SIM details with 90 days of usage charts | {} | {} | {:.2} (target p95 ≤ 50 ms) |",
@@ -320,43 +374,37 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, sqlite_file: Option<&P
         "\n| export | rows/s (rows, s) | server memory peak above its resident size before | baseline | ratio (target ≥ 0.7) |\n| --- | --- | --- | --- | --- |"
     );
     let (rows, secs, peak) = download(&router, "/sims.csv", &provider).await;
-    let base = sqlite_file.and_then(|f| {
-        sqlite3_csv(
-            f,
-            "SELECT s.iccid, s.msisdn, s.label, s.status, c.name AS customer, cs.name AS rate_plan, \
-             s.cycle_data_bytes, strftime('%Y-%m-%dT%H:%M:%SZ', s.last_session_at, 'unixepoch'), \
-             strftime('%Y-%m-%dT%H:%M:%SZ', s.activated_at, 'unixepoch') FROM sims s \
-             JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id \
-             ORDER BY s.iccid, s.id",
-        )
-    });
-    print_export("all SIMs, default columns", rows, secs, peak, base);
+    let base = cli.csv(&format!(
+        "SELECT s.iccid, s.msisdn, s.label, s.status, c.name AS customer, cs.name AS rate_plan, \
+         s.cycle_data_bytes, {}, {} FROM sims s \
+         JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id \
+         ORDER BY s.iccid, s.id",
+        cli.time("s.last_session_at"),
+        cli.time("s.activated_at")
+    ));
+    print_export("all SIMs, default columns", rows, secs, peak, cli, base);
     // Ten million CDRs: the CDRs of the last 30 days of every SIM (about a third of 90 days).
     let from = app::usage::iso_date(today - 29);
     let path = format!("/sims/cdrs.csv?from={from}");
     let (rows, secs, peak) = download(&router, &path, &provider).await;
-    let base = sqlite_file.and_then(|f| {
-        sqlite3_csv(
-            f,
-            &format!(
-                "SELECT r.record_id, s.iccid, r.kind, strftime('%Y-%m-%dT%H:%M:%SZ', r.started_at, 'unixepoch'), \
-                 strftime('%Y-%m-%dT%H:%M:%SZ', r.ended_at, 'unixepoch'), r.bytes_up, r.bytes_down, r.units, \
-                 r.mcc_mnc, r.rat FROM sims s JOIN cdrs r ON r.sim_id = s.id WHERE r.started_at >= {} \
-                 ORDER BY s.id, r.started_at",
-                (today - 29) * 86_400
-            ),
-        )
-    });
-    print_export(&format!("CDRs of every SIM since {from}"), rows, secs, peak, base);
+    let base = cli.csv(&format!(
+        "SELECT r.record_id, s.iccid, r.kind, {}, {}, r.bytes_up, r.bytes_down, r.units, r.mcc_mnc, r.rat \
+         FROM sims s JOIN cdrs r ON r.sim_id = s.id WHERE r.started_at >= {} ORDER BY s.id, r.started_at",
+        cli.time("r.started_at"),
+        cli.time("r.ended_at"),
+        (today - 29) * 86_400
+    ));
+    print_export(&format!("CDRs of every SIM since {from}"), rows, secs, peak, cli, base);
 }
 
-fn print_export(name: &str, rows: u64, secs: f64, peak: f64, base: Option<(u64, f64)>) {
+fn print_export(name: &str, rows: u64, secs: f64, peak: f64, cli: Cli, base: Option<(u64, f64)>) {
     let rate = rows as f64 / secs;
     match base {
         Some((brows, bsecs)) => {
             let brate = brows as f64 / bsecs;
             println!(
-                "| {name} | {rate:.0} ({rows}, {secs:.1} s) | +{peak:.0} MB | sqlite3 -csv: {brate:.0} rows/s ({brows}, {bsecs:.1} s) | {:.2} |",
+                "| {name} | {rate:.0} ({rows}, {secs:.1} s) | +{peak:.0} MB | {}: {brate:.0} rows/s ({brows}, {bsecs:.1} s) | {:.2} |",
+                cli.name(),
                 rate / brate
             );
         }
