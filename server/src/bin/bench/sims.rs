@@ -373,15 +373,27 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
     println!(
         "\n| export | rows/s (rows, s) | server memory peak above its resident size before | baseline | ratio (target ≥ 0.7) |\n| --- | --- | --- | --- | --- |"
     );
-    let (rows, secs, peak) = download(&router, "/sims.csv", &provider).await;
-    let base = cli.csv(&format!(
+    // Best of two runs each, in turns: the tool's own speed varies by a tenth from run to run.
+    let (mut rows, mut secs, mut peak) = download(&router, "/sims.csv", &provider).await;
+    let sims_sql = format!(
         "SELECT s.iccid, s.msisdn, s.label, s.status, c.name AS customer, cs.name AS rate_plan, \
          s.cycle_data_bytes, {}, {} FROM sims s \
          JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id \
          ORDER BY s.iccid, s.id",
         cli.time("s.last_session_at"),
         cli.time("s.activated_at")
-    ));
+    );
+    let mut base = cli.csv(&sims_sql);
+    let again = download(&router, "/sims.csv", &provider).await;
+    if again.1 < secs {
+        (rows, secs) = (again.0, again.1);
+    }
+    peak = peak.max(again.2);
+    if let (Some(b), Some(b2)) = (base, cli.csv(&sims_sql))
+        && b2.1 < b.1
+    {
+        base = Some(b2);
+    }
     print_export("all SIMs, default columns", rows, secs, peak, cli, base);
     // Ten million CDRs: the CDRs of the last 30 days of every SIM (about a third of 90 days).
     let from = app::usage::iso_date(today - 29);
