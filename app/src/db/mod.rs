@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver with `$1` placeholders (SQLite accepts them too); whatever differs
 //! between SQLite and PostgreSQL lives in [`dialect`], and schemas in `migrations/<engine>/`.
 pub mod bulk;
+pub mod copy;
 pub mod csv;
 pub mod dialect;
 pub mod sql;
@@ -34,6 +35,8 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    /// PostgreSQL: how to open a connection of its own (for `COPY`, see [`copy`]).
+    pg: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
 }
 
 impl Db {
@@ -74,7 +77,20 @@ impl Db {
             .connect_with(opts)
             .await
             .map_err(|source| DbError::Connect { target: redact(&url), source })?;
-        Ok(Db { pool, engine })
+        let pg = match engine {
+            Engine::Postgres => Some(std::sync::Arc::new(
+                sqlx::postgres::PgConnectOptions::from_str(&url)
+                    .map_err(|e| DbError::BadUrl(format!("{} ({e})", redact(&url))))?
+                    .disable_statement_logging(),
+            )),
+            Engine::Sqlite => None,
+        };
+        Ok(Db { pool, engine, pg })
+    }
+
+    /// PostgreSQL's options for a connection of its own (`None` on SQLite).
+    pub fn pg_options(&self) -> Option<&sqlx::postgres::PgConnectOptions> {
+        self.pg.as_deref()
     }
 
     /// Applies the embedded migrations of this engine; already-applied ones are skipped.

@@ -87,6 +87,42 @@ impl Sql {
         a
     }
 
+    /// The statement with its values written in as PostgreSQL literals, for `COPY`, which takes
+    /// no bound parameters: integers as digits, text between `'` with `'` doubled (exactly the
+    /// text under `standard_conforming_strings`, which the caller sets). One pass over the
+    /// fixed text, so a value is never read again as SQL (a value holding `$1` stays text).
+    pub fn inline(&self) -> String {
+        let b = self.text.as_bytes();
+        let mut out = String::with_capacity(self.text.len() + 16 * self.args.len());
+        let mut i = 0;
+        let mut plain = 0;
+        while i < b.len() {
+            if b[i] == b'$' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+                let mut end = i + 1;
+                while end < b.len() && b[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let n: usize = self.text[i + 1..end].parse().unwrap_or(0);
+                out.push_str(&self.text[plain..i]);
+                match n.checked_sub(1).and_then(|k| self.args.get(k)) {
+                    Some(Arg::Int(v)) => out.push_str(&v.to_string()),
+                    Some(Arg::Text(s)) => {
+                        out.push('\'');
+                        out.push_str(&s.replace('\0', "").replace('\'', "''"));
+                        out.push('\'');
+                    }
+                    None => out.push_str("NULL"),
+                }
+                i = end;
+                plain = end;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&self.text[plain..]);
+        out
+    }
+
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
         sqlx::query_with(AssertSqlSafe(self.text.as_str()), self.arguments())
     }
@@ -129,6 +165,18 @@ mod tests {
         a.append(&b);
         assert_eq!(a.text, "a = $1 AND b = $2 AND c = $3");
         assert_eq!(a.args, vec![Arg::Int(1), Arg::Text("x".into()), Arg::Int(3)]);
+    }
+
+    #[test]
+    fn inlined_values_stay_values() {
+        let mut a = Sql::new("a = ");
+        a.bind("it's $2").push(" AND b = ").bind(7).push(" AND c IN (").bind("x").push(")");
+        for _ in 0..9 {
+            a.push(" AND d = ").bind(0);
+        }
+        a.push(" AND e = ").bind(-12);
+        assert!(a.inline().starts_with("a = 'it''s $2' AND b = 7 AND c IN ('x') AND d = 0"), "{}", a.inline());
+        assert!(a.inline().ends_with(" AND e = -12"), "$12 is one placeholder: {}", a.inline());
     }
 
     #[test]

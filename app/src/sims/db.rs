@@ -807,21 +807,9 @@ pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i6
 /// SIMs per chunk of an export.
 pub const EXPORT_CHUNK: i64 = 2_000;
 
-/// The next chunk of a SIM export: up to `chunk` SIMs of the filter after `cursor`, in
-/// the list's order, as one text of CSV lines of `columns` built by the database (see
-/// `db::csv`), with the number of lines and the sort key and id of the last one. Chunks keep
-/// per-row work out of the driver; each is one keyset range scan.
-#[allow(clippy::too_many_arguments)]
-pub fn export_chunk_sql(
-    engine: crate::db::Engine,
-    tenant: &Tenant,
-    q: &SimQuery,
-    customer_path: Option<&str>,
-    now: i64,
-    columns: &[Shown],
-    cursor: Option<&(SortKey, i64)>,
-    chunk: i64,
-) -> Sql {
+/// The CSV line of a SIM (`s`, with `c` its customer and `cs` its service) in `columns`, and
+/// the outer joins its field columns need (`f<id>`; the ids are integers, written into the text).
+fn export_line(engine: crate::db::Engine, columns: &[Shown]) -> (String, String) {
     let csv = crate::db::csv::CsvSql(engine);
     let cells: Vec<String> = columns
         .iter()
@@ -844,7 +832,6 @@ pub fn export_chunk_sql(
             Shown::Field(id) => csv.text(&format!("f{id}.value")),
         })
         .collect();
-    // One outer join per field column (`f<id>`; the ids are integers, written into the text).
     let field_joins: String = columns
         .iter()
         .filter_map(|c| match c {
@@ -854,6 +841,83 @@ pub fn export_chunk_sql(
             Shown::Sim(_) => None,
         })
         .collect();
+    (csv.line(&cells), field_joins)
+}
+
+/// The whole SIM export as one statement, for PostgreSQL's `COPY` (see `db::copy`): the lines
+/// of the filter's SIMs in the list's order.
+pub fn export_all_sql(
+    engine: crate::db::Engine,
+    tenant: &Tenant,
+    q: &SimQuery,
+    customer_path: Option<&str>,
+    now: i64,
+    columns: &[Shown],
+) -> Sql {
+    let (line, field_joins) = export_line(engine, columns);
+    let ord = match q.dir {
+        Dir::Asc => "ASC",
+        Dir::Desc => "DESC",
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {line} FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id{field_joins} WHERE 1 = 1"
+    ));
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    sql.push(&format!(" ORDER BY {} {ord}, s.id {ord}", sort_expr(q.sort)));
+    sql
+}
+
+/// The whole CDR export of a filter (or of the ticked `ids`) as one statement, for
+/// PostgreSQL's `COPY`: SIM by SIM, oldest first, like [`cdr_chunk_sql`].
+#[allow(clippy::too_many_arguments)]
+pub fn cdr_all_sql(
+    engine: crate::db::Engine,
+    tenant: &Tenant,
+    q: &SimQuery,
+    customer_path: Option<&str>,
+    ids: &[i64],
+    from: Option<i64>,
+    to: Option<i64>,
+    now: i64,
+) -> Sql {
+    let csv = crate::db::csv::CsvSql(engine);
+    let mut sql =
+        Sql::new(&format!("SELECT {} FROM sims s JOIN cdrs r ON r.sim_id = s.id WHERE 1 = 1", csv.cdr_line("s.iccid")));
+    sql.append(&filter_sql(tenant, q, customer_path, now));
+    if !ids.is_empty() {
+        sql.push(" AND s.id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(*id);
+        }
+        sql.push(")");
+    }
+    if let Some(f) = from {
+        sql.push(" AND r.started_at >= ").bind(f);
+    }
+    if let Some(t) = to {
+        sql.push(" AND r.started_at < ").bind(t);
+    }
+    sql.push(" ORDER BY s.id, r.started_at, r.id");
+    sql
+}
+
+/// The next chunk of a SIM export: up to `chunk` SIMs of the filter after `cursor`, in
+/// the list's order, as one text of CSV lines of `columns` built by the database (see
+/// `db::csv`), with the number of lines and the sort key and id of the last one. Chunks keep
+/// per-row work out of the driver; each is one keyset range scan.
+#[allow(clippy::too_many_arguments)]
+pub fn export_chunk_sql(
+    engine: crate::db::Engine,
+    tenant: &Tenant,
+    q: &SimQuery,
+    customer_path: Option<&str>,
+    now: i64,
+    columns: &[Shown],
+    cursor: Option<&(SortKey, i64)>,
+    chunk: i64,
+) -> Sql {
+    let (line, field_joins) = export_line(engine, columns);
     let expr = sort_expr(q.sort);
     let (cmp, ord, back) = match q.dir {
         Dir::Asc => (">", "ASC", "DESC"),
@@ -875,8 +939,8 @@ pub fn export_chunk_sql(
          JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id{field_joins}) \
          SELECT {}, COUNT(*), (SELECT k FROM ids ORDER BY k {back}, id {back} LIMIT 1), \
          (SELECT id FROM ids ORDER BY k {back}, id {back} LIMIT 1) FROM page",
-        csv.line(&cells),
-        csv.lines_agg("line", &format!("k {ord}, id {ord}"))
+        line,
+        crate::db::csv::CsvSql(engine).lines_agg("line", &format!("k {ord}, id {ord}"))
     ));
     sql
 }

@@ -249,10 +249,32 @@ async fn export_csv(
             };
             Follow::step(&follow, |p| p.total = total);
         }
-        let result = export_chunks(&db, &tenant, &query, customer_path.as_deref(), now, &columns, &tx, &follow).await;
+        let result = match db.pg_options() {
+            // PostgreSQL streams the whole export from one COPY, as `psql` would.
+            Some(pg) => {
+                let sql = q::export_all_sql(db.engine(), &tenant, &query, customer_path.as_deref(), now, &columns);
+                copy_to(pg, &sql, &tx, |n| Follow::step(&follow, |p| p.done += n)).await
+            }
+            None => export_chunks(&db, &tenant, &query, customer_path.as_deref(), now, &columns, &tx, &follow).await,
+        };
         Follow::step(&follow, |p| p.finished = true);
         result
     })
+}
+
+/// Streams the lines `sql` selects through PostgreSQL's COPY to `tx`, reporting rows to `step`.
+async fn copy_to(
+    pg: &sqlx::postgres::PgConnectOptions,
+    sql: &crate::db::sql::Sql,
+    tx: &CsvSender,
+    step: impl Fn(i64),
+) -> Result<(), sqlx::Error> {
+    crate::db::copy::copy_lines(pg, &sql.inline(), |piece, rows| {
+        step(rows);
+        let tx = tx.clone();
+        async move { tx.send(Ok(Bytes::from(piece))).await.is_ok() }
+    })
+    .await
 }
 
 /// An export the page follows (see `sims::progress`).
@@ -485,6 +507,10 @@ async fn export_cdrs_of_filter(
     let db = auth.db.clone();
     csv_response(&name, header, move |tx| async move {
         use sqlx::Row;
+        if let Some(pg) = db.pg_options() {
+            let sql = q::cdr_all_sql(db.engine(), &tenant, &query, customer_path.as_deref(), &ids, from, to, now);
+            return copy_to(pg, &sql, &tx, |_| {}).await;
+        }
         let mut after = 0i64;
         loop {
             let sql =

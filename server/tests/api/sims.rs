@@ -265,6 +265,18 @@ both_engines!(csv_export_streams_the_filtered_tree_safely, |app: TestApp| async 
     let res = a.get_with("/sims.csv", &[("accept-encoding", "br")]).await;
     assert_eq!(res.status(), 200);
     assert!(!res.bytes().await.expect("the compressed export completes").is_empty());
+    // Quotes, backslashes, `$1`, tabs and line breaks in a value and in the search come out as
+    // they went in (PostgreSQL writes its search into the COPY statement as a literal).
+    sqlx::query("UPDATE sims SET label = $1 WHERE id = $2")
+        .bind("O'Brien \\ $1 \"q\"\tx\ny")
+        .bind(f.sims[1].0)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let csv = a.get("/sims.csv?q=o%27brien+%241&size=25").await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains("\"O'Brien \\ $1 \"\"q\"\"\tx\ny\""), "{csv}");
+    assert_eq!(a.get("/sims.csv?q=o%27brien%27+or+%271%27%3D%271").await.text().await.unwrap().lines().count(), 1);
     for q in
         ["q=8900000000000000", "q=%2B49001", "q=truck+berlin", "q=8900000000000000&status=suspended&sort=data&dir=desc"]
     {
@@ -824,6 +836,21 @@ both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async 
         }
         assert_eq!(texts[0], texts[1], "{query}");
         assert!(texts[0].lines().count() >= 16, "{query}");
+        // PostgreSQL exports through one COPY: the same bytes as the chunks.
+        if let Some(pg) = app.db.pg_options() {
+            let sql = db::export_all_sql(app.db.engine(), &tenant, &q, None, now, &cols);
+            let mut copied = Vec::new();
+            let mut rows = 0;
+            app::db::copy::copy_lines(pg, &sql.inline(), |piece, n| {
+                copied.extend_from_slice(&piece);
+                rows += n;
+                async { true }
+            })
+            .await
+            .unwrap();
+            assert_eq!(String::from_utf8(copied).unwrap(), texts[0], "{query}");
+            assert_eq!(rows as usize, texts[0].matches("\r\n").count(), "{query}");
+        }
     }
 });
 
