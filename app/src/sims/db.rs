@@ -265,41 +265,48 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
     let scope = filter_sql(tenant, &SimQuery { customer: q.customer, ..SimQuery::default() }, customer_path, now);
     // A customer's tree small enough to read whole drives the page (see `page_ids`).
     let scoped = !tenant.is_everything() || q.customer.is_some();
-    let (count, in_scope) = tokio::try_join!(capped_count(db, q, &filters), async {
-        if scoped { scope_total(db, &scope).await.map(Some) } else { Ok(None) }
-    })?;
+    let in_scope = if scoped { Some(scope_total(db, &scope).await?) } else { None };
     let tree_drives = in_scope.is_some_and(|n| n <= TREE_DRIVES_UP_TO);
-    // Statuses that match many SIMs are filtered while walking the sort order (see
-    // `filter_sql_with`); the exact count says which case this is.
-    let many = match count {
-        Count::Exact(n) => n > STATUS_SCAN_FROM,
-        Count::About(_) | Count::AtLeast(_) => true,
-    };
-    let scan = Scan {
+    // Conditions that, when they match many SIMs, are checked while walking the sort order
+    // (see `filter_sql_with`); the count says whether they do.
+    let walkable = Scan {
         status: q.sort != Column::Status
             && !q.statuses.is_empty()
             && !(q.statuses.len() == 1 && STATUS_SORTS.contains(&q.sort))
-            && many
             && q.counts_by_status_suffice(),
         // A prefix most SIMs share (the issuer's digits of every ICCID, say).
-        search: many && matches!(q.search, Some(Search::Digits(_))),
+        search: matches!(q.search, Some(Search::Digits(_))),
         // A country or network where thousands of SIMs were last seen: a page of them lies
         // within a few thousand rows of any sort order.
-        place: many && (q.country.is_some() || q.operator.is_some()),
+        place: q.country.is_some() || q.operator.is_some(),
     };
-    let walk = (!tree_drives && (scan.status || scan.search || scan.place))
-        .then(|| filter_sql_with(tenant, q, customer_path, now, scan));
     let size = q.size as usize;
-    let (ids, ord) = page_ids(q, walk.as_ref().unwrap_or(&filters), size as i64 + 1, tree_drives);
-    let expr = sort_expr(q.sort);
-    let mut sql = Sql::new(&format!(
-        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
-         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.id IN ("
-    ));
-    sql.append(&ids);
-    sql.push(&format!(") ORDER BY {expr} {ord}, s.id {ord}"));
-    // Past the cap, the estimate runs beside the page.
-    let (count, fetched) = tokio::try_join!(refine(db, &scope, &filters, count), sql.query().fetch_all(db.pool()))?;
+    let page_sql = |walk: Option<Sql>| {
+        let (ids, ord) = page_ids(q, walk.as_ref().unwrap_or(&filters), size as i64 + 1, tree_drives);
+        let mut sql = Sql::new(&format!(
+            "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
+             LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.id IN ("
+        ));
+        sql.append(&ids);
+        sql.push(&format!(") ORDER BY {} {ord}, s.id {ord}", sort_expr(q.sort)));
+        sql
+    };
+    let (count, fetched) = if !tree_drives && (walkable.status || walkable.search || walkable.place) {
+        let count = capped_count(db, q, &filters).await?;
+        let many = match count {
+            Count::Exact(n) => n > STATUS_SCAN_FROM,
+            Count::About(_) | Count::AtLeast(_) => true,
+        };
+        let walk = many.then(|| filter_sql_with(tenant, q, customer_path, now, walkable));
+        let sql = page_sql(walk);
+        // Past the cap, the estimate runs beside the page.
+        tokio::try_join!(refine(db, &scope, &filters, count), sql.query().fetch_all(db.pool()))?
+    } else {
+        // The page does not depend on the count: both run side by side.
+        let sql = page_sql(None);
+        let count = async { refine(db, &scope, &filters, capped_count(db, q, &filters).await?).await };
+        tokio::try_join!(count, sql.query().fetch_all(db.pool()))?
+    };
     let mut rows = fetched.iter().map(row).collect::<R<Vec<_>>>()?;
     let more = rows.len() > size;
     rows.truncate(size);
