@@ -291,13 +291,16 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
         sql.push(&format!(") ORDER BY {} {ord}, s.id {ord}", sort_expr(q.sort)));
         sql
     };
-    let (count, fetched) = if !tree_drives && (walkable.status || walkable.search || walkable.place) {
+    // Side by side only on PostgreSQL: on SQLite the two scans slowed each other more than they
+    // overlapped (label words: 49 ms one after the other, 67 ms side by side; PostgreSQL 108 → 88).
+    let plan_waits = !tree_drives && (walkable.status || walkable.search || walkable.place);
+    let (count, fetched) = if plan_waits || db.engine() == crate::db::Engine::Sqlite {
         let count = capped_count(db, q, &filters).await?;
         let many = match count {
             Count::Exact(n) => n > STATUS_SCAN_FROM,
             Count::About(_) | Count::AtLeast(_) => true,
         };
-        let walk = many.then(|| filter_sql_with(tenant, q, customer_path, now, walkable));
+        let walk = (plan_waits && many).then(|| filter_sql_with(tenant, q, customer_path, now, walkable));
         let sql = page_sql(walk);
         // Past the cap, the estimate runs beside the page.
         tokio::try_join!(refine(db, &scope, &filters, count), sql.query().fetch_all(db.pool()))?
