@@ -894,7 +894,15 @@ pub fn cdr_all_sql(
     let csv = crate::db::csv::CsvSql(engine);
     let mut sql =
         Sql::new(&format!("SELECT {} FROM sims s JOIN cdrs r ON r.sim_id = s.id WHERE 1 = 1", csv.cdr_line("s.iccid")));
-    sql.append(&filter_sql(tenant, q, customer_path, now));
+    sql.append(&chosen_sims(tenant, q, customer_path, ids, now));
+    started_between(&mut sql, from, to);
+    sql.push(" ORDER BY s.id, r.started_at, r.id");
+    sql
+}
+
+/// The conditions on `s` of a CDR export: the filter's, and when SIMs were ticked, theirs.
+fn chosen_sims(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, ids: &[i64], now: i64) -> Sql {
+    let mut sql = filter_sql(tenant, q, customer_path, now);
     if !ids.is_empty() {
         sql.push(" AND s.id IN (");
         for (i, id) in ids.iter().enumerate() {
@@ -902,14 +910,17 @@ pub fn cdr_all_sql(
         }
         sql.push(")");
     }
+    sql
+}
+
+/// `AND r.started_at` within `[from, to)`, each bound when given.
+fn started_between(sql: &mut Sql, from: Option<i64>, to: Option<i64>) {
     if let Some(f) = from {
         sql.push(" AND r.started_at >= ").bind(f);
     }
     if let Some(t) = to {
         sql.push(" AND r.started_at < ").bind(t);
     }
-    sql.push(" ORDER BY s.id, r.started_at, r.id");
-    sql
 }
 
 /// The next chunk of a SIM export: up to `chunk` SIMs of the filter after `cursor`, in
@@ -977,29 +988,14 @@ pub fn cdr_chunk_sql(
     let csv = crate::db::csv::CsvSql(engine);
     let line = csv.cdr_line("c.iccid");
     let mut sql = Sql::new("WITH chosen AS MATERIALIZED (SELECT s.id, s.iccid FROM sims s WHERE 1 = 1");
-    sql.append(&filter_sql(tenant, q, customer_path, now));
-    if !ids.is_empty() {
-        sql.push(" AND s.id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*id);
-        }
-        sql.push(")");
-    }
+    sql.append(&chosen_sims(tenant, q, customer_path, ids, now));
     sql.push(" AND s.id > ").bind(after).push(" ORDER BY s.id LIMIT ").bind(CDR_EXPORT_SIMS);
     sql.push(&format!(
         ") SELECT {}, COUNT(r.id), (SELECT MAX(id) FROM chosen), (SELECT COUNT(*) FROM chosen) \
          FROM chosen c JOIN cdrs r ON r.sim_id = c.id",
         csv.lines_agg(&line, "c.id, r.started_at, r.id")
     ));
-    if let Some(f) = from {
-        sql.push(" AND r.started_at >= ").bind(f);
-    }
-    if let Some(t) = to {
-        sql.push(" AND r.started_at < ").bind(t);
-    }
+    started_between(&mut sql, from, to);
     sql
 }
 

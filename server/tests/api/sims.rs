@@ -366,14 +366,13 @@ async fn prefix_search_uses_an_index_on_sqlite() {
 async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
     let now = app.clock.now();
     let today = app::usage::day_of(now);
-    for (rid, kind, at, bytes, units) in
-        [("r-1", "data", now - 86_400, 5_000_000, 0), ("r-2", "sms_mo", now - 60, 0, 1)]
-    {
+    for (rid, kind, at, bytes, units) in [("1", "data", now - 86_400, 5_000_000, 0), ("2", "sms_mo", now - 60, 0, 1)] {
+        let rid = format!("r-{sim}-{rid}");
         sqlx::query(
             "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
              mcc_mnc, rat) VALUES ($1, $2, $7, $3, $4, $4, 0, $5, $6, '26201', '4G')",
         )
-        .bind(rid)
+        .bind(&rid)
         .bind(sim)
         .bind(kind)
         .bind(at)
@@ -400,11 +399,12 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
     }
     sqlx::query(
         "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details) \
-         VALUES ('e-1', $1, $3, 'attach', $2, '26201', '=cmd')",
+         VALUES ($4, $1, $3, 'attach', $2, '26201', '=cmd')",
     )
     .bind(sim)
     .bind(now - 30)
     .bind(customer)
+    .bind(format!("e-{sim}-1"))
     .execute(app.db.pool())
     .await
     .unwrap();
@@ -429,6 +429,31 @@ async fn count_of(app: &TestApp, customer: i64, status: &str) -> i64 {
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap_or(0)
 }
+
+both_engines!(cdrs_of_a_filter_or_a_selection_export_only_the_callers_sims, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let b_sim = f.sims.iter().find(|s| s.2 == f.t.b).unwrap().0;
+    for (sim, customer) in [(f.sims[0].0, f.t.a), (f.sims[1].0, f.t.a), (b_sim, f.t.b)] {
+        usage_for(&app, sim, customer).await;
+    }
+    app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
+    let mut v = app.sign_in("a.viewer", PASSWORD).await;
+    let lines = |csv: &str| csv.lines().count();
+    let all = v.get("/sims/cdrs.csv").await.text().await.unwrap();
+    assert!(all.starts_with("record_id,iccid,kind,started_at"), "{all}");
+    assert_eq!(lines(&all), 1 + 4, "two SIMs of A, two CDRs each: {all}");
+    assert!(!all.contains(&format!("r-{b_sim}-")), "B's CDRs stay out");
+    let one = v.get(&format!("/sims/cdrs.csv?sim={}", f.sims[1].0)).await.text().await.unwrap();
+    assert_eq!(lines(&one), 1 + 2, "{one}");
+    assert_eq!(lines(&v.get(&format!("/sims/cdrs.csv?sim={b_sim}")).await.text().await.unwrap()), 1);
+    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let csv = v.get(&format!("/sims/cdrs.csv?from={today}&to={today}")).await.text().await.unwrap();
+    assert_eq!(lines(&csv), 1 + 2, "only today's: {csv}");
+    let csv = v.get("/sims/cdrs.csv?q=truck").await.text().await.unwrap();
+    assert_eq!(lines(&csv), 1, "the filter holds: neither SIM is a truck: {csv}");
+    assert_eq!(v.get("/sims/cdrs.csv?sim=abc").await.status(), 400);
+    assert_eq!(v.get("/sims/cdrs.csv?from=2026-02-01&to=2026-01-01").await.status(), 400);
+});
 
 both_engines!(sim_details_show_usage_history_and_records, |app: TestApp| async move {
     let f = fleet(&app).await;
