@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod components;
 pub mod customers;
+pub mod dashboards;
 pub mod error;
 pub mod i18n;
 pub mod pages;
@@ -31,6 +32,7 @@ use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
 use customers::ui::{CustomerPage, CustomerRecordsPage, CustomersPage};
+use dashboards::ui::{DashboardEditPage, DashboardPage, DashboardsPage, HomePage};
 use i18n::{K, Lang};
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
@@ -55,8 +57,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
-                    <Route path=path!("/dashboards") view=|| view! { <ComingSoon title=K::NavDashboards/> }/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboards") view=DashboardsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboards/:id") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboards/:id/edit") view=DashboardEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/sims") view=SimListPage ssr=SsrMode::Async/>
                     // Fixed paths before `/sims/:id`, which would otherwise take them.
                     <Route path=path!("/sims/bulk") view=BulkConfirmPage ssr=SsrMode::Async/>

@@ -4,6 +4,23 @@ use crate::i18n::K;
 
 pub const HOME: &str = "/";
 pub const DASHBOARDS: &str = "/dashboards";
+/// Form endpoints of the dashboard overview: a new dashboard, a new template.
+pub const DASHBOARDS_NEW: &str = "/dashboards/new";
+pub const DASHBOARDS_TEMPLATES: &str = "/dashboards/templates";
+
+/// A dashboard, its edit page, and where its forms post.
+pub fn dashboard_page(id: i64) -> String {
+    format!("{DASHBOARDS}/{id}")
+}
+pub fn dashboard_edit(id: i64) -> String {
+    format!("{DASHBOARDS}/{id}/edit")
+}
+pub fn dashboard_layout(id: i64) -> String {
+    format!("{DASHBOARDS}/{id}/layout")
+}
+pub fn dashboard_manage(id: i64) -> String {
+    format!("{DASHBOARDS}/{id}/manage")
+}
 pub const SIMS: &str = "/sims";
 pub const CUSTOMERS: &str = "/customers";
 pub const USERS: &str = "/users";

@@ -335,4 +335,6 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/sim_fields", Some(super::Perm::SimFields)),
     ("/api/customer_detail", Some(super::Perm::SimsRead)),
     ("/api/customer_records", Some(super::Perm::SimsRead)),
+    ("/api/dashboard_page", Some(super::Perm::Portal)),
+    ("/api/dashboards_overview", Some(super::Perm::Portal)),
 ];

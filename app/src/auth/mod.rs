@@ -131,6 +131,8 @@ pub enum Perm {
     SignInLogsRead,
     /// Settings > Security (the MFA policy).
     SecuritySettings,
+    /// Dashboard templates of one's customer tree, per role, with locked widgets.
+    DashboardTemplates,
 }
 
 /// A second factor.

@@ -28,6 +28,8 @@ pub enum DbError {
     Connect { target: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("building the usage rollups failed: {0}")]
+    Rollups(#[from] sqlx::Error),
 }
 
 /// A pool plus the engine behind it. Cheap to clone.
@@ -99,6 +101,10 @@ impl Db {
             Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
             Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
+        // Data a migration cannot compute in SQL alone: the per-tree rollups (migration 0004)
+        // for a database that already held usage.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        crate::usage::rollups::ensure_built(self, now).await?;
         Ok(())
     }
 

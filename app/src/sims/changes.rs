@@ -10,6 +10,7 @@ use super::SimStatus;
 use super::db::{Tenant, adjust_count};
 use crate::auth::db::{JournalEntry, journal};
 use crate::db::sql::Sql;
+use crate::usage::rollups::{FACET_NET, FACET_SERVICE, adjust_facet};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -47,11 +48,12 @@ struct Current {
     customer_path: String,
     label: String,
     service_id: Option<i64>,
+    last_mcc_mnc: Option<String>,
 }
 
 async fn current(conn: &mut AnyConnection, tenant: &Tenant, sim: i64) -> R<Option<Current>> {
     let mut sql = Sql::new(
-        "SELECT s.iccid, s.status, s.customer_id, c.path, s.label, s.service_id FROM sims s \
+        "SELECT s.iccid, s.status, s.customer_id, c.path, s.label, s.service_id, s.last_mcc_mnc FROM sims s \
          JOIN customers c ON c.id = s.customer_id WHERE s.id = ",
     );
     sql.bind(sim);
@@ -64,6 +66,7 @@ async fn current(conn: &mut AnyConnection, tenant: &Tenant, sim: i64) -> R<Optio
         customer_path: r.try_get(3)?,
         label: r.try_get(4)?,
         service_id: r.try_get(5)?,
+        last_mcc_mnc: r.try_get(6)?,
     }))
 }
 
@@ -125,6 +128,10 @@ pub async fn change_status(
     .await?;
     adjust_count(conn, cur.customer_id, from, -1).await?;
     adjust_count(conn, cur.customer_id, to, 1).await?;
+    if let Some(service) = cur.service_id.filter(|_| (from == SimStatus::Activated) != (to == SimStatus::Activated)) {
+        let delta = if to == SimStatus::Activated { 1 } else { -1 };
+        adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &service.to_string(), delta).await?;
+    }
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.status", &target).with(json!({
         "sim_id": sim, "before": from.code(), "after": to.code(), "reason": reason, "job": actor.job,
@@ -202,6 +209,12 @@ pub async fn change_service(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64
             .await?;
     if done.rows_affected() != 1 {
         return Ok(Outcome::Stale);
+    }
+    if cur.status == SimStatus::Activated.code() {
+        if let Some(old) = cur.service_id {
+            adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &old.to_string(), -1).await?;
+        }
+        adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &service.to_string(), 1).await?;
     }
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.service", &target).with(json!({
@@ -322,6 +335,19 @@ pub async fn assign(
     if let Some(status) = SimStatus::parse(&cur.status) {
         adjust_count(conn, cur.customer_id, status, -1).await?;
         adjust_count(conn, customer, status, 1).await?;
+    }
+    // The per-tree counts follow the SIM from the old trees to the new ones.
+    if let Some(net) = &cur.last_mcc_mnc {
+        adjust_facet(conn, &cur.customer_path, FACET_NET, net, -1).await?;
+        adjust_facet(conn, &path, FACET_NET, net, 1).await?;
+    }
+    if cur.status == SimStatus::Activated.code() {
+        if let Some(old) = cur.service_id {
+            adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &old.to_string(), -1).await?;
+        }
+        if let Some(new) = service.or(cur.service_id) {
+            adjust_facet(conn, &path, FACET_SERVICE, &new.to_string(), 1).await?;
+        }
     }
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, customer, "sim.assign", &target).with(json!({

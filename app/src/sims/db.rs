@@ -1009,6 +1009,9 @@ pub async fn cycle_keeper(db: Db, clock: crate::auth::clock::Clock) {
             Ok(n) => tracing::info!(sims = n, "new billing cycle: usage counters reset"),
             Err(e) => tracing::error!(error = %e, "cannot reset the cycle counters"),
         }
+        if let Err(e) = crate::usage::rollups::prune_hourly(&db, clock.now()).await {
+            tracing::error!(error = %e, "cannot prune the hourly rollups");
+        }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }

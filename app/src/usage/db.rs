@@ -1,9 +1,10 @@
-//! Storing usage records. Every CDR insert updates the SIM's daily rollup and cycle counters in
-//! the same transaction, so charts and totals never need to scan CDRs.
+//! Storing usage records. Every CDR insert updates the SIM's daily rollup, its customer trees'
+//! rollups and the SIM's cycle counters in the same transaction, so charts and totals never need to scan CDRs.
 use std::collections::HashMap;
 
 use sqlx::Row;
 
+use super::rollups::{FACET_NET, Usage, UsageDeltas, adjust_facet};
 use super::{CdrKind, cycle_start, day_of, mcc_country};
 use crate::db::Db;
 use crate::sims::{MccMnc, Rat};
@@ -23,27 +24,38 @@ pub struct NewCdr {
     pub rat: Rat,
 }
 
+/// The owner of a SIM and its last session, as a batch finds and changes them.
+struct Owner {
+    id: i64,
+    path: String,
+    net: Option<String>,
+    last: Option<i64>,
+}
+
 /// Inserts a batch all-or-nothing. Records whose `record_id` is already stored are skipped, so
 /// sending the same batch twice counts nothing twice. Returns how many were new.
 pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
     let cycle = cycle_start(day_of(now));
     let mut tx = db.pool().begin().await?;
     let mut inserted = 0;
-    // A batch usually holds many records of the same SIMs: look each owner up once.
-    let mut owners: HashMap<i64, i64> = HashMap::new();
+    // A batch usually holds many records of the same SIMs: look each owner up once, and keep
+    // the SIM's last network as the batch moves it, for the per-network counts.
+    let mut owners: HashMap<i64, Owner> = HashMap::new();
+    let mut deltas = UsageDeltas::default();
     for c in cdrs {
-        let customer_id = match owners.get(&c.sim_id) {
-            Some(id) => *id,
-            None => {
-                let id: i64 = sqlx::query("SELECT customer_id FROM sims WHERE id = $1")
-                    .bind(c.sim_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                owners.insert(c.sim_id, id);
-                id
-            }
-        };
+        if !owners.contains_key(&c.sim_id) {
+            let r = sqlx::query(
+                "SELECT s.customer_id, c.path, s.last_mcc_mnc, s.last_session_at FROM sims s \
+                 JOIN customers c ON c.id = s.customer_id WHERE s.id = $1",
+            )
+            .bind(c.sim_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let owner = Owner { id: r.try_get(0)?, path: r.try_get(1)?, net: r.try_get(2)?, last: r.try_get(3)? };
+            owners.insert(c.sim_id, owner);
+        }
+        let owner = owners.get_mut(&c.sim_id).expect("looked up above");
+        let customer_id = owner.id;
         let new = sqlx::query(
             "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
              mcc_mnc, rat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -88,6 +100,8 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
         .bind(sessions)
         .execute(&mut *tx)
         .await?;
+        let usage = Usage { data_bytes: data, sms, voice_seconds: voice, sessions };
+        deltas.record(&owner.path, c.started_at, now, &usage);
         if day >= cycle {
             // A counter from an earlier cycle restarts at this record.
             sqlx::query(
@@ -106,10 +120,10 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
             .execute(&mut *tx)
             .await?;
         }
-        if c.kind == CdrKind::Data {
+        if c.kind == CdrKind::Data && owner.last.is_none_or(|l| l < c.ended_at) {
             sqlx::query(
                 "UPDATE sims SET last_session_at = $2, last_mcc_mnc = $3, last_country = $4, last_rat = $5 \
-                 WHERE id = $1 AND (last_session_at IS NULL OR last_session_at < $2)",
+                 WHERE id = $1",
             )
             .bind(c.sim_id)
             .bind(c.ended_at)
@@ -118,8 +132,17 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
             .bind(c.rat.code())
             .execute(&mut *tx)
             .await?;
+            owner.last = Some(c.ended_at);
+            if owner.net.as_deref() != Some(c.mcc_mnc.as_str()) {
+                if let Some(old) = &owner.net {
+                    adjust_facet(&mut tx, &owner.path, FACET_NET, old, -1).await?;
+                }
+                adjust_facet(&mut tx, &owner.path, FACET_NET, c.mcc_mnc.as_str(), 1).await?;
+                owner.net = Some(c.mcc_mnc.as_str().to_string());
+            }
         }
     }
+    deltas.write(&mut tx).await?;
     tx.commit().await?;
     Ok(inserted)
 }

@@ -379,6 +379,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo_seed', $1)").bind(marker).execute(&mut *conn).await?;
     // The SIMs went in directly, past the code that keeps the per-status counts.
     app::sims::db::rebuild_counts(conn).await?;
+    app::usage::rollups::rebuild(conn, opts.now).await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     // Fresh planner statistics for the tables just filled.
     sqlx::query("ANALYZE").execute(&mut *conn).await?;

@@ -42,7 +42,12 @@ both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |a
         let res = b.call(&path, "").await;
         assert_eq!(res.status(), 401, "{path}");
     }
-    for path in FORM_ENDPOINTS.iter().chain(app::sims::handlers::FORM_ENDPOINTS).filter(|p| !p.starts_with("/auth/")) {
+    for path in FORM_ENDPOINTS
+        .iter()
+        .chain(app::sims::handlers::FORM_ENDPOINTS)
+        .chain(app::dashboards::handlers::FORM_ENDPOINTS)
+        .filter(|p| !p.starts_with("/auth/"))
+    {
         let res = b.post(path, &[("id", "1"), ("current", PASSWORD)]).await;
         assert_eq!(res.status(), 401, "{path}");
     }
@@ -75,7 +80,12 @@ both_engines!(a_password_without_the_second_factor_opens_nothing, |app: TestApp|
             assert!(res.text().await.unwrap().contains("MfaRequired"), "{path}");
         }
     }
-    for path in FORM_ENDPOINTS.iter().chain(app::sims::handlers::FORM_ENDPOINTS).filter(|p| !p.starts_with("/auth/")) {
+    for path in FORM_ENDPOINTS
+        .iter()
+        .chain(app::sims::handlers::FORM_ENDPOINTS)
+        .chain(app::dashboards::handlers::FORM_ENDPOINTS)
+        .filter(|p| !p.starts_with("/auth/"))
+    {
         assert_eq!(b.post(path, &[("id", "1")]).await.status(), 401, "{path}");
     }
 });

@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod cli;
+mod dashboards;
 mod helpers;
 mod shell;
 mod sims;

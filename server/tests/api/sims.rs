@@ -89,10 +89,11 @@ pub async fn fleet(app: &TestApp) -> Fleet {
     }
     let mut conn = pool.acquire().await.unwrap();
     app::sims::db::rebuild_counts(&mut conn).await.unwrap();
+    app::usage::rollups::rebuild(&mut conn, now).await.unwrap();
     Fleet { t, sims, plan, service_a }
 }
 
-async fn html(b: &mut crate::helpers::Browser<'_>, path: &str) -> String {
+pub async fn html(b: &mut crate::helpers::Browser<'_>, path: &str) -> String {
     let res = b.get(path).await;
     assert_eq!(res.status(), 200, "{path}");
     res.text().await.unwrap()
