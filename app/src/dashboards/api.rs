@@ -97,7 +97,7 @@ pub async fn dashboard_page(id: Option<i64>, query: String) -> Result<DashboardV
     let id = match id {
         Some(id) => id,
         None => {
-            let name = crate::i18n::Lang::default().t(crate::i18n::K::DashStarterName);
+            let name = use_context::<crate::i18n::Lang>().unwrap_or_default().t(crate::i18n::K::DashStarterName);
             dq::ensure_first(db, actor(&scope), &p.customer_path, p.role, name).await?
         }
     };

@@ -267,6 +267,9 @@ fn statuses(s: &mut String, lang: Lang, w: &Widget, counts: &[(SimStatus, i64)],
     );
 }
 
+/// One series of a chart: its key, name, unit and the value it takes from a bucket.
+type Series = (&'static str, K, Unit, fn(&Usage) -> i64);
+
 /// The x position and label of bucket `i`.
 fn bucket_label(hourly: bool, bucket: i64) -> String {
     if hourly { format!("{}:00", bucket.rem_euclid(24)) } else { iso_date(bucket) }
@@ -284,7 +287,7 @@ fn series(
     range: TimeRange,
 ) {
     let n = (last - first + 1).clamp(1, 10_000) as usize;
-    let pick: Vec<(&str, K, Unit, fn(&Usage) -> i64)> = if w.kind == WidgetKind::DataUsage {
+    let pick: Vec<Series> = if w.kind == WidgetKind::DataUsage {
         vec![("data", K::DashSeriesData, Unit::Bytes, |u| u.data_bytes)]
     } else {
         vec![

@@ -32,7 +32,7 @@ pub fn message(lang: Lang, code: &str) -> Option<(bool, String)> {
     }
 }
 
-fn banner(lang: Lang, raw: &str) -> impl IntoView {
+fn banner(lang: Lang, raw: &str) -> impl IntoView + use<> {
     let pairs = parse_query(raw);
     let msg = pairs.iter().find(|(k, _)| k == "msg").and_then(|(_, v)| message(lang, v));
     msg.map(|(bad, text)| {

@@ -43,18 +43,19 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     let mut owners: HashMap<i64, Owner> = HashMap::new();
     let mut deltas = UsageDeltas::default();
     for c in cdrs {
-        if !owners.contains_key(&c.sim_id) {
-            let r = sqlx::query(
-                "SELECT s.customer_id, c.path, s.last_mcc_mnc, s.last_session_at FROM sims s \
-                 JOIN customers c ON c.id = s.customer_id WHERE s.id = $1",
-            )
-            .bind(c.sim_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let owner = Owner { id: r.try_get(0)?, path: r.try_get(1)?, net: r.try_get(2)?, last: r.try_get(3)? };
-            owners.insert(c.sim_id, owner);
-        }
-        let owner = owners.get_mut(&c.sim_id).expect("looked up above");
+        let owner = match owners.entry(c.sim_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let r = sqlx::query(
+                    "SELECT s.customer_id, c.path, s.last_mcc_mnc, s.last_session_at FROM sims s \
+                     JOIN customers c ON c.id = s.customer_id WHERE s.id = $1",
+                )
+                .bind(c.sim_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                e.insert(Owner { id: r.try_get(0)?, path: r.try_get(1)?, net: r.try_get(2)?, last: r.try_get(3)? })
+            }
+        };
         let customer_id = owner.id;
         let new = sqlx::query(
             "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \

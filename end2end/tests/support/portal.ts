@@ -2,7 +2,8 @@ import { expect, type Locator, type Page } from '@playwright/test';
 
 /** Every page of the portal with its English `<h1>` (also the first part of `<title>`). */
 export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
-  { path: '/', title: 'Dashboards' },
+  // The home page is the default dashboard, named "My fleet" when first created.
+  { path: '/', title: 'My fleet' },
   { path: '/dashboards', title: 'Dashboards' },
   { path: '/sims', title: 'SIMs' },
   { path: '/customers', title: 'Customers' },

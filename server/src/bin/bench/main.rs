@@ -9,6 +9,7 @@ use axum::http::{Request, header};
 use axum::routing::get;
 use tower::ServiceExt;
 
+mod dashboards;
 mod sims;
 
 use app::db::Db;
@@ -66,6 +67,11 @@ async fn main() {
     // BENCH_ONLY=4: only the figures of issue 4 (SIM management at scale).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("4") {
         sims::run(&site_root).await;
+        return;
+    }
+    // BENCH_ONLY=5: only the figures of issue 5 (dashboards).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("5") {
+        dashboards::run(&site_root).await;
         return;
     }
     let sims: u64 = std::env::var("BENCH_SIMS").ok().and_then(|s| s.parse().ok()).unwrap_or(5_000);
@@ -173,6 +179,7 @@ async fn main() {
     // generated once into ~/.cache/iot-portal).
     if std::env::var("BENCH_BIG_SIMS").map(|v| v != "0").unwrap_or(true) {
         sims::run(&site_root).await;
+        dashboards::run(&site_root).await;
     }
 }
 

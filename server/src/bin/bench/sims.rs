@@ -21,7 +21,7 @@ use server::startup::{AppState, build_router};
 use crate::{ms, percentile};
 
 /// A page request with a session cookie.
-async fn get(router: &Router, path: &str, cookie: &str) -> (usize, Duration) {
+pub(crate) async fn get(router: &Router, path: &str, cookie: &str) -> (usize, Duration) {
     let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
     let t = Instant::now();
     let res = router.clone().oneshot(req).await.unwrap();
@@ -32,7 +32,7 @@ async fn get(router: &Router, path: &str, cookie: &str) -> (usize, Duration) {
 
 /// The p95 of a page and of its baseline, measured in turns (page, baseline, page, …) after
 /// a warm-up of both, so that both see the same caches and the same machine load.
-async fn paired_p95<F, Fut, G, Gut>(n: usize, mut page: F, mut direct: G) -> (Duration, Duration)
+pub(crate) async fn paired_p95<F, Fut, G, Gut>(n: usize, mut page: F, mut direct: G) -> (Duration, Duration)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Duration>,
@@ -186,7 +186,7 @@ impl Cli<'_> {
 }
 
 /// The database the figures run on: generated once (it takes minutes) and kept for later runs.
-async fn big_db(url: &str, sims: u64) -> Db {
+pub(crate) async fn big_db(url: &str, sims: u64, days: u32) -> Db {
     let db = Db::connect(url, 8).await.unwrap();
     db.migrate().await.unwrap();
     let complete = sqlx::query("SELECT value FROM app_meta WHERE key = 'demo_seed'")
@@ -199,10 +199,9 @@ async fn big_db(url: &str, sims: u64) -> Db {
     }
     if !complete {
         let t = Instant::now();
-        let report =
-            demo::seed(&db, &DemoOptions { sims, days: 90, seed: 7, now: demo::now() }, |m| eprintln!("  {m}"))
-                .await
-                .unwrap();
+        let report = demo::seed(&db, &DemoOptions { sims, days, seed: 7, now: demo::now() }, |m| eprintln!("  {m}"))
+            .await
+            .unwrap();
         eprintln!(
             "  generated {} SIMs, {} CDRs, {} rows in {:.0} s",
             report.sims,
@@ -223,7 +222,7 @@ pub async fn run(site_root: &Path) {
     std::fs::create_dir_all(&cache).unwrap();
     println!("\n## Issue 4: SIM management at {sims} SIMs\n");
     let file = cache.join(format!("bench-{sims}.db"));
-    let db = big_db(&format!("sqlite://{}", file.display()), sims).await;
+    let db = big_db(&format!("sqlite://{}", file.display()), sims, 90).await;
     figures(&db, site_root, "SQLite", Cli::Sqlite(&file)).await;
     db.close().await;
     if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
@@ -239,16 +238,17 @@ pub async fn run(site_root: &Path) {
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
         }
         let url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
-        let pdb = big_db(&url, sims).await;
+        let pdb = big_db(&url, sims, 90).await;
         figures(&pdb, site_root, "PostgreSQL", Cli::Postgres(&url)).await;
         pdb.close().await;
     }
 }
 
-async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
+/// The portal's router on `db`, as the server builds it.
+pub(crate) fn router_for(db: &Db, site_root: &Path) -> Router {
     let dir = std::env::temp_dir().join("portal-bench-big");
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
-    let router = build_router(AppState::new(
+    build_router(AppState::new(
         db.clone(),
         mailer,
         server::startup::AuthOptions {
@@ -261,7 +261,11 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
         site_root.to_path_buf(),
         "http://127.0.0.1:3000".into(),
         "127.0.0.1:3000".parse().unwrap(),
-    ));
+    ))
+}
+
+async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
+    let router = router_for(db, site_root);
     let (provider, provider_id) = session(db, "sp.admin").await;
     let (customer, customer_id) = session(db, "demo.admin").await;
     let customer_path: String = sqlx::query(
