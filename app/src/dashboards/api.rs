@@ -86,9 +86,10 @@ fn actor(scope: &guard::Scope) -> super::db::Actor {
 }
 
 /// The caller's dashboard `id`, or their default one (created from their role's template on
-/// first use). `query` carries the page's address query: range switches (`r<widget>=7d`).
+/// first use). `query` carries the page's address query: range switches (`r<widget>=7d`);
+/// `edit` adds what the edit page needs (the customers a widget can be scoped to).
 #[server(endpoint = "dashboard_page")]
-pub async fn dashboard_page(id: Option<i64>, query: String) -> Result<DashboardView, AppError> {
+pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Result<DashboardView, AppError> {
     use super::{TimeRange, db as dq};
     use crate::sims::db as q;
     let scope = guard::require(Perm::Portal)?;
@@ -129,7 +130,8 @@ pub async fn dashboard_page(id: Option<i64>, query: String) -> Result<DashboardV
         futures::future::try_join_all(loads),
         dq::owned(db, p.user_id),
         dq::shared_with(db, p.user_id, p.customer_id, p.role),
-        q::customers(db, &tenant, CUSTOMER_MENU_MAX as i64 + 1),
+        // The scope menu is only on the edit page: a view does not read the customer tree.
+        async { if edit { q::customers(db, &tenant, CUSTOMER_MENU_MAX as i64 + 1).await } else { Ok(Vec::new()) } },
     )?;
     let template = match &d.template_role {
         Some(role) => {

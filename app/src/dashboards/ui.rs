@@ -66,7 +66,7 @@ fn DashboardRoute(edit: bool, home: bool) -> impl IntoView {
     let id =
         if home { None } else { params.read_untracked().get("id").and_then(|v| v.parse::<i64>().ok()).or(Some(0)) };
     let raw = use_location().search.get_untracked();
-    let data = Resource::new(move || (id, raw.clone()), |(id, raw)| dashboard_page(id, raw));
+    let data = Resource::new(move || (id, raw.clone()), move |(id, raw)| dashboard_page(id, raw, edit));
     let raw = use_location().search.get_untracked();
     view! {
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
