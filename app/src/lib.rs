@@ -8,6 +8,7 @@ pub mod customers;
 pub mod dashboards;
 pub mod error;
 pub mod i18n;
+pub mod journal;
 pub mod pages;
 pub mod routes;
 pub mod sims;
@@ -34,6 +35,7 @@ use components::layout::Layout;
 use customers::ui::{CustomerPage, CustomerRecordsPage, CustomersPage};
 use dashboards::ui::{DashboardEditPage, DashboardPage, DashboardsPage, HomePage};
 use i18n::{K, Lang};
+use journal::ui::JournalPage;
 use pages::coming_soon::ComingSoon;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
@@ -78,7 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=|| view! { <ComingSoon title=K::NavRoles/> }/>
                     <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
-                    <Route path=path!("/journal") view=|| view! { <ComingSoon title=K::NavJournal/> }/>
+                    <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/authenticator") view=AuthenticatorPage ssr=SsrMode::Async/>

@@ -39,6 +39,7 @@ pub const USERS_INVITE: &str = "/users/invite";
 pub const USERS_SIGN_IN_LOG: &str = "/users/sign-in-log";
 /// The sign-in log as CSV, with the page's filters.
 pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
+pub const JOURNAL_CSV: &str = "/journal.csv";
 pub const SETTINGS_SECURITY: &str = "/settings/security";
 /// Settings > SIM fields: the extra SIM info fields of the customer tree.
 pub const SETTINGS_SIM_FIELDS: &str = "/settings/sim-fields";
@@ -101,7 +102,7 @@ pub const NAV: &[(&str, K, Perm)] = &[
     (USERS, K::NavUsers, Perm::UsersManage),
     (ROLES, K::NavRoles, Perm::UsersManage),
     (NOTIFICATIONS, K::NavNotifications, Perm::Portal),
-    (JOURNAL, K::NavJournal, Perm::UsersManage),
+    (JOURNAL, K::NavJournal, Perm::JournalRead),
     (PROFILE, K::NavProfile, Perm::Portal),
     (HELP, K::NavHelp, Perm::Portal),
 ];

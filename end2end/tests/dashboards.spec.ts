@@ -107,6 +107,39 @@ test.describe('dashboards', () => {
     await deleteBoard(page, name);
   });
 
+  test('auto-refresh updates the widgets in place, without a reload', async ({ page, context }) => {
+    const name = `Refresh ${test.info().project.name}`;
+    const board = await createBoard(page, name);
+    const id = board.split('/').pop();
+    await addWidget(page, 'Recent journal entries');
+    const settings = page.locator('details.panel').filter({ has: page.locator('#dash-refresh') });
+    if (!(await settings.evaluate((d) => (d as HTMLDetailsElement).open))) await settings.locator('summary').click();
+    await page.locator('#dash-refresh').selectOption('1');
+    await submitForm(page, settings.getByRole('button', { name: 'Save' }));
+
+    // A fake clock, so a minute passes at once.
+    await page.clock.install();
+    await page.goto(board);
+    await waitForHydration(page);
+    await expect(page.locator('#dash-updated')).toContainText('Refreshes every 1 min');
+    const mine = page.locator('section.widget li').filter({ hasText: `dashboard:${id}` });
+    await expect(mine.first()).toContainText('dashboard.settings');
+    let loads = 0;
+    page.on('load', () => loads++);
+
+    // A change made elsewhere: another tab moves this dashboard up in the menu.
+    const other = await context.newPage();
+    await other.goto('/dashboards');
+    const row = other.getByRole('row').filter({ has: other.getByRole('link', { name, exact: true }) });
+    await submitForm(other, row.getByRole('button', { name: 'Move up' }));
+    await other.close();
+
+    await page.clock.fastForward('01:05');
+    await expect(mine.first()).toContainText('dashboard.move');
+    expect(loads, 'the widgets were swapped in, not the page reloaded').toBe(0);
+    await deleteBoard(page, name);
+  });
+
   test('drag and drop moves a widget (pointer events, mouse or touch)', async ({ page }, info) => {
     const name = `Drag ${test.info().project.name}`;
     await createBoard(page, name);

@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, seed-demo.
+//! The command line: serve, migrate, seed-demo, verify-journal.
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +30,8 @@ pub enum Command {
     Migrate,
     /// Fill the database with deterministic demo data.
     SeedDemo(SeedArgs),
+    /// Walk the journal's hash chain and report the first entry that does not match (exit 1).
+    VerifyJournal,
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +68,28 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = connect(&cfg).await?;
             println!("migrations applied ({})", db.engine().name());
             Ok(())
+        }
+        Command::VerifyJournal => {
+            use app::journal::chain::{Verdict, verify};
+            let db = connect(&cfg).await?;
+            let started = Instant::now();
+            match verify(&db).await.map_err(|e| e.to_string())? {
+                Verdict::Intact { entries } => {
+                    println!(
+                        "journal intact: {entries} entries chain correctly ({:.1} s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(())
+                }
+                Verdict::Broken { id, checked } => Err(format!(
+                    "journal broken at entry {id}: its hash does not match its content and the entry before it \
+                     ({checked} entries before it are intact); it or the entry before it was changed, removed or inserted"
+                )),
+                Verdict::Truncated { last_id, entries, expected } => Err(format!(
+                    "journal truncated: {entries} entries chain correctly up to entry {last_id}, but {expected} were \
+                     written; entries after {last_id} were removed"
+                )),
+            }
         }
         Command::SeedDemo(args) => {
             let db = connect(&cfg).await?;

@@ -326,6 +326,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/invite_options", Some(super::Perm::UsersManage)),
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
+    ("/api/journal_page", Some(super::Perm::JournalRead)),
     ("/api/sim_list", Some(super::Perm::SimsRead)),
     ("/api/sim_detail", Some(super::Perm::SimsRead)),
     ("/api/bulk_preview", Some(super::Perm::SimsWrite)),

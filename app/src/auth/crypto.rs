@@ -80,6 +80,11 @@ pub fn token_hash(token: &str) -> String {
     hex(&digest)
 }
 
+/// The unkeyed hash of any bytes, as hex (the journal's chain).
+pub fn digest_hex(bytes: &[u8]) -> String {
+    hex(&Blake2b::<U32>::digest(bytes))
+}
+
 pub fn ct_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }

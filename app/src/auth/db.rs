@@ -714,19 +714,20 @@ impl<'a> JournalEntry<'a> {
     }
 }
 
+/// Appends to the journal in the caller's transaction, chained (see `journal::chain`), with
+/// the address of the request being served.
 pub async fn journal(conn: &mut AnyConnection, e: JournalEntry<'_>) -> R<()> {
-    sqlx::query(
-        "INSERT INTO journal (at, actor_id, customer_id, action, target, details) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(e.at)
-    .bind(e.actor_id)
-    .bind(e.customer_id)
-    .bind(e.action)
-    .bind(e.target)
-    .bind(e.details)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let ip = crate::journal::chain::request_ip();
+    let c = crate::journal::chain::Content {
+        at: e.at,
+        actor_id: e.actor_id,
+        customer_id: e.customer_id,
+        action: e.action,
+        target: e.target,
+        details: &e.details,
+        ip: ip.as_deref(),
+    };
+    crate::journal::chain::append(conn, &c).await.map(|_| ())
 }
 
 // ---------------------------------------------------------------- administration

@@ -133,6 +133,8 @@ pub enum Perm {
     SecuritySettings,
     /// Dashboard templates of one's customer tree, per role, with locked widgets.
     DashboardTemplates,
+    /// The audit journal of one's customer tree, and its export.
+    JournalRead,
 }
 
 /// A second factor.

@@ -202,37 +202,42 @@ pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) 
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
     let mut who = client(&auth, req.headers(), peer);
     who.lang = request_lang(req.headers());
+    let ip = who.ip.clone();
     req.extensions_mut().insert(who);
     req.extensions_mut().insert(SessionContext(principal.clone()));
 
     let static_file = path.starts_with("/pkg/") || (routes::is_public(&path) && path.contains('.'));
     let public = routes::is_public(&path) || routes::PUBLIC_API.contains(&path.as_str());
     let step_pages = [routes::LOGIN_VERIFY_EMAIL, routes::LOGIN_CODE, routes::LOGIN_NEW_PASSWORD, routes::LOGIN_MFA];
-    let mut res = if step_pages.contains(&path.as_str()) && is_page_request(&method, &path) {
-        // A step page only makes sense at its own step of a sign-in in progress.
-        match &principal {
-            Some(p) if p.stage.page() == path => next.run(req).await,
-            Some(p) => redirect(p.stage.page()),
-            None => redirect(routes::LOGIN),
-        }
-    } else if public {
-        next.run(req).await
-    } else {
-        match &principal {
-            Some(p) if p.stage == Stage::Active => next.run(req).await,
-            Some(p) if is_page_request(&method, &path) => redirect(p.stage.page()),
-            Some(_) => error_response(&AppError::MfaRequired),
-            None if is_page_request(&method, &path) => {
-                let next_path = match req.uri().query() {
-                    Some(q) => format!("{path}?{q}"),
-                    None => path.clone(),
-                };
-                let notice = if clear { "&n=session_expired" } else { "" };
-                redirect(&format!("{}?next={}{notice}", routes::LOGIN, routes::encode_query_value(&next_path)))
+    // Journal entries written while serving the request record its address.
+    let mut res = crate::journal::chain::with_ip(ip, async move {
+        if step_pages.contains(&path.as_str()) && is_page_request(&method, &path) {
+            // A step page only makes sense at its own step of a sign-in in progress.
+            match &principal {
+                Some(p) if p.stage.page() == path => next.run(req).await,
+                Some(p) => redirect(p.stage.page()),
+                None => redirect(routes::LOGIN),
             }
-            None => error_response(&AppError::Unauthenticated),
+        } else if public {
+            next.run(req).await
+        } else {
+            match &principal {
+                Some(p) if p.stage == Stage::Active => next.run(req).await,
+                Some(p) if is_page_request(&method, &path) => redirect(p.stage.page()),
+                Some(_) => error_response(&AppError::MfaRequired),
+                None if is_page_request(&method, &path) => {
+                    let next_path = match req.uri().query() {
+                        Some(q) => format!("{path}?{q}"),
+                        None => path.clone(),
+                    };
+                    let notice = if clear { "&n=session_expired" } else { "" };
+                    redirect(&format!("{}?next={}{notice}", routes::LOGIN, routes::encode_query_value(&next_path)))
+                }
+                None => error_response(&AppError::Unauthenticated),
+            }
         }
-    };
+    })
+    .await;
     if !static_file {
         // Pages and answers may hold personal data: never stored by browsers or proxies.
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -205,7 +205,7 @@ pub async fn load(v: &Viewer<'_>, w: &Widget, range: Option<TimeRange>) -> R<Wid
             WidgetData::Notifications { rows, unread }
         }
         WidgetKind::Journal => {
-            if !v.role.allows(Perm::UsersManage) {
+            if !v.role.allows(Perm::JournalRead) {
                 WidgetData::Unavailable(Why::NotForRole)
             } else {
                 WidgetData::Journal { rows: super::db::recent_journal(v.db, &path, i64::from(w.top)).await? }

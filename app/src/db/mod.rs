@@ -30,6 +30,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("building the usage rollups failed: {0}")]
     Rollups(#[from] sqlx::Error),
+    #[error("hashing the journal's older entries failed: {0}")]
+    Journal(sqlx::Error),
 }
 
 /// A pool plus the engine behind it. Cheap to clone.
@@ -105,6 +107,8 @@ impl Db {
         // for a database that already held usage.
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         crate::usage::rollups::ensure_built(self, now).await?;
+        // Journal entries from before the hash chain (migration 0005) join it once.
+        crate::journal::chain::seal_unhashed(self).await.map_err(DbError::Journal)?;
         Ok(())
     }
 

@@ -158,9 +158,10 @@ fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, n
         }
     }
     if let Some(days) = q.idle_days {
-        sql.push(" AND (s.last_session_at IS NULL OR s.last_session_at < ")
-            .bind(now - days * SECONDS_PER_DAY)
-            .push(")");
+        // Written as the `(status, COALESCE(last_session_at, 0), id)` index's expression, so
+        // "activated and idle" reads one short index range instead of every activated SIM (a
+        // never-seen SIM counts as idle since 1970, which is what the NULL means).
+        sql.push(" AND COALESCE(s.last_session_at, 0) < ").bind(now - days * SECONDS_PER_DAY);
     }
     for (field, value) in &q.fields {
         sql.push(" AND EXISTS (SELECT 1 FROM sim_field_values v WHERE v.sim_id = s.id AND v.field_id = ")
@@ -351,6 +352,13 @@ async fn capped_count(db: &Db, q: &SimQuery, filters: &Sql) -> R<Count> {
     }
     let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM sims s WHERE 1 = 1");
     sql.append(filters);
+    if q.idle_days.is_some() && q.statuses.len() == 1 {
+        // One status and "idle": one range of the (status, COALESCE(last_session_at, 0), id)
+        // index. PostgreSQL takes status and last session as independent, expects a hundred
+        // times more idle SIMs than there are, and would scan the table (150 ms at a million
+        // SIMs); ordering by the index's columns makes the range walk the plan (a few ms).
+        sql.push(" ORDER BY s.status, COALESCE(s.last_session_at, 0)");
+    }
     sql.push(" LIMIT ").bind(COUNT_CAP + 1).push(") x");
     let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
     Ok(if n <= COUNT_CAP { Count::Exact(n) } else { Count::AtLeast(COUNT_CAP) })

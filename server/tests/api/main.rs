@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod dashboards;
 mod helpers;
+mod journal;
 mod shell;
 mod sims;
 mod storage;

@@ -32,7 +32,7 @@ pub fn UsersPage() -> impl IntoView {
                     Err(e) => return error_view(&e),
                 };
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::NavUsers)>
                         <table>
                             <caption class="visually-hidden">{t(K::NavUsers)}</caption>
                             <thead><tr>
@@ -200,7 +200,7 @@ pub fn SignInLogPage() -> impl IntoView {
                 };
                 let older = (rows.len() == 100).then(|| rows.last().map(|r| r.id)).flatten();
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::SignInLogTitle)>
                         <table>
                             <caption class="visually-hidden">{t(K::SignInLogTitle)}</caption>
                             <thead><tr>

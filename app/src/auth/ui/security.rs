@@ -89,7 +89,7 @@ fn security_sections(o: SecurityData) -> impl IntoView {
                 view! { <p>{t(K::NoAuthenticators)}</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=t(K::AuthenticatorApps)>
                         <table>
                             <thead><tr>
                                 <th scope="col">{t(K::DeviceName)}</th>
@@ -183,7 +183,7 @@ fn security_sections(o: SecurityData) -> impl IntoView {
 
         <section class="panel" aria-labelledby="s-sessions">
             <h2 id="s-sessions">{t(K::ActiveSessions)}</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-labelledby="s-sessions">
                 <table>
                     <thead><tr>
                         <th scope="col">{t(K::SessionDevice)}</th>
