@@ -29,6 +29,7 @@ use leptos_router::{SsrMode, path};
 
 use auth::ViewerCtx;
 use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage, UsersPage};
+use auth::ui::roles::{RolesMatrixPage, RolesPage};
 use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
@@ -78,7 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/sign-in-log") view=SignInLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecuritySettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/roles") view=|| view! { <ComingSoon title=K::NavRoles/> }/>
+                    <Route path=path!("/roles") view=RolesPage/>
+                    <Route path=path!("/roles/matrix") view=RolesMatrixPage/>
                     <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
                     <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=SecurityPage ssr=SsrMode::Async/>

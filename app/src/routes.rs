@@ -25,6 +25,7 @@ pub const SIMS: &str = "/sims";
 pub const CUSTOMERS: &str = "/customers";
 pub const USERS: &str = "/users";
 pub const ROLES: &str = "/roles";
+pub const ROLES_MATRIX: &str = "/roles/matrix";
 pub const NOTIFICATIONS: &str = "/notifications";
 pub const JOURNAL: &str = "/journal";
 pub const PROFILE: &str = "/profile";
@@ -115,6 +116,7 @@ pub const ALL_PAGES: &[&str] = &[
     CUSTOMERS,
     USERS,
     ROLES,
+    ROLES_MATRIX,
     NOTIFICATIONS,
     JOURNAL,
     PROFILE,

@@ -91,6 +91,17 @@ impl Role {
         }
     }
 
+    /// What the role is for, on the roles introduction.
+    pub fn about(self) -> crate::i18n::K {
+        use crate::i18n::K;
+        match self {
+            Role::ProviderAdmin => K::RoleAboutProviderAdmin,
+            Role::CustomerAdmin => K::RoleAboutCustomerAdmin,
+            Role::CustomerUser => K::RoleAboutCustomerUser,
+            Role::ReadOnly => K::RoleAboutReadOnly,
+        }
+    }
+
     /// Whether an administrator of role `self` may hand out `other` (never above their own).
     pub fn may_grant(self, other: Role) -> bool {
         match self {
@@ -111,30 +122,71 @@ impl Role {
     }
 }
 
-/// What a server function or page needs. Checked in one place: `guard::require`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Perm {
+/// Declares [`Perm`] and its complete list together, so the roles matrix (generated from
+/// [`Perm::ALL`] and [`Role::allows`]) cannot leave a permission out.
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
+        /// What a server function or page needs. Checked in one place: `guard::require`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Perm {
+            $($(#[$doc])* $name),*
+        }
+
+        impl Perm {
+            /// Every permission, in the order of the roles matrix.
+            pub const ALL: &'static [Perm] = &[$(Perm::$name),*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Perm::$name => $code),*
+                }
+            }
+        }
+    };
+}
+
+permissions! {
     /// Any signed-in user: their own profile, help, dashboards.
-    Portal,
-    SimsRead,
+    Portal = "portal",
+    SimsRead = "sims_read",
     /// Status, label and info fields of SIMs.
-    SimsWrite,
+    SimsWrite = "sims_write",
     /// Moving SIMs to another rate plan (customer service), which changes what is billed.
-    SimsPlan,
+    SimsPlan = "sims_plan",
     /// Handing SIMs from the provider's inventory to customers: the provider's own business.
-    SimsAssign,
+    SimsAssign = "sims_assign",
     /// Defining the extra SIM info fields of one's customer tree.
-    SimFields,
+    SimFields = "sim_fields",
     /// Invite, unlock and re-invite users; see their second factors.
-    UsersManage,
+    UsersManage = "users_manage",
     /// The sign-in log of the users in scope.
-    SignInLogsRead,
+    SignInLogsRead = "sign_in_logs_read",
     /// Settings > Security (the MFA policy).
-    SecuritySettings,
+    SecuritySettings = "security_settings",
     /// Dashboard templates of one's customer tree, per role, with locked widgets.
-    DashboardTemplates,
+    DashboardTemplates = "dashboard_templates",
     /// The audit journal of one's customer tree, and its export.
-    JournalRead,
+    JournalRead = "journal_read",
+}
+
+impl Perm {
+    /// The permission's name in the roles matrix.
+    pub fn label(self) -> crate::i18n::K {
+        use crate::i18n::K;
+        match self {
+            Perm::Portal => K::PermPortal,
+            Perm::SimsRead => K::PermSimsRead,
+            Perm::SimsWrite => K::PermSimsWrite,
+            Perm::SimsPlan => K::PermSimsPlan,
+            Perm::SimsAssign => K::PermSimsAssign,
+            Perm::SimFields => K::PermSimFields,
+            Perm::UsersManage => K::PermUsersManage,
+            Perm::SignInLogsRead => K::PermSignInLogsRead,
+            Perm::SecuritySettings => K::PermSecuritySettings,
+            Perm::DashboardTemplates => K::PermDashboardTemplates,
+            Perm::JournalRead => K::PermJournalRead,
+        }
+    }
 }
 
 /// A second factor.

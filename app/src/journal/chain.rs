@@ -26,6 +26,7 @@ pub fn request_ip() -> Option<String> {
 }
 
 /// What an entry's hash covers, besides the previous hash.
+#[derive(Clone, Copy)]
 pub struct Content<'a> {
     pub at: i64,
     pub actor_id: Option<i64>,
@@ -57,14 +58,17 @@ pub fn hash(prev: &str, c: &Content<'_>) -> String {
     digest_hex(&buf)
 }
 
-/// Appends one entry in the caller's transaction: locks the head, chains, inserts, moves the head.
+/// Appends one entry in the caller's transaction: locks the head, chains, inserts, moves the
+/// head. The time recorded is never before the previous entry's (two requests may finish in
+/// the other order than they started), so dates along the chain only go forward.
 pub async fn append(conn: &mut AnyConnection, c: &Content<'_>) -> R<i64> {
     // The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) until commit.
-    let head = sqlx::query("UPDATE journal_head SET entries = entries + 1 WHERE id = 1 RETURNING hash")
+    let head = sqlx::query("UPDATE journal_head SET entries = entries + 1 WHERE id = 1 RETURNING hash, last_at")
         .fetch_one(&mut *conn)
         .await?;
-    let prev: String = head.try_get(0)?;
-    let h = hash(&prev, c);
+    let (prev, last_at): (String, i64) = (head.try_get(0)?, head.try_get(1)?);
+    let c = Content { at: c.at.max(last_at), ..*c };
+    let h = hash(&prev, &c);
     let id: i64 = sqlx::query(
         "INSERT INTO journal (at, actor_id, customer_id, action, target, details, ip, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -80,7 +84,12 @@ pub async fn append(conn: &mut AnyConnection, c: &Content<'_>) -> R<i64> {
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
-    sqlx::query("UPDATE journal_head SET hash = $1, last_id = $2 WHERE id = 1").bind(&h).bind(id).execute(conn).await?;
+    sqlx::query("UPDATE journal_head SET hash = $1, last_id = $2, last_at = $3 WHERE id = 1")
+        .bind(&h)
+        .bind(id)
+        .bind(c.at)
+        .execute(conn)
+        .await?;
     Ok(id)
 }
 

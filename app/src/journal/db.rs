@@ -1,4 +1,6 @@
 //! Reading the journal: one page of a customer tree's entries, newest first, with filters.
+//! At ten million entries every filter must read an index range in id order, so the
+//! statement depends on the filters (see [`list`]).
 use sqlx::Row;
 
 use super::{JournalQuery, JournalRow};
@@ -8,41 +10,107 @@ use crate::sims::db::Tenant;
 
 type R<T> = Result<T, sqlx::Error>;
 
+/// Trees of up to this many customers are read customer by customer (one short index range
+/// each, merged); a bigger tree holds a big share of the entries, so walking the newest
+/// entries and keeping the tree's is quick.
+const MERGE_UP_TO: usize = 200;
+
+const COLUMNS: &str = "j.id, j.at, COALESCE(u.username, ''), COALESCE(c.name, ''), j.action, j.target, j.details, \
+     COALESCE(j.ip, '')";
+const JOINS: &str = " LEFT JOIN users u ON u.id = j.actor_id LEFT JOIN customers c ON c.id = j.customer_id";
+
+/// The first entry at or after `at`: times only go forward along the chain, so the entries
+/// of a date range are an id range.
+async fn first_at_or_after(db: &Db, at: i64) -> R<Option<i64>> {
+    let row = sqlx::query("SELECT id FROM journal WHERE at >= $1 ORDER BY at, id LIMIT 1")
+        .bind(at)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
 /// Up to `limit` entries of `tenant`'s tree matching `q`, newest first. The provider's tree
 /// ("/") also holds entries without a customer (sign-in events of unknown accounts).
 pub async fn list(db: &Db, tenant: &Tenant, q: &JournalQuery, limit: i64) -> R<Vec<JournalRow>> {
-    let mut sql = Sql::new(
-        "SELECT j.id, j.at, COALESCE(u.username, ''), COALESCE(c.name, ''), j.action, j.target, j.details, \
-         COALESCE(j.ip, '') FROM journal j LEFT JOIN users u ON u.id = j.actor_id \
-         LEFT JOIN customers c ON c.id = j.customer_id WHERE 1 = 1",
-    );
-    tenant.clause(&mut sql, "j.customer_id");
-    if let Some(user) = &q.user {
-        // The actor by name, within the tree: another tenant's username matches nothing.
-        sql.push(" AND j.actor_id IN (SELECT id FROM users WHERE username = ").bind(user.as_str()).push(")");
+    // Conditions on the entry alone, the same in every shape of the statement below.
+    let mut f = Sql::new("");
+    let actor = match &q.user {
+        Some(name) => {
+            let row =
+                sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(db.pool()).await?;
+            match row {
+                Some(r) => Some(r.try_get::<i64, _>(0)?),
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => None,
+    };
+    if let Some(a) = actor {
+        f.push(" AND j.actor_id = ").bind(a);
     }
     if let Some(e) = &q.entity {
         // `sim` is every `sim.*` action: a range on the action index ('/' follows '.').
-        sql.push(" AND j.action > ").bind(format!("{e}.")).push(" AND j.action < ").bind(format!("{e}/"));
+        f.push(" AND j.action > ").bind(format!("{e}.")).push(" AND j.action < ").bind(format!("{e}/"));
     }
     if let Some(a) = &q.action {
-        sql.push(" AND j.action = ").bind(a.as_str());
+        f.push(" AND j.action = ").bind(a.as_str());
     }
     if let Some(t) = &q.target {
-        sql.push(" AND j.target IN (").bind(t.as_str());
+        f.push(" AND j.target IN (").bind(t.as_str());
         if let Some(e) = &q.entity {
-            sql.push(", ").bind(format!("{e}:{t}"));
+            f.push(", ").bind(format!("{e}:{t}"));
         }
-        sql.push(")");
+        f.push(")");
     }
     if let Some(from) = q.from {
-        sql.push(" AND j.at >= ").bind(from * 86_400);
+        match first_at_or_after(db, from * 86_400).await? {
+            Some(id) => f.push(" AND j.id >= ").bind(id),
+            None => return Ok(Vec::new()),
+        };
+        f.push(" AND j.at >= ").bind(from * 86_400);
     }
     if let Some(to) = q.to {
-        sql.push(" AND j.at < ").bind((to + 1) * 86_400);
+        if let Some(id) = first_at_or_after(db, (to + 1) * 86_400).await? {
+            f.push(" AND j.id < ").bind(id);
+        }
+        f.push(" AND j.at < ").bind((to + 1) * 86_400);
     }
     if let Some(before) = q.before {
-        sql.push(" AND j.id < ").bind(before);
+        f.push(" AND j.id < ").bind(before);
+    }
+
+    let customers: Option<Vec<i64>> = if tenant.is_everything() || actor.is_some() || q.target.is_some() {
+        // The whole fleet, or a filter with an index of its own (the tree is checked per row).
+        None
+    } else {
+        let mut c = Sql::new("SELECT id FROM customers j WHERE 1 = 1");
+        tenant.clause(&mut c, "j.id");
+        c.push(" LIMIT ").bind(MERGE_UP_TO as i64 + 1);
+        let ids: Vec<i64> = c.query().fetch_all(db.pool()).await?.iter().map(|r| r.get(0)).collect();
+        (ids.len() <= MERGE_UP_TO).then_some(ids)
+    };
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM journal j{JOINS}"));
+    match customers {
+        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Some(ids) => {
+            // The newest `limit` of each customer (one index range each), then the newest of those.
+            sql.push(" JOIN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                sql.push("SELECT id FROM (SELECT j.id FROM journal j WHERE j.customer_id = ");
+                sql.bind(*id);
+                sql.append(&f);
+                sql.push(" ORDER BY j.id DESC LIMIT ").bind(limit).push(&format!(") m{i}"));
+            }
+            sql.push(") x ON x.id = j.id WHERE 1 = 1");
+        }
+        None => {
+            sql.push(" WHERE 1 = 1");
+            tenant.clause(&mut sql, "j.customer_id");
+            sql.append(&f);
+        }
     }
     sql.push(" ORDER BY j.id DESC LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;

@@ -9,6 +9,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/customers', title: 'Customers' },
   { path: '/users', title: 'Users' },
   { path: '/roles', title: 'Roles' },
+  { path: '/roles/matrix', title: 'Customer roles matrix' },
   { path: '/notifications', title: 'Notifications' },
   { path: '/journal', title: 'Journal' },
   { path: '/profile', title: 'Security' },

@@ -154,6 +154,15 @@ both_engines!(the_journal_page_shows_the_callers_tree_with_filters_and_refuses_o
     let other_user = a.get("/journal?user=b.admin").await.text().await.unwrap();
     assert!(!other_user.contains("Beta board"));
 
+    // Dates: today holds the change, a day long ago nothing; both ends inclusive.
+    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let dated = a.get(&format!("/journal?from={today}&to={today}")).await.text().await.unwrap();
+    assert!(dated.contains("Alpha board"));
+    let old = a.get("/journal?from=2020-01-01&to=2020-01-02").await.text().await.unwrap();
+    assert!(!old.contains("Alpha board"));
+    let future = a.get("/journal?from=2099-01-01").await.text().await.unwrap();
+    assert!(future.contains("No journal entries match"));
+
     // Bad filters: 422 naming each, nothing else shown.
     let bad = a.get("/journal?entity=rocket&from=2026-02-30&to=2026-01-01").await;
     assert_eq!(bad.status(), 422);

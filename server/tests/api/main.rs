@@ -6,6 +6,7 @@ mod cli;
 mod dashboards;
 mod helpers;
 mod journal;
+mod roles;
 mod shell;
 mod sims;
 mod storage;

@@ -58,7 +58,7 @@ async fn measure(db: &Db, site_root: &Path, n: usize) -> Vec<(String, Duration, 
     out
 }
 
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     let dir =
         PathBuf::from(std::env::var("BENCH_BIG_DIR").unwrap_or_else(|_| {
             format!("{}/.cache/iot-portal", std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))

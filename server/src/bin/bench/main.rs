@@ -10,6 +10,7 @@ use axum::routing::get;
 use tower::ServiceExt;
 
 mod dashboards;
+mod journal;
 mod sims;
 
 use app::db::Db;
@@ -72,6 +73,11 @@ async fn main() {
     // BENCH_ONLY=5: only the figures of issue 5 (dashboards).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("5") {
         dashboards::run(&site_root).await;
+        return;
+    }
+    // BENCH_ONLY=6: only the figures of issue 6 (the journal).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("6") {
+        journal::run(&site_root).await;
         return;
     }
     let sims: u64 = std::env::var("BENCH_SIMS").ok().and_then(|s| s.parse().ok()).unwrap_or(5_000);
@@ -180,6 +186,7 @@ async fn main() {
     if std::env::var("BENCH_BIG_SIMS").map(|v| v != "0").unwrap_or(true) {
         sims::run(&site_root).await;
         dashboards::run(&site_root).await;
+        journal::run(&site_root).await;
     }
 }
 
