@@ -9,6 +9,7 @@ pub mod dashboards;
 pub mod error;
 pub mod i18n;
 pub mod journal;
+pub mod notify;
 pub mod pages;
 pub mod routes;
 pub mod sims;
@@ -37,7 +38,7 @@ use customers::ui::{CustomerPage, CustomerRecordsPage, CustomersPage};
 use dashboards::ui::{DashboardEditPage, DashboardPage, DashboardsPage, HomePage};
 use i18n::{K, Lang};
 use journal::ui::JournalPage;
-use pages::coming_soon::ComingSoon;
+use notify::ui::{NotificationsPage, RulesPage};
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
@@ -81,7 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=RolesPage/>
                     <Route path=path!("/roles/matrix") view=RolesMatrixPage/>
-                    <Route path=path!("/notifications") view=|| view! { <ComingSoon title=K::NavNotifications/> }/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications/rules") view=RulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security") view=SecurityPage ssr=SsrMode::Async/>

@@ -41,6 +41,13 @@ pub const USERS_SIGN_IN_LOG: &str = "/users/sign-in-log";
 /// The sign-in log as CSV, with the page's filters.
 pub const USERS_SIGN_IN_LOG_CSV: &str = "/users/sign-in-log.csv";
 pub const JOURNAL_CSV: &str = "/journal.csv";
+pub const NOTIFICATIONS_READ: &str = "/notifications/read";
+pub const NOTIFICATION_RULES: &str = "/notifications/rules";
+pub const NOTIFICATIONS_CSV: &str = "/notifications.csv";
+
+pub fn notification_rule(id: i64) -> String {
+    format!("/notifications/rules/{id}")
+}
 pub const SETTINGS_SECURITY: &str = "/settings/security";
 /// Settings > SIM fields: the extra SIM info fields of the customer tree.
 pub const SETTINGS_SIM_FIELDS: &str = "/settings/sim-fields";
@@ -118,6 +125,7 @@ pub const ALL_PAGES: &[&str] = &[
     ROLES,
     ROLES_MATRIX,
     NOTIFICATIONS,
+    NOTIFICATION_RULES,
     JOURNAL,
     PROFILE,
     HELP,

@@ -109,6 +109,8 @@ impl AppState {
         // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
         tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));
         tokio::spawn(app::sims::db::cycle_keeper(db.clone(), auth.clock.clone()));
+        // Notification email queued by rules, and the sweep for SIMs without a session.
+        tokio::spawn(app::notify::eval::worker(db.clone(), mailer.clone(), auth.clock.clone(), public_url.clone()));
         AppState {
             leptos_options,
             db,
@@ -178,6 +180,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(app::customers::handlers::router::<AppState>())
         .merge(app::dashboards::handlers::router::<AppState>())
         .merge(app::journal::handlers::router::<AppState>())
+        .merge(app::notify::handlers::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();

@@ -327,6 +327,8 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
     ("/api/journal_page", Some(super::Perm::JournalRead)),
+    ("/api/notification_history", Some(super::Perm::Portal)),
+    ("/api/notification_rules", Some(super::Perm::NotificationRules)),
     ("/api/sim_list", Some(super::Perm::SimsRead)),
     ("/api/sim_detail", Some(super::Perm::SimsRead)),
     ("/api/bulk_preview", Some(super::Perm::SimsWrite)),

@@ -143,6 +143,8 @@ pub struct SessionRow {
     pub role: String,
     pub customer_id: i64,
     pub customer_path: String,
+    /// Unread notifications (up to 100), for the bell.
+    pub unread: i64,
 }
 
 pub struct NewSession<'a> {
@@ -177,7 +179,9 @@ pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
 pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>> {
     sqlx::query_as(
         "SELECT s.id, s.user_id, s.stage, s.remember, s.mfa_method, s.created_at, s.last_seen_at, s.expires_at, \
-           u.username, u.name, u.email, u.role, u.customer_id, c.path AS customer_path \
+           u.username, u.name, u.email, u.role, u.customer_id, c.path AS customer_path, \
+           (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL \
+             LIMIT 100) x) AS unread \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN customers c ON c.id = u.customer_id \
          WHERE s.token_hash = $1 AND u.status <> 'disabled'",
     )
@@ -727,7 +731,9 @@ pub async fn journal(conn: &mut AnyConnection, e: JournalEntry<'_>) -> R<()> {
         details: &e.details,
         ip: ip.as_deref(),
     };
-    crate::journal::chain::append(conn, &c).await.map(|_| ())
+    let id = crate::journal::chain::append(conn, &c).await?;
+    // Status changes and security events are what some notification rules watch.
+    crate::notify::eval::on_journal(conn, id, &c).await
 }
 
 // ---------------------------------------------------------------- administration

@@ -167,6 +167,8 @@ permissions! {
     DashboardTemplates = "dashboard_templates",
     /// The audit journal of one's customer tree, and its export.
     JournalRead = "journal_read",
+    /// Notification rules of one's customer tree: usage alarms, status, idle SIMs, security.
+    NotificationRules = "notification_rules",
 }
 
 impl Perm {
@@ -185,6 +187,7 @@ impl Perm {
             Perm::SecuritySettings => K::PermSecuritySettings,
             Perm::DashboardTemplates => K::PermDashboardTemplates,
             Perm::JournalRead => K::PermJournalRead,
+            Perm::NotificationRules => K::PermNotificationRules,
         }
     }
 }
@@ -273,6 +276,8 @@ pub struct Viewer {
     pub name: String,
     pub username: String,
     pub role: Role,
+    /// Unread notifications (up to 100), for the bell.
+    pub unread: i64,
 }
 
 impl Viewer {

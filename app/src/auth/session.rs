@@ -28,6 +28,7 @@ pub struct Principal {
     pub role: Role,
     pub customer_id: i64,
     pub customer_path: String,
+    pub unread: i64,
 }
 
 impl Principal {
@@ -47,11 +48,12 @@ impl Principal {
             role,
             customer_id: r.customer_id,
             customer_path,
+            unread: r.unread,
         })
     }
 
     pub fn viewer(&self) -> Viewer {
-        Viewer { name: self.name.clone(), username: self.username.clone(), role: self.role }
+        Viewer { name: self.name.clone(), username: self.username.clone(), role: self.role, unread: self.unread }
     }
 }
 
@@ -280,6 +282,7 @@ mod tests {
             role: "read_only".into(),
             customer_id: 1,
             customer_path: "/1/".into(),
+            unread: 0,
         }
     }
 

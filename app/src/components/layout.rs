@@ -26,6 +26,20 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 {viewer.clone().map(|_| view! { <MenuToggle/> })}
                 <LangSwitcher/>
+                {viewer.clone().map(|v| {
+                    let label = use_lang().tf(K::NotifBell, &[("n", &v.unread.to_string())]);
+                    let count = match v.unread {
+                        0 => None,
+                        n if n >= 100 => Some("99+".to_string()),
+                        n => Some(n.to_string()),
+                    };
+                    view! {
+                        <a class="bell" href=routes::NOTIFICATIONS aria-label=label.clone() title=label>
+                            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22"><path d="M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"></path></svg>
+                            {count.map(|c| view! { <span class="bell-count">{c}</span> })}
+                        </a>
+                    }
+                })}
                 {viewer.clone().map(|v| view! {
                     <div class="user-box">
                         <span class="user-name">{v.name.clone()}</span>

@@ -112,6 +112,17 @@ impl Db {
         Ok(())
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (waiting its
+    /// turn under `busy_timeout`): a transaction that reads first and writes later cannot be
+    /// upgraded while another writer is active, and would fail with "database is locked".
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if self.engine == Engine::Sqlite {
+            sqlx::query("UPDATE app_meta SET value = value WHERE 1 = 0").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -36,7 +36,7 @@ struct Owner {
 /// sending the same batch twice counts nothing twice. Returns how many were new.
 pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
     let cycle = cycle_start(day_of(now));
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut inserted = 0;
     // A batch usually holds many records of the same SIMs: look each owner up once, and keep
     // the SIM's last network as the batch moves it, for the per-network counts.
@@ -144,6 +144,13 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
         }
     }
     deltas.write(&mut tx).await?;
+    // Usage rules see the counters as this batch left them, in its transaction: a batch that
+    // rolls back raises nothing, a resent one finds its occurrences already raised.
+    if inserted > 0 {
+        let mut sims: Vec<i64> = owners.keys().copied().collect();
+        sims.sort_unstable();
+        crate::notify::eval::on_usage(&mut tx, &sims, cycle, now).await?;
+    }
     tx.commit().await?;
     Ok(inserted)
 }

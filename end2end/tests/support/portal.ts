@@ -11,6 +11,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/roles', title: 'Roles' },
   { path: '/roles/matrix', title: 'Customer roles matrix' },
   { path: '/notifications', title: 'Notifications' },
+  { path: '/notifications/rules', title: 'Notification rules' },
   { path: '/journal', title: 'Journal' },
   { path: '/profile', title: 'Security' },
   { path: '/profile/security', title: 'Security' },

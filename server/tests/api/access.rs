@@ -46,6 +46,7 @@ both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |a
         .iter()
         .chain(app::sims::handlers::FORM_ENDPOINTS)
         .chain(app::dashboards::handlers::FORM_ENDPOINTS)
+        .chain(app::notify::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         let res = b.post(path, &[("id", "1"), ("current", PASSWORD)]).await;
@@ -84,6 +85,7 @@ both_engines!(a_password_without_the_second_factor_opens_nothing, |app: TestApp|
         .iter()
         .chain(app::sims::handlers::FORM_ENDPOINTS)
         .chain(app::dashboards::handlers::FORM_ENDPOINTS)
+        .chain(app::notify::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         assert_eq!(b.post(path, &[("id", "1")]).await.status(), 401, "{path}");
@@ -110,6 +112,10 @@ both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_per
         assert_eq!(b.post(path, &[("id", "1"), ("customer", "1")]).await.status(), 403, "{path}");
     }
     assert_eq!(b.get(routes::USERS_SIGN_IN_LOG_CSV).await.status(), 403);
+    for path in [routes::NOTIFICATION_RULES, "/notifications/rules/1"] {
+        assert_eq!(b.post(path, &[("op", "delete"), ("name", "x")]).await.status(), 403, "{path}");
+    }
+    assert_eq!(b.get(routes::JOURNAL_CSV).await.status(), 403);
     // Pages render for the viewer, and the navigation hides what they cannot use.
     let html = b.get(routes::SIMS).await.text().await.unwrap();
     assert!(html.contains("href=\"/sims\"") && !html.contains("href=\"/users\""));

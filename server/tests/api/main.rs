@@ -6,6 +6,7 @@ mod cli;
 mod dashboards;
 mod helpers;
 mod journal;
+mod notifications;
 mod roles;
 mod shell;
 mod sims;

@@ -1,0 +1,242 @@
+//! Where rules meet events: usage ingest ([`on_usage`], in the batch's transaction), journaled
+//! changes ([`on_journal`], in the change's transaction: SIM status changes and security events),
+//! and a periodic sweep for SIMs without a session ([`sweep_idle`]). Each occurrence has a key
+//! that names it, so evaluating it again raises nothing (see `db::raise`).
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::db::{self as nq, Occurrence, Rule};
+use super::{Metric, RuleKind, SECURITY_ACTIONS, SimAction, describe};
+use crate::db::Db;
+use crate::i18n::Lang;
+use crate::journal::chain::Content;
+
+type R<T> = Result<T, sqlx::Error>;
+
+async fn customer_path(conn: &mut AnyConnection, customer: i64) -> R<Option<String>> {
+    let row = sqlx::query("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(conn).await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+/// A journal entry was just appended (in the caller's transaction): SIM status changes and
+/// security events raise the rules watching them. The entry's id is the occurrence's key.
+pub async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R<()> {
+    let kind = if e.action == "sim.status" {
+        RuleKind::Status
+    } else if SECURITY_ACTIONS.contains(&e.action) {
+        RuleKind::Security
+    } else {
+        return Ok(());
+    };
+    let Some(customer) = e.customer_id else { return Ok(()) };
+    let Some(path) = customer_path(conn, customer).await? else { return Ok(()) };
+    let rules = nq::rules_for(conn, kind, &path).await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let d: serde_json::Value = serde_json::from_str(e.details).unwrap_or_default();
+    for rule in &rules {
+        let (details, sim) = if kind == RuleKind::Status {
+            let to = d.get("after").and_then(|v| v.as_str()).unwrap_or("");
+            if rule.status.as_deref().is_some_and(|s| s != to) {
+                continue;
+            }
+            let iccid = e.target.trim_start_matches("sim:");
+            (
+                json!({ "iccid": iccid, "from": d.get("before"), "to": to, "journal": id }),
+                d.get("sim_id").and_then(serde_json::Value::as_i64),
+            )
+        } else {
+            (json!({ "action": e.action, "target": e.target, "journal": id }), None)
+        };
+        let message = describe(Lang::En, rule.kind.as_str(), &details);
+        let o = Occurrence {
+            key: format!("journal:{id}"),
+            customer_id: customer,
+            sim_id: sim,
+            at: e.at,
+            details,
+            message: &message,
+        };
+        nq::raise(conn, rule, &o).await?;
+    }
+    Ok(())
+}
+
+/// After a usage batch updated the cycle counters of `sims` (in its transaction): each SIM
+/// whose counter now reaches a usage rule's limit raises it once per billing cycle, and the
+/// rule's action (suspend, deactivate) is applied in the same transaction.
+pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i64) -> R<()> {
+    let rules = nq::enabled_rules(conn, RuleKind::UsageSim).await?;
+    if rules.is_empty() || sims.is_empty() {
+        return Ok(());
+    }
+    for chunk in sims.chunks(500) {
+        let mut sql = crate::db::sql::Sql::new(
+            "SELECT s.id, s.iccid, s.customer_id, c.path, s.service_id, s.status, s.cycle_data_bytes, s.cycle_sms, \
+             s.cycle_voice_seconds, COALESCE(rp.data_bytes, 0), COALESCE(rp.sms, 0), COALESCE(rp.voice_seconds, 0) \
+             FROM sims s JOIN customers c ON c.id = s.customer_id \
+             LEFT JOIN customer_services cs ON cs.id = s.service_id LEFT JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
+             WHERE s.cycle_start_day = ",
+        );
+        sql.bind(cycle).push(" AND s.id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(*id);
+        }
+        sql.push(")");
+        let rows = sql.query().fetch_all(&mut *conn).await?;
+        for r in rows {
+            let (sim, iccid, customer, path): (i64, String, i64, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let service: Option<i64> = r.try_get(4)?;
+            let used = [r.try_get::<i64, _>(6)?, r.try_get(7)?, r.try_get(8)?];
+            let allowance = [r.try_get::<i64, _>(9)?, r.try_get(10)?, r.try_get(11)?];
+            for rule in rules.iter().filter(|rule| path.starts_with(&rule.customer_path)) {
+                if rule.service_id.is_some() && rule.service_id != service {
+                    continue;
+                }
+                let Some(metric) = rule.metric.as_deref().and_then(Metric::parse) else { continue };
+                let i = match metric {
+                    Metric::Data => 0,
+                    Metric::Sms => 1,
+                    Metric::Voice => 2,
+                };
+                let Some(threshold) = rule.threshold else { continue };
+                let limit = if rule.percent {
+                    if allowance[i] <= 0 {
+                        continue;
+                    }
+                    (allowance[i] as i128 * threshold as i128 / 100) as i64
+                } else {
+                    threshold
+                };
+                if used[i] < limit.max(1) {
+                    continue;
+                }
+                let details = json!({
+                    "iccid": iccid, "metric": metric.code(), "value": used[i], "limit": limit,
+                    "threshold": threshold, "percent": rule.percent, "cycle": cycle, "action": rule.action,
+                });
+                let message = describe(Lang::En, "usage_sim", &details);
+                let o = Occurrence {
+                    key: format!("sim:{sim}:cycle:{cycle}"),
+                    customer_id: customer,
+                    sim_id: Some(sim),
+                    at: now,
+                    details,
+                    message: &message,
+                };
+                if nq::raise(conn, rule, &o).await?.is_some() {
+                    act(conn, rule, sim, now).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rule's action on a SIM that crossed its limit, as its author: journaled like any change.
+async fn act(conn: &mut AnyConnection, rule: &Rule, sim: i64, now: i64) -> R<()> {
+    let (Some(to), Some(author)) = (SimAction::parse(&rule.action).and_then(SimAction::status), rule.created_by) else {
+        return Ok(());
+    };
+    let tenant = crate::sims::db::Tenant::new(&rule.customer_path);
+    let actor = crate::sims::changes::Actor { user_id: author, tenant: &tenant, now, job: None };
+    let reason = format!("usage rule \"{}\"", rule.name);
+    // A SIM the lifecycle does not allow to move (already suspended, say) is left as it is.
+    crate::sims::changes::change_status(conn, actor, sim, None, to, &reason).await?;
+    Ok(())
+}
+
+/// Activated SIMs without a session for a rule's number of days, not yet reported for this
+/// idle stretch (a new session starts a new one). At most `per_rule` per rule and sweep.
+pub async fn sweep_idle(db: &Db, now: i64, per_rule: i64) -> R<u64> {
+    let mut conn = db.pool().acquire().await?;
+    let rules = nq::enabled_rules(&mut conn, RuleKind::NoSession).await?;
+    drop(conn);
+    let mut raised = 0;
+    for rule in rules {
+        let days = rule.threshold.unwrap_or(30);
+        let mut tx = db.pool().begin().await?;
+        let rows = sqlx::query(
+            "SELECT s.id, s.iccid, s.customer_id, COALESCE(s.last_session_at, 0) FROM sims s \
+             JOIN customers c ON c.id = s.customer_id \
+             WHERE s.status = 'activated' AND COALESCE(s.last_session_at, 0) < $1 \
+             AND c.path >= $2 AND c.path < $3 \
+             AND NOT EXISTS (SELECT 1 FROM notification_events e WHERE e.rule_id = $4 AND e.occurrence = \
+               'sim:' || CAST(s.id AS TEXT) || ':idle:' || CAST(COALESCE(s.last_session_at, 0) AS TEXT)) \
+             ORDER BY s.status, COALESCE(s.last_session_at, 0) LIMIT $5",
+        )
+        .bind(now - days * 86_400)
+        .bind(&rule.customer_path)
+        .bind(crate::db::sql::prefix_upper(&rule.customer_path))
+        .bind(rule.id)
+        .bind(per_rule)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let (sim, iccid, customer, last): (i64, String, i64, i64) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let details = json!({ "iccid": iccid, "days": days, "last_session": last });
+            let message = describe(Lang::En, "no_session", &details);
+            let o = Occurrence {
+                key: format!("sim:{sim}:idle:{last}"),
+                customer_id: customer,
+                sim_id: Some(sim),
+                at: now,
+                details,
+                message: &message,
+            };
+            if nq::raise(&mut tx, &rule, &o).await?.is_some() {
+                raised += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(raised)
+}
+
+/// Sends queued notification email; returns how many went out.
+pub async fn send_mail(db: &Db, mailer: &crate::mail::Mailer, base: &str, now: i64) -> R<u64> {
+    let mut sent = 0;
+    for m in nq::claim_mail(db, now, 50).await? {
+        let lang = Lang::parse(&m.lang).unwrap_or_default();
+        let details: serde_json::Value = serde_json::from_str(&m.details).unwrap_or_default();
+        let text = describe(lang, &m.kind, &details);
+        let link = format!("{}{}", base.trim_end_matches('/'), crate::routes::NOTIFICATIONS);
+        let email = crate::mail::Email {
+            to: m.address.clone(),
+            subject: format!("{}: {}", lang.t(crate::i18n::K::NavNotifications), m.rule),
+            text: format!("{text}\n\n{link}\n"),
+            html: format!(
+                "<p>{}</p><p><a href=\"{link}\">{link}</a></p>",
+                text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+            ),
+        };
+        match mailer.send(&email).await {
+            Ok(()) => {
+                nq::mail_sent(db, m.id, now).await?;
+                sent += 1;
+            }
+            Err(e) => tracing::warn!(error = %e, "notification email not sent; retried later"),
+        }
+    }
+    Ok(sent)
+}
+
+/// The background side: queued email every few seconds, the idle sweep every ten minutes.
+pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::auth::clock::Clock, base: String) {
+    let mut ticks = 0u64;
+    loop {
+        if ticks.is_multiple_of(120)
+            && let Err(e) = sweep_idle(&db, clock.now(), 1_000).await
+        {
+            tracing::error!(error = %e, "the idle-SIM sweep failed");
+        }
+        if let Err(e) = send_mail(&db, &mailer, &base, clock.now()).await {
+            tracing::error!(error = %e, "sending notification email failed");
+        }
+        ticks += 1;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+}

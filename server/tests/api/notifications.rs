@@ -1,0 +1,288 @@
+//! Notification rules end to end: a usage rule crossing in an ingest batch tells each recipient
+//! once (in the portal and by email) and suspends the SIM, which a status rule reports; resent
+//! batches, a second evaluation, two writers at once and the idle sweep run again tell nobody
+//! twice; the bell, the history, mark read and the export; bad rules refused whole.
+use app::usage::CdrKind;
+use app::usage::db::{NewCdr, insert_cdrs};
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::helpers::{PASSWORD, TestApp, location};
+use crate::sims::{fleet, html};
+
+fn cdr(id: &str, sim: i64, at: i64, bytes: i64) -> NewCdr {
+    NewCdr {
+        record_id: id.into(),
+        sim_id: sim,
+        kind: CdrKind::Data,
+        started_at: at,
+        ended_at: at + 60,
+        bytes_up: bytes / 2,
+        bytes_down: bytes - bytes / 2,
+        units: 0,
+        mcc_mnc: app::sims::MccMnc::parse("26201").unwrap(),
+        rat: app::sims::Rat::LteM,
+    }
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+}
+
+async fn status_of(app: &TestApp, sim: i64) -> String {
+    sqlx::query("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap().get(0)
+}
+
+both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let user = app.user(f.t.a1, "a1.user", "customer_user", PASSWORD).await;
+    app.user(f.t.b, "b.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let customer = f.t.a.to_string();
+    let user_id = user.to_string();
+    let res = a
+        .post(
+            "/notifications/rules",
+            &[
+                ("name", "Half a gigabyte"),
+                ("customer", &customer),
+                ("kind", "usage_sim"),
+                ("metric", "data"),
+                ("amount", "500"),
+                ("unit", "MB"),
+                ("action", "suspend"),
+                ("roles", "customer_admin"),
+                ("users", &user_id),
+                ("emails", "ops@example.com"),
+                ("in_app", "1"),
+                ("email", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    let res = a
+        .post(
+            "/notifications/rules",
+            &[
+                ("name", "Suspensions"),
+                ("customer", &customer),
+                ("kind", "status"),
+                ("status", "suspended"),
+                ("roles", "customer_admin"),
+                ("in_app", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    let rules = html(&mut a, "/notifications/rules").await;
+    assert!(rules.contains("Half a gigabyte") && rules.contains("data ≥ 500 MB"), "listed");
+
+    // An activated SIM of A at 1 MB this cycle (n = 1) crosses 500 MB in one batch.
+    let (sim, iccid, _) = f.sims.iter().find(|s| s.2 == f.t.a && s.1.ends_with("00000000000001")).unwrap().clone();
+    assert_eq!(status_of(&app, sim).await, "activated");
+    let now = app.clock.now();
+    let batch = vec![cdr("n-1", sim, now - 600, 300_000_000), cdr("n-2", sim, now - 300, 300_000_000)];
+    assert_eq!(insert_cdrs(&app.db, &batch, now).await.unwrap(), 2);
+    assert_eq!(status_of(&app, sim).await, "suspended", "the rule's action, in the batch's transaction");
+    let usage = "SELECT COUNT(*) FROM notifications WHERE kind = 'usage_sim'";
+    assert_eq!(count(&app, usage).await, 2, "a.admin by role, a1.user by name; not b.admin");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'status'").await, 1, "the suspension");
+    // Resending the batch, and more usage in the same cycle, tell nobody again.
+    assert_eq!(insert_cdrs(&app.db, &batch, now).await.unwrap(), 0);
+    insert_cdrs(&app.db, &[cdr("n-3", sim, now - 100, 1_000)], now).await.unwrap();
+    assert_eq!(count(&app, usage).await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_events").await, 2);
+    // The suspension is journaled as the rule's author, with the rule named.
+    let reason: String = sqlx::query("SELECT reason FROM sim_status_history WHERE sim_id = $1 ORDER BY id DESC")
+        .bind(sim)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reason, "usage rule \"Half a gigabyte\"");
+
+    // Email: a.admin, a1.user and the extra address, each once, sent after commit.
+    let mailer = app::mail::Mailer::new(None, app.outbox.clone(), "IoT Portal <no-reply@localhost>").unwrap();
+    app::notify::eval::send_mail(&app.db, &mailer, &app.base, app.clock.now()).await.unwrap();
+    app::notify::eval::send_mail(&app.db, &mailer, &app.base, app.clock.now()).await.unwrap();
+    let mail = app.last_mail("ops@example.com").expect("mail to the extra address");
+    assert!(mail.contains(&iccid) && mail.contains("/notifications"), "{mail}");
+    assert_eq!(app.mail_count("ops@example.com"), 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_mail WHERE sent_at IS NULL").await, 0);
+
+    // The bell, the history, mark read, the export.
+    let home = html(&mut a, "/sims").await;
+    assert!(home.contains("Notifications, 2 unread"), "the bell");
+    let page = html(&mut a, "/notifications").await;
+    assert!(
+        page.contains(&format!("SIM {iccid} used"))
+            && page.contains(&format!("SIM {iccid} changed from activated to suspended"))
+    );
+    let only_status = html(&mut a, "/notifications?kind=status").await;
+    assert!(!only_status.contains(&format!("SIM {iccid} used")));
+    let csv = a.get("/notifications.csv?kind=usage_sim").await.text().await.unwrap();
+    assert!(csv.starts_with("id,time,kind,rule,message,iccid,read,details\r\n") && csv.contains("Half a gigabyte"));
+    assert_eq!(a.get("/notifications?from=2026-02-30").await.status(), 422);
+    let res = a.post("/notifications/read", &[("all", "1")]).await;
+    assert_eq!(location(&res), "/notifications");
+    assert!(html(&mut a, "/sims").await.contains("Notifications, 0 unread"));
+    assert!(html(&mut a, "/notifications?unread=1").await.contains("0 unread."));
+
+    // Another tree sees neither the rules nor the notifications.
+    let mut b = app.sign_in("b.admin", PASSWORD).await;
+    assert!(!html(&mut b, "/notifications/rules").await.contains("Half a gigabyte"));
+    assert!(!html(&mut b, "/notifications").await.contains(&iccid));
+    let rule: i64 = count(&app, "SELECT MIN(id) FROM notification_rules").await;
+    assert_eq!(b.post(&format!("/notifications/rules/{rule}"), &[("op", "delete")]).await.status(), 404);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_rules").await, 2);
+});
+
+both_engines!(two_writers_raising_the_same_occurrence_tell_once, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let admin = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let customer = f.t.a.to_string();
+    let me = admin.to_string();
+    a.post(
+        "/notifications/rules",
+        &[
+            ("name", "Any data"),
+            ("customer", &customer),
+            ("kind", "usage_sim"),
+            ("metric", "data"),
+            ("amount", "80"),
+            ("unit", "percent"),
+            ("users", &me),
+            ("in_app", "1"),
+        ],
+    )
+    .await;
+    // Two transactions on two connections at once, as two server processes would run them;
+    // both batches cross 80 % of the 1 GB plan.
+    let (sim, _, _) = f.sims.iter().find(|s| s.2 == f.t.a && s.1.ends_with("00000000000006")).unwrap().clone();
+    let now = app.clock.now();
+    let (db1, db2) = (app.db.clone(), app.db.clone());
+    let one = tokio::spawn(async move { insert_cdrs(&db1, &[cdr("w-1", sim, now - 60, 900_000_000)], now).await });
+    let two = tokio::spawn(async move { insert_cdrs(&db2, &[cdr("w-2", sim, now - 30, 900_000_000)], now).await });
+    one.await.unwrap().unwrap();
+    two.await.unwrap().unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications").await, 1);
+
+    // Security events (journaled) and idle SIMs (swept) likewise.
+    let res = a
+        .post(
+            "/notifications/rules",
+            &[("name", "Security"), ("customer", &customer), ("kind", "security"), ("users", &me), ("in_app", "1")],
+        )
+        .await;
+    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    let mut tx = app.db.pool().begin().await.unwrap();
+    app::auth::db::journal(
+        &mut tx,
+        app::auth::db::JournalEntry::new(now, admin, f.t.a1, "account.locked", "a1.someone"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'security'").await, 1);
+    a.post(
+        "/notifications/rules",
+        &[
+            ("name", "Quiet SIMs"),
+            ("customer", &customer),
+            ("kind", "no_session"),
+            ("days", "5"),
+            ("users", &me),
+            ("in_app", "1"),
+        ],
+    )
+    .await;
+    let first = app::notify::eval::sweep_idle(&app.db, now, 1_000).await.unwrap();
+    assert!(first > 0, "the fleet has activated SIMs idle for more than 5 days");
+    assert_eq!(app::notify::eval::sweep_idle(&app.db, now, 1_000).await.unwrap(), 0, "once per idle stretch");
+    let idle = count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'no_session'").await;
+    assert_eq!(idle as u64, first);
+    let expected = count(
+        &app,
+        &format!(
+            "SELECT COUNT(*) FROM sims s JOIN customers c ON c.id = s.customer_id WHERE s.status = 'activated' \
+             AND COALESCE(s.last_session_at, 0) < {} AND c.id IN ({}, {})",
+            now - 5 * 86_400,
+            f.t.a,
+            f.t.a1
+        ),
+    )
+    .await;
+    assert_eq!(idle, expected, "every idle activated SIM of A's tree, none of B's");
+});
+
+both_engines!(bad_rules_are_refused_whole_with_each_field_named, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let b_user = app.user(f.t.b, "b.user", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let a_id = f.t.a.to_string();
+    let res = a
+        .post(
+            "/notifications/rules",
+            &[
+                ("name", ""),
+                ("customer", &a_id),
+                ("kind", "usage_sim"),
+                ("metric", "fuel"),
+                ("amount", "-1"),
+                ("unit", "MB"),
+                ("emails", "not-an-email"),
+                ("email", "1"),
+            ],
+        )
+        .await;
+    let to = location(&res);
+    assert!(to.starts_with("/notifications/rules?errors="), "{to}");
+    let page = html(&mut a, &to).await;
+    assert!(
+        page.contains("name: missing")
+            && page.contains("metric: not a known value")
+            && page.contains("emails: not an email address"),
+        "{page}"
+    );
+    // Outside the tree: another tenant's customer, one of its users, a role above the caller's.
+    let b_id = f.t.b.to_string();
+    let b_user = b_user.to_string();
+    for fields in [
+        vec![
+            ("name", "x"),
+            ("customer", b_id.as_str()),
+            ("kind", "security"),
+            ("roles", "customer_admin"),
+            ("in_app", "1"),
+        ],
+        vec![
+            ("name", "x"),
+            ("customer", a_id.as_str()),
+            ("kind", "security"),
+            ("users", b_user.as_str()),
+            ("in_app", "1"),
+        ],
+        vec![
+            ("name", "x"),
+            ("customer", a_id.as_str()),
+            ("kind", "security"),
+            ("roles", "provider_admin"),
+            ("in_app", "1"),
+        ],
+        vec![
+            ("name", "x"),
+            ("customer", a_id.as_str()),
+            ("kind", "no_session"),
+            ("days", "0"),
+            ("roles", "customer_admin"),
+            ("in_app", "1"),
+        ],
+    ] {
+        let res = a.post("/notifications/rules", &fields).await;
+        assert!(location(&res).contains("errors="), "{fields:?}");
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_rules").await, 0, "nothing half-saved");
+});
