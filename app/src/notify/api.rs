@@ -155,11 +155,15 @@ pub async fn notification_rules() -> Result<RulesData, AppError> {
 #[cfg(feature = "ssr")]
 fn condition(r: &super::db::Rule) -> String {
     match r.kind.as_str() {
-        "usage_sim" => {
+        "usage_sim" | "pool_static" | "pool_dynamic" => {
             let t = r.threshold.unwrap_or(0);
             let metric = r.metric.clone().unwrap_or_default();
             let amount = if r.percent {
-                format!("{t} % of the plan")
+                match r.kind.as_str() {
+                    "pool_static" => format!("{t} % of the plan, once"),
+                    "pool_dynamic" => format!("{t} % of the plan × activated SIMs"),
+                    _ => format!("{t} % of the plan"),
+                }
             } else {
                 match metric.as_str() {
                     "data" => format!("{} MB", t / 1_000_000),

@@ -117,7 +117,7 @@ pub async fn create_rule(db: &Db, r: &NewRule, actor: i64, now: i64) -> R<i64> {
     .bind(r.kind.code())
     .bind(r.metric.map(|m| m.code()))
     .bind(r.threshold)
-    .bind(if r.kind == RuleKind::UsageSim { Some(if r.percent { "percent" } else { "abs" }) } else { None })
+    .bind(if r.kind.is_usage() { Some(if r.percent { "percent" } else { "abs" }) } else { None })
     .bind(r.service_id)
     .bind(r.status.map(|s| s.code()))
     .bind(r.action.code())

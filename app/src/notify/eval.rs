@@ -68,9 +68,12 @@ pub async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R
 /// rule's action (suspend, deactivate) is applied in the same transaction.
 pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i64) -> R<()> {
     let rules = nq::enabled_rules(conn, RuleKind::UsageSim).await?;
-    if rules.is_empty() || sims.is_empty() {
+    let mut pools = nq::enabled_rules(conn, RuleKind::PoolStatic).await?;
+    pools.extend(nq::enabled_rules(conn, RuleKind::PoolDynamic).await?);
+    if (rules.is_empty() && pools.is_empty()) || sims.is_empty() {
         return Ok(());
     }
+    let mut services: Vec<i64> = Vec::new();
     for chunk in sims.chunks(500) {
         let mut sql = crate::db::sql::Sql::new(
             "SELECT s.id, s.iccid, s.customer_id, c.path, s.service_id, s.status, s.cycle_data_bytes, s.cycle_sms, \
@@ -89,6 +92,11 @@ pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i
             let (sim, iccid, customer, path): (i64, String, i64, String) =
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
             let service: Option<i64> = r.try_get(4)?;
+            if let Some(s) = service
+                && !services.contains(&s)
+            {
+                services.push(s);
+            }
             let used = [r.try_get::<i64, _>(6)?, r.try_get(7)?, r.try_get(8)?];
             let allowance = [r.try_get::<i64, _>(9)?, r.try_get(10)?, r.try_get(11)?];
             for rule in rules.iter().filter(|rule| path.starts_with(&rule.customer_path)) {
@@ -130,6 +138,69 @@ pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i
                     act(conn, rule, sim, now).await?;
                 }
             }
+        }
+    }
+    for rule in pools.iter().filter(|p| p.service_id.is_some_and(|s| services.contains(&s))) {
+        pool(conn, rule, cycle, now).await?;
+    }
+    Ok(())
+}
+
+/// A pool rule on a service the batch touched: the service's usage this cycle (every SIM's
+/// counter) against the pool, raised once per service and cycle.
+async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<()> {
+    let (Some(service), Some(threshold), Some(metric)) =
+        (rule.service_id, rule.threshold, rule.metric.as_deref().and_then(Metric::parse))
+    else {
+        return Ok(());
+    };
+    let (col, plan_col) = match metric {
+        Metric::Data => ("cycle_data_bytes", "data_bytes"),
+        Metric::Sms => ("cycle_sms", "sms"),
+        Metric::Voice => ("cycle_voice_seconds", "voice_seconds"),
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN s.cycle_start_day = $2 THEN s.{col} ELSE 0 END), 0) AS BIGINT),          CAST(COALESCE(SUM(CASE WHEN s.status = 'activated' THEN 1 ELSE 0 END), 0) AS BIGINT),          (SELECT rp.{plan_col} FROM customer_services cs JOIN rate_plans rp ON rp.id = cs.rate_plan_id WHERE cs.id = $1),          (SELECT cs.name FROM customer_services cs WHERE cs.id = $1),          (SELECT cs.customer_id FROM customer_services cs WHERE cs.id = $1)          FROM sims s WHERE s.service_id = $1"
+    )))
+    .bind(service)
+    .bind(cycle)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (used, activated): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    let allowance: Option<i64> = row.try_get(2)?;
+    let (name, customer): (Option<String>, Option<i64>) = (row.try_get(3)?, row.try_get(4)?);
+    let (Some(allowance), Some(customer)) = (allowance, customer) else { return Ok(()) };
+    let pool_size =
+        if rule.kind == RuleKind::PoolDynamic.code() { allowance.saturating_mul(activated) } else { allowance };
+    let limit = if rule.percent { (pool_size as i128 * threshold as i128 / 100) as i64 } else { threshold };
+    if limit <= 0 || used < limit {
+        return Ok(());
+    }
+    let details = json!({
+        "service": name.unwrap_or_default(), "service_id": service, "metric": metric.code(), "value": used,
+        "limit": limit, "pool": pool_size, "sims": activated, "cycle": cycle, "action": rule.action,
+    });
+    let message = describe(Lang::En, &rule.kind, &details);
+    let o = Occurrence {
+        key: format!("service:{service}:cycle:{cycle}"),
+        customer_id: customer,
+        sim_id: None,
+        at: now,
+        details,
+        message: &message,
+    };
+    if nq::raise(conn, rule, &o).await?.is_some() && rule.action != SimAction::None.code() {
+        // The action applies to every activated SIM of the pool, each journaled.
+        let sims: Vec<i64> =
+            sqlx::query("SELECT id FROM sims WHERE service_id = $1 AND status = 'activated' ORDER BY id LIMIT 10000")
+                .bind(service)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        for sim in sims {
+            act(conn, rule, sim, now).await?;
         }
     }
     Ok(())

@@ -22,6 +22,11 @@ pub mod ui;
 pub enum RuleKind {
     /// Each SIM's usage in the billing cycle against a threshold or its plan's allowance.
     UsageSim,
+    /// A customer service's usage (all its SIMs) against a fixed pool: an amount, or a
+    /// percentage of the plan's allowance taken once, whatever the number of SIMs.
+    PoolStatic,
+    /// A customer service's usage against the plan's allowance times its activated SIMs.
+    PoolDynamic,
     /// A SIM changing status (to any status, or to one).
     Status,
     /// An activated SIM without a session for N days.
@@ -31,11 +36,25 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 4] = [RuleKind::UsageSim, RuleKind::Status, RuleKind::NoSession, RuleKind::Security];
+    pub const ALL: [RuleKind; 6] = [
+        RuleKind::UsageSim,
+        RuleKind::PoolStatic,
+        RuleKind::PoolDynamic,
+        RuleKind::Status,
+        RuleKind::NoSession,
+        RuleKind::Security,
+    ];
+
+    /// Rules on usage: a threshold, a metric, a service, an action.
+    pub fn is_usage(self) -> bool {
+        matches!(self, RuleKind::UsageSim | RuleKind::PoolStatic | RuleKind::PoolDynamic)
+    }
 
     pub fn code(self) -> &'static str {
         match self {
             RuleKind::UsageSim => "usage_sim",
+            RuleKind::PoolStatic => "pool_static",
+            RuleKind::PoolDynamic => "pool_dynamic",
             RuleKind::Status => "status",
             RuleKind::NoSession => "no_session",
             RuleKind::Security => "security",
@@ -49,6 +68,8 @@ impl RuleKind {
     pub fn label(self) -> K {
         match self {
             RuleKind::UsageSim => K::NotifKindUsageSim,
+            RuleKind::PoolStatic => K::NotifKindPoolStatic,
+            RuleKind::PoolDynamic => K::NotifKindPoolDynamic,
             RuleKind::Status => K::NotifKindStatus,
             RuleKind::NoSession => K::NotifKindNoSession,
             RuleKind::Security => K::NotifKindSecurity,
@@ -262,7 +283,7 @@ impl NewRule {
         let (mut metric, mut threshold, mut percent, mut service_id, mut status) = (None, None, false, None, None);
         let mut action = SimAction::None;
         match kind {
-            Some(RuleKind::UsageSim) => {
+            Some(k) if k.is_usage() => {
                 metric = match get("metric").map(Metric::parse) {
                     Some(Some(m)) => Some(m),
                     Some(None) => {
@@ -305,6 +326,11 @@ impl NewRule {
                     }
                 }
                 service_id = match get("service").map(str::parse::<i64>) {
+                    // A pool is a customer service's: it needs one.
+                    None if k != RuleKind::UsageSim => {
+                        bad("service", Problem::Missing);
+                        None
+                    }
                     None => None,
                     Some(Ok(id)) if id > 0 => Some(id),
                     Some(_) => {
@@ -336,7 +362,7 @@ impl NewRule {
                 None => bad("days", Problem::Missing),
                 _ => bad("days", Problem::OutOfRange),
             },
-            Some(RuleKind::Security) | None => {}
+            Some(RuleKind::Security | RuleKind::UsageSim | RuleKind::PoolStatic | RuleKind::PoolDynamic) | None => {}
         }
         let mut recipients = Recipients::default();
         for u in all(pairs, "users") {
@@ -430,6 +456,23 @@ pub fn describe(lang: Lang, kind: &str, details: &serde_json::Value) -> String {
             lang.tf(
                 K::NotifMsgUsage,
                 &[("iccid", &s("iccid")), ("value", &fmt(n("value"))), ("limit", &fmt(n("limit"))), ("metric", &unit)],
+            )
+        }
+        "pool_static" | "pool_dynamic" => {
+            let unit = s("metric");
+            let fmt = |v: i64| match unit.as_str() {
+                "data" => format!("{:.1} MB", v as f64 / 1e6),
+                "voice" => format!("{} min", v / 60),
+                _ => v.to_string(),
+            };
+            lang.tf(
+                K::NotifMsgPool,
+                &[
+                    ("service", &s("service")),
+                    ("value", &fmt(n("value"))),
+                    ("limit", &fmt(n("limit"))),
+                    ("metric", &unit),
+                ],
             )
         }
         "status" => lang.tf(K::NotifMsgStatus, &[("iccid", &s("iccid")), ("from", &s("from")), ("to", &s("to"))]),

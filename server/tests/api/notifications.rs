@@ -286,3 +286,70 @@ both_engines!(bad_rules_are_refused_whole_with_each_field_named, |app: TestApp| 
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_rules").await, 0, "nothing half-saved");
 });
+
+both_engines!(pool_rules_watch_a_services_total_once_per_cycle, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let admin = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let (customer, service, me) = (f.t.a.to_string(), f.service_a.to_string(), admin.to_string());
+    // A's 30 SIMs share "A fleet 1 GB" and have used 0 + 1 + … + 29 MB = 435 MB this cycle;
+    // 12 of them are activated.
+    let activated =
+        count(&app, &format!("SELECT COUNT(*) FROM sims WHERE service_id = {} AND status = 'activated'", f.service_a))
+            .await;
+    assert_eq!(activated, 12);
+    for (name, kind, amount) in [("Static half", "pool_static", "50"), ("Dynamic 5", "pool_dynamic", "5")] {
+        let res = a
+            .post(
+                "/notifications/rules",
+                &[
+                    ("name", name),
+                    ("customer", &customer),
+                    ("kind", kind),
+                    ("metric", "data"),
+                    ("amount", amount),
+                    ("unit", "percent"),
+                    ("service", &service),
+                    ("users", &me),
+                    ("in_app", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(location(&res), "/notifications/rules?msg=created", "{name}");
+    }
+    // A pool needs its service.
+    let res = a
+        .post(
+            "/notifications/rules",
+            &[
+                ("name", "No service"),
+                ("customer", &customer),
+                ("kind", "pool_static"),
+                ("metric", "data"),
+                ("amount", "1"),
+                ("unit", "GB"),
+                ("users", &me),
+                ("in_app", "1"),
+            ],
+        )
+        .await;
+    assert!(
+        location(&res).contains("service%3Amissing") || location(&res).contains("service:missing"),
+        "{}",
+        location(&res)
+    );
+
+    let (sim, _, _) = f.sims.iter().find(|s| s.2 == f.t.a && s.1.ends_with("00000000000001")).unwrap().clone();
+    let now = app.clock.now();
+    let pool = "SELECT COUNT(*) FROM notifications WHERE kind IN ('pool_static', 'pool_dynamic')";
+    // 435 + 100 = 535 MB: past the static pool (500 MB), not the dynamic one (12 × 1 GB × 5 % = 600 MB).
+    insert_cdrs(&app.db, &[cdr("p-1", sim, now - 600, 100_000_000)], now).await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'pool_static'").await, 1);
+    assert_eq!(count(&app, pool).await, 1);
+    // 635 MB: the dynamic pool too; the static one is not told again.
+    insert_cdrs(&app.db, &[cdr("p-2", sim, now - 300, 100_000_000)], now).await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'pool_dynamic'").await, 1);
+    assert_eq!(count(&app, pool).await, 2);
+    let page = html(&mut a, "/notifications?kind=pool_dynamic").await;
+    assert!(page.contains("Service A fleet 1 GB used 635.0 MB of data"), "{page}");
+});

@@ -234,6 +234,7 @@ pub async fn run(site_root: &Path) {
     let file = cache.join(format!("bench-journal-{entries}.db"));
     let db = journal_db(&format!("sqlite://{}", file.display()), entries).await;
     figures(&db, site_root, "SQLite", n).await;
+    notify_figures(&db, site_root, "SQLite", n).await;
     db.close().await;
     if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
         let name = format!("bench_journal_{entries}");
@@ -249,6 +250,173 @@ pub async fn run(site_root: &Path) {
         }
         let db = journal_db(&format!("{}/{name}", pg.rsplit_once('/').unwrap().0), entries).await;
         figures(&db, site_root, "PostgreSQL", n).await;
+        notify_figures(&db, site_root, "PostgreSQL", n).await;
         db.close().await;
     }
+}
+
+/// 2,000,000 notifications over the tree's users (one in ten unread), once.
+async fn fill_notifications(db: &Db) {
+    let done = sqlx::query("SELECT 1 FROM app_meta WHERE key = 'bench_notifications'")
+        .fetch_optional(db.pool())
+        .await
+        .unwrap()
+        .is_some();
+    if done {
+        return;
+    }
+    let t = Instant::now();
+    let users: Vec<(i64, i64)> = sqlx::query("SELECT id, customer_id FROM users ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let sims: Vec<(i64, String)> = sqlx::query("SELECT id, iccid FROM sims ORDER BY id LIMIT 20000")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let total = 2_000_000u64;
+    let start = demo::now() - 400 * 86_400;
+    let mut rng = Rng(23);
+    let mut conn = db.pool().acquire().await.unwrap();
+    for chunk in 0..(total / 50_000) {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+        let mut ins = BulkInsert::new(
+            db.engine(),
+            "notifications",
+            &["user_id", "customer_id", "kind", "sim_id", "message", "created_at", "read_at", "details"],
+            "",
+        );
+        for i in 0..50_000u64 {
+            let n = chunk * 50_000 + i;
+            let (user, customer) = users[rng.below(users.len())];
+            let (sim, iccid) = &sims[rng.below(sims.len())];
+            let kind = ["usage_sim", "status", "no_session"][rng.below(3)];
+            let at = start + (n as f64 * (400.0 * 86_400.0 / total as f64)) as i64;
+            ins.push(user);
+            ins.push(customer);
+            ins.push(kind.to_string());
+            ins.push(Some(*sim));
+            ins.push(format!("SIM {iccid}: {kind}"));
+            ins.push(at);
+            ins.push(if rng.below(10) == 0 { None } else { Some(at + 3_600) });
+            ins.push(format!("{{\"iccid\":\"{iccid}\",\"from\":\"activated\",\"to\":\"suspended\"}}"));
+            ins.end_row(&mut tx).await.unwrap();
+        }
+        ins.finish(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    sqlx::query("INSERT INTO app_meta (key, value) VALUES ('bench_notifications', '2000000')")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE").execute(&mut *conn).await.unwrap();
+    eprintln!("  generated {total} notifications in {:.0} s", t.elapsed().as_secs_f64());
+}
+
+/// The notification history at 2 million notifications, and CDR ingest with and without usage
+/// rules to evaluate (batches of 10,000 on the demo tree's SIMs).
+async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
+    fill_notifications(db).await;
+    let router = router_for(db, site_root);
+    let (cookie, user) = session(db, "demo.admin").await;
+    for (what, query) in [("newest first", ""), ("type = status", "kind=status"), ("unread only", "unread=1")] {
+        let f = app::notify::api::parse_filter(query).unwrap();
+        let path = if query.is_empty() { "/notifications".to_string() } else { format!("/notifications?{query}") };
+        let (p, b) = paired_p95(
+            n,
+            || async { get(&router, &path, &cookie).await.1 },
+            || async {
+                let t = Instant::now();
+                app::notify::db::list(db, user, &f, app::notify::api::PAGE as i64 + 1).await.unwrap();
+                t.elapsed()
+            },
+        )
+        .await;
+        println!(
+            "| {engine} | notification history | {what} | {} | {} | {:.2} |",
+            ms(p),
+            ms(b),
+            p.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    // Ingest with no usage rule, then with three (data at 50 MB and at 80 % of the plan, SMS at
+    // 50 messages) on the root of the demo tree: every batch's SIMs are checked against them.
+    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'").execute(db.pool()).await.unwrap();
+    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT 50000")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let run = demo::now();
+    let mut rng = Rng(run as u64);
+    let mut batch = |tag: &str, k: u64| -> Vec<app::usage::db::NewCdr> {
+        (0..10_000u64)
+            .map(|i| {
+                let at = run - 3_600 + (i % 3_000) as i64;
+                app::usage::db::NewCdr {
+                    record_id: format!("bench-{run}-{tag}-{k}-{i}"),
+                    sim_id: sims[rng.below(sims.len())],
+                    kind: app::usage::CdrKind::Data,
+                    started_at: at,
+                    ended_at: at + 60,
+                    bytes_up: rng.below(2_000_000) as i64,
+                    bytes_down: rng.below(8_000_000) as i64,
+                    units: 0,
+                    mcc_mnc: app::sims::MccMnc::parse("26201").unwrap(),
+                    rat: app::sims::Rat::LteM,
+                }
+            })
+            .collect()
+    };
+    let rate = |secs: f64| 50_000.0 / secs;
+    let t = Instant::now();
+    for k in 0..5 {
+        app::usage::db::insert_cdrs(db, &batch("plain", k), run).await.unwrap();
+    }
+    let plain = rate(t.elapsed().as_secs_f64());
+    let root: i64 = sqlx::query("SELECT customer_id FROM users WHERE username = 'demo.admin'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let admin: i64 =
+        sqlx::query("SELECT id FROM users WHERE username = 'sp.admin'").fetch_one(db.pool()).await.unwrap().get(0);
+    for (name, metric, amount, unit) in [
+        ("bench data 50 MB", "data", "50", "MB"),
+        ("bench data 80 %", "data", "80", "percent"),
+        ("bench sms 50", "sms", "50", "messages"),
+    ] {
+        let form = format!(
+            "name={name}&customer={root}&kind=usage_sim&metric={metric}&amount={amount}&unit={unit}&roles=customer_admin&in_app=1"
+        );
+        let rule = app::notify::NewRule::parse(&app::util::parse_query(&form)).unwrap();
+        app::notify::db::create_rule(db, &rule, admin, run).await.unwrap();
+    }
+    let events_before: i64 =
+        sqlx::query("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap().get(0);
+    let t = Instant::now();
+    for k in 0..5 {
+        app::usage::db::insert_cdrs(db, &batch("rules", k), run).await.unwrap();
+    }
+    let with_rules = rate(t.elapsed().as_secs_f64());
+    let events: i64 =
+        sqlx::query("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap().get(0);
+    println!(
+        "| {engine} | ingest, batches of 10,000 CDRs | no rule / 3 usage rules ({} occurrences raised) | {plain:.0} CDRs/s | {with_rules:.0} CDRs/s | {:.2} |",
+        events - events_before,
+        with_rules / plain
+    );
+    sqlx::query("DELETE FROM notifications WHERE event_id IN (SELECT e.id FROM notification_events e JOIN notification_rules r ON r.id = e.rule_id WHERE r.name LIKE 'bench %')")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'").execute(db.pool()).await.unwrap();
 }
