@@ -14,6 +14,7 @@ pub mod pages;
 pub mod routes;
 pub mod sims;
 pub mod usage;
+pub mod users;
 pub mod util;
 
 #[cfg(feature = "ssr")]
@@ -29,7 +30,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use auth::ViewerCtx;
-use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage, UsersPage};
+use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage};
 use auth::ui::roles::{RolesMatrixPage, RolesPage};
 use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
@@ -45,6 +46,7 @@ use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
 use sims::ui::fields::SimFieldsPage;
 use sims::ui::list::SimListPage;
+use users::ui::{UserPage, UsersPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -78,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/invite") view=InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("/users/sign-in-log") view=SignInLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecuritySettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=RolesPage/>

@@ -45,6 +45,14 @@ pub const NOTIFICATIONS_READ: &str = "/notifications/read";
 pub const NOTIFICATION_RULES: &str = "/notifications/rules";
 pub const NOTIFICATIONS_CSV: &str = "/notifications.csv";
 
+pub fn user_page(id: i64) -> String {
+    format!("/users/{id}")
+}
+
+pub fn admin_user(id: i64) -> String {
+    format!("/admin/users/{id}")
+}
+
 pub fn notification_rule(id: i64) -> String {
     format!("/notifications/rules/{id}")
 }

@@ -179,60 +179,6 @@ pub async fn take_recovery_codes() -> Result<Vec<String>, AppError> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    pub customer: String,
-    pub invited: bool,
-    pub invitation_expired: bool,
-    pub locked_until: Option<i64>,
-    pub methods: Vec<Method>,
-    pub last_sign_in_at: Option<i64>,
-}
-
-#[server(endpoint = "admin_users")]
-pub async fn admin_users() -> Result<Vec<UserRow>, AppError> {
-    let scope = guard::require(Perm::UsersManage)?;
-    let auth = &scope.auth;
-    let now = auth.now();
-    let rows = q::users_in_scope(&auth.db, scope.path(), 1000).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mut methods = Vec::new();
-            if r.mfa_email != 0 {
-                methods.push(Method::Email);
-            }
-            if r.phone_verified_at.is_some() {
-                methods.push(Method::Sms);
-            }
-            if r.totp_count > 0 {
-                methods.push(Method::Totp);
-            }
-            if r.recovery_left > 0 {
-                methods.push(Method::Recovery);
-            }
-            UserRow {
-                id: r.id,
-                username: r.username,
-                name: r.name,
-                email: r.email,
-                role: Role::parse(&r.role).unwrap_or(Role::ReadOnly),
-                customer: r.customer_name,
-                invited: r.status == "invited",
-                invitation_expired: r.status == "invited" && r.temp_password_expires_at.is_none_or(|t| t <= now),
-                locked_until: r.locked_until.filter(|t| *t > now),
-                methods,
-                last_sign_in_at: r.last_sign_in_at,
-            }
-        })
-        .collect())
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerOption {
     pub id: i64,
     pub name: String,
@@ -322,7 +268,8 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/security_overview", Some(super::Perm::Portal)),
     ("/api/totp_enrolment", Some(super::Perm::Portal)),
     ("/api/take_recovery_codes", Some(super::Perm::Portal)),
-    ("/api/admin_users", Some(super::Perm::UsersManage)),
+    ("/api/user_list", Some(super::Perm::UsersManage)),
+    ("/api/user_page", Some(super::Perm::UsersManage)),
     ("/api/invite_options", Some(super::Perm::UsersManage)),
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),
     ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),

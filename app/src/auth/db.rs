@@ -738,40 +738,6 @@ pub async fn journal(conn: &mut AnyConnection, e: JournalEntry<'_>) -> R<()> {
 
 // ---------------------------------------------------------------- administration
 
-#[derive(Clone, Debug, FromRow)]
-pub struct AdminUserRow {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub role: String,
-    pub status: String,
-    pub customer_name: String,
-    pub locked_until: Option<i64>,
-    pub phone_verified_at: Option<i64>,
-    pub mfa_email: i64,
-    pub totp_count: i64,
-    pub recovery_left: i64,
-    pub last_sign_in_at: Option<i64>,
-    pub temp_password_expires_at: Option<i64>,
-}
-
-pub async fn users_in_scope(db: &Db, scope_path: &str, limit: i64) -> R<Vec<AdminUserRow>> {
-    sqlx::query_as(
-        "SELECT u.id, u.username, u.name, u.email, u.role, u.status, c.name AS customer_name, u.locked_until, \
-           u.phone_verified_at, u.mfa_email, \
-           (SELECT COUNT(*) FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp_count, \
-           (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS recovery_left, \
-           u.last_sign_in_at, u.temp_password_expires_at \
-         FROM users u JOIN customers c ON c.id = u.customer_id WHERE c.path LIKE $1 || '%' \
-         ORDER BY c.path, u.username LIMIT $2",
-    )
-    .bind(scope_path)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await
-}
-
 /// The user `id` if they belong to the scope.
 pub async fn user_in_scope(db: &Db, scope_path: &str, id: i64) -> R<Option<AuthUser>> {
     Ok(user_by_id(db, id).await?.filter(|u| u.customer_path.starts_with(scope_path)))

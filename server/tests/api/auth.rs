@@ -534,7 +534,7 @@ both_engines!(admins_see_and_unlock_locked_users_only_in_their_tree, |app: TestA
         }
     }
     let mut boss = app.sign_in("boss", PASSWORD).await;
-    let users = boss.call("/api/admin_users", "").await.text().await.unwrap();
+    let users = boss.call("/api/user_list", "query=").await.text().await.unwrap();
     assert!(users.contains("\"ada\"") && !users.contains("\"bob\""), "{users}");
     assert!(users.contains("locked_until\":1"), "locked users are marked: {users}");
     let res = boss.post("/admin/users/unlock", &[("id", &bob.to_string())]).await;

@@ -11,3 +11,4 @@ mod roles;
 mod shell;
 mod sims;
 mod storage;
+mod users;

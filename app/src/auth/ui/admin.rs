@@ -1,94 +1,15 @@
-//! User administration: the user list (locks, invitations, second factors), inviting a user,
+//! User administration: inviting a user (the list and user pages are in `users`),
 //! the sign-in log, and Settings > Security (the MFA policy per customer).
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{Field, Hidden, NoticeBanner, error_view};
-use crate::auth::api::{admin_users, invite_options, security_settings, sign_in_log};
+use crate::auth::api::{invite_options, security_settings, sign_in_log};
 use crate::auth::notice::format_utc;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
-
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| admin_users());
-    let lang = use_lang();
-    view! {
-        <Title text=t(K::NavUsers)/>
-        <h1>{t(K::NavUsers)}</h1>
-        <NoticeBanner/>
-        <p class="actions">
-            <a class="button primary" href=routes::USERS_INVITE>{t(K::InviteUser)}</a>
-            <a class="button secondary" href=routes::USERS_SIGN_IN_LOG>{t(K::SignInLogTitle)}</a>
-            <a class="button secondary" href=routes::SETTINGS_SECURITY>{t(K::SettingsSecurityTitle)}</a>
-            <a class="button secondary" href=routes::SETTINGS_SIM_FIELDS>{t(K::FieldsTitle)}</a>
-        </p>
-        <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                let users = match data.await {
-                    Ok(u) => u,
-                    Err(e) => return error_view(&e),
-                };
-                view! {
-                    <div class="table-wrap" tabindex="0" role="region" aria-label=lang.t(K::NavUsers)>
-                        <table>
-                            <caption class="visually-hidden">{t(K::NavUsers)}</caption>
-                            <thead><tr>
-                                <th scope="col">{t(K::UserName)}</th>
-                                <th scope="col">{t(K::LoginUsername)}</th>
-                                <th scope="col">{t(K::CustomerLabel)}</th>
-                                <th scope="col">{t(K::RoleLabel)}</th>
-                                <th scope="col">{t(K::UserStatus)}</th>
-                                <th scope="col">{t(K::SecondFactors)}</th>
-                                <th scope="col">{t(K::LastSignIn)}</th>
-                                <th scope="col">{t(K::Actions)}</th>
-                            </tr></thead>
-                            <tbody>
-                                {users.into_iter().map(|u| {
-                                    let status = match (u.locked_until, u.invited, u.invitation_expired) {
-                                        (Some(until), _, _) => lang.tf(K::StatusLocked, &[("until", &format_utc(until))]),
-                                        (None, true, true) => lang.t(K::StatusInvitationExpired).to_string(),
-                                        (None, true, false) => lang.t(K::StatusInvited).to_string(),
-                                        _ => lang.t(K::StatusActive).to_string(),
-                                    };
-                                    let methods = u.methods.iter().map(|m| lang.t(m.label())).collect::<Vec<_>>().join(", ");
-                                    let who = u.username.clone();
-                                    view! {
-                                        <tr>
-                                            <td>{u.name.clone()}</td>
-                                            <td>{u.username.clone()}</td>
-                                            <td>{u.customer.clone()}</td>
-                                            <td>{t(u.role.label())}</td>
-                                            <td>{status}</td>
-                                            <td>{methods}</td>
-                                            <td>{u.last_sign_in_at.map(format_utc).unwrap_or_default()}</td>
-                                            <td class="row-actions">
-                                                {u.locked_until.is_some().then(|| view! {
-                                                    <form method="post" action="/admin/users/unlock">
-                                                        <Hidden name="id" value=u.id.to_string()/>
-                                                        <button type="submit" class="secondary">{format!("{} {who}", lang.t(K::Unlock))}</button>
-                                                    </form>
-                                                })}
-                                                {u.invited.then(|| view! {
-                                                    <form method="post" action="/admin/users/resend">
-                                                        <Hidden name="id" value=u.id.to_string()/>
-                                                        <button type="submit" class="secondary">{format!("{} ({})", lang.t(K::ResendInvitation), u.username)}</button>
-                                                    </form>
-                                                })}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
-            })}
-        </Suspense>
-    }
-}
 
 #[component]
 pub fn InvitePage() -> impl IntoView {

@@ -1,0 +1,82 @@
+//! Server functions of the users list and the user page.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{SessionView, UserView};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::auth::{Perm, Role, guard};
+
+/// Rows the list shows at most; narrower filters find the rest.
+pub const LIST_LIMIT: i64 = 500;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersData {
+    pub users: Vec<UserView>,
+    pub customers: Vec<(i64, String)>,
+    pub more: bool,
+}
+
+#[server(endpoint = "user_list")]
+pub async fn user_list(query: String) -> Result<UsersData, AppError> {
+    let scope = guard::require(Perm::UsersManage)?;
+    let f = super::UserFilter::parse(&crate::util::parse_query(&query)).map_err(|fields| {
+        guard::with_status(AppError::Validation {
+            fields: fields
+                .into_iter()
+                .map(|field| crate::error::FieldError { field, message: "unknown".into() })
+                .collect(),
+        })
+    })?;
+    let db = &scope.auth.db;
+    let mut users = super::db::list(db, scope.path(), &f, scope.auth.now(), LIST_LIMIT + 1).await?;
+    let more = users.len() as i64 > LIST_LIMIT;
+    users.truncate(LIST_LIMIT as usize);
+    let customers = crate::auth::db::customers_in_scope(db, scope.path(), 2000)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(UsersData { users, customers, more })
+}
+
+/// One user's page: details, open sessions, and what the caller may change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserData {
+    pub user: UserView,
+    pub sessions: Vec<SessionView>,
+    /// Roles the caller may give (empty: the user is above the caller, nothing can be changed).
+    pub roles: Vec<crate::auth::Role>,
+    pub customers: Vec<(i64, String)>,
+    pub is_self: bool,
+}
+
+#[server(endpoint = "user_page")]
+pub async fn user_page(id: i64) -> Result<UserData, AppError> {
+    let scope = guard::require(Perm::UsersManage)?;
+    let db = &scope.auth.db;
+    let now = scope.auth.now();
+    let Some(user) = super::db::one(db, scope.path(), id, now).await? else {
+        return Err(guard::with_status(AppError::NotFound));
+    };
+    let me = scope.principal.role;
+    let roles: Vec<Role> =
+        if me.may_grant(user.role) { Role::ALL.into_iter().filter(|r| me.may_grant(*r)).collect() } else { Vec::new() };
+    let sessions = super::db::sessions(db, user.id, now)
+        .await?
+        .into_iter()
+        .map(|(created_at, last_seen_at, ip, ua)| SessionView {
+            created_at,
+            last_seen_at,
+            ip,
+            device: crate::auth::api::describe_agent(&ua),
+        })
+        .collect();
+    let customers = crate::auth::db::customers_in_scope(db, scope.path(), 2000)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(UserData { is_self: user.id == scope.principal.user_id, user, sessions, roles, customers })
+}

@@ -1,0 +1,244 @@
+//! Users in the database: the filtered list of a tree, one user, and the changes, each with its
+//! journal entry in one transaction.
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::{State, UserFilter, UserView};
+use crate::auth::db::{JournalEntry, journal};
+use crate::auth::{Method, Role};
+use crate::db::Db;
+use crate::db::sql::{Sql, contains_pattern, prefix_upper};
+
+type R<T> = Result<T, sqlx::Error>;
+
+const COLUMNS: &str = "u.id, u.username, u.name, u.email, u.role, u.status, u.customer_id, c.name, u.locked_until, \
+     u.temp_password_expires_at, u.mfa_email, u.phone_verified_at, \
+     (SELECT COUNT(*) FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL), \
+     (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL), u.last_sign_in_at";
+
+fn view(r: &sqlx::any::AnyRow, now: i64) -> R<UserView> {
+    let status: String = r.try_get(5)?;
+    let locked_until: Option<i64> = r.try_get::<Option<i64>, _>(8)?.filter(|t| *t > now);
+    let expires: Option<i64> = r.try_get(9)?;
+    let state = match status.as_str() {
+        "disabled" => State::Deactivated,
+        _ if locked_until.is_some() => State::Locked,
+        "invited" => State::Invited,
+        _ => State::Active,
+    };
+    let mut methods = Vec::new();
+    if r.try_get::<i64, _>(10)? != 0 {
+        methods.push(Method::Email);
+    }
+    if r.try_get::<Option<i64>, _>(11)?.is_some() {
+        methods.push(Method::Sms);
+    }
+    if r.try_get::<i64, _>(12)? > 0 {
+        methods.push(Method::Totp);
+    }
+    if r.try_get::<i64, _>(13)? > 0 {
+        methods.push(Method::Recovery);
+    }
+    Ok(UserView {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        name: r.try_get(2)?,
+        email: r.try_get(3)?,
+        role: Role::parse(&r.try_get::<String, _>(4)?).unwrap_or(Role::ReadOnly),
+        customer_id: r.try_get(6)?,
+        customer: r.try_get(7)?,
+        state,
+        locked_until,
+        invitation_expired: status == "invited" && expires.is_none_or(|t| t <= now),
+        methods,
+        last_sign_in_at: r.try_get(14)?,
+    })
+}
+
+fn in_tree(sql: &mut Sql, path: &str) {
+    sql.push(" AND c.path >= ").bind(path).push(" AND c.path < ").bind(prefix_upper(path));
+}
+
+/// The users of a tree matching `f`, by customer and username.
+pub async fn list(db: &Db, tree: &str, f: &UserFilter, now: i64, limit: i64) -> R<Vec<UserView>> {
+    let mut sql =
+        Sql::new(&format!("SELECT {COLUMNS} FROM users u JOIN customers c ON c.id = u.customer_id WHERE 1 = 1"));
+    in_tree(&mut sql, tree);
+    if let Some(c) = f.customer {
+        // The customer and its subtree (a customer outside the tree matches nobody).
+        let path: Option<String> = sqlx::query("SELECT path FROM customers WHERE id = $1")
+            .bind(c)
+            .fetch_optional(db.pool())
+            .await?
+            .map(|r| r.get(0));
+        match path {
+            Some(p) => in_tree(&mut sql, &p),
+            None => return Ok(Vec::new()),
+        }
+    }
+    if let Some(r) = f.role {
+        sql.push(" AND u.role = ").bind(r.code());
+    }
+    match f.state {
+        Some(State::Deactivated) => {
+            sql.push(" AND u.status = 'disabled'");
+        }
+        Some(State::Locked) => {
+            sql.push(" AND u.status <> 'disabled' AND u.locked_until > ").bind(now);
+        }
+        Some(State::Invited) => {
+            sql.push(" AND u.status = 'invited' AND COALESCE(u.locked_until, 0) <= ").bind(now);
+        }
+        Some(State::Active) => {
+            sql.push(" AND u.status = 'active' AND COALESCE(u.locked_until, 0) <= ").bind(now);
+        }
+        None => {}
+    }
+    match f.mfa.as_deref() {
+        Some("email") => {
+            sql.push(" AND u.mfa_email = 1");
+        }
+        Some("sms") => {
+            sql.push(" AND u.phone_verified_at IS NOT NULL");
+        }
+        Some("totp") => {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)",
+            );
+        }
+        Some(_) => {
+            sql.push(
+                " AND u.mfa_email = 0 AND u.phone_verified_at IS NULL AND NOT EXISTS \
+                 (SELECT 1 FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)",
+            );
+        }
+        None => {}
+    }
+    if let Some(q) = &f.q {
+        let p = contains_pattern(q);
+        sql.push(" AND (LOWER(u.name) LIKE ").bind(p.as_str()).push(" ESCAPE '\\'");
+        sql.push(" OR LOWER(u.username) LIKE ").bind(p.as_str()).push(" ESCAPE '\\'");
+        sql.push(" OR LOWER(u.email) LIKE ").bind(p.as_str()).push(" ESCAPE '\\')");
+    }
+    sql.push(" ORDER BY c.path, u.username LIMIT ").bind(limit);
+    sql.query().fetch_all(db.pool()).await?.iter().map(|r| view(r, now)).collect()
+}
+
+/// One user of the tree.
+pub async fn one(db: &Db, tree: &str, id: i64, now: i64) -> R<Option<UserView>> {
+    let mut sql =
+        Sql::new(&format!("SELECT {COLUMNS} FROM users u JOIN customers c ON c.id = u.customer_id WHERE u.id = "));
+    sql.bind(id);
+    in_tree(&mut sql, tree);
+    sql.query().fetch_optional(db.pool()).await?.as_ref().map(|r| view(r, now)).transpose()
+}
+
+/// The user's open sessions, newest first.
+pub async fn sessions(db: &Db, user: i64, now: i64) -> R<Vec<(i64, i64, String, String)>> {
+    sqlx::query(
+        "SELECT created_at, last_seen_at, ip, user_agent FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+         ORDER BY last_seen_at DESC LIMIT 50",
+    )
+    .bind(user)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+    .collect()
+}
+
+/// Active administrators who would remain for the user's customer (or, for a provider
+/// administrator, for the provider) if this user stopped being one.
+pub async fn admins_left(conn: &mut AnyConnection, u: &UserView) -> R<i64> {
+    let row = if u.role == Role::ProviderAdmin {
+        sqlx::query("SELECT COUNT(*) FROM users WHERE role = 'provider_admin' AND status = 'active' AND id <> $1")
+            .bind(u.id)
+            .fetch_one(conn)
+            .await?
+    } else {
+        sqlx::query(
+            "SELECT COUNT(*) FROM users WHERE customer_id = $1 AND role IN ('customer_admin', 'provider_admin') \
+             AND status = 'active' AND id <> $2",
+        )
+        .bind(u.customer_id)
+        .bind(u.id)
+        .fetch_one(conn)
+        .await?
+    };
+    row.try_get(0)
+}
+
+/// Who acts, for the journal.
+#[derive(Clone, Copy)]
+pub struct Actor {
+    pub id: i64,
+    pub now: i64,
+}
+
+async fn log(conn: &mut AnyConnection, a: Actor, u: &UserView, action: &str, details: serde_json::Value) -> R<()> {
+    journal(conn, JournalEntry::new(a.now, a.id, u.customer_id, action, &u.username).with(details)).await
+}
+
+pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, role: Role, customer: i64) -> R<()> {
+    sqlx::query("UPDATE users SET name = $1, role = $2, customer_id = $3 WHERE id = $4")
+        .bind(name)
+        .bind(role.code())
+        .bind(customer)
+        .bind(u.id)
+        .execute(&mut *conn)
+        .await?;
+    if role != u.role || customer != u.customer_id {
+        // A new role or customer applies from the next sign-in: open sessions end now.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
+    }
+    log(
+        conn,
+        a,
+        u,
+        "user.edited",
+        json!({
+            "before": { "name": u.name, "role": u.role.code(), "customer": u.customer_id },
+            "after": { "name": name, "role": role.code(), "customer": customer },
+        }),
+    )
+    .await
+}
+
+pub async fn deactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1").bind(u.id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
+    log(conn, a, u, "user.deactivated", json!({ "before": u.state.code() })).await
+}
+
+/// Back to active, or to invited if they never set a password.
+pub async fn reactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+    sqlx::query(
+        "UPDATE users SET status = CASE WHEN password_hash IS NULL THEN 'invited' ELSE 'active' END, \
+         failed_attempts = 0, locked_until = NULL WHERE id = $1",
+    )
+    .bind(u.id)
+    .execute(&mut *conn)
+    .await?;
+    log(conn, a, u, "user.reactivated", json!({})).await
+}
+
+/// Removes every second factor but email codes; the user enrols again after the next sign-in.
+pub async fn reset_mfa(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+    sqlx::query("DELETE FROM totp_devices WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE users SET phone_verified_at = NULL, mfa_default = 'email', mfa_email = 1 WHERE id = $1")
+        .bind(u.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
+    let before: Vec<&str> = u.methods.iter().map(|m| m.code()).collect();
+    log(conn, a, u, "mfa.reset", json!({ "before": before })).await
+}
+
+pub async fn end_sessions(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<u64> {
+    let n =
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?.rows_affected();
+    log(conn, a, u, "session.ended_by_admin", json!({ "sessions": n })).await?;
+    Ok(n)
+}

@@ -1,0 +1,141 @@
+//! The actions on one user: `POST /admin/users/{id}` with `op` = edit | deactivate |
+//! reactivate | reset_mfa | end_sessions. Each checks the tree, the escalation rule and the
+//! last-admin rule, then writes the change and its journal entry in one transaction.
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, FromRef, Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::db::{self as uq, Actor};
+use super::{Refusal, is_admin, may_change};
+use crate::auth::handlers::{fail_page, signed_in};
+use crate::auth::service::AuthState;
+use crate::auth::session::{SessionContext, redirect};
+use crate::auth::{Perm, Role};
+use crate::routes;
+use crate::sims::db::{Tenant, customer_path_in};
+
+pub const FORM_ENDPOINTS: &[&str] = &["/admin/users/1"];
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    Router::new().route("/admin/users/{id}", post(act))
+}
+
+fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
+    f.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.trim())
+}
+
+async fn is_provider(auth: &AuthState, customer: i64) -> bool {
+    use sqlx::Row;
+    sqlx::query("SELECT is_provider FROM customers WHERE id = $1")
+        .bind(customer)
+        .fetch_optional(auth.db.pool())
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|r| r.try_get::<i64, _>(0).unwrap_or(0) != 0)
+}
+
+fn back(id: i64, msg: &str) -> Response {
+    redirect(&format!("{}?msg={msg}", routes::user_page(id)))
+}
+
+async fn act(
+    AxState(auth): AxState<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let p = match signed_in(&auth, &ctx, Perm::UsersManage).await {
+        Ok((p, _)) => p,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let now = auth.now();
+    let Ok(id) = id.parse::<i64>() else { return (StatusCode::NOT_FOUND, "No such user.").into_response() };
+    let user = match uq::one(&auth.db, &p.customer_path, id, now).await {
+        Ok(Some(u)) => u,
+        // Another tree's user is "not found", so its existence does not leak.
+        Ok(None) => return (StatusCode::NOT_FOUND, "No such user.").into_response(),
+        Err(e) => return fail_page(e.into(), routes::USERS),
+    };
+    // Nobody acts on a user above them.
+    if !p.role.may_grant(user.role) {
+        return back(id, Refusal::Escalation.code());
+    }
+    let op = field(&f, "op");
+    let actor = Actor { id: p.user_id, now };
+    let mut tx = match auth.db.begin_write().await {
+        Ok(tx) => tx,
+        Err(e) => return fail_page(e.into(), routes::USERS),
+    };
+    // The last-admin rule, checked inside the transaction that makes the change.
+    let removes_admin =
+        |role: Role, customer: i64| is_admin(user.role) && (!is_admin(role) || customer != user.customer_id);
+    let result: Result<&str, Refusal> = match op {
+        "edit" => {
+            let name = field(&f, "name");
+            let role = Role::parse(field(&f, "role"));
+            let customer = field(&f, "customer").parse::<i64>().ok();
+            match (role, customer) {
+                _ if name.is_empty() || name.chars().count() > 100 => Err(Refusal::BadInput),
+                (Some(role), Some(customer)) => {
+                    let tenant = Tenant::new(&p.customer_path);
+                    match customer_path_in(&auth.db, &tenant, customer).await {
+                        Ok(Some(_)) if !may_change(p.role, user.role, role) => Err(Refusal::Escalation),
+                        // A provider administrator belongs to the provider's own customer.
+                        Ok(Some(_)) if role == Role::ProviderAdmin && !is_provider(&auth, customer).await => {
+                            Err(Refusal::BadInput)
+                        }
+                        Ok(Some(_)) => match removes_admin(role, customer) {
+                            true => match uq::admins_left(&mut tx, &user).await {
+                                Ok(0) => Err(Refusal::LastAdmin),
+                                Ok(_) => Ok("edit"),
+                                Err(e) => return fail_page(e.into(), routes::USERS),
+                            },
+                            false => Ok("edit"),
+                        },
+                        Ok(None) => Err(Refusal::BadInput),
+                        Err(e) => return fail_page(e.into(), routes::USERS),
+                    }
+                }
+                _ => Err(Refusal::BadInput),
+            }
+        }
+        "deactivate" if is_admin(user.role) => match uq::admins_left(&mut tx, &user).await {
+            Ok(0) => Err(Refusal::LastAdmin),
+            Ok(_) => Ok("deactivate"),
+            Err(e) => return fail_page(e.into(), routes::USERS),
+        },
+        "deactivate" | "reactivate" | "reset_mfa" | "end_sessions" => Ok(op),
+        _ => return (StatusCode::BAD_REQUEST, "Unknown action.").into_response(),
+    };
+    let op = match result {
+        Ok(op) => op,
+        Err(r) => return back(id, r.code()),
+    };
+    let done = match op {
+        "edit" => {
+            let role = Role::parse(field(&f, "role")).unwrap_or(user.role);
+            let customer = field(&f, "customer").parse::<i64>().unwrap_or(user.customer_id);
+            uq::edit(&mut tx, actor, &user, field(&f, "name"), role, customer).await
+        }
+        "deactivate" => uq::deactivate(&mut tx, actor, &user).await,
+        "reactivate" => uq::reactivate(&mut tx, actor, &user).await,
+        "reset_mfa" => uq::reset_mfa(&mut tx, actor, &user).await,
+        _ => uq::end_sessions(&mut tx, actor, &user).await.map(|_| ()),
+    };
+    match done {
+        Ok(()) => match tx.commit().await {
+            Ok(()) => back(id, op),
+            Err(e) => fail_page(e.into(), routes::USERS),
+        },
+        Err(e) => fail_page(e.into(), routes::USERS),
+    }
+}

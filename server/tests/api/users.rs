@@ -1,0 +1,129 @@
+//! User administration: the filtered list, one user's page, and the actions, with the rules
+//! that hold everywhere: the caller's tree only, nobody raised above the caller, and never
+//! without an active administrator.
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+async fn field(app: &TestApp, id: i64, col: &str) -> String {
+    let sql = format!("SELECT CAST({col} AS TEXT) FROM users WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get::<Option<String>, _>(0)
+        .unwrap_or_default()
+}
+
+async fn journaled(app: &TestApp, action: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM journal WHERE action = $1")
+        .bind(action)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: TestApp| async move {
+    let t = app.tenants().await;
+    let admin = app.user(t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let user = app.user(t.a1, "a1.user", "customer_user", PASSWORD).await;
+    let other = app.user(t.b, "b.user", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let mut u = app.sign_in("a1.user", PASSWORD).await;
+
+    // The list: only A's tree, with filters.
+    let list = a.get("/users").await.text().await.unwrap();
+    assert!(list.contains("a1.user") && !list.contains("b.user"));
+    let admins = a.get("/users?role=customer_admin").await.text().await.unwrap();
+    assert!(admins.contains("a.admin") && !admins.contains("a1.user"));
+    let found = a.get("/users?q=A1.US").await.text().await.unwrap();
+    assert!(found.contains("a1.user") && !found.contains(">a.admin<"));
+    assert_eq!(a.call("/api/user_list", "query=role%3Dking").await.status(), 422);
+    let page = a.get(&format!("/users/{user}")).await.text().await.unwrap();
+    assert!(page.contains("a1.user") && page.contains("Sign-in history") && page.contains("/journal?user=a1.user"));
+
+    // Another tree's user is not found, on the page and for every action.
+    assert_eq!(a.get(&format!("/users/{other}")).await.status(), 404);
+    assert_eq!(a.post(&format!("/admin/users/{other}"), &[("op", "deactivate")]).await.status(), 404);
+
+    // Edit: name and role; the user's sessions end (the new role applies from the next sign-in).
+    let a_id = t.a.to_string();
+    let res = a
+        .post(
+            &format!("/admin/users/{user}"),
+            &[("op", "edit"), ("name", "Ada Renamed"), ("role", "read_only"), ("customer", &a_id)],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=edit"));
+    assert_eq!(field(&app, user, "role").await, "read_only");
+    assert_eq!(field(&app, user, "customer_id").await, t.a.to_string());
+    assert_eq!(u.get("/sims").await.status(), 303, "signed out");
+    assert_eq!(journaled(&app, "user.edited").await, 1);
+
+    // Escalation: no provider administrators from a customer admin.
+    let res = a
+        .post(
+            &format!("/admin/users/{user}"),
+            &[("op", "edit"), ("name", "X"), ("role", "provider_admin"), ("customer", &a_id)],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=escalation"));
+    assert_eq!(field(&app, user, "role").await, "read_only", "nothing saved");
+    // A customer outside the tree.
+    let b_id = t.b.to_string();
+    let res = a
+        .post(
+            &format!("/admin/users/{user}"),
+            &[("op", "edit"), ("name", "X"), ("role", "read_only"), ("customer", &b_id)],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=bad_input"));
+
+    // Reset second factors, end sessions, deactivate, reactivate: each journaled.
+    for (op, action) in
+        [("reset_mfa", "mfa.reset"), ("end_sessions", "session.ended_by_admin"), ("deactivate", "user.deactivated")]
+    {
+        let res = a.post(&format!("/admin/users/{user}"), &[("op", op)]).await;
+        assert_eq!(location(&res), format!("/users/{user}?msg={op}"));
+        assert_eq!(journaled(&app, action).await, 1, "{op}");
+    }
+    assert_eq!(field(&app, user, "status").await, "disabled");
+    let res = app.browser().post("/auth/login", &[("username", "a1.user"), ("password", PASSWORD)]).await;
+    assert!(!location(&res).starts_with("/login/"), "a deactivated account does not get past the password");
+    let states = a.get("/users?state=deactivated").await.text().await.unwrap();
+    assert!(states.contains("a1.user"));
+    a.post(&format!("/admin/users/{user}"), &[("op", "reactivate")]).await;
+    assert_eq!(field(&app, user, "status").await, "active");
+
+    // The last administrator of A cannot be deactivated or demoted, not even by themselves.
+    let res = a.post(&format!("/admin/users/{admin}"), &[("op", "deactivate")]).await;
+    assert_eq!(location(&res), format!("/users/{admin}?msg=last_admin"));
+    let res = a
+        .post(
+            &format!("/admin/users/{admin}"),
+            &[("op", "edit"), ("name", "Me"), ("role", "customer_user"), ("customer", &a_id)],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/users/{admin}?msg=last_admin"));
+    assert_eq!(field(&app, admin, "status").await, "active");
+    // With a second administrator, it can.
+    app.user(t.a, "a.admin2", "customer_admin", PASSWORD).await;
+    let res = a.post(&format!("/admin/users/{admin}"), &[("op", "deactivate")]).await;
+    assert_eq!(location(&res), format!("/users/{admin}?msg=deactivate"));
+
+    // Nobody acts on a user above them.
+    let mut a2 = app.sign_in("a.admin2", PASSWORD).await;
+    let root: i64 = sqlx::query("SELECT id FROM users WHERE role = 'provider_admin' ORDER BY id LIMIT 1")
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap()
+        .map(|r| r.get(0))
+        .unwrap_or(0);
+    if root > 0 {
+        let res = a2.post(&format!("/admin/users/{root}"), &[("op", "deactivate")]).await;
+        assert_eq!(res.status(), 404, "outside the tree as well");
+    }
+});
