@@ -656,6 +656,20 @@ pub struct LogRow {
     pub result: String,
 }
 
+/// Whether the user has signed in completely before, and whether from this user agent.
+pub async fn seen_device(db: &Db, user: i64, user_agent: &str) -> R<(bool, bool)> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' LIMIT 1) a), \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' AND user_agent = $2 \
+         LIMIT 1) b)",
+    )
+    .bind(user)
+    .bind(user_agent.chars().take(300).collect::<String>())
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get::<i64, _>(0)? > 0, row.try_get::<i64, _>(1)? > 0))
+}
+
 /// Attempts by users of the scope; the provider's scope also sees unknown usernames.
 pub async fn sign_in_log(db: &Db, scope_path: &str, all: bool, f: &LogFilter, limit: i64) -> R<Vec<LogRow>> {
     sqlx::query_as(

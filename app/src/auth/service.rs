@@ -102,6 +102,27 @@ impl AuthState {
     }
 
     pub async fn log(&self, client: &Client, username: &str, user: Option<&AuthUser>, method: &str, result: &str) {
+        if let (Some(u), "success") = (user, result) {
+            // A complete sign-in from a device (browser) this account never signed in from before,
+            // except the very first one: a security event that notification rules can report.
+            match q::seen_device(&self.db, u.id, &client.user_agent).await {
+                Ok((true, false)) => {
+                    let details = serde_json::json!({
+                        "device": super::api::describe_agent(&client.user_agent), "ip": client.ip,
+                    });
+                    self.journal(
+                        Some(u.id),
+                        Some(u.customer_id),
+                        "signin.new_device",
+                        &u.username,
+                        details.to_string(),
+                    )
+                    .await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "could not check the sign-in device"),
+            }
+        }
         let entry = q::Attempt {
             at: self.now(),
             username,

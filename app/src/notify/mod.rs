@@ -88,6 +88,7 @@ pub const SECURITY_ACTIONS: &[&str] = &[
     "phone.removed",
     "email.changed",
     "password.reset",
+    "signin.new_device",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -353,3 +353,32 @@ both_engines!(pool_rules_watch_a_services_total_once_per_cycle, |app: TestApp| a
     let page = html(&mut a, "/notifications?kind=pool_dynamic").await;
     assert!(page.contains("Service A fleet 1 GB used 635.0 MB of data"), "{page}");
 });
+
+both_engines!(a_sign_in_from_a_new_device_is_a_security_event, |app: TestApp| async move {
+    let t = app.tenants().await;
+    let admin = app.user(t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let user = app.user(t.a, "a.user", "customer_user", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let (customer, me) = (t.a.to_string(), admin.to_string());
+    a.post(
+        "/notifications/rules",
+        &[("name", "Security"), ("customer", &customer), ("kind", "security"), ("users", &me), ("in_app", "1")],
+    )
+    .await;
+    let new_device = "SELECT COUNT(*) FROM journal WHERE action = 'signin.new_device'";
+    // The very first sign-in is not "new": there is nothing to compare with.
+    app.sign_in("a.user", PASSWORD).await;
+    assert_eq!(count(&app, new_device).await, 0);
+    // An earlier sign-in from another browser makes this one new, once.
+    sqlx::query("UPDATE sign_in_log SET user_agent = 'Mozilla/5.0 (Windows NT 10.0) Firefox/130.0' WHERE user_id = $1")
+        .bind(user)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.sign_in("a.user", PASSWORD).await;
+    app.sign_in("a.user", PASSWORD).await;
+    assert_eq!(count(&app, new_device).await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'security'").await, 1);
+    let page = html(&mut a, "/notifications").await;
+    assert!(page.contains("signin.new_device"), "{page}");
+});
