@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod journal;
 pub mod notify;
 pub mod pages;
+pub mod profile;
 pub mod routes;
 pub mod sims;
 pub mod usage;
@@ -42,6 +43,7 @@ use journal::ui::JournalPage;
 use notify::ui::{NotificationsPage, RulesPage};
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
+use profile::ui::ProfilePage;
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
 use sims::ui::fields::SimFieldsPage;
@@ -88,7 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications/rules") view=RulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/authenticator") view=AuthenticatorPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>

@@ -269,6 +269,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/totp_enrolment", Some(super::Perm::Portal)),
     ("/api/take_recovery_codes", Some(super::Perm::Portal)),
     ("/api/user_list", Some(super::Perm::UsersManage)),
+    ("/api/profile_data", Some(super::Perm::Portal)),
     ("/api/user_page", Some(super::Perm::UsersManage)),
     ("/api/invite_options", Some(super::Perm::UsersManage)),
     ("/api/security_settings", Some(super::Perm::SecuritySettings)),

@@ -13,7 +13,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/notifications', title: 'Notifications' },
   { path: '/notifications/rules', title: 'Notification rules' },
   { path: '/journal', title: 'Journal' },
-  { path: '/profile', title: 'Security' },
+  { path: '/profile', title: 'Your profile' },
   { path: '/profile/security', title: 'Security' },
   { path: '/help', title: 'Help' },
   { path: '/help/glossary', title: 'IoT glossary' },

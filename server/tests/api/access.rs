@@ -48,6 +48,7 @@ both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |a
         .chain(app::dashboards::handlers::FORM_ENDPOINTS)
         .chain(app::notify::handlers::FORM_ENDPOINTS)
         .chain(app::users::handlers::FORM_ENDPOINTS)
+        .chain(app::profile::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         let res = b.post(path, &[("id", "1"), ("current", PASSWORD)]).await;
@@ -88,6 +89,7 @@ both_engines!(a_password_without_the_second_factor_opens_nothing, |app: TestApp|
         .chain(app::dashboards::handlers::FORM_ENDPOINTS)
         .chain(app::notify::handlers::FORM_ENDPOINTS)
         .chain(app::users::handlers::FORM_ENDPOINTS)
+        .chain(app::profile::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         assert_eq!(b.post(path, &[("id", "1")]).await.status(), 401, "{path}");

@@ -127,3 +127,53 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
         assert_eq!(res.status(), 404, "outside the tree as well");
     }
 });
+
+both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestApp| async move {
+    let t = app.tenants().await;
+    let me = app.user(t.a, "a.user", "customer_user", PASSWORD).await;
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    let page = u.get("/profile").await.text().await.unwrap();
+    assert!(page.contains("Your profile") && page.contains("a.user"));
+    let res = u.post("/account/profile", &[("name", "  Ada Lovelace ")]).await;
+    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(field(&app, me, "name").await, "Ada Lovelace");
+    let res = u.post("/account/profile", &[("name", "   ")]).await;
+    assert_eq!(location(&res), "/profile?msg=bad_name");
+    assert_eq!(field(&app, me, "name").await, "Ada Lovelace", "nothing saved");
+    // Language: kept with the account (emails follow) and set for the pages at once.
+    let res = u.post("/account/language", &[("lang", "it")]).await;
+    assert!(res.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("lang=it")));
+    assert_eq!(field(&app, me, "lang").await, "it");
+    let res = u.post("/account/language", &[("lang", "klingon")]).await;
+    assert_eq!(location(&res), "/profile?msg=bad_language");
+    assert_eq!(journaled(&app, "user.name_changed").await + journaled(&app, "user.language_changed").await, 2);
+    // Default dashboard: one of the caller's own only.
+    u.get("/").await;
+    let second = u.post("/dashboards/new", &[("name", "Second"), ("start", "blank")]).await;
+    assert_eq!(second.status(), 303);
+    let id: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND name = 'Second'")
+        .bind(me)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let res = u.post("/account/default-dashboard", &[("dashboard", &id.to_string())]).await;
+    assert_eq!(location(&res), "/profile?msg=saved");
+    let default: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
+        .bind(me)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(default, id);
+    let others: i64 = sqlx::query("SELECT MIN(id) FROM dashboards WHERE owner_id <> $1 OR owner_id IS NULL")
+        .bind(me)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .try_get::<Option<i64>, _>(0)
+        .unwrap()
+        .unwrap_or(999_999);
+    let res = u.post("/account/default-dashboard", &[("dashboard", &others.to_string())]).await;
+    assert_eq!(location(&res), "/profile?msg=bad_dashboard");
+});

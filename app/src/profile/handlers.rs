@@ -1,0 +1,124 @@
+//! The profile forms: `POST /account/profile` (name) and `POST /account/language`, each
+//! journaled. The default dashboard posts to the dashboards' own form.
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, FromRef, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+use crate::auth::Perm;
+use crate::auth::db::{JournalEntry, journal};
+use crate::auth::handlers::{fail_page, signed_in};
+use crate::auth::service::AuthState;
+use crate::auth::session::{SessionContext, redirect};
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::routes;
+
+pub const FORM_ENDPOINTS: &[&str] =
+    &[routes::ACCOUNT_PROFILE, routes::ACCOUNT_LANGUAGE, routes::ACCOUNT_DEFAULT_DASHBOARD];
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    Router::new()
+        .route(routes::ACCOUNT_PROFILE, post(name))
+        .route(routes::ACCOUNT_LANGUAGE, post(language))
+        .route(routes::ACCOUNT_DEFAULT_DASHBOARD, post(default_dashboard))
+}
+
+fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
+    f.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str())
+}
+
+fn back(msg: &str) -> Response {
+    redirect(&format!("{}?msg={msg}", routes::PROFILE))
+}
+
+async fn name(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
+    let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let Some(new) = super::parse_name(field(&f, "name")) else { return back("bad_name") };
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        sqlx::query("UPDATE users SET name = $1 WHERE id = $2").bind(&new).bind(p.user_id).execute(&mut *tx).await?;
+        let entry = JournalEntry::new(now, p.user_id, p.customer_id, "user.name_changed", &u.username)
+            .with(json!({ "before": u.name, "after": new }));
+        journal(&mut tx, entry).await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => back("saved"),
+        Err(e) => fail_page(e.into(), routes::PROFILE),
+    }
+}
+
+async fn language(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
+    let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let Some(lang) = Lang::parse(field(&f, "lang")) else { return back("bad_language") };
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+            .bind(lang.code())
+            .bind(p.user_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = JournalEntry::new(now, p.user_id, p.customer_id, "user.language_changed", &u.username)
+            .with(json!({ "before": u.lang, "after": lang.code() }));
+        journal(&mut tx, entry).await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            // The pages follow at once (the cookie), the emails from now on (the account).
+            let mut res = back("saved");
+            let secure = if auth.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", lang.code());
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res.into_response()
+        }
+        Err(e) => fail_page(e.into(), routes::PROFILE),
+    }
+}
+
+/// The dashboard shown after sign-in: one of the caller's own.
+async fn default_dashboard(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    body: Bytes,
+) -> Response {
+    let (p, _) = match signed_in(&auth, &ctx, Perm::Portal).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let Ok(id) = field(&f, "dashboard").parse::<i64>() else { return back("bad_dashboard") };
+    let owned = match crate::dashboards::db::owned(&auth.db, p.user_id).await {
+        Ok(o) => o,
+        Err(e) => return fail_page(e.into(), routes::PROFILE),
+    };
+    if !owned.iter().any(|d| d.id == id) {
+        return back("bad_dashboard");
+    }
+    let actor = crate::dashboards::db::Actor { user_id: p.user_id, customer_id: p.customer_id, now: auth.now() };
+    match crate::dashboards::db::set_default(&auth.db, actor, id).await {
+        Ok(()) => back("saved"),
+        Err(e) => fail_page(e.into(), routes::PROFILE),
+    }
+}

@@ -1,0 +1,84 @@
+//! "Your profile": plain forms for the name, the language and the default dashboard, and a
+//! link to the security settings.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_location;
+
+use super::api::profile_data;
+use crate::auth::ui::error_view;
+use crate::components::{t, use_lang};
+use crate::i18n::{K, Lang};
+use crate::routes;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let raw = use_location().search.get_untracked();
+    let lang = use_lang();
+    let msg = crate::util::parse_query(&raw).into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v).unwrap_or_default();
+    let banner = match msg.as_str() {
+        "" => None,
+        "saved" => Some((false, K::UsersSaved)),
+        "bad_name" => Some((true, K::ProfileBadName)),
+        _ => Some((true, K::ProfileBadChoice)),
+    };
+    let data = Resource::new(|| (), |_| profile_data());
+    view! {
+        <Title text=t(K::ProfileTitle)/>
+        <h1>{t(K::ProfileTitle)}</h1>
+        {banner.map(|(error, k)| if error {
+            view! { <p class="notice error" role="alert">{t(k)}</p> }.into_any()
+        } else {
+            view! { <p class="notice ok" role="status">{t(k)}</p> }.into_any()
+        })}
+        <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                let d = match data.await {
+                    Ok(d) => d,
+                    Err(e) => return error_view(&e),
+                };
+                let langs = [Lang::En, Lang::Es, Lang::It]
+                    .into_iter()
+                    .map(|l| view! { <option value=l.code() selected=l.code() == d.lang>{l.native_name()}</option> })
+                    .collect_view();
+                let boards = d.dashboards.iter()
+                    .map(|(id, name, default)| view! { <option value=id.to_string() selected=*default>{name.clone()}</option> })
+                    .collect_view();
+                view! {
+                    <dl class="facts">
+                        <dt>{t(K::LoginUsername)}</dt><dd>{d.username.clone()}</dd>
+                        <dt>{t(K::UsersEmail)}</dt><dd>{d.email.clone()}</dd>
+                        <dt>{t(K::RoleLabel)}</dt><dd>{lang.t(d.role.label())}</dd>
+                    </dl>
+                    <section class="panel" aria-labelledby="p-name">
+                        <h2 id="p-name">{t(K::UserName)}</h2>
+                        <form method="post" action=routes::ACCOUNT_PROFILE class="stack">
+                            <label for="pr-name">{t(K::UserName)}</label>
+                            <input id="pr-name" name="name" value=d.name.clone() maxlength=super::MAX_NAME.to_string() required autocomplete="name"/>
+                            <button type="submit" class="primary">{t(K::Save)}</button>
+                        </form>
+                    </section>
+                    <section class="panel" aria-labelledby="p-lang">
+                        <h2 id="p-lang">{t(K::ProfileLanguage)}</h2>
+                        <form method="post" action=routes::ACCOUNT_LANGUAGE class="stack">
+                            <label for="pr-lang">{t(K::ProfileLanguage)}</label>
+                            <select id="pr-lang" name="lang">{langs}</select>
+                            <button type="submit" class="primary">{t(K::Save)}</button>
+                        </form>
+                    </section>
+                    {(!d.dashboards.is_empty()).then(|| view! {
+                        <section class="panel" aria-labelledby="p-dash">
+                            <h2 id="p-dash">{t(K::ProfileDefaultDashboard)}</h2>
+                            <form method="post" action=routes::ACCOUNT_DEFAULT_DASHBOARD class="stack">
+                                <label for="pr-dash">{t(K::ProfileDefaultDashboard)}</label>
+                                <select id="pr-dash" name="dashboard">{boards}</select>
+                                <button type="submit" class="primary">{t(K::Save)}</button>
+                            </form>
+                        </section>
+                    })}
+                    <p><a class="button secondary" href=routes::PROFILE_SECURITY>{t(K::ProfileSecurityLink)}</a></p>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
