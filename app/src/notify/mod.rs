@@ -447,33 +447,21 @@ pub fn describe(lang: Lang, kind: &str, details: &serde_json::Value) -> String {
     let s = |k: &str| details.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let n = |k: &str| details.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
     match kind {
-        "usage_sim" => {
-            let unit = s("metric");
-            let fmt = |v: i64| match unit.as_str() {
+        "usage_sim" | "pool_static" | "pool_dynamic" => {
+            let metric = s("metric");
+            let amount = |v: i64| match metric.as_str() {
                 "data" => format!("{:.1} MB", v as f64 / 1e6),
                 "voice" => format!("{} min", v / 60),
                 _ => v.to_string(),
             };
-            lang.tf(
-                K::NotifMsgUsage,
-                &[("iccid", &s("iccid")), ("value", &fmt(n("value"))), ("limit", &fmt(n("limit"))), ("metric", &unit)],
-            )
-        }
-        "pool_static" | "pool_dynamic" => {
-            let unit = s("metric");
-            let fmt = |v: i64| match unit.as_str() {
-                "data" => format!("{:.1} MB", v as f64 / 1e6),
-                "voice" => format!("{} min", v / 60),
-                _ => v.to_string(),
+            // A SIM's usage names the SIM, a pool's the customer service.
+            let (key, who, name) = match kind {
+                "usage_sim" => (K::NotifMsgUsage, "iccid", s("iccid")),
+                _ => (K::NotifMsgPool, "service", s("service")),
             };
             lang.tf(
-                K::NotifMsgPool,
-                &[
-                    ("service", &s("service")),
-                    ("value", &fmt(n("value"))),
-                    ("limit", &fmt(n("limit"))),
-                    ("metric", &unit),
-                ],
+                key,
+                &[(who, &name), ("value", &amount(n("value"))), ("limit", &amount(n("limit"))), ("metric", &metric)],
             )
         }
         "status" => lang.tf(K::NotifMsgStatus, &[("iccid", &s("iccid")), ("from", &s("from")), ("to", &s("to"))]),
