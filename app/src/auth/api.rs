@@ -60,6 +60,8 @@ pub struct SecurityData {
     pub phone_verified: bool,
     /// A number waiting for its SMS code.
     pub pending_phone: Option<String>,
+    /// A new address waiting for its code.
+    pub pending_email: Option<String>,
     pub email_codes: bool,
     pub default_method: Method,
     pub methods: Vec<Method>,
@@ -126,7 +128,10 @@ pub async fn security_overview() -> Result<SecurityData, AppError> {
         .collect();
     let pending_phone =
         q::open_code(&auth.db, u.id, "phone", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
+    let pending_email =
+        q::open_code(&auth.db, u.id, "email_change", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
     Ok(SecurityData {
+        pending_email,
         name: u.name.clone(),
         username: u.username.clone(),
         email: u.email.clone(),

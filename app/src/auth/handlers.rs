@@ -40,6 +40,7 @@ where
         .route("/auth/logout", post(logout))
         .route("/account/password", post(change_password))
         .route("/account/email", post(change_email))
+        .route("/account/email/verify", post(confirm_new_email))
         .route("/account/phone", post(start_phone))
         .route("/account/phone/verify", post(verify_phone))
         .route("/account/phone/remove", post(remove_phone))
@@ -72,6 +73,7 @@ pub const FORM_ENDPOINTS: &[&str] = &[
     "/auth/logout",
     "/account/password",
     "/account/email",
+    "/account/email/verify",
     "/account/phone",
     "/account/phone/verify",
     "/account/phone/remove",
@@ -896,18 +898,44 @@ async fn change_email(
 ) -> Response {
     let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let Some(email) = parse_email(&f.email) else { return back(SECURITY, Notice::BadInput) };
-    let now = auth.now();
-    let id = u.id;
-    let new = email.clone();
-    let done = with_journal(&auth, &u, "email.changed", move |c| {
-        Box::pin(async move { q::set_email(c, id, &new, now).await })
-    })
-    .await;
-    match done {
-        Ok(()) => {
-            notify(&auth, &u, K::ChangedEmail).await;
-            back(SECURITY, Notice::Saved)
+    if email == u.email {
+        return back(SECURITY, Notice::NothingChanged);
+    }
+    // The new address proves it is theirs with a code sent to it; the change waits for it.
+    match auth.send_code(&u, None, "email_change", Method::Email, Some(&email)).await {
+        Ok(()) => back(SECURITY, Notice::EmailCodeSent),
+        Err(e) => fail_page(e, SECURITY),
+    }
+}
+
+async fn confirm_new_email(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
+        return fail_page(e, SECURITY);
+    }
+    match auth.check_code(&u, None, "email_change", &f.code).await {
+        Ok(CodeCheck::Ok { target }) => {
+            let now = auth.now();
+            let id = u.id;
+            let done = with_journal(&auth, &u, "email.changed", move |c| {
+                Box::pin(async move { q::set_email(c, id, &target, now).await })
+            })
+            .await;
+            match done {
+                Ok(()) => {
+                    // The address on file before the change hears of it.
+                    notify(&auth, &u, K::ChangedEmail).await;
+                    back(SECURITY, Notice::Saved)
+                }
+                Err(e) => fail_page(e, SECURITY),
+            }
         }
+        Ok(CodeCheck::Expired) => back(SECURITY, Notice::ExpiredCode),
+        Ok(CodeCheck::Wrong) => back(SECURITY, Notice::WrongCode),
         Err(e) => fail_page(e, SECURITY),
     }
 }

@@ -37,6 +37,7 @@ pub enum Notice {
     DeviceRemoved,
     BadDeviceName,
     PhoneCodeSent,
+    EmailCodeSent,
     PhoneVerified,
     BadPhone,
     LastMethod,
@@ -89,6 +90,7 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::DeviceRemoved, "device_removed", K::NoticeDeviceRemoved),
     (Notice::BadDeviceName, "bad_device_name", K::NoticeBadDeviceName),
     (Notice::PhoneCodeSent, "phone_code_sent", K::NoticePhoneCodeSent),
+    (Notice::EmailCodeSent, "email_code_sent", K::NoticeEmailCodeSent),
     (Notice::PhoneVerified, "phone_verified", K::NoticePhoneVerified),
     (Notice::BadPhone, "bad_phone", K::NoticeBadPhone),
     (Notice::LastMethod, "last_method", K::NoticeLastMethod),
@@ -133,6 +135,7 @@ impl Notice {
                 | Notice::DeviceAdded
                 | Notice::DeviceRemoved
                 | Notice::PhoneCodeSent
+                | Notice::EmailCodeSent
                 | Notice::PhoneVerified
                 | Notice::ValidatePhone
                 | Notice::FilterSaved

@@ -214,7 +214,8 @@ impl AuthState {
         let hash = self.key.code_hash(purpose, &code);
         let target = match method {
             Method::Sms => phone.or(user.phone.as_deref()).unwrap_or_default().to_string(),
-            _ => user.email.clone(),
+            // An address being confirmed (an email change) gets the code, not the one on file.
+            _ => phone.unwrap_or(&user.email).to_string(),
         };
         q::replace_code(
             &self.db,
@@ -238,9 +239,7 @@ impl AuthState {
                     tracing::error!(error = %e, "SMS could not be sent");
                 }
             }
-            _ => {
-                self.send_mail(emails::build(lang, &user.email, &self.public_url, Message::Code { code: &code })).await
-            }
+            _ => self.send_mail(emails::build(lang, &target, &self.public_url, Message::Code { code: &code })).await,
         }
         Ok(())
     }

@@ -177,3 +177,25 @@ both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestA
     let res = u.post("/account/default-dashboard", &[("dashboard", &others.to_string())]).await;
     assert_eq!(location(&res), "/profile?msg=bad_dashboard");
 });
+
+both_engines!(a_new_email_address_is_confirmed_by_a_code_sent_to_it, |app: TestApp| async move {
+    let t = app.tenants().await;
+    let me = app.user(t.a, "a.user", "customer_user", PASSWORD).await;
+    let old = field(&app, me, "email").await;
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    let res = u.post("/account/email", &[("email", "new.address@example.com"), ("current", "wrong password!!")]).await;
+    assert!(!location(&res).contains("email_code_sent"), "the current password is needed");
+    let res = u.post("/account/email", &[("email", "new.address@example.com"), ("current", PASSWORD)]).await;
+    assert_eq!(location(&res), "/profile/security?n=email_code_sent");
+    assert_eq!(field(&app, me, "email").await, old, "nothing changes before the code");
+    let page = u.get("/profile/security").await.text().await.unwrap();
+    assert!(page.contains("new.address@example.com") && page.contains("/account/email/verify"));
+    let res = u.post("/account/email/verify", &[("code", "000000")]).await;
+    assert_eq!(location(&res), "/profile/security?n=wrong_code");
+    let code = app.code_for("new.address@example.com");
+    let res = u.post("/account/email/verify", &[("code", &code)]).await;
+    assert_eq!(location(&res), "/profile/security?n=saved");
+    assert_eq!(field(&app, me, "email").await, "new.address@example.com");
+    assert_eq!(journaled(&app, "email.changed").await, 1);
+    assert!(app.last_mail(&old).is_some(), "the old address hears of it");
+});

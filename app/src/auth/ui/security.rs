@@ -174,6 +174,14 @@ fn security_sections(o: SecurityData) -> impl IntoView {
 
         <section class="panel" aria-labelledby="s-email">
             <h2 id="s-email">{t(K::ChangeEmail)}</h2>
+            {o.pending_email.clone().map(|e| view! {
+                <form method="post" action="/account/email/verify" class="stack">
+                    <p>{lang.tf(K::EmailCodeIntro, &[("email", &e)])}</p>
+                    <label for="email-code">{t(K::CodeLabel)}</label>
+                    <input id="email-code" name="code" required autocomplete="one-time-code" inputmode="numeric"/>
+                    <button type="submit" class="primary">{t(K::Verify)}</button>
+                </form>
+            })}
             <form method="post" action="/account/email" class="stack">
                 <Field id="email" label=K::NewEmailLabel kind="email" autocomplete="email"/>
                 <Current id="current-email"/>
