@@ -32,6 +32,7 @@ pub const PROFILE: &str = "/profile";
 pub const ACCOUNT_PROFILE: &str = "/account/profile";
 pub const ACCOUNT_LANGUAGE: &str = "/account/language";
 pub const ACCOUNT_DEFAULT_DASHBOARD: &str = "/account/default-dashboard";
+pub const ACCOUNT_ACTIVE_ROLE: &str = "/account/active-role";
 pub const HELP: &str = "/help";
 pub const HELP_GLOSSARY: &str = "/help/glossary";
 pub const HELP_SIM_TERMS: &str = "/help/sim-terms";

@@ -145,6 +145,8 @@ pub struct SessionRow {
     pub customer_path: String,
     /// Unread notifications (up to 100), for the bell.
     pub unread: i64,
+    /// The active role, when it is not the account's own (`user_roles`).
+    pub role_id: Option<i64>,
 }
 
 pub struct NewSession<'a> {
@@ -179,10 +181,13 @@ pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
 pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>> {
     sqlx::query_as(
         "SELECT s.id, s.user_id, s.stage, s.remember, s.mfa_method, s.created_at, s.last_seen_at, s.expires_at, \
-           u.username, u.name, u.email, u.role, u.customer_id, c.path AS customer_path, \
+           u.username, u.name, u.email, COALESCE(r.role, u.role) AS role, \
+           COALESCE(r.customer_id, u.customer_id) AS customer_id, c.path AS customer_path, \
            (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL \
-             LIMIT 100) x) AS unread \
-         FROM sessions s JOIN users u ON u.id = s.user_id JOIN customers c ON c.id = u.customer_id \
+             LIMIT 100) x) AS unread, r.id AS role_id \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN user_roles r ON r.id = s.role_id AND r.user_id = s.user_id \
+         JOIN customers c ON c.id = COALESCE(r.customer_id, u.customer_id) \
          WHERE s.token_hash = $1 AND u.status <> 'disabled'",
     )
     .bind(token_hash)

@@ -29,6 +29,8 @@ pub struct Principal {
     pub customer_id: i64,
     pub customer_path: String,
     pub unread: i64,
+    /// The active role when it is not the account's own (the profile switches it).
+    pub role_id: Option<i64>,
 }
 
 impl Principal {
@@ -49,6 +51,7 @@ impl Principal {
             customer_id: r.customer_id,
             customer_path,
             unread: r.unread,
+            role_id: r.role_id,
         })
     }
 
@@ -283,6 +286,7 @@ mod tests {
             customer_id: 1,
             customer_path: "/1/".into(),
             unread: 0,
+            role_id: None,
         }
     }
 

@@ -16,6 +16,10 @@ pub struct Profile {
     pub role: crate::auth::Role,
     /// The caller's dashboards: (id, name, is default).
     pub dashboards: Vec<(i64, String, bool)>,
+    /// The roles the caller holds: (`own` or the role's id, role, customer name).
+    pub roles: Vec<(String, crate::auth::Role, String)>,
+    /// The one this session acts in.
+    pub active: String,
 }
 
 #[server(endpoint = "profile_data")]
@@ -26,6 +30,8 @@ pub async fn profile_data() -> Result<Profile, AppError> {
     let lang = crate::auth::db::user_by_id(db, p.user_id).await?.map(|u| u.lang).unwrap_or_else(|| "en".into());
     let dashboards =
         crate::dashboards::db::owned(db, p.user_id).await?.into_iter().map(|d| (d.id, d.name, d.is_default)).collect();
+    let roles = roles_of(db, p.user_id).await?;
+    let active = p.role_id.map_or_else(|| "own".to_string(), |id| id.to_string());
     Ok(Profile {
         name: p.name.clone(),
         username: p.username.clone(),
@@ -33,5 +39,28 @@ pub async fn profile_data() -> Result<Profile, AppError> {
         lang,
         role: p.role,
         dashboards,
+        roles,
+        active,
     })
+}
+
+/// Every role the user holds: the account's own first, then those given at other customers.
+#[cfg(feature = "ssr")]
+pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crate::auth::Role, String)>, sqlx::Error> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT 'own', u.role, c.name, 0 FROM users u JOIN customers c ON c.id = u.customer_id WHERE u.id = $1 \
+         UNION ALL SELECT CAST(r.id AS TEXT), r.role, c.name, r.id FROM user_roles r \
+         JOIN customers c ON c.id = r.customer_id WHERE r.user_id = $1 ORDER BY 4",
+    )
+    .bind(user)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let role = crate::auth::Role::parse(&r.get::<String, _>(1))?;
+            Some((r.get::<String, _>(0), role, r.get::<String, _>(2)))
+        })
+        .collect())
 }

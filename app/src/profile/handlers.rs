@@ -16,8 +16,12 @@ use crate::auth::session::{SessionContext, redirect};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::routes;
 
-pub const FORM_ENDPOINTS: &[&str] =
-    &[routes::ACCOUNT_PROFILE, routes::ACCOUNT_LANGUAGE, routes::ACCOUNT_DEFAULT_DASHBOARD];
+pub const FORM_ENDPOINTS: &[&str] = &[
+    routes::ACCOUNT_PROFILE,
+    routes::ACCOUNT_LANGUAGE,
+    routes::ACCOUNT_DEFAULT_DASHBOARD,
+    routes::ACCOUNT_ACTIVE_ROLE,
+];
 
 pub fn router<S>() -> Router<S>
 where
@@ -28,6 +32,7 @@ where
         .route(routes::ACCOUNT_PROFILE, post(name))
         .route(routes::ACCOUNT_LANGUAGE, post(language))
         .route(routes::ACCOUNT_DEFAULT_DASHBOARD, post(default_dashboard))
+        .route(routes::ACCOUNT_ACTIVE_ROLE, post(active_role))
 }
 
 fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
@@ -118,6 +123,45 @@ async fn default_dashboard(
     }
     let actor = crate::dashboards::db::Actor { user_id: p.user_id, customer_id: p.customer_id, now: auth.now() };
     match crate::dashboards::db::set_default(&auth.db, actor, id).await {
+        Ok(()) => back("saved"),
+        Err(e) => fail_page(e.into(), routes::PROFILE),
+    }
+}
+
+/// "Your active role": which of the user's roles this session acts in; the permissions and the
+/// customer tree follow from the next request on.
+async fn active_role(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    body: Bytes,
+) -> Response {
+    let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let choice = field(&f, "role");
+    let roles = match super::api::roles_of(&auth.db, p.user_id).await {
+        Ok(r) => r,
+        Err(e) => return fail_page(e.into(), routes::PROFILE),
+    };
+    let Some((_, role, customer)) = roles.iter().find(|(v, _, _)| v == choice) else { return back("bad_role") };
+    let role_id = choice.parse::<i64>().ok();
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.pool().begin().await?;
+        sqlx::query("UPDATE sessions SET role_id = $1 WHERE id = $2")
+            .bind(role_id)
+            .bind(p.session_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = JournalEntry::new(now, p.user_id, p.customer_id, "session.role_switched", &u.username)
+            .with(json!({ "role": role.code(), "customer": customer }));
+        journal(&mut tx, entry).await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
         Ok(()) => back("saved"),
         Err(e) => fail_page(e.into(), routes::PROFILE),
     }

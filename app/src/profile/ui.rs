@@ -49,6 +49,22 @@ pub fn ProfilePage() -> impl IntoView {
                         <dt>{t(K::UsersEmail)}</dt><dd>{d.email.clone()}</dd>
                         <dt>{t(K::RoleLabel)}</dt><dd>{lang.t(d.role.label())}</dd>
                     </dl>
+                    {(d.roles.len() > 1).then(|| {
+                        let options = d.roles.iter().map(|(v, role, customer)| {
+                            let label = format!("{} · {customer}", lang.t(role.label()));
+                            view! { <option value=v.clone() selected=*v == d.active>{label}</option> }
+                        }).collect_view();
+                        view! {
+                            <section class="panel" aria-labelledby="p-role">
+                                <h2 id="p-role">{t(K::ProfileActiveRole)}</h2>
+                                <form method="post" action=routes::ACCOUNT_ACTIVE_ROLE class="stack">
+                                    <label for="pr-role">{t(K::ProfileActiveRole)}</label>
+                                    <select id="pr-role" name="role">{options}</select>
+                                    <button type="submit" class="primary">{t(K::ProfileSwitch)}</button>
+                                </form>
+                            </section>
+                        }
+                    })}
                     <section class="panel" aria-labelledby="p-name">
                         <h2 id="p-name">{t(K::UserName)}</h2>
                         <form method="post" action=routes::ACCOUNT_PROFILE class="stack">

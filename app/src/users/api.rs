@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::{SessionView, UserView};
 use crate::error::AppError;
 
+use crate::auth::Role;
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, Role, guard};
+use crate::auth::{Perm, guard};
 
 /// Rows the list shows at most; narrower filters find the rest.
 pub const LIST_LIMIT: i64 = 500;
@@ -50,6 +51,8 @@ pub struct UserData {
     pub roles: Vec<crate::auth::Role>,
     pub customers: Vec<(i64, String)>,
     pub is_self: bool,
+    /// Further roles at other customers: (id, role, customer name).
+    pub extra_roles: Vec<(i64, Role, String)>,
 }
 
 #[server(endpoint = "user_page")]
@@ -78,5 +81,10 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    Ok(UserData { is_self: user.id == scope.principal.user_id, user, sessions, roles, customers })
+    let extra_roles = crate::profile::api::roles_of(db, user.id)
+        .await?
+        .into_iter()
+        .filter_map(|(id, role, customer)| Some((id.parse::<i64>().ok()?, role, customer)))
+        .collect();
+    Ok(UserData { is_self: user.id == scope.principal.user_id, user, sessions, roles, customers, extra_roles })
 }

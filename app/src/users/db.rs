@@ -242,3 +242,49 @@ pub async fn end_sessions(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R
     log(conn, a, u, "session.ended_by_admin", json!({ "sessions": n })).await?;
     Ok(n)
 }
+
+/// Gives the user a further role at another customer (nothing if they hold it already).
+pub async fn add_role(conn: &mut AnyConnection, a: Actor, u: &UserView, role: Role, customer: i64) -> R<()> {
+    let added = sqlx::query(
+        "INSERT INTO user_roles (user_id, customer_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, customer_id, role) DO NOTHING",
+    )
+    .bind(u.id)
+    .bind(customer)
+    .bind(role.code())
+    .bind(a.now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if added == 0 {
+        return Ok(());
+    }
+    log(conn, a, u, "user.role_added", json!({ "role": role.code(), "customer": customer })).await
+}
+
+/// A further role of the user: (role, customer id, customer path).
+pub async fn extra_role(conn: &mut AnyConnection, user: i64, id: i64) -> R<Option<(Role, i64, String)>> {
+    let row = sqlx::query(
+        "SELECT r.role, r.customer_id, c.path FROM user_roles r JOIN customers c ON c.id = r.customer_id \
+         WHERE r.id = $1 AND r.user_id = $2",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|r| Some((Role::parse(&r.get::<String, _>(0))?, r.get(1), r.get(2)))))
+}
+
+/// Takes a further role away; sessions acting in it fall back to the account's own role.
+pub async fn remove_role(
+    conn: &mut AnyConnection,
+    a: Actor,
+    u: &UserView,
+    id: i64,
+    role: Role,
+    customer: i64,
+) -> R<()> {
+    sqlx::query("UPDATE sessions SET role_id = NULL WHERE role_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM user_roles WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    log(conn, a, u, "user.role_removed", json!({ "role": role.code(), "customer": customer })).await
+}

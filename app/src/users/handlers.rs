@@ -113,6 +113,36 @@ async fn act(
             Ok(_) => Ok("deactivate"),
             Err(e) => return fail_page(e.into(), routes::USERS),
         },
+        "add_role" => {
+            let role = Role::parse(field(&f, "role"));
+            let customer = field(&f, "customer").parse::<i64>().ok();
+            match (role, customer) {
+                (Some(role), Some(customer)) => {
+                    let tenant = Tenant::new(&p.customer_path);
+                    match customer_path_in(&auth.db, &tenant, customer).await {
+                        Ok(Some(_)) if !p.role.may_grant(role) => Err(Refusal::Escalation),
+                        Ok(Some(_)) if role == Role::ProviderAdmin && !is_provider(&auth, customer).await => {
+                            Err(Refusal::BadInput)
+                        }
+                        Ok(Some(_)) => Ok("add_role"),
+                        Ok(None) => Err(Refusal::BadInput),
+                        Err(e) => return fail_page(e.into(), routes::USERS),
+                    }
+                }
+                _ => Err(Refusal::BadInput),
+            }
+        }
+        "remove_role" => match field(&f, "role_id").parse::<i64>() {
+            Ok(rid) => match uq::extra_role(&mut tx, user.id, rid).await {
+                Ok(Some((role, _, path))) if p.role.may_grant(role) && path.starts_with(&p.customer_path) => {
+                    Ok("remove_role")
+                }
+                Ok(Some(_)) => Err(Refusal::Escalation),
+                Ok(None) => Err(Refusal::BadInput),
+                Err(e) => return fail_page(e.into(), routes::USERS),
+            },
+            Err(_) => Err(Refusal::BadInput),
+        },
         "deactivate" | "reactivate" | "reset_mfa" | "end_sessions" => Ok(op),
         _ => return (StatusCode::BAD_REQUEST, "Unknown action.").into_response(),
     };
@@ -129,6 +159,19 @@ async fn act(
         "deactivate" => uq::deactivate(&mut tx, actor, &user).await,
         "reactivate" => uq::reactivate(&mut tx, actor, &user).await,
         "reset_mfa" => uq::reset_mfa(&mut tx, actor, &user).await,
+        "add_role" => {
+            let role = Role::parse(field(&f, "role")).unwrap_or(Role::ReadOnly);
+            let customer = field(&f, "customer").parse::<i64>().unwrap_or(0);
+            uq::add_role(&mut tx, actor, &user, role, customer).await
+        }
+        "remove_role" => {
+            let rid = field(&f, "role_id").parse::<i64>().unwrap_or(0);
+            match uq::extra_role(&mut tx, user.id, rid).await {
+                Ok(Some((role, customer, _))) => uq::remove_role(&mut tx, actor, &user, rid, role, customer).await,
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
         _ => uq::end_sessions(&mut tx, actor, &user).await.map(|_| ()),
     };
     match done {

@@ -173,6 +173,9 @@ pub fn UserPage() -> impl IntoView {
                 }).collect_view();
                 let roles = d.roles.iter().map(|r| view! { <option value=r.code() selected=*r == u.role>{lang.t(r.label())}</option> }).collect_view();
                 let customers = d.customers.iter().map(|(id, name)| view! { <option value=id.to_string() selected=*id == u.customer_id>{name.clone()}</option> }).collect_view();
+                let add_roles = d.roles.iter().map(|r| view! { <option value=r.code()>{lang.t(r.label())}</option> }).collect_view();
+                let add_customers = d.customers.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view();
+                let extra = d.extra_roles.clone();
                 view! {
                     <Title text=u.name.clone()/>
                     <h1>{u.name.clone()}</h1>
@@ -220,6 +223,29 @@ pub fn UserPage() -> impl IntoView {
                                 <label for="e-customer">{t(K::CustomerLabel)}</label>
                                 <select id="e-customer" name="customer">{customers}</select>
                                 <button type="submit" class="primary">{t(K::Save)}</button>
+                            </form>
+                        </section>
+                        <section class="panel" aria-labelledby="u-roles">
+                            <h2 id="u-roles">{t(K::UsersExtraRoles)}</h2>
+                            <ul class="plain">
+                                {extra.into_iter().map(|(rid, role, customer)| view! {
+                                    <li>
+                                        {format!("{} · {customer} ", lang.t(role.label()))}
+                                        <form method="post" action=action.clone() class="inline">
+                                            <input type="hidden" name="op" value="remove_role"/>
+                                            <input type="hidden" name="role_id" value=rid.to_string()/>
+                                            <button type="submit" class="secondary small">{t(K::UsersRemoveRole)}</button>
+                                        </form>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            <form method="post" action=action.clone() class="stack">
+                                <input type="hidden" name="op" value="add_role"/>
+                                <label for="x-role">{t(K::RoleLabel)}</label>
+                                <select id="x-role" name="role">{add_roles}</select>
+                                <label for="x-customer">{t(K::CustomerLabel)}</label>
+                                <select id="x-customer" name="customer">{add_customers}</select>
+                                <button type="submit" class="secondary">{t(K::UsersAddRole)}</button>
                             </form>
                         </section>
                         <section class="panel" aria-labelledby="u-actions">

@@ -199,3 +199,48 @@ both_engines!(a_new_email_address_is_confirmed_by_a_code_sent_to_it, |app: TestA
     assert_eq!(journaled(&app, "email.changed").await, 1);
     assert!(app.last_mail(&old).is_some(), "the old address hears of it");
 });
+
+both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| async move {
+    let f = crate::sims::fleet(&app).await;
+    let t = &f.t;
+    app.user(t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let user = app.user(t.a, "multi", "customer_user", PASSWORD).await;
+    let mut root = app.root().await;
+    // The provider gives "multi" a second role: read-only at B.
+    let b = t.b.to_string();
+    let res = root.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=add_role"));
+    assert_eq!(journaled(&app, "user.role_added").await, 1);
+    // A's administrator cannot give roles outside A, nor above their own.
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let res = a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=bad_input"));
+    let a_id = t.a.to_string();
+    let res = a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "provider_admin"), ("customer", &a_id)]).await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=escalation"));
+
+    let mut m = app.sign_in("multi", PASSWORD).await;
+    let a_iccid = &f.iccids_of(&[t.a])[0];
+    let b_iccid = &f.iccids_of(&[t.b])[0];
+    let sims = m.get("/sims?size=100").await.text().await.unwrap();
+    assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()), "the account's own role first");
+    let profile = m.get("/profile").await.text().await.unwrap();
+    assert!(profile.contains("Your active role"));
+    let role_id: i64 = sqlx::query("SELECT id FROM user_roles WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let res = m.post("/account/active-role", &[("role", &role_id.to_string())]).await;
+    assert_eq!(location(&res), "/profile?msg=saved");
+    let sims = m.get("/sims?size=100").await.text().await.unwrap();
+    assert!(sims.contains(b_iccid.as_str()) && !sims.contains(a_iccid.as_str()), "now B's tree, read-only");
+    assert_eq!(m.post("/account/active-role", &[("role", "999999")]).await.status(), 303);
+    assert_eq!(journaled(&app, "session.role_switched").await, 1);
+    // Taking the role away puts the session back on the account's own.
+    let res = root.post(&format!("/admin/users/{user}"), &[("op", "remove_role"), ("role_id", &role_id.to_string())]).await;
+    assert_eq!(location(&res), format!("/users/{user}?msg=remove_role"));
+    let sims = m.get("/sims?size=100").await.text().await.unwrap();
+    assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()));
+});
