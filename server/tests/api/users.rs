@@ -208,15 +208,20 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     let mut root = app.root().await;
     // The provider gives "multi" a second role: read-only at B.
     let b = t.b.to_string();
-    let res = root.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
+    let res = root
+        .post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)])
+        .await;
     assert_eq!(location(&res), format!("/users/{user}?msg=add_role"));
     assert_eq!(journaled(&app, "user.role_added").await, 1);
     // A's administrator cannot give roles outside A, nor above their own.
     let mut a = app.sign_in("a.admin", PASSWORD).await;
-    let res = a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
+    let res =
+        a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
     assert_eq!(location(&res), format!("/users/{user}?msg=bad_input"));
     let a_id = t.a.to_string();
-    let res = a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "provider_admin"), ("customer", &a_id)]).await;
+    let res = a
+        .post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "provider_admin"), ("customer", &a_id)])
+        .await;
     assert_eq!(location(&res), format!("/users/{user}?msg=escalation"));
 
     let mut m = app.sign_in("multi", PASSWORD).await;
@@ -239,7 +244,8 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     assert_eq!(m.post("/account/active-role", &[("role", "999999")]).await.status(), 303);
     assert_eq!(journaled(&app, "session.role_switched").await, 1);
     // Taking the role away puts the session back on the account's own.
-    let res = root.post(&format!("/admin/users/{user}"), &[("op", "remove_role"), ("role_id", &role_id.to_string())]).await;
+    let res =
+        root.post(&format!("/admin/users/{user}"), &[("op", "remove_role"), ("role_id", &role_id.to_string())]).await;
     assert_eq!(location(&res), format!("/users/{user}?msg=remove_role"));
     let sims = m.get("/sims?size=100").await.text().await.unwrap();
     assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()));
