@@ -15,8 +15,9 @@ test.describe('users', () => {
     await expect(page.locator('dl.facts')).toContainText('User');
     await expectNoViolations(page);
 
-    await page.getByLabel('Role', { exact: true }).selectOption('read_only');
-    await submitForm(page, page.getByRole('button', { name: 'Save', exact: true }));
+    const edit = page.getByRole('region', { name: 'Name, role and customer' });
+    await edit.getByLabel('Role', { exact: true }).selectOption('read_only');
+    await submitForm(page, edit.getByRole('button', { name: 'Save', exact: true }));
     await expect(page.getByRole('status')).toHaveText('Saved.');
     await expect(page.locator('dl.facts')).toContainText('Read only');
 
