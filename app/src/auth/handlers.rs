@@ -914,22 +914,40 @@ async fn confirm_new_email(
     Form(f): Form<ContactForm>,
 ) -> Response {
     let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let apply: SetContact = |c, id, target, now| Box::pin(async move { q::set_email(c, id, &target, now).await });
+    confirm_contact(&auth, &u, &f.code, ("email_change", "email.changed"), (K::ChangedEmail, Notice::Saved), apply)
+        .await
+}
+
+/// Stores a confirmed contact (the connection, the user, the new address or number, now).
+type SetContact =
+    for<'c> fn(
+        &'c mut sqlx::AnyConnection,
+        i64,
+        String,
+        i64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+
+/// The second half of an email or phone change: the code sent to the new address or number,
+/// then the change with its journal entry, then a word to the email address on file.
+async fn confirm_contact(
+    auth: &AuthState,
+    u: &AuthUser,
+    code: &str,
+    (purpose, action): (&str, &str),
+    (changed, done): (K, Notice),
+    apply: SetContact,
+) -> Response {
     if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
         return fail_page(e, SECURITY);
     }
-    match auth.check_code(&u, None, "email_change", &f.code).await {
+    match auth.check_code(u, None, purpose, code).await {
         Ok(CodeCheck::Ok { target }) => {
-            let now = auth.now();
-            let id = u.id;
-            let done = with_journal(&auth, &u, "email.changed", move |c| {
-                Box::pin(async move { q::set_email(c, id, &target, now).await })
-            })
-            .await;
-            match done {
+            let (now, id) = (auth.now(), u.id);
+            match with_journal(auth, u, action, move |c| apply(c, id, target, now)).await {
                 Ok(()) => {
-                    // The address on file before the change hears of it.
-                    notify(&auth, &u, K::ChangedEmail).await;
-                    back(SECURITY, Notice::Saved)
+                    notify(auth, u, changed).await;
+                    back(SECURITY, done)
                 }
                 Err(e) => fail_page(e, SECURITY),
             }
@@ -960,29 +978,10 @@ async fn verify_phone(
     Form(f): Form<ContactForm>,
 ) -> Response {
     let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
-    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
-        return fail_page(e, SECURITY);
-    }
-    match auth.check_code(&u, None, "phone", &f.code).await {
-        Ok(CodeCheck::Ok { target }) => {
-            let now = auth.now();
-            let id = u.id;
-            let done = with_journal(&auth, &u, "phone.verified", move |c| {
-                Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await })
-            })
-            .await;
-            match done {
-                Ok(()) => {
-                    notify(&auth, &u, K::ChangedPhone).await;
-                    back(SECURITY, Notice::PhoneVerified)
-                }
-                Err(e) => fail_page(e, SECURITY),
-            }
-        }
-        Ok(CodeCheck::Expired) => back(SECURITY, Notice::ExpiredCode),
-        Ok(CodeCheck::Wrong) => back(SECURITY, Notice::WrongCode),
-        Err(e) => fail_page(e, SECURITY),
-    }
+    let apply: SetContact =
+        |c, id, target, now| Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await });
+    confirm_contact(&auth, &u, &f.code, ("phone", "phone.verified"), (K::ChangedPhone, Notice::PhoneVerified), apply)
+        .await
 }
 
 /// How many second factors remain if one of `removing` goes; recovery codes do not count.

@@ -43,6 +43,27 @@ fn back(msg: &str) -> Response {
     redirect(&format!("{}?msg={msg}", routes::PROFILE))
 }
 
+/// The account's own column `column` (a fixed name, never input) set to `value`, with its journal
+/// entry (`action`, before → after), in one transaction.
+async fn save_own(
+    auth: &AuthState,
+    p: &crate::auth::session::Principal,
+    u: &crate::auth::db::AuthUser,
+    (column, before, value): (&str, &str, &str),
+    action: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = auth.db.pool().begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE users SET {column} = $1 WHERE id = $2")))
+        .bind(value)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let entry = JournalEntry::new(auth.now(), p.user_id, p.customer_id, action, &u.username)
+        .with(json!({ "before": before, "after": value }));
+    journal(&mut tx, entry).await?;
+    tx.commit().await
+}
+
 async fn name(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
     let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
         Ok(x) => x,
@@ -50,17 +71,7 @@ async fn name(State(auth): State<AuthState>, Extension(ctx): Extension<SessionCo
     };
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let Some(new) = super::parse_name(field(&f, "name")) else { return back("bad_name") };
-    let now = auth.now();
-    let result = async {
-        let mut tx = auth.db.pool().begin().await?;
-        sqlx::query("UPDATE users SET name = $1 WHERE id = $2").bind(&new).bind(p.user_id).execute(&mut *tx).await?;
-        let entry = JournalEntry::new(now, p.user_id, p.customer_id, "user.name_changed", &u.username)
-            .with(json!({ "before": u.name, "after": new }));
-        journal(&mut tx, entry).await?;
-        tx.commit().await
-    }
-    .await;
-    match result {
+    match save_own(&auth, &p, &u, ("name", &u.name, &new), "user.name_changed").await {
         Ok(()) => back("saved"),
         Err(e) => fail_page(e.into(), routes::PROFILE),
     }
@@ -73,21 +84,7 @@ async fn language(State(auth): State<AuthState>, Extension(ctx): Extension<Sessi
     };
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let Some(lang) = Lang::parse(field(&f, "lang")) else { return back("bad_language") };
-    let now = auth.now();
-    let result = async {
-        let mut tx = auth.db.pool().begin().await?;
-        sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
-            .bind(lang.code())
-            .bind(p.user_id)
-            .execute(&mut *tx)
-            .await?;
-        let entry = JournalEntry::new(now, p.user_id, p.customer_id, "user.language_changed", &u.username)
-            .with(json!({ "before": u.lang, "after": lang.code() }));
-        journal(&mut tx, entry).await?;
-        tx.commit().await
-    }
-    .await;
-    match result {
+    match save_own(&auth, &p, &u, ("lang", &u.lang, lang.code()), "user.language_changed").await {
         Ok(()) => {
             // The pages follow at once (the cookie), the emails from now on (the account).
             let mut res = back("saved");
