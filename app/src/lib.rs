@@ -12,6 +12,7 @@ pub mod journal;
 pub mod notify;
 pub mod pages;
 pub mod profile;
+pub mod roles;
 pub mod routes;
 pub mod sims;
 pub mod usage;
@@ -32,7 +33,6 @@ use leptos_router::{SsrMode, path};
 
 use auth::ViewerCtx;
 use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage};
-use auth::ui::roles::{RolesMatrixPage, RolesPage};
 use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
@@ -44,6 +44,7 @@ use notify::ui::{NotificationsPage, RulesPage};
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use profile::ui::ProfilePage;
+use roles::ui::{CustomRolePage, RolesMatrixPage, RolesPage};
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
 use sims::ui::fields::SimFieldsPage;
@@ -85,8 +86,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecuritySettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/sim-fields") view=SimFieldsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/roles") view=RolesPage/>
-                    <Route path=path!("/roles/matrix") view=RolesMatrixPage/>
+                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/matrix") view=RolesMatrixPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/custom/:id") view=CustomRolePage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications/rules") view=RulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>

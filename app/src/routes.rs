@@ -26,6 +26,8 @@ pub const CUSTOMERS: &str = "/customers";
 pub const USERS: &str = "/users";
 pub const ROLES: &str = "/roles";
 pub const ROLES_MATRIX: &str = "/roles/matrix";
+/// Creates a custom role (form post).
+pub const ADMIN_ROLES: &str = "/admin/roles";
 pub const NOTIFICATIONS: &str = "/notifications";
 pub const JOURNAL: &str = "/journal";
 pub const PROFILE: &str = "/profile";
@@ -48,6 +50,11 @@ pub const JOURNAL_CSV: &str = "/journal.csv";
 pub const NOTIFICATIONS_READ: &str = "/notifications/read";
 pub const NOTIFICATION_RULES: &str = "/notifications/rules";
 pub const NOTIFICATIONS_CSV: &str = "/notifications.csv";
+
+/// A custom role's page (`/roles/custom/{id}`).
+pub fn custom_role_page(id: i64) -> String {
+    format!("/roles/custom/{id}")
+}
 
 pub fn user_page(id: i64) -> String {
     format!("/users/{id}")

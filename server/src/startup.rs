@@ -183,6 +183,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(app::notify::handlers::router::<AppState>())
         .merge(app::users::handlers::router::<AppState>())
         .merge(app::profile::handlers::router::<AppState>())
+        .merge(app::roles::handlers::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();

@@ -217,7 +217,7 @@ async fn customer_options(scope: &guard::Scope) -> Result<Vec<CustomerOption>, A
 #[server(endpoint = "invite_options")]
 pub async fn invite_options() -> Result<InviteChoices, AppError> {
     let scope = guard::require(Perm::UsersManage)?;
-    let roles = Role::ALL.into_iter().filter(|r| scope.principal.role.may_grant(*r)).collect();
+    let roles = Role::ALL.into_iter().filter(|r| scope.principal.may_grant(*r, r.perms())).collect();
     Ok(InviteChoices { customers: customer_options(&scope).await?, roles })
 }
 
@@ -274,6 +274,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/totp_enrolment", Some(super::Perm::Portal)),
     ("/api/take_recovery_codes", Some(super::Perm::Portal)),
     ("/api/user_list", Some(super::Perm::UsersManage)),
+    ("/api/roles_data", Some(super::Perm::Portal)),
     ("/api/profile_data", Some(super::Perm::Portal)),
     ("/api/user_page", Some(super::Perm::UsersManage)),
     ("/api/invite_options", Some(super::Perm::UsersManage)),
@@ -284,7 +285,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/notification_rules", Some(super::Perm::NotificationRules)),
     ("/api/sim_list", Some(super::Perm::SimsRead)),
     ("/api/sim_detail", Some(super::Perm::SimsRead)),
-    ("/api/bulk_preview", Some(super::Perm::SimsWrite)),
+    ("/api/bulk_preview", Some(super::Perm::SimsBulk)),
     ("/api/bulk_job", Some(super::Perm::SimsRead)),
     ("/api/bulk_jobs", Some(super::Perm::SimsRead)),
     ("/api/customer_tree", Some(super::Perm::SimsRead)),

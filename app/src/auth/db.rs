@@ -147,6 +147,9 @@ pub struct SessionRow {
     pub unread: i64,
     /// The active role, when it is not the account's own (`user_roles`).
     pub role_id: Option<i64>,
+    /// The account's custom role, when it acts in its own role and has one: name and codes.
+    pub custom_role: Option<String>,
+    pub custom_perms: Option<String>,
 }
 
 pub struct NewSession<'a> {
@@ -184,9 +187,10 @@ pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>
            u.username, u.name, u.email, COALESCE(r.role, u.role) AS role, \
            COALESCE(r.customer_id, u.customer_id) AS customer_id, c.path AS customer_path, \
            (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL \
-             LIMIT 100) x) AS unread, r.id AS role_id \
+             LIMIT 100) x) AS unread, r.id AS role_id, cr.name AS custom_role, cr.perms AS custom_perms \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN user_roles r ON r.id = s.role_id AND r.user_id = s.user_id \
+         LEFT JOIN custom_roles cr ON r.id IS NULL AND cr.id = u.custom_role_id \
          JOIN customers c ON c.id = COALESCE(r.customer_id, u.customer_id) \
          WHERE s.token_hash = $1 AND u.status <> 'disabled'",
     )

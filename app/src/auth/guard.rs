@@ -49,7 +49,7 @@ pub fn check(ctx: &SessionContext, perm: Perm) -> Result<Principal, AppError> {
     if principal.stage != super::Stage::Active {
         return Err(AppError::MfaRequired);
     }
-    if !principal.role.allows(perm) {
+    if !principal.allows(perm) {
         return Err(AppError::Forbidden);
     }
     Ok(principal)

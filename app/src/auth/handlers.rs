@@ -1282,7 +1282,7 @@ async fn invite(
     if name.is_empty() || name.chars().count() > 100 {
         return back_to_invite(&f, Notice::BadInput);
     }
-    if !p.role.may_grant(role) {
+    if !p.may_grant(role, role.perms()) {
         return back_to_invite(&f, Notice::NotAllowed);
     }
     let phone = match f.phone.trim() {

@@ -116,9 +116,61 @@ impl Role {
         match self {
             Role::ProviderAdmin => true,
             Role::CustomerAdmin => perm != SimsAssign,
-            Role::CustomerUser => matches!(perm, Portal | SimsRead | SimsWrite),
-            Role::ReadOnly => matches!(perm, Portal | SimsRead),
+            Role::CustomerUser => matches!(perm, Portal | SimsRead | SimsWrite | SimsBulk | SimsExport),
+            Role::ReadOnly => matches!(perm, Portal | SimsRead | SimsExport),
         }
+    }
+
+    /// Everything the role grants, as a set.
+    pub fn perms(self) -> Perms {
+        Perms::from_iter(Perm::ALL.iter().copied().filter(|p| self.allows(*p)))
+    }
+}
+
+/// A set of permissions: what a session may do (its built-in role's, or a custom role's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Perms(pub u64);
+
+impl Perms {
+    pub fn has(self, perm: Perm) -> bool {
+        self.0 & perm.bit() != 0
+    }
+
+    pub fn with(self, perm: Perm) -> Perms {
+        Perms(self.0 | perm.bit())
+    }
+
+    pub fn without(self, perm: Perm) -> Perms {
+        Perms(self.0 & !perm.bit())
+    }
+
+    /// Both sets at once: a custom role never grants more than its base role.
+    pub fn and(self, other: Perms) -> Perms {
+        Perms(self.0 & other.0)
+    }
+
+    pub fn contains(self, other: Perms) -> bool {
+        other.0 & !self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Perm> {
+        Perm::ALL.iter().copied().filter(move |p| self.has(*p))
+    }
+
+    /// Space-separated permission codes, as stored.
+    pub fn codes(self) -> String {
+        self.iter().map(Perm::code).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Reads stored codes; a code this build does not know grants nothing.
+    pub fn from_codes(s: &str) -> Perms {
+        Perms::from_iter(s.split_whitespace().filter_map(Perm::parse))
+    }
+}
+
+impl FromIterator<Perm> for Perms {
+    fn from_iter<I: IntoIterator<Item = Perm>>(iter: I) -> Perms {
+        Perms(iter.into_iter().fold(0, |acc, p| acc | p.bit()))
     }
 }
 
@@ -141,6 +193,15 @@ macro_rules! permissions {
                     $(Perm::$name => $code),*
                 }
             }
+
+            pub fn parse(s: &str) -> Option<Perm> {
+                Perm::ALL.iter().copied().find(|p| p.code() == s)
+            }
+
+            /// The permission's bit in [`Perms`].
+            pub fn bit(self) -> u64 {
+                1 << (self as u32)
+            }
         }
     };
 }
@@ -155,6 +216,10 @@ permissions! {
     SimsPlan = "sims_plan",
     /// Handing SIMs from the provider's inventory to customers: the provider's own business.
     SimsAssign = "sims_assign",
+    /// Changes to many SIMs at once (each kind of change still needs its own permission).
+    SimsBulk = "sims_bulk",
+    /// CSV exports of SIMs, CDRs and EDRs.
+    SimsExport = "sims_export",
     /// Defining the extra SIM info fields of one's customer tree.
     SimFields = "sim_fields",
     /// Invite, unlock and re-invite users; see their second factors.
@@ -169,6 +234,8 @@ permissions! {
     JournalRead = "journal_read",
     /// Notification rules of one's customer tree: usage alarms, status, idle SIMs, security.
     NotificationRules = "notification_rules",
+    /// Custom roles of one's customer tree, defined from this permission list.
+    RolesManage = "roles_manage",
 }
 
 impl Perm {
@@ -181,6 +248,8 @@ impl Perm {
             Perm::SimsWrite => K::PermSimsWrite,
             Perm::SimsPlan => K::PermSimsPlan,
             Perm::SimsAssign => K::PermSimsAssign,
+            Perm::SimsBulk => K::PermSimsBulk,
+            Perm::SimsExport => K::PermSimsExport,
             Perm::SimFields => K::PermSimFields,
             Perm::UsersManage => K::PermUsersManage,
             Perm::SignInLogsRead => K::PermSignInLogsRead,
@@ -188,6 +257,7 @@ impl Perm {
             Perm::DashboardTemplates => K::PermDashboardTemplates,
             Perm::JournalRead => K::PermJournalRead,
             Perm::NotificationRules => K::PermNotificationRules,
+            Perm::RolesManage => K::PermRolesManage,
         }
     }
 }
@@ -276,13 +346,15 @@ pub struct Viewer {
     pub name: String,
     pub username: String,
     pub role: Role,
+    /// What the active role grants (a custom role's permissions when it has one).
+    pub perms: Perms,
     /// Unread notifications (up to 100), for the bell.
     pub unread: i64,
 }
 
 impl Viewer {
     pub fn can(&self, perm: Perm) -> bool {
-        self.role.allows(perm)
+        self.perms.has(perm)
     }
 }
 
@@ -319,5 +391,19 @@ mod tests {
         assert!(!Role::ReadOnly.allows(Perm::UsersManage));
         assert!(!Role::CustomerUser.allows(Perm::SignInLogsRead));
         assert!(Role::CustomerAdmin.allows(Perm::SecuritySettings));
+    }
+
+    #[test]
+    fn permission_sets_round_trip_through_their_stored_codes() {
+        let all = Perms::from_iter(Perm::ALL.iter().copied());
+        assert_eq!(Perms::from_codes(&all.codes()), all);
+        assert_eq!(all.iter().count(), Perm::ALL.len());
+        for p in Perm::ALL {
+            assert_eq!(Perm::parse(p.code()), Some(*p));
+        }
+        // An unknown code (say, from a newer build) grants nothing.
+        assert_eq!(Perms::from_codes("sims_read no_such_perm"), Perms::default().with(Perm::SimsRead));
+        assert!(Role::CustomerAdmin.perms().contains(Role::ReadOnly.perms()));
+        assert!(!Role::CustomerUser.perms().contains(Role::CustomerAdmin.perms()));
     }
 }

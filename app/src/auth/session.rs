@@ -10,7 +10,7 @@ use super::crypto;
 use super::db::{self as q, SessionRow};
 use super::limits;
 use super::service::{AuthState, Client};
-use super::{Role, Stage, Viewer};
+use super::{Perm, Perms, Role, Stage, Viewer};
 use crate::error::AppError;
 use crate::routes;
 
@@ -31,11 +31,19 @@ pub struct Principal {
     pub unread: i64,
     /// The active role when it is not the account's own (the profile switches it).
     pub role_id: Option<i64>,
+    /// What the session may do: the built-in role's permissions, narrowed by a custom role.
+    pub perms: Perms,
+    /// The custom role's name, when the account acts in one.
+    pub custom_role: Option<String>,
 }
 
 impl Principal {
     fn from_row(r: SessionRow) -> Option<Principal> {
         let role = Role::parse(&r.role)?;
+        let perms = match &r.custom_perms {
+            Some(codes) => role.perms().and(Perms::from_codes(codes)),
+            None => role.perms(),
+        };
         // Customers are roots of their own trees; the provider's administrators see all of them.
         let customer_path = if role == Role::ProviderAdmin { "/".to_string() } else { r.customer_path };
         Some(Principal {
@@ -52,11 +60,29 @@ impl Principal {
             customer_path,
             unread: r.unread,
             role_id: r.role_id,
+            perms,
+            custom_role: r.custom_role,
         })
     }
 
+    pub fn allows(&self, perm: Perm) -> bool {
+        self.perms.has(perm)
+    }
+
+    /// Whether this administrator may hand out a role of `level` granting `perms`: never above
+    /// their own level, never a permission they do not hold themselves.
+    pub fn may_grant(&self, level: Role, perms: Perms) -> bool {
+        self.role.may_grant(level) && self.perms.contains(perms)
+    }
+
     pub fn viewer(&self) -> Viewer {
-        Viewer { name: self.name.clone(), username: self.username.clone(), role: self.role, unread: self.unread }
+        Viewer {
+            name: self.name.clone(),
+            username: self.username.clone(),
+            role: self.role,
+            perms: self.perms,
+            unread: self.unread,
+        }
     }
 }
 
@@ -287,6 +313,8 @@ mod tests {
             customer_path: "/1/".into(),
             unread: 0,
             role_id: None,
+            custom_role: None,
+            custom_perms: None,
         }
     }
 

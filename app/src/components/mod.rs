@@ -18,3 +18,8 @@ pub fn use_lang() -> Lang {
 pub fn t(key: K) -> &'static str {
     use_lang().t(key)
 }
+
+/// Whether the viewer of this render holds `perm`: pages hide what the server would refuse.
+pub fn viewer_can(perm: crate::auth::Perm) -> bool {
+    use_context::<crate::auth::ViewerCtx>().and_then(|v| v.0).is_some_and(|v| v.can(perm))
+}

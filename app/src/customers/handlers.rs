@@ -30,7 +30,7 @@ async fn export(
     RawQuery(raw): RawQuery,
     edr: bool,
 ) -> Response {
-    let p = match signed_in(&auth, &ctx, Perm::SimsRead).await {
+    let p = match signed_in(&auth, &ctx, Perm::SimsExport).await {
         Ok((p, _)) => p,
         Err(res) => return res,
     };

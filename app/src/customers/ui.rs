@@ -205,7 +205,9 @@ pub fn CustomerRecordsPage(edr: bool) -> impl IntoView {
                 </select>
             </div>
             <button type="submit" class="primary">{lang.t(K::Filter)}</button>
-            <a class="button secondary" href=format!("{base}.csv?{filter_query}") rel="external" download="">{lang.t(K::ExportCsv)}</a>
+            {crate::components::viewer_can(crate::auth::Perm::SimsExport).then(|| view! {
+                <a class="button secondary" href=format!("{base}.csv?{filter_query}") rel="external" download="">{lang.t(K::ExportCsv)}</a>
+            })}
         </form>
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
             {

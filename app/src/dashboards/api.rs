@@ -72,7 +72,7 @@ pub const CUSTOMER_MENU_MAX: usize = 300;
 pub fn access(d: &super::db::Dashboard, p: &crate::auth::session::Principal) -> Option<Access> {
     match d.owner_id {
         Some(owner) if owner == p.user_id => Some(Access::Owner),
-        None => (p.role.allows(Perm::DashboardTemplates)
+        None => (p.allows(Perm::DashboardTemplates)
             && crate::sims::db::Tenant::new(&p.customer_path).contains(&d.customer_path))
         .then_some(Access::TemplateAdmin),
         Some(_) => (d.customer_id == p.customer_id && (d.share_customer || d.share_role == Some(p.role)))
@@ -108,7 +108,7 @@ pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Resul
     let tenant = q::Tenant::new(&p.customer_path);
     let lang = use_context::<crate::i18n::Lang>().unwrap_or_default();
     let pairs = crate::util::parse_query(&query);
-    let viewer = super::data::Viewer { db, tenant: &tenant, user_id: p.user_id, role: p.role, now: scope.auth.now() };
+    let viewer = super::data::Viewer { db, tenant: &tenant, user_id: p.user_id, perms: p.perms, now: scope.auth.now() };
     let loads = d.widgets.iter().map(|w| {
         let key = format!("r{}", w.id);
         let range = pairs.iter().find(|(k, _)| *k == key).and_then(|(_, v)| TimeRange::parse(v));
@@ -176,7 +176,7 @@ pub async fn dashboards_overview() -> Result<Overview, AppError> {
     let db = &scope.auth.db;
     let p = &scope.principal;
     let tenant = q::Tenant::new(&p.customer_path);
-    let admin = p.role.allows(Perm::DashboardTemplates);
+    let admin = p.allows(Perm::DashboardTemplates);
     let (own, shared, templates, customers) = tokio::try_join!(
         dq::owned(db, p.user_id),
         dq::shared_with(db, p.user_id, p.customer_id, p.role),

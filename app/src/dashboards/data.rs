@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::render::{Place, TopRow, Unit, Why, WidgetData};
 use super::{Metric, TimeRange, Widget, WidgetKind};
-use crate::auth::{Perm, Role};
+use crate::auth::Perm;
 use crate::db::Db;
 use crate::routes;
 use crate::sims::SimStatus;
@@ -21,7 +21,7 @@ pub struct Viewer<'a> {
     pub db: &'a Db,
     pub tenant: &'a Tenant,
     pub user_id: i64,
-    pub role: Role,
+    pub perms: crate::auth::Perms,
     pub now: i64,
 }
 
@@ -205,7 +205,7 @@ pub async fn load(v: &Viewer<'_>, w: &Widget, range: Option<TimeRange>) -> R<Wid
             WidgetData::Notifications { rows, unread }
         }
         WidgetKind::Journal => {
-            if !v.role.allows(Perm::JournalRead) {
+            if !v.perms.has(Perm::JournalRead) {
                 WidgetData::Unavailable(Why::NotForRole)
             } else {
                 WidgetData::Journal { rows: super::db::recent_journal(v.db, &path, i64::from(w.top)).await? }

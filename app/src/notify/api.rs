@@ -63,7 +63,7 @@ pub async fn notification_history(query: String) -> Result<History, AppError> {
     let older = (rows.len() > PAGE).then(|| rows[PAGE - 1].id);
     rows.truncate(PAGE);
     let unread = super::db::unread_count(db, scope.principal.user_id).await?;
-    Ok(History { rows, older, unread, manage: scope.principal.role.allows(Perm::NotificationRules) })
+    Ok(History { rows, older, unread, manage: scope.principal.allows(Perm::NotificationRules) })
 }
 
 /// The rules page: the tree's rules and what a new rule can name.

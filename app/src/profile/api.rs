@@ -14,6 +14,8 @@ pub struct Profile {
     pub email: String,
     pub lang: String,
     pub role: crate::auth::Role,
+    /// The custom role narrowing `role`, by name.
+    pub custom_role: Option<String>,
     /// The caller's dashboards: (id, name, is default).
     pub dashboards: Vec<(i64, String, bool)>,
     /// The roles the caller holds: (`own` or the role's id, role, customer name).
@@ -38,6 +40,7 @@ pub async fn profile_data() -> Result<Profile, AppError> {
         email: p.email.clone(),
         lang,
         role: p.role,
+        custom_role: p.custom_role.clone(),
         dashboards,
         roles,
         active,

@@ -48,6 +48,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <dt>{t(K::LoginUsername)}</dt><dd>{d.username.clone()}</dd>
                         <dt>{t(K::UsersEmail)}</dt><dd>{d.email.clone()}</dd>
                         <dt>{t(K::RoleLabel)}</dt><dd>{lang.t(d.role.label())}</dd>
+                        {d.custom_role.clone().map(|name| view! { <dt>{t(K::CustomRoleOfUser)}</dt><dd>{name}</dd> })}
                     </dl>
                     {(d.roles.len() > 1).then(|| {
                         let options = d.roles.iter().map(|(v, role, customer)| {

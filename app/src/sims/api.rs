@@ -29,9 +29,11 @@ pub struct SimListData {
     pub services: Option<Vec<(i64, String)>>,
     /// SIM info fields that apply in the tree, for their filters.
     pub fields: Vec<super::model::FieldDef>,
+    /// Selecting SIMs for a bulk change (status changes, and the bulk permission).
     pub can_write: bool,
     pub can_plan: bool,
     pub can_assign: bool,
+    pub can_export: bool,
 }
 
 /// Customers in the filter menu at most; larger trees get a number field.
@@ -64,8 +66,8 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
         },
         None => None,
     };
-    let role = scope.principal.role;
-    Ok(list_data(db, &tenant, scope.user_id(), role, &q, customer_path.as_deref(), scope.auth.now()).await?)
+    let perms = scope.principal.perms;
+    Ok(list_data(db, &tenant, scope.user_id(), perms, &q, customer_path.as_deref(), scope.auth.now()).await?)
 }
 
 /// Every statement of the list page, run side by side: the page, the user's columns and saved
@@ -75,7 +77,7 @@ pub async fn list_data(
     db: &crate::db::Db,
     tenant: &q::Tenant,
     user: i64,
-    role: crate::auth::Role,
+    perms: crate::auth::Perms,
     query: &SimQuery,
     customer_path: Option<&str>,
     now: i64,
@@ -108,9 +110,10 @@ pub async fn list_data(
         plans,
         services: (services.len() <= CUSTOMER_MENU_MAX).then(|| std::mem::take(&mut services)),
         fields,
-        can_write: role.allows(Perm::SimsWrite),
-        can_plan: role.allows(Perm::SimsPlan),
-        can_assign: role.allows(Perm::SimsAssign),
+        can_write: perms.has(Perm::SimsWrite) && perms.has(Perm::SimsBulk),
+        can_plan: perms.has(Perm::SimsPlan) && perms.has(Perm::SimsBulk),
+        can_assign: perms.has(Perm::SimsAssign) && perms.has(Perm::SimsBulk),
+        can_export: perms.has(Perm::SimsExport),
     })
 }
 
@@ -129,7 +132,7 @@ pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, A
         return Err(guard::with_status(AppError::NotFound));
     };
     let today = crate::usage::day_of(scope.auth.now());
-    Ok(q::detail(db, sim, days, today, scope.principal.role.allows(Perm::SimsWrite)).await?)
+    Ok(q::detail(db, sim, days, today, scope.principal.allows(Perm::SimsWrite)).await?)
 }
 
 /// What a bulk change would do, for its confirmation page.
@@ -158,10 +161,10 @@ pub fn bulk_perm(action: &super::model::BulkAction) -> crate::auth::Perm {
 #[server(endpoint = "bulk_preview")]
 pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
     use super::bulk::{Chosen, parse};
-    let scope = guard::require(Perm::SimsWrite)?;
+    let scope = guard::require(Perm::SimsBulk)?;
     let req = parse(&crate::util::parse_query(&form))
         .map_err(|p| guard::with_status(AppError::validation("bulk", format!("{p:?}"))))?;
-    if !scope.principal.role.allows(bulk_perm(&req.action)) {
+    if !scope.principal.allows(bulk_perm(&req.action)) {
         return Err(guard::with_status(AppError::Forbidden));
     }
     let db = &scope.auth.db;

@@ -199,7 +199,7 @@ async fn export_csv(
     Extension(ctx): Extension<SessionContext>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let p = caller_or_return!(auth, ctx, Perm::SimsExport);
     let query = match SimQuery::parse(&crate::util::parse_query(raw.as_deref().unwrap_or(""))) {
         Ok(q) => q,
         Err(errors) => return bad_request(errors),
@@ -353,7 +353,7 @@ async fn export_progress(
     Extension(ctx): Extension<SessionContext>,
     Query(pq): Query<ProgressQuery>,
 ) -> Response {
-    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let p = caller_or_return!(auth, ctx, Perm::SimsExport);
     match auth.exports.get(p.user_id, &pq.token) {
         Some(progress) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
@@ -469,7 +469,7 @@ async fn export_cdrs_of_filter(
     Extension(ctx): Extension<SessionContext>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let p = caller_or_return!(auth, ctx, Perm::SimsExport);
     let pairs = crate::util::parse_query(raw.as_deref().unwrap_or(""));
     let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let range = RangeQuery { from: get("from"), to: get("to") };
@@ -541,7 +541,7 @@ async fn export_sim_records(
     Query(range): Query<RangeQuery>,
     edr: bool,
 ) -> Response {
-    let p = caller_or_return!(auth, ctx, Perm::SimsRead);
+    let p = caller_or_return!(auth, ctx, Perm::SimsExport);
     let Some(row) = sim_of_caller(&auth, &p, &sim).await else { return not_found() };
     let (from, to) = match range.seconds() {
         Ok(r) => r,
@@ -717,7 +717,7 @@ async fn change_field(
 /// Starts a confirmed bulk change as a background job and shows its progress page.
 async fn start_bulk(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
     use super::bulk::{BulkProblem, Chosen, parse};
-    let _ = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    let _ = caller_or_return!(auth, ctx, Perm::SimsBulk);
     let pairs = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let list =
         |query: &str| if query.is_empty() { routes::SIMS.to_string() } else { format!("{}?{query}", routes::SIMS) };

@@ -53,6 +53,8 @@ pub struct UserData {
     pub is_self: bool,
     /// Further roles at other customers: (id, role, customer name).
     pub extra_roles: Vec<(i64, Role, String)>,
+    /// Custom roles the caller may give this user (narrowing the user's role): (id, name).
+    pub custom_roles: Vec<(i64, String)>,
 }
 
 #[server(endpoint = "user_page")]
@@ -63,9 +65,28 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
     let Some(user) = super::db::one(db, scope.path(), id, now).await? else {
         return Err(guard::with_status(AppError::NotFound));
     };
-    let me = scope.principal.role;
-    let roles: Vec<Role> =
-        if me.may_grant(user.role) { Role::ALL.into_iter().filter(|r| me.may_grant(*r)).collect() } else { Vec::new() };
+    let me = &scope.principal;
+    let roles: Vec<Role> = if me.role.may_grant(user.role) {
+        Role::ALL.into_iter().filter(|r| me.may_grant(*r, r.perms())).collect()
+    } else {
+        Vec::new()
+    };
+    let custom_roles = match roles.is_empty() {
+        true => Vec::new(),
+        false => {
+            let path: Option<String> = sqlx::query_scalar("SELECT path FROM customers WHERE id = $1")
+                .bind(user.customer_id)
+                .fetch_optional(db.pool())
+                .await?;
+            let mut conn = db.pool().acquire().await?;
+            crate::roles::db::offered(&mut conn, &path.unwrap_or_default())
+                .await?
+                .into_iter()
+                .filter(|r| r.base == user.role && me.may_grant(r.base, r.perms))
+                .map(|r| (r.id, r.name))
+                .collect()
+        }
+    };
     let sessions = super::db::sessions(db, user.id, now)
         .await?
         .into_iter()
@@ -86,5 +107,13 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
         .into_iter()
         .filter_map(|(id, role, customer)| Some((id.parse::<i64>().ok()?, role, customer)))
         .collect();
-    Ok(UserData { is_self: user.id == scope.principal.user_id, user, sessions, roles, customers, extra_roles })
+    Ok(UserData {
+        is_self: user.id == scope.principal.user_id,
+        user,
+        sessions,
+        roles,
+        customers,
+        extra_roles,
+        custom_roles,
+    })
 }

@@ -14,7 +14,8 @@ type R<T> = Result<T, sqlx::Error>;
 const COLUMNS: &str = "u.id, u.username, u.name, u.email, u.role, u.status, u.customer_id, c.name, u.locked_until, \
      u.temp_password_expires_at, u.mfa_email, u.phone_verified_at, \
      (SELECT COUNT(*) FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL), \
-     (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL), u.last_sign_in_at";
+     (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL), u.last_sign_in_at, \
+     u.custom_role_id, (SELECT x.name FROM custom_roles x WHERE x.id = u.custom_role_id)";
 
 fn view(r: &sqlx::any::AnyRow, now: i64) -> R<UserView> {
     let status: String = r.try_get(5)?;
@@ -52,6 +53,7 @@ fn view(r: &sqlx::any::AnyRow, now: i64) -> R<UserView> {
         invitation_expired: status == "invited" && expires.is_none_or(|t| t <= now),
         methods,
         last_sign_in_at: r.try_get(14)?,
+        custom_role: r.try_get::<Option<i64>, _>(15)?.zip(r.try_get::<Option<String>, _>(16)?),
     })
 }
 
@@ -148,18 +150,22 @@ pub async fn sessions(db: &Db, user: i64, now: i64) -> R<Vec<(i64, i64, String, 
     .collect()
 }
 
-/// Active administrators who would remain for the user's customer (or, for a provider
+/// Active administrators who would remain (holders of a custom role narrow their role, so they
+/// do not count) for the user's customer (or, for a provider
 /// administrator, for the provider) if this user stopped being one.
 pub async fn admins_left(conn: &mut AnyConnection, u: &UserView) -> R<i64> {
     let row = if u.role == Role::ProviderAdmin {
-        sqlx::query("SELECT COUNT(*) FROM users WHERE role = 'provider_admin' AND status = 'active' AND id <> $1")
-            .bind(u.id)
-            .fetch_one(conn)
-            .await?
+        sqlx::query(
+            "SELECT COUNT(*) FROM users WHERE role = 'provider_admin' AND custom_role_id IS NULL \
+             AND status = 'active' AND id <> $1",
+        )
+        .bind(u.id)
+        .fetch_one(conn)
+        .await?
     } else {
         sqlx::query(
             "SELECT COUNT(*) FROM users WHERE customer_id = $1 AND role IN ('customer_admin', 'provider_admin') \
-             AND status = 'active' AND id <> $2",
+             AND custom_role_id IS NULL AND status = 'active' AND id <> $2",
         )
         .bind(u.customer_id)
         .bind(u.id)
@@ -188,6 +194,10 @@ pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, 
         .bind(u.id)
         .execute(&mut *conn)
         .await?;
+    if role != u.role {
+        // A custom role narrows one built-in role; another role starts without it.
+        sqlx::query("UPDATE users SET custom_role_id = NULL WHERE id = $1").bind(u.id).execute(&mut *conn).await?;
+    }
     if role != u.role || customer != u.customer_id {
         // A new role or customer applies from the next sign-in: open sessions end now.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
@@ -203,6 +213,18 @@ pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, 
         }),
     )
     .await
+}
+
+/// Gives the user a custom role (or takes it away). Their sessions take its permissions with
+/// their next request.
+pub async fn set_custom_role(conn: &mut AnyConnection, a: Actor, u: &UserView, to: Option<(i64, String)>) -> R<()> {
+    sqlx::query("UPDATE users SET custom_role_id = $1 WHERE id = $2")
+        .bind(to.as_ref().map(|(id, _)| *id))
+        .bind(u.id)
+        .execute(&mut *conn)
+        .await?;
+    let name = |r: &Option<(i64, String)>| r.as_ref().map(|(_, n)| n.clone());
+    log(conn, a, u, "user.custom_role", json!({ "before": name(&u.custom_role), "after": name(&to) })).await
 }
 
 pub async fn deactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {

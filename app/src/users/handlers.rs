@@ -1,5 +1,6 @@
 //! The actions on one user: `POST /admin/users/{id}` with `op` = edit | deactivate |
-//! reactivate | reset_mfa | end_sessions. Each checks the tree, the escalation rule and the
+//! reactivate | reset_mfa | end_sessions | add_role | remove_role | custom_role (set or clear the
+//! custom role narrowing the user's role). Each checks the tree, the escalation rule and the
 //! last-admin rule, then writes the change and its journal entry in one transaction.
 use axum::Router;
 use axum::body::Bytes;
@@ -12,7 +13,7 @@ use super::db::{self as uq, Actor};
 use super::{Refusal, is_admin, may_change};
 use crate::auth::handlers::{fail_page, signed_in};
 use crate::auth::service::AuthState;
-use crate::auth::session::{SessionContext, redirect};
+use crate::auth::session::{Principal, SessionContext, redirect};
 use crate::auth::{Perm, Role};
 use crate::routes;
 use crate::sims::db::{Tenant, customer_path_in};
@@ -40,6 +41,32 @@ async fn is_provider(auth: &AuthState, customer: i64) -> bool {
         .ok()
         .flatten()
         .is_some_and(|r| r.try_get::<i64, _>(0).unwrap_or(0) != 0)
+}
+
+/// The custom role a form picked for `user` (`""`: none): one offered at the user's customer,
+/// narrowing the user's own role, with nothing the administrator does not hold.
+async fn custom_choice(
+    auth: &AuthState,
+    p: &Principal,
+    user: &super::UserView,
+    raw: &str,
+) -> Result<Result<Option<(i64, String)>, Refusal>, sqlx::Error> {
+    if raw.is_empty() {
+        return Ok(Ok(None));
+    }
+    let Ok(id) = raw.parse::<i64>() else { return Ok(Err(Refusal::BadInput)) };
+    let tenant = Tenant::new(&p.customer_path);
+    let Some(path) = customer_path_in(&auth.db, &tenant, user.customer_id).await? else {
+        return Ok(Err(Refusal::BadInput));
+    };
+    let mut conn = auth.db.pool().acquire().await?;
+    let offered = crate::roles::db::offered(&mut conn, &path).await?;
+    Ok(match offered.into_iter().find(|r| r.id == id) {
+        Some(r) if r.base != user.role => Err(Refusal::BadInput),
+        Some(r) if !p.may_grant(r.base, r.perms) => Err(Refusal::Escalation),
+        Some(r) => Ok(Some((r.id, r.name))),
+        None => Err(Refusal::BadInput),
+    })
 }
 
 fn back(id: i64, msg: &str) -> Response {
@@ -77,7 +104,7 @@ async fn act(
     };
     // The last-admin rule, checked inside the transaction that makes the change.
     let removes_admin =
-        |role: Role, customer: i64| is_admin(user.role) && (!is_admin(role) || customer != user.customer_id);
+        |role: Role, customer: i64| user.counts_as_admin() && (!is_admin(role) || customer != user.customer_id);
     let result: Result<&str, Refusal> = match op {
         "edit" => {
             let name = field(&f, "name");
@@ -88,7 +115,9 @@ async fn act(
                 (Some(role), Some(customer)) => {
                     let tenant = Tenant::new(&p.customer_path);
                     match customer_path_in(&auth.db, &tenant, customer).await {
-                        Ok(Some(_)) if !may_change(p.role, user.role, role) => Err(Refusal::Escalation),
+                        Ok(Some(_)) if !may_change(p.role, user.role, role) || !p.may_grant(role, role.perms()) => {
+                            Err(Refusal::Escalation)
+                        }
                         // A provider administrator belongs to the provider's own customer.
                         Ok(Some(_)) if role == Role::ProviderAdmin && !is_provider(&auth, customer).await => {
                             Err(Refusal::BadInput)
@@ -108,7 +137,7 @@ async fn act(
                 _ => Err(Refusal::BadInput),
             }
         }
-        "deactivate" if is_admin(user.role) => match uq::admins_left(&mut tx, &user).await {
+        "deactivate" if user.counts_as_admin() => match uq::admins_left(&mut tx, &user).await {
             Ok(0) => Err(Refusal::LastAdmin),
             Ok(_) => Ok("deactivate"),
             Err(e) => return fail_page(e.into(), routes::USERS),
@@ -120,7 +149,7 @@ async fn act(
                 (Some(role), Some(customer)) => {
                     let tenant = Tenant::new(&p.customer_path);
                     match customer_path_in(&auth.db, &tenant, customer).await {
-                        Ok(Some(_)) if !p.role.may_grant(role) => Err(Refusal::Escalation),
+                        Ok(Some(_)) if !p.may_grant(role, role.perms()) => Err(Refusal::Escalation),
                         Ok(Some(_)) if role == Role::ProviderAdmin && !is_provider(&auth, customer).await => {
                             Err(Refusal::BadInput)
                         }
@@ -132,6 +161,16 @@ async fn act(
                 _ => Err(Refusal::BadInput),
             }
         }
+        "custom_role" => match custom_choice(&auth, &p, &user, field(&f, "custom")).await {
+            Ok(Err(r)) => Err(r),
+            Ok(Ok(Some(_))) if user.counts_as_admin() => match uq::admins_left(&mut tx, &user).await {
+                Ok(0) => Err(Refusal::LastAdmin),
+                Ok(_) => Ok("custom_role"),
+                Err(e) => return fail_page(e.into(), routes::USERS),
+            },
+            Ok(Ok(_)) => Ok("custom_role"),
+            Err(e) => return fail_page(e.into(), routes::USERS),
+        },
         "remove_role" => match field(&f, "role_id").parse::<i64>() {
             Ok(rid) => match uq::extra_role(&mut tx, user.id, rid).await {
                 Ok(Some((role, _, path))) if p.role.may_grant(role) && path.starts_with(&p.customer_path) => {
@@ -156,6 +195,11 @@ async fn act(
             let customer = field(&f, "customer").parse::<i64>().unwrap_or(user.customer_id);
             uq::edit(&mut tx, actor, &user, field(&f, "name"), role, customer).await
         }
+        "custom_role" => match custom_choice(&auth, &p, &user, field(&f, "custom")).await {
+            Ok(Ok(to)) => uq::set_custom_role(&mut tx, actor, &user, to).await,
+            Ok(Err(_)) => Ok(()),
+            Err(e) => Err(e),
+        },
         "deactivate" => uq::deactivate(&mut tx, actor, &user).await,
         "reactivate" => uq::reactivate(&mut tx, actor, &user).await,
         "reset_mfa" => uq::reset_mfa(&mut tx, actor, &user).await,

@@ -108,6 +108,15 @@ pub struct UserView {
     pub invitation_expired: bool,
     pub methods: Vec<Method>,
     pub last_sign_in_at: Option<i64>,
+    /// The custom role narrowing `role`: (id, name).
+    pub custom_role: Option<(i64, String)>,
+}
+
+impl UserView {
+    /// Whether the last-admin rule counts this user (a custom role narrows the role, so not).
+    pub fn counts_as_admin(&self) -> bool {
+        is_admin(self.role) && self.custom_role.is_none()
+    }
 }
 
 /// An open session, on the user page.

@@ -176,6 +176,7 @@ pub fn UserPage() -> impl IntoView {
                 let add_roles = d.roles.iter().map(|r| view! { <option value=r.code()>{lang.t(r.label())}</option> }).collect_view();
                 let add_customers = d.customers.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view();
                 let extra = d.extra_roles.clone();
+                let custom = d.custom_roles.clone();
                 view! {
                     <Title text=u.name.clone()/>
                     <h1>{u.name.clone()}</h1>
@@ -189,6 +190,7 @@ pub fn UserPage() -> impl IntoView {
                         <dt>{t(K::UsersEmail)}</dt><dd>{u.email.clone()}</dd>
                         <dt>{t(K::CustomerLabel)}</dt><dd>{u.customer.clone()}</dd>
                         <dt>{t(K::RoleLabel)}</dt><dd>{lang.t(u.role.label())}</dd>
+                        {u.custom_role.clone().map(|(_, name)| view! { <dt>{t(K::CustomRoleOfUser)}</dt><dd>{name}</dd> })}
                         <dt>{t(K::UserStatus)}</dt><dd>{status}</dd>
                         <dt>{t(K::SecondFactors)}</dt><dd>{methods}</dd>
                         <dt>{t(K::LastSignIn)}</dt><dd>{u.last_sign_in_at.map(format_utc).unwrap_or_default()}</dd>
@@ -225,6 +227,22 @@ pub fn UserPage() -> impl IntoView {
                                 <button type="submit" class="primary">{t(K::Save)}</button>
                             </form>
                         </section>
+                        {(!custom.is_empty() || u.custom_role.is_some()).then(|| view! {
+                            <section class="panel" aria-labelledby="u-custom">
+                                <h2 id="u-custom">{t(K::CustomRoleOfUser)}</h2>
+                                <form method="post" action=action.clone() class="stack">
+                                    <input type="hidden" name="op" value="custom_role"/>
+                                    <label for="c-role">{t(K::CustomRoleOfUser)}</label>
+                                    <select id="c-role" name="custom">
+                                        <option value="" selected=u.custom_role.is_none()>{t(K::CustomRoleOfUserNone)}</option>
+                                        {custom.iter().map(|(id, name)| view! {
+                                            <option value=id.to_string() selected=u.custom_role.as_ref().is_some_and(|c| c.0 == *id)>{name.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" class="secondary">{t(K::CustomRoleSet)}</button>
+                                </form>
+                            </section>
+                        })}
                         <section class="panel" aria-labelledby="u-roles">
                             <h2 id="u-roles">{t(K::UsersExtraRoles)}</h2>
                             <ul class="plain">

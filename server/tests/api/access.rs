@@ -49,6 +49,7 @@ both_engines!(anonymous_callers_are_refused_everywhere_but_the_sign_in_pages, |a
         .chain(app::notify::handlers::FORM_ENDPOINTS)
         .chain(app::users::handlers::FORM_ENDPOINTS)
         .chain(app::profile::handlers::FORM_ENDPOINTS)
+        .chain(app::roles::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         let res = b.post(path, &[("id", "1"), ("current", PASSWORD)]).await;
@@ -90,6 +91,7 @@ both_engines!(a_password_without_the_second_factor_opens_nothing, |app: TestApp|
         .chain(app::notify::handlers::FORM_ENDPOINTS)
         .chain(app::users::handlers::FORM_ENDPOINTS)
         .chain(app::profile::handlers::FORM_ENDPOINTS)
+        .chain(app::roles::handlers::FORM_ENDPOINTS)
         .filter(|p| !p.starts_with("/auth/"))
     {
         assert_eq!(b.post(path, &[("id", "1")]).await.status(), 401, "{path}");
@@ -123,4 +125,50 @@ both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_per
     // Pages render for the viewer, and the navigation hides what they cannot use.
     let html = b.get(routes::SIMS).await.text().await.unwrap();
     assert!(html.contains("href=\"/sims\"") && !html.contains("href=\"/users\""));
+});
+
+both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission, |app: TestApp| async move {
+    use app::auth::{Perm, Perms, Role};
+    let t = app.tenants().await;
+    app.user(t.provider, "root", "provider_admin", PASSWORD).await;
+    let ops = app.user(t.provider, "ops", "provider_admin", PASSWORD).await;
+    let mut root = app.sign_in("root", PASSWORD).await;
+    let mut b = app.sign_in("ops", PASSWORD).await;
+    const ARGS: &str = "query=&form=action%3Dstatus%26to%3Dactivated%26sim%3D1&id=1&days=30&edr=false";
+    let mut role = None;
+    // One permission taken away at a time, from a role that otherwise grants everything.
+    for missing in Perm::ALL.iter().copied().filter(|p| *p != Perm::Portal) {
+        let perms = Role::ProviderAdmin.perms().without(missing);
+        let mut form = vec![("op", "save"), ("name", "All but one"), ("base", "provider_admin")];
+        form.extend(perms.iter().map(|p| ("perm", p.code())));
+        match role {
+            None => {
+                form.remove(0);
+                assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?msg=created");
+                let id: i64 = sqlx::query("SELECT id FROM custom_roles")
+                    .fetch_one(app.db.pool())
+                    .await
+                    .map(|r| sqlx::Row::get(&r, 0))
+                    .unwrap();
+                let res = root
+                    .post(&format!("/admin/users/{ops}"), &[("op", "custom_role"), ("custom", &id.to_string())])
+                    .await;
+                assert_eq!(location(&res), format!("/users/{ops}?msg=custom_role"));
+                role = Some(id);
+            }
+            Some(id) => {
+                assert_eq!(location(&root.post(&format!("/admin/roles/{id}"), &form).await), "/roles?msg=saved");
+            }
+        }
+        assert_eq!(Perms::from_iter(perms.iter()), perms);
+        for (path, perm) in SERVER_FNS {
+            let status = b.call(path, ARGS).await.status();
+            // The bulk preview also needs the permission of the change it previews (a status).
+            let inner = *path == "/api/bulk_preview" && missing == Perm::SimsWrite;
+            match perm {
+                Some(p) if *p == missing || inner => assert_eq!(status, 403, "{path} without {missing:?}"),
+                _ => assert_ne!(status, 403, "{path} without {missing:?}"),
+            }
+        }
+    }
 });

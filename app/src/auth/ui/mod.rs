@@ -1,7 +1,6 @@
 //! The sign-in, account-security and user-administration pages. Forms post to the handlers in
 //! `auth::handlers` and the answer comes back as a `?n=` notice (see `auth::notice`).
 pub mod admin;
-pub mod roles;
 pub mod security;
 pub mod signin;
 

@@ -58,6 +58,7 @@ pub fn SimDetailPage() -> impl IntoView {
 fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]) -> AnyView {
     let s = d.sim.clone();
     let page = routes::sim_page(s.id);
+    let export = crate::components::viewer_can(crate::auth::Perm::SimsExport);
     let status = SimStatus::parse(&s.status);
     let title = format!("{} {}", lang.t(K::SimsDetailTitle), s.iccid);
     let mb = |v: f64| format_bytes(v as i64);
@@ -207,9 +208,9 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                     }).collect_view()}
                 </tbody>
             </table></div>
-            <p class="actions">
+            {export.then(|| view! { <p class="actions">
                 <a class="button secondary" href=format!("{page}/cdrs.csv") rel="external" download="">{lang.t(K::SimsExportCdrs)}</a>
-            </p>
+            </p> })}
         </section>
         <section aria-labelledby="sim-edrs">
             <h2 id="sim-edrs">{lang.t(K::SimsLatestEdrs)}</h2>
@@ -232,9 +233,9 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                     }).collect_view()}
                 </tbody>
             </table></div>
-            <p class="actions">
+            {export.then(|| view! { <p class="actions">
                 <a class="button secondary" href=format!("{page}/edrs.csv") rel="external" download="">{lang.t(K::SimsExportEdrs)}</a>
-            </p>
+            </p> })}
         </section>
     }
     .into_any()

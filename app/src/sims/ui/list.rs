@@ -152,7 +152,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     view! {
         <FilterForm lang=lang q=q.clone() data=&d/>
         <LiveFilter/>
-        <div class="list-tools">{export_link(lang, csv)}</div>
+        {d.can_export.then(|| view! { <div class="list-tools">{export_link(lang, csv)}</div> })}
         // Everything below follows the filter: the live filter swaps this part in.
         <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
@@ -160,6 +160,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
         <div class="list-head">
             <p class="count" role="status">{count}</p>
         </div>
+        {d.can_export.then(|| view! {
         <details class="cdr-export">
             <summary>{lang.t(K::SimsExportCdrsOfList)}</summary>
             <form method="get" action=routes::SIMS_CDRS_CSV class="inline-form">
@@ -172,6 +173,7 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
                 <button type="submit" class="secondary">{lang.t(K::ExportCsv)}</button>
             </form>
         </details>
+        })}
         {if empty {
             view! { <p class="empty">{lang.t(K::SimsNone)}</p> }.into_any()
         } else {

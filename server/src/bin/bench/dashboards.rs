@@ -22,7 +22,13 @@ async fn direct(db: &Db, user: i64, path: &str, role: Role) -> Duration {
         .unwrap();
     let d = app::dashboards::db::get(db, id).await.unwrap().unwrap();
     let tenant = Tenant::new(path);
-    let v = app::dashboards::data::Viewer { db, tenant: &tenant, user_id: user, role, now: server::demo::now() };
+    let v = app::dashboards::data::Viewer {
+        db,
+        tenant: &tenant,
+        user_id: user,
+        perms: role.perms(),
+        now: server::demo::now(),
+    };
     futures::future::try_join_all(d.widgets.iter().map(|w| app::dashboards::data::load(&v, w, None))).await.unwrap();
     t.elapsed()
 }

@@ -315,7 +315,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
             || async { get(&router, &path, cookie).await.1 },
             || async {
                 let t = Instant::now();
-                list_data(db, &tenant, user, role, &q, None, now).await.unwrap();
+                list_data(db, &tenant, user, role.perms(), &q, None, now).await.unwrap();
                 t.elapsed()
             },
         )
@@ -342,7 +342,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
             || async { get(&router, &path, &provider).await.1 },
             || async {
                 let t = Instant::now();
-                list_data(db, &tenant, provider_id, Role::ProviderAdmin, &parsed, None, now).await.unwrap();
+                list_data(db, &tenant, provider_id, Role::ProviderAdmin.perms(), &parsed, None, now).await.unwrap();
                 t.elapsed()
             },
         )

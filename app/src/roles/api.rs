@@ -1,0 +1,35 @@
+//! The roles pages' data, behind the one guard call.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::CustomRole;
+use crate::auth::{Perms, Role};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::auth::{Perm, guard};
+
+/// The custom roles the caller sees, and what they may define.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolesInfo {
+    pub custom: Vec<CustomRole>,
+    /// Whether the caller may define custom roles.
+    pub manage: bool,
+    /// The caller's own level and permissions: the most a role they define may have.
+    pub level: Role,
+    pub perms: Perms,
+}
+
+#[server(endpoint = "roles_data")]
+pub async fn roles_data() -> Result<RolesInfo, AppError> {
+    let scope = guard::require(Perm::Portal)?;
+    let p = &scope.principal;
+    let custom = super::db::visible(&scope.auth.db, scope.path(), p.perms).await?;
+    let manage = p.allows(Perm::RolesManage);
+    Ok(RolesInfo {
+        custom: custom.into_iter().map(|r| CustomRole { editable: manage && r.editable, ..r }).collect(),
+        manage,
+        level: p.role,
+        perms: p.perms,
+    })
+}
