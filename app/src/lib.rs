@@ -15,6 +15,7 @@ pub mod profile;
 pub mod roles;
 pub mod routes;
 pub mod sims;
+pub mod time;
 pub mod usage;
 pub mod users;
 pub mod util;

@@ -33,6 +33,7 @@ pub const JOURNAL: &str = "/journal";
 pub const PROFILE: &str = "/profile";
 pub const ACCOUNT_PROFILE: &str = "/account/profile";
 pub const ACCOUNT_LANGUAGE: &str = "/account/language";
+pub const ACCOUNT_TIME_ZONE: &str = "/account/time-zone";
 pub const ACCOUNT_DEFAULT_DASHBOARD: &str = "/account/default-dashboard";
 pub const ACCOUNT_ACTIVE_ROLE: &str = "/account/active-role";
 pub const HELP: &str = "/help";

@@ -138,13 +138,13 @@ pub fn build_router(state: AppState) -> Router {
         leptos::nonce::provide_nonce();
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             provide_context(request_lang(&parts.headers));
-            let viewer = parts
+            let active = parts
                 .extensions
                 .get::<session::SessionContext>()
                 .and_then(|c| c.0.as_ref())
-                .filter(|p| p.stage == Stage::Active)
-                .map(|p| p.viewer());
-            provide_context(ViewerCtx(viewer));
+                .filter(|p| p.stage == Stage::Active);
+            provide_context(active.and_then(|p| app::time::Zone::named(&p.time_zone)).unwrap_or_default());
+            provide_context(ViewerCtx(active.map(|p| p.viewer())));
         }
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.insert_header(header::CACHE_CONTROL, headers::NO_CACHE);

@@ -150,6 +150,8 @@ pub struct SessionRow {
     /// The account's custom role, when it acts in its own role and has one: name and codes.
     pub custom_role: Option<String>,
     pub custom_perms: Option<String>,
+    /// The profile's time zone (IANA name).
+    pub time_zone: String,
 }
 
 pub struct NewSession<'a> {
@@ -187,7 +189,7 @@ pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>
            u.username, u.name, u.email, COALESCE(r.role, u.role) AS role, \
            COALESCE(r.customer_id, u.customer_id) AS customer_id, c.path AS customer_path, \
            (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL \
-             LIMIT 100) x) AS unread, r.id AS role_id, cr.name AS custom_role, cr.perms AS custom_perms \
+             LIMIT 100) x) AS unread, r.id AS role_id, cr.name AS custom_role, cr.perms AS custom_perms, u.time_zone \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN user_roles r ON r.id = s.role_id AND r.user_id = s.user_id \
          LEFT JOIN custom_roles cr ON r.id IS NULL AND cr.id = u.custom_role_id \

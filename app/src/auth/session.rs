@@ -35,6 +35,8 @@ pub struct Principal {
     pub perms: Perms,
     /// The custom role's name, when the account acts in one.
     pub custom_role: Option<String>,
+    /// The profile's time zone (IANA name), in which pages show times.
+    pub time_zone: String,
 }
 
 impl Principal {
@@ -62,6 +64,7 @@ impl Principal {
             role_id: r.role_id,
             perms,
             custom_role: r.custom_role,
+            time_zone: r.time_zone,
         })
     }
 
@@ -315,6 +318,7 @@ mod tests {
             role_id: None,
             custom_role: None,
             custom_perms: None,
+            time_zone: "UTC".into(),
         }
     }
 

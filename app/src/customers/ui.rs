@@ -6,7 +6,6 @@ use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::api::{customer_detail, customer_records, customer_tree};
 use super::model::CustomerRow;
-use crate::auth::notice::format_utc;
 use crate::auth::ui::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
@@ -15,6 +14,7 @@ use crate::sims::SimStatus;
 use crate::sims::ui::group;
 use crate::sims::ui::list::{FilterErrors, filter_errors_of};
 use crate::sims::ui::{format_bytes, format_minutes, status_label};
+use crate::time::local;
 use crate::usage::{CdrKind, EdrType};
 use crate::util::encode_component;
 
@@ -245,7 +245,7 @@ pub fn CustomerRecordsPage(edr: bool) -> impl IntoView {
                                         };
                                         view! {
                                             <tr>
-                                                <td>{format_utc(r.at)}</td>
+                                                <td>{local(r.at)}</td>
                                                 <td><a href=routes::sim_page(r.sim_id)>{r.iccid.clone()}</a></td>
                                                 <td>{r.kind.clone()}</td>
                                                 <td>{amount}</td>

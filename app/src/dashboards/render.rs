@@ -137,7 +137,7 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
                         s,
                         "<li class=\"{}\"><span>{text}</span> <time>{}</time></li>",
                         if r.read { "read" } else { "unread" },
-                        crate::auth::notice::format_utc(r.at)
+                        crate::time::local(r.at)
                     );
                 }
                 s.push_str("</ul>");
@@ -155,7 +155,7 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
                         esc(&r.actor),
                         esc(&r.action),
                         esc(&r.target),
-                        crate::auth::notice::format_utc(r.at)
+                        crate::time::local(r.at)
                     );
                 }
                 s.push_str("</ul>");

@@ -169,7 +169,7 @@ fn dashboard_view(lang: Lang, d: DashboardView, raw: &str) -> AnyView {
         {template.map(|s| view! { <p class="dash-note">{s}</p> })}
         {banner(lang, raw)}
         <p class="dash-note" id="dash-updated" data-words=lang.t(K::DashUpdatedAt)>
-            {lang.tf(K::DashUpdatedAt, &[("time", &crate::auth::notice::format_utc(d.rendered_at))])}
+            {lang.tf(K::DashUpdatedAt, &[("time", &crate::time::local(d.rendered_at))])}
             {refresh.map(|r| format!(" · {r}"))}
         </p>
         <div id="dashboard" class="dash-grid" data-refresh=d.refresh.to_string()>{widgets}{empty}</div>

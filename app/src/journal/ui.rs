@@ -7,11 +7,11 @@ use leptos_router::hooks::use_location;
 
 use super::api::journal_page;
 use super::{ENTITIES, JournalQuery, Problem};
-use crate::auth::notice::format_utc;
 use crate::auth::ui::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::time::local;
 use crate::util::parse_query;
 
 fn problem_text(lang: Lang, field: &str, code: &str) -> String {
@@ -119,7 +119,7 @@ pub fn JournalPage() -> impl IntoView {
                                 <tbody>
                                     {page.rows.into_iter().map(|r| view! {
                                         <tr>
-                                            <td>{format_utc(r.at)}</td>
+                                            <td>{local(r.at)}</td>
                                             <td>{r.actor}</td>
                                             <td><code>{r.action}</code></td>
                                             <td>{r.target}</td>

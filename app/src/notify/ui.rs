@@ -6,12 +6,12 @@ use leptos_router::hooks::use_location;
 
 use super::api::{notification_history, notification_rules};
 use super::{Problem, RuleKind, SimAction, UNITS, describe};
-use crate::auth::notice::format_utc;
 use crate::auth::ui::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
 use crate::sims::SimStatus;
+use crate::time::local;
 use crate::util::parse_query;
 
 fn get(pairs: &[(String, String)], k: &str) -> String {
@@ -109,7 +109,7 @@ pub fn NotificationsPage() -> impl IntoView {
                         });
                         view! {
                             <tr class=if r.read { "read" } else { "unread" }>
-                                <td>{format_utc(r.at)}</td>
+                                <td>{local(r.at)}</td>
                                 <td>{kind}</td>
                                 <td>
                                     {text}

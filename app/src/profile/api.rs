@@ -16,6 +16,10 @@ pub struct Profile {
     pub role: crate::auth::Role,
     /// The custom role narrowing `role`, by name.
     pub custom_role: Option<String>,
+    /// The zone times are shown in, and every zone that can be chosen.
+    pub time_zone: String,
+    pub zones: Vec<String>,
+    pub now: i64,
     /// The caller's dashboards: (id, name, is default).
     pub dashboards: Vec<(i64, String, bool)>,
     /// The roles the caller holds: (`own` or the role's id, role, customer name).
@@ -41,6 +45,9 @@ pub async fn profile_data() -> Result<Profile, AppError> {
         lang,
         role: p.role,
         custom_role: p.custom_role.clone(),
+        time_zone: p.time_zone.clone(),
+        zones: crate::time::zone_names(),
+        now: scope.auth.now(),
         dashboards,
         roles,
         active,

@@ -1,5 +1,5 @@
-//! The profile forms: `POST /account/profile` (name) and `POST /account/language`, each
-//! journaled. The default dashboard posts to the dashboards' own form.
+//! The profile forms: `POST /account/profile` (name), `POST /account/language` and
+//! `POST /account/time-zone`, each journaled. The default dashboard posts to the dashboards' own form.
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, State};
@@ -19,6 +19,7 @@ use crate::routes;
 pub const FORM_ENDPOINTS: &[&str] = &[
     routes::ACCOUNT_PROFILE,
     routes::ACCOUNT_LANGUAGE,
+    routes::ACCOUNT_TIME_ZONE,
     routes::ACCOUNT_DEFAULT_DASHBOARD,
     routes::ACCOUNT_ACTIVE_ROLE,
 ];
@@ -31,6 +32,7 @@ where
     Router::new()
         .route(routes::ACCOUNT_PROFILE, post(name))
         .route(routes::ACCOUNT_LANGUAGE, post(language))
+        .route(routes::ACCOUNT_TIME_ZONE, post(time_zone))
         .route(routes::ACCOUNT_DEFAULT_DASHBOARD, post(default_dashboard))
         .route(routes::ACCOUNT_ACTIVE_ROLE, post(active_role))
 }
@@ -95,6 +97,23 @@ async fn language(State(auth): State<AuthState>, Extension(ctx): Extension<Sessi
             }
             res.into_response()
         }
+        Err(e) => fail_page(e.into(), routes::PROFILE),
+    }
+}
+
+/// The zone every page shows times in, from the next page on: a name of the tz database.
+async fn time_zone(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
+    let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
+    let zone = field(&f, "time_zone").trim();
+    if crate::time::Zone::named(zone).is_none() {
+        return back("bad_time_zone");
+    }
+    match save_own(&auth, &p, &u, ("time_zone", &p.time_zone, zone), "user.time_zone_changed").await {
+        Ok(()) => back("saved"),
         Err(e) => fail_page(e.into(), routes::PROFILE),
     }
 }

@@ -19,6 +19,7 @@ pub fn ProfilePage() -> impl IntoView {
         "" => None,
         "saved" => Some((false, K::UsersSaved)),
         "bad_name" => Some((true, K::ProfileBadName)),
+        "bad_time_zone" => Some((true, K::ProfileBadTimeZone)),
         _ => Some((true, K::ProfileBadChoice)),
     };
     let data = Resource::new(|| (), |_| profile_data());
@@ -79,6 +80,17 @@ pub fn ProfilePage() -> impl IntoView {
                         <form method="post" action=routes::ACCOUNT_LANGUAGE class="stack">
                             <label for="pr-lang">{t(K::ProfileLanguage)}</label>
                             <select id="pr-lang" name="lang">{langs}</select>
+                            <button type="submit" class="primary">{t(K::Save)}</button>
+                        </form>
+                    </section>
+                    <section class="panel" aria-labelledby="p-tz">
+                        <h2 id="p-tz">{t(K::ProfileTimeZone)}</h2>
+                        <form method="post" action=routes::ACCOUNT_TIME_ZONE class="stack">
+                            <label for="pr-tz">{t(K::ProfileTimeZone)}</label>
+                            <select id="pr-tz" name="time_zone" aria-describedby="pr-tz-help">
+                                {d.zones.iter().map(|z| view! { <option value=z.clone() selected=*z == d.time_zone>{z.replace('_', " ")}</option> }).collect_view()}
+                            </select>
+                            <p class="help" id="pr-tz-help">{lang.tf(K::ProfileTimeZoneHelp, &[("now", &crate::time::local(d.now))])}</p>
                             <button type="submit" class="primary">{t(K::Save)}</button>
                         </form>
                     </section>

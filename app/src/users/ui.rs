@@ -6,11 +6,11 @@ use leptos_router::hooks::{use_location, use_params_map};
 use super::State;
 use super::api::{user_list, user_page};
 use crate::auth::Role;
-use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::time::local;
 use crate::util::parse_query;
 
 fn get(pairs: &[(String, String)], k: &str) -> String {
@@ -19,7 +19,7 @@ fn get(pairs: &[(String, String)], k: &str) -> String {
 
 fn state_text(lang: Lang, u: &super::UserView) -> String {
     match (u.state, u.locked_until) {
-        (State::Locked, Some(until)) => lang.tf(K::StatusLocked, &[("until", &format_utc(until))]),
+        (State::Locked, Some(until)) => lang.tf(K::StatusLocked, &[("until", &local(until))]),
         (State::Invited, _) if u.invitation_expired => lang.t(K::StatusInvitationExpired).to_string(),
         (s, _) => lang.t(s.label()).to_string(),
     }
@@ -68,7 +68,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <td>{lang.t(u.role.label())}</td>
                                 <td>{status}</td>
                                 <td>{methods}</td>
-                                <td>{u.last_sign_in_at.map(format_utc).unwrap_or_default()}</td>
+                                <td>{u.last_sign_in_at.map(local).unwrap_or_default()}</td>
                             </tr>
                         }
                     }).collect_view();
@@ -169,7 +169,7 @@ pub fn UserPage() -> impl IntoView {
                     }
                 };
                 let sessions = d.sessions.into_iter().map(|s| view! {
-                    <tr><td>{format_utc(s.created_at)}</td><td>{format_utc(s.last_seen_at)}</td><td>{s.ip}</td><td>{s.device}</td></tr>
+                    <tr><td>{local(s.created_at)}</td><td>{local(s.last_seen_at)}</td><td>{s.ip}</td><td>{s.device}</td></tr>
                 }).collect_view();
                 let roles = d.roles.iter().map(|r| view! { <option value=r.code() selected=*r == u.role>{lang.t(r.label())}</option> }).collect_view();
                 let customers = d.customers.iter().map(|(id, name)| view! { <option value=id.to_string() selected=*id == u.customer_id>{name.clone()}</option> }).collect_view();
@@ -193,7 +193,7 @@ pub fn UserPage() -> impl IntoView {
                         {u.custom_role.clone().map(|(_, name)| view! { <dt>{t(K::CustomRoleOfUser)}</dt><dd>{name}</dd> })}
                         <dt>{t(K::UserStatus)}</dt><dd>{status}</dd>
                         <dt>{t(K::SecondFactors)}</dt><dd>{methods}</dd>
-                        <dt>{t(K::LastSignIn)}</dt><dd>{u.last_sign_in_at.map(format_utc).unwrap_or_default()}</dd>
+                        <dt>{t(K::LastSignIn)}</dt><dd>{u.last_sign_in_at.map(local).unwrap_or_default()}</dd>
                     </dl>
                     <p class="actions">
                         <a class="button secondary" href=log>{t(K::UsersLogs)}</a>

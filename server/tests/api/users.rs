@@ -244,3 +244,26 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     let sims = m.get("/sims?size=100").await.text().await.unwrap();
     assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()));
 });
+
+both_engines!(times_are_shown_in_the_time_zone_of_the_profile, |app: TestApp| async move {
+    let t = app.tenants().await;
+    let me = app.user(t.a, "a.user", "customer_user", PASSWORD).await;
+    let mut u = app.sign_in("a.user", PASSWORD).await;
+    // The test clock stands at 2026-09-21 14:13:20 UTC; sessions list their last use.
+    let page = u.get("/profile/security").await.text().await.unwrap();
+    assert!(page.contains("2026-09-21 14:13 UTC"), "UTC until a zone is chosen");
+    let res = u.post("/account/time-zone", &[("time_zone", "Europe/Rome")]).await;
+    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(field(&app, me, "time_zone").await, "Europe/Rome");
+    let page = u.get("/profile/security").await.text().await.unwrap();
+    assert!(page.contains("2026-09-21 16:13 CEST") && !page.contains("14:13 UTC"), "summer time in Rome");
+    let profile = u.get("/profile").await.text().await.unwrap();
+    assert!(profile.contains("<option value=\"Europe/Rome\" selected"), "the choice is shown");
+    // A name the tz database lacks is refused, and nothing changes.
+    for bad in ["Mars/Olympus", "../etc/passwd", ""] {
+        let res = u.post("/account/time-zone", &[("time_zone", bad)]).await;
+        assert_eq!(location(&res), "/profile?msg=bad_time_zone", "{bad}");
+    }
+    assert_eq!(field(&app, me, "time_zone").await, "Europe/Rome");
+    assert_eq!(journaled(&app, "user.time_zone_changed").await, 1);
+});

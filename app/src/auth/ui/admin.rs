@@ -6,10 +6,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{Field, Hidden, NoticeBanner, error_view};
 use crate::auth::api::{invite_options, security_settings, sign_in_log};
-use crate::auth::notice::format_utc;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
+use crate::time::local;
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -135,7 +135,7 @@ pub fn SignInLogPage() -> impl IntoView {
                             <tbody>
                                 {rows.into_iter().map(|r| view! {
                                     <tr>
-                                        <td>{format_utc(r.at)}</td>
+                                        <td>{local(r.at)}</td>
                                         <td>{r.username}</td>
                                         <td>{r.ip}</td>
                                         <td>{r.device}</td>

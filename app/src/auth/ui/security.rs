@@ -7,10 +7,10 @@ use super::signin::NewPasswordFields;
 use super::{Field, Hidden, NoticeBanner, error_view};
 use crate::auth::Method;
 use crate::auth::api::{SecurityData, security_overview, take_recovery_codes, totp_enrolment};
-use crate::auth::notice::format_utc;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
+use crate::time::local;
 
 /// The current-password field that guards each change.
 #[component]
@@ -103,8 +103,8 @@ fn security_sections(o: SecurityData) -> impl IntoView {
                                     view! {
                                         <tr>
                                             <td>{d.name.clone()}</td>
-                                            <td>{format_utc(d.created_at)}</td>
-                                            <td>{d.last_used_at.map(format_utc).unwrap_or_else(|| never.to_string())}</td>
+                                            <td>{local(d.created_at)}</td>
+                                            <td>{d.last_used_at.map(local).unwrap_or_else(|| never.to_string())}</td>
                                             <td>
                                                 <details>
                                                     <summary>{t(K::Remove)}</summary>
@@ -204,7 +204,7 @@ fn security_sections(o: SecurityData) -> impl IntoView {
                             <tr>
                                 <td>{s.device.clone()}{s.current.then(|| format!(" ({})", lang.t(K::ThisSession)))}</td>
                                 <td>{s.ip.clone()}</td>
-                                <td>{format_utc(s.last_seen_at)}</td>
+                                <td>{local(s.last_seen_at)}</td>
                                 <td>
                                     <form method="post" action="/account/sessions/end">
                                         <Hidden name="id" value=s.id.to_string()/>

@@ -6,13 +6,13 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::group;
 use super::status_label;
-use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
 use crate::sims::api::{bulk_job, bulk_jobs, bulk_preview};
 use crate::sims::model::{BulkAction, JobInfo};
+use crate::time::local;
 
 fn action_text(lang: Lang, a: &BulkAction, describe: &str) -> String {
     match a {
@@ -138,8 +138,8 @@ fn job_view(lang: Lang, j: JobInfo) -> AnyView {
             <dt>{lang.t(K::SimsJobChanged)}</dt><dd>{group(j.done)}</dd>
             <dt>{lang.t(K::SimsJobSkipped)}</dt><dd>{group(j.skipped)}</dd>
             <dt>{lang.t(K::SimsJobBy)}</dt><dd>{j.creator.clone()}</dd>
-            <dt>{lang.t(K::SimsCreated)}</dt><dd>{format_utc(j.created_at)}</dd>
-            <dt>{lang.t(K::SimsJobFinished)}</dt><dd>{j.finished_at.map(format_utc).unwrap_or_default()}</dd>
+            <dt>{lang.t(K::SimsCreated)}</dt><dd>{local(j.created_at)}</dd>
+            <dt>{lang.t(K::SimsJobFinished)}</dt><dd>{j.finished_at.map(local).unwrap_or_default()}</dd>
         </dl>
         {(!j.skipped_items.is_empty()).then(|| view! {
             <h2>{lang.t(K::SimsJobSkippedTitle)}</h2>
@@ -213,7 +213,7 @@ pub fn JobsPage() -> impl IntoView {
                             {jobs.into_iter().map(|j| view! {
                                 <tr>
                                     <td><a href=routes::job_page(j.id)>{format!("#{}", j.id)}</a></td>
-                                    <td>{format_utc(j.created_at)}</td>
+                                    <td>{local(j.created_at)}</td>
                                     <td>{j.kind.clone()}</td>
                                     <td>{state_text(lang, &j.state)}</td>
                                     <td class="num">{group(j.done)}</td>

@@ -8,7 +8,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::chart::daily_bars;
 use super::{format_bytes, format_minutes, status_label};
-use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
@@ -16,6 +15,7 @@ use crate::routes;
 use crate::sims::SimStatus;
 use crate::sims::api::{CHART_DAYS, sim_detail};
 use crate::sims::model::SimDetail;
+use crate::time::local;
 use crate::usage::iso_date;
 
 #[component]
@@ -102,10 +102,10 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                 <dt>{lang.t(K::HelpSimtermsColSmsUsedTerm)}</dt><dd>{s.sms.to_string()}</dd>
                 <dt>{lang.t(K::HelpSimtermsColVoiceUsedTerm)}</dt><dd>{format_minutes(s.voice_seconds)}</dd>
                 <dt>{lang.t(K::HelpSimtermsColLastSessionTerm)}</dt>
-                <dd>{s.last_session_at.map(|at| format!("{} {} {}", format_utc(at), s.last_country.clone().unwrap_or_default(), s.last_mcc_mnc.clone().unwrap_or_default())).unwrap_or_else(|| lang.t(K::SimsNever).to_string())}</dd>
+                <dd>{s.last_session_at.map(|at| format!("{} {} {}", local(at), s.last_country.clone().unwrap_or_default(), s.last_mcc_mnc.clone().unwrap_or_default())).unwrap_or_else(|| lang.t(K::SimsNever).to_string())}</dd>
                 <dt>{lang.t(K::HelpSimtermsColActivationDateTerm)}</dt><dd>{s.activated_at.map(|a| iso_date(a.div_euclid(86_400))).unwrap_or_default()}</dd>
-                <dt>{lang.t(K::SimsCreated)}</dt><dd>{format_utc(d.created_at)}</dd>
-                <dt>{lang.t(K::SimsUpdated)}</dt><dd>{format_utc(d.updated_at)}</dd>
+                <dt>{lang.t(K::SimsCreated)}</dt><dd>{local(d.created_at)}</dd>
+                <dt>{lang.t(K::SimsUpdated)}</dt><dd>{local(d.updated_at)}</dd>
                 {d.fields.iter().map(|f| view! { <dt>{f.name.clone()}</dt><dd>{f.value.clone().unwrap_or_default()}</dd> }).collect_view()}
             </dl>
         </section>
@@ -171,7 +171,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                                 let name = |c: &str| SimStatus::parse(c).map(|s| lang.t(status_label(s)).to_string()).unwrap_or_default();
                                 view! {
                                     <tr>
-                                        <td>{format_utc(h.at)}</td>
+                                        <td>{local(h.at)}</td>
                                         <td>{h.from.as_deref().map(name).unwrap_or_default()}</td>
                                         <td>{name(&h.to)}</td>
                                         <td>{h.reason.clone()}</td>
@@ -199,7 +199,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                         let amount = if c.kind == "data" { format_bytes(c.bytes) } else if c.kind.starts_with("voice") { format_minutes(c.units) } else { c.units.to_string() };
                         view! {
                             <tr>
-                                <td>{format_utc(c.started_at)}</td>
+                                <td>{local(c.started_at)}</td>
                                 <td>{c.kind.clone()}</td>
                                 <td class="num">{amount}</td>
                                 <td>{format!("{} {}", c.mcc_mnc, c.rat)}</td>
@@ -225,7 +225,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                 <tbody>
                     {d.edrs.iter().map(|e| view! {
                         <tr>
-                            <td>{format_utc(e.occurred_at)}</td>
+                            <td>{local(e.occurred_at)}</td>
                             <td>{e.event_type.clone()}</td>
                             <td>{e.mcc_mnc.clone().unwrap_or_default()}</td>
                             <td>{e.details.clone()}</td>

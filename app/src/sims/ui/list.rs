@@ -9,7 +9,6 @@ use super::export::export_link;
 use super::group;
 use super::live::LiveFilter;
 use super::{format_bytes, format_minutes, status_label};
-use crate::auth::notice::format_utc;
 use crate::auth::ui::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::error::AppError;
@@ -20,6 +19,7 @@ use crate::sims::api::{SimListData, sim_list};
 use crate::sims::model::FieldDef;
 use crate::sims::model::{Count, SimRow};
 use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, Shown, SimQuery};
+use crate::time::local;
 use crate::usage::iso_date;
 use crate::util::parse_query;
 
@@ -310,7 +310,7 @@ fn cell_text(lang: Lang, r: &SimRow, c: Column) -> String {
             .last_session_at
             .map(|at| {
                 let place = [r.last_country.clone(), r.last_mcc_mnc.clone()].into_iter().flatten().collect::<Vec<_>>();
-                if place.is_empty() { format_utc(at) } else { format!("{} ({})", format_utc(at), place.join(" ")) }
+                if place.is_empty() { local(at) } else { format!("{} ({})", local(at), place.join(" ")) }
             })
             .unwrap_or_else(|| lang.t(K::SimsNever).to_string()),
         Column::Activated => r.activated_at.map(|a| iso_date(a.div_euclid(86_400))).unwrap_or_default(),
