@@ -206,14 +206,47 @@ async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<
     Ok(())
 }
 
-/// The rule's action on a SIM that crossed its limit, as its author: journaled like any change.
+/// A locked SIM was seen in another device (in the ingest's transaction): the IMEI lock rules
+/// of its tree raise once for this event, and may suspend the SIM.
+pub async fn on_imei_differed(
+    conn: &mut AnyConnection,
+    sim: i64,
+    customer: i64,
+    iccid: &str,
+    b: &crate::sims::imei_lock::Binding,
+    at: i64,
+) -> R<()> {
+    let Some(path) = customer_path(conn, customer).await? else { return Ok(()) };
+    let rules = nq::rules_for(conn, RuleKind::ImeiLock, &path).await?;
+    for rule in &rules {
+        let details = json!({ "iccid": iccid, "imei": b.bound, "seen": b.seen, "action": rule.action });
+        let message = describe(Lang::En, "imei_lock", &details);
+        let seen = b.seen.as_deref().unwrap_or("");
+        let o = Occurrence {
+            key: format!("imei:{sim}:{at}:{seen}"),
+            customer_id: customer,
+            sim_id: Some(sim),
+            at,
+            details,
+            message: &message,
+        };
+        if nq::raise(conn, rule, &o).await?.is_some() {
+            act(conn, rule, sim, at).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The rule's action on a SIM that crossed its limit (or left its device), as its author:
+/// journaled like any change.
 async fn act(conn: &mut AnyConnection, rule: &Rule, sim: i64, now: i64) -> R<()> {
     let (Some(to), Some(author)) = (SimAction::parse(&rule.action).and_then(SimAction::status), rule.created_by) else {
         return Ok(());
     };
     let tenant = crate::sims::db::Tenant::new(&rule.customer_path);
     let actor = crate::sims::changes::Actor { user_id: author, tenant: &tenant, now, job: None };
-    let reason = format!("usage rule \"{}\"", rule.name);
+    let what = if rule.kind == RuleKind::ImeiLock.code() { "IMEI lock rule" } else { "usage rule" };
+    let reason = format!("{what} \"{}\"", rule.name);
     // A SIM the lifecycle does not allow to move (already suspended, say) is left as it is.
     crate::sims::changes::change_status(conn, actor, sim, None, to, &reason).await?;
     Ok(())

@@ -33,16 +33,19 @@ pub enum RuleKind {
     NoSession,
     /// Lockouts, second factors added or removed, phone numbers changed.
     Security,
+    /// A locked SIM seen in another device (IMEI lock: locked → differed).
+    ImeiLock,
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 6] = [
+    pub const ALL: [RuleKind; 7] = [
         RuleKind::UsageSim,
         RuleKind::PoolStatic,
         RuleKind::PoolDynamic,
         RuleKind::Status,
         RuleKind::NoSession,
         RuleKind::Security,
+        RuleKind::ImeiLock,
     ];
 
     /// Rules on usage: a threshold, a metric, a service, an action.
@@ -58,6 +61,7 @@ impl RuleKind {
             RuleKind::Status => "status",
             RuleKind::NoSession => "no_session",
             RuleKind::Security => "security",
+            RuleKind::ImeiLock => "imei_lock",
         }
     }
 
@@ -73,6 +77,7 @@ impl RuleKind {
             RuleKind::Status => K::NotifKindStatus,
             RuleKind::NoSession => K::NotifKindNoSession,
             RuleKind::Security => K::NotifKindSecurity,
+            RuleKind::ImeiLock => K::NotifKindImeiLock,
         }
     }
 }
@@ -363,6 +368,17 @@ impl NewRule {
                 None => bad("days", Problem::Missing),
                 _ => bad("days", Problem::OutOfRange),
             },
+            // The one action a lock that differs can take: suspend the SIM.
+            Some(RuleKind::ImeiLock) => {
+                action = match get("action").map(SimAction::parse) {
+                    None | Some(Some(SimAction::None)) => SimAction::None,
+                    Some(Some(SimAction::Suspend)) => SimAction::Suspend,
+                    Some(_) => {
+                        bad("action", Problem::Unknown);
+                        SimAction::None
+                    }
+                };
+            }
             Some(RuleKind::Security | RuleKind::UsageSim | RuleKind::PoolStatic | RuleKind::PoolDynamic) | None => {}
         }
         let mut recipients = Recipients::default();
@@ -466,6 +482,9 @@ pub fn describe(lang: Lang, kind: &str, details: &serde_json::Value) -> String {
         }
         "status" => lang.tf(K::NotifMsgStatus, &[("iccid", &s("iccid")), ("from", &s("from")), ("to", &s("to"))]),
         "no_session" => lang.tf(K::NotifMsgIdle, &[("iccid", &s("iccid")), ("days", &n("days").to_string())]),
+        "imei_lock" => {
+            lang.tf(K::NotifMsgImeiLock, &[("iccid", &s("iccid")), ("imei", &s("imei")), ("seen", &s("seen"))])
+        }
         _ => lang.tf(K::NotifMsgSecurity, &[("what", &s("action")), ("who", &s("target"))]),
     }
 }

@@ -263,11 +263,12 @@ pub fn RulesPage() -> impl IntoView {
                                 </select>
                                 <label for="r-service">{t(K::NotifService)}</label>
                                 <select id="r-service" name="service"><option value="">{t(K::All)}</option>{services}</select>
-                                <label for="r-action">{t(K::NotifAction)}</label>
-                                <select id="r-action" name="action">
-                                    {SimAction::ALL.into_iter().map(|a| view! { <option value=a.code()>{a.code()}</option> }).collect_view()}
-                                </select>
                             </fieldset>
+                            // Usage rules take any action; IMEI lock rules can only suspend.
+                            <label for="r-action">{t(K::NotifAction)}</label>
+                            <select id="r-action" name="action">
+                                {SimAction::ALL.into_iter().map(|a| view! { <option value=a.code()>{a.code()}</option> }).collect_view()}
+                            </select>
                             <fieldset>
                                 <legend>{t(K::NotifOtherSettings)}</legend>
                                 <label for="r-status">{t(K::NotifStatusTo)}</label>

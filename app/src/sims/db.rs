@@ -592,7 +592,7 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
     let pool = db.pool();
     let extra = sqlx::query(
         "SELECT s.eid, c.account_number, c.path, s.created_at, s.updated_at, rp.data_bytes, rp.sms, rp.voice_seconds, \
-         rp.name FROM sims s JOIN customers c ON c.id = s.customer_id \
+         rp.name, s.imei_lock, s.lock_imei, s.lock_seen_imei FROM sims s JOIN customers c ON c.id = s.customer_id \
          LEFT JOIN customer_services cs ON cs.id = s.service_id LEFT JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
          WHERE s.id = $1",
     )
@@ -678,6 +678,12 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
         edrs,
         fields,
         can_write,
+        imei_lock: super::imei_lock::Binding {
+            state: super::imei_lock::LockState::parse(&extra.try_get::<String, _>(9)?)
+                .unwrap_or(super::imei_lock::LockState::Neutral),
+            bound: extra.try_get(10)?,
+            seen: extra.try_get(11)?,
+        },
         sim,
     })
 }

@@ -41,6 +41,7 @@ where
         .route("/sims/{id}/label", post(change_label))
         .route("/sims/{id}/service", post(change_service))
         .route("/sims/{id}/field", post(change_field))
+        .route("/sims/{id}/imei-lock", post(change_imei_lock))
         .route("/sims/{id}/cdrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, false)))
         .route("/sims/{id}/edrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, true)))
 }
@@ -57,6 +58,7 @@ pub const FORM_ENDPOINTS: &[&str] = &[
     "/sims/1/label",
     "/sims/1/service",
     "/sims/1/field",
+    "/sims/1/imei-lock",
 ];
 
 macro_rules! caller_or_return {
@@ -708,6 +710,29 @@ async fn change_field(
     let Ok(field) = f.field.trim().parse::<i64>() else { return back(&routes::sim_page(sim), Notice::BadInput) };
     apply(&auth, &p, sim, move |conn, actor| {
         Box::pin(async move { changes::change_field(conn, actor, sim, field, &f.value).await })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct LockForm {
+    #[serde(default)]
+    op: String,
+}
+
+/// Arms, locks, accepts or releases a SIM's IMEI lock.
+async fn change_imei_lock(
+    State(auth): State<AuthState>,
+    Extension(ctx): Extension<SessionContext>,
+    Path(sim): Path<i64>,
+    Form(f): Form<LockForm>,
+) -> Response {
+    let p = caller_or_return!(auth, ctx, Perm::SimsWrite);
+    let Some(op) = super::imei_lock::LockOp::parse(f.op.trim()) else {
+        return back(&routes::sim_page(sim), Notice::BadInput);
+    };
+    apply(&auth, &p, sim, move |conn, actor| {
+        Box::pin(async move { super::imei_lock::change(conn, actor, sim, op).await })
     })
     .await
 }

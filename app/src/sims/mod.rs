@@ -3,6 +3,7 @@ pub mod api;
 pub mod bulk;
 pub mod fields;
 pub mod ids;
+pub mod imei_lock;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod progress;

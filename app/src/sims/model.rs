@@ -140,6 +140,8 @@ pub struct SimDetail {
     pub edrs: Vec<EdrRow>,
     pub fields: Vec<FieldValue>,
     pub can_write: bool,
+    /// The SIM's binding to its device.
+    pub imei_lock: super::imei_lock::Binding,
 }
 
 /// A change applied to many SIMs by a background job.

@@ -154,3 +154,50 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     tx.commit().await?;
     Ok(inserted)
 }
+
+/// An event record from the network: attach, detach, location update and the like, with the
+/// device the SIM was seen in when the network reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEdr {
+    pub record_id: String,
+    pub sim_id: i64,
+    pub event_type: String,
+    pub occurred_at: i64,
+    pub mcc_mnc: Option<MccMnc>,
+    /// IMEI or IMEISV (14 to 16 digits; see `sims::imei_lock::device`).
+    pub imei: Option<String>,
+    pub details: String,
+}
+
+/// Inserts a batch of event records all-or-nothing, skipping record ids already stored. A
+/// record naming a device feeds the SIM's IMEI lock in the same transaction (which may raise
+/// the IMEI lock rules and suspend the SIM). Returns how many were new.
+pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let mut inserted = 0;
+    for e in edrs {
+        let new = sqlx::query(
+            "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details, imei) \
+             SELECT $1, s.id, s.customer_id, $3, $4, $5, $6, $7 FROM sims s WHERE s.id = $2 \
+             ON CONFLICT (record_id) DO NOTHING RETURNING id",
+        )
+        .bind(&e.record_id)
+        .bind(e.sim_id)
+        .bind(&e.event_type)
+        .bind(e.occurred_at)
+        .bind(e.mcc_mnc.as_ref().map(|m| m.as_str().to_string()))
+        .bind(&e.details)
+        .bind(e.imei.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if new.is_none() {
+            continue;
+        }
+        inserted += 1;
+        if let Some(imei) = e.imei.as_deref().filter(|i| crate::sims::imei_lock::device(i).is_some()) {
+            crate::sims::imei_lock::device_seen(&mut tx, e.sim_id, imei, e.occurred_at).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}

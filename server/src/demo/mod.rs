@@ -380,6 +380,14 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     // The SIMs went in directly, past the code that keeps the per-status counts.
     app::sims::db::rebuild_counts(conn).await?;
     app::usage::rollups::rebuild(conn, opts.now).await?;
+    // Some fleets lock their SIMs to their devices: one SIM in seven with a device, and a few
+    // armed to bind to the next device the network reports.
+    sqlx::query("UPDATE sims SET imei_lock = 'locked', lock_imei = imei WHERE imei IS NOT NULL AND id % 7 = 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE sims SET imei_lock = 'armed' WHERE imei IS NULL AND id % 7 = 0 AND status = 'activated'")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     // Fresh planner statistics for the tables just filled.
     sqlx::query("ANALYZE").execute(&mut *conn).await?;

@@ -382,3 +382,85 @@ both_engines!(a_sign_in_from_a_new_device_is_a_security_event, |app: TestApp| as
     let page = html(&mut a, "/notifications").await;
     assert!(page.contains("signin.new_device"), "{page}");
 });
+
+fn edr(id: &str, sim: i64, at: i64, imei: &str) -> app::usage::db::NewEdr {
+    app::usage::db::NewEdr {
+        record_id: id.into(),
+        sim_id: sim,
+        event_type: "attach".into(),
+        occurred_at: at,
+        mcc_mnc: app::sims::MccMnc::parse("26201").ok(),
+        imei: Some(imei.into()),
+        details: String::new(),
+    }
+}
+
+both_engines!(an_imei_lock_that_differs_raises_its_rule_once_and_suspends_the_sim, |app: TestApp| async move {
+    use app::usage::db::insert_edrs;
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let customer = f.t.a.to_string();
+    let rule = [
+        ("name", "Device swap"),
+        ("customer", customer.as_str()),
+        ("kind", "imei_lock"),
+        ("action", "suspend"),
+        ("roles", "customer_admin"),
+        ("in_app", "1"),
+    ];
+    assert_eq!(location(&a.post("/notifications/rules", &rule).await), "/notifications/rules?msg=created");
+    // Only suspending is open to this rule.
+    let mut wrong = rule.to_vec();
+    wrong[3] = ("action", "deactivate");
+    assert!(location(&a.post("/notifications/rules", &wrong).await).contains("action%3Aunknown"));
+
+    let (sim, iccid, _) = f.sims.iter().find(|s| s.2 == f.t.a && s.1.ends_with("00000000000001")).unwrap().clone();
+    let lock = |s: &str| format!("SELECT COUNT(*) FROM sims WHERE id = {sim} AND imei_lock = '{s}'");
+    let page = format!("/sims/{sim}");
+    let now = app.clock.now();
+    // Armed from the SIM's page; the next device seen binds it.
+    let res = a.post(&format!("{page}/imei-lock"), &[("op", "arm")]).await;
+    assert_eq!(location(&res), format!("{page}?n=changed"));
+    assert_eq!(count(&app, &lock("armed")).await, 1);
+    assert_eq!(insert_edrs(&app.db, &[edr("e-1", sim, now - 300, "490154203237518")]).await.unwrap(), 1);
+    assert_eq!(count(&app, &lock("locked")).await, 1);
+    // The same device (its IMEISV) changes nothing; another one differs, raises and suspends.
+    insert_edrs(&app.db, &[edr("e-2", sim, now - 200, "4901542032375101")]).await.unwrap();
+    assert_eq!(count(&app, &lock("locked")).await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'imei_lock'").await, 0);
+    let swap = [edr("e-3", sim, now - 100, "356938035643809")];
+    assert_eq!(insert_edrs(&app.db, &swap).await.unwrap(), 1);
+    assert_eq!(count(&app, &lock("differed")).await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'imei_lock'").await, 1);
+    assert_eq!(status_of(&app, sim).await, "suspended");
+    // Resent, and more records from the new device: nobody is told twice.
+    assert_eq!(insert_edrs(&app.db, &swap).await.unwrap(), 0);
+    insert_edrs(&app.db, &[edr("e-4", sim, now - 50, "356938035643809")]).await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'imei_lock'").await, 1);
+    let history = html(&mut a, "/notifications?kind=imei_lock").await;
+    assert!(history.contains(&iccid) && history.contains("was seen in device 356938035643809"), "{history}");
+    // The page shows both devices; accepting the new one locks to it.
+    let detail = html(&mut a, &page).await;
+    assert!(detail.contains("but seen in device 356938035643809"));
+    let res = a.post(&format!("{page}/imei-lock"), &[("op", "accept")]).await;
+    assert_eq!(location(&res), format!("{page}?n=changed"));
+    let bound: String = sqlx::query("SELECT lock_imei FROM sims WHERE id = $1")
+        .bind(sim)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(bound, "356938035643809");
+    // Every move is journaled: the network's without a user, the person's with one.
+    let moves = "SELECT COUNT(*) FROM journal WHERE action = 'sim.imei_lock'";
+    assert_eq!(count(&app, moves).await, 4, "armed, locked, differed, accepted");
+    let by_network = "SELECT COUNT(*) FROM journal WHERE action = 'sim.imei_lock' AND actor_id IS NULL";
+    assert_eq!(count(&app, by_network).await, 2);
+    // An operation not open in the state is refused; a read-only user cannot change the lock.
+    let res = a.post(&format!("{page}/imei-lock"), &[("op", "accept")]).await;
+    assert!(location(&res).contains("n=bad_input"), "{}", location(&res));
+    app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
+    let mut v = app.sign_in("a.viewer", PASSWORD).await;
+    assert_eq!(v.post(&format!("{page}/imei-lock"), &[("op", "release")]).await.status(), 403);
+});

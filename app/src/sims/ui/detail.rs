@@ -104,6 +104,7 @@ fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]
                 <dt>{lang.t(K::HelpSimtermsColLastSessionTerm)}</dt>
                 <dd>{s.last_session_at.map(|at| format!("{} {} {}", local(at), s.last_country.clone().unwrap_or_default(), s.last_mcc_mnc.clone().unwrap_or_default())).unwrap_or_else(|| lang.t(K::SimsNever).to_string())}</dd>
                 <dt>{lang.t(K::HelpSimtermsColActivationDateTerm)}</dt><dd>{s.activated_at.map(|a| iso_date(a.div_euclid(86_400))).unwrap_or_default()}</dd>
+                <dt>{lang.t(K::ImeiLockTitle)}</dt><dd>{lang.t(d.imei_lock.state.label())}</dd>
                 <dt>{lang.t(K::SimsCreated)}</dt><dd>{local(d.created_at)}</dd>
                 <dt>{lang.t(K::SimsUpdated)}</dt><dd>{local(d.updated_at)}</dd>
                 {d.fields.iter().map(|f| view! { <dt>{f.name.clone()}</dt><dd>{f.value.clone().unwrap_or_default()}</dd> }).collect_view()}
@@ -266,6 +267,7 @@ fn actions_view(lang: Lang, d: &SimDetail) -> AnyView {
                     <div><button type="submit" class="secondary">{lang.t(K::SimsChangeStatus)}</button></div>
                 </form>
             })}
+            {imei_lock_view(lang, d)}
             <form method="get" action=page.clone() class="stack">
                 <input type="hidden" name="confirm" value="label"/>
                 <div class="field">
@@ -318,6 +320,34 @@ fn actions_view(lang: Lang, d: &SimDetail) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// The IMEI lock: its state, the bound device, and the operations open now (plain posts).
+fn imei_lock_view(lang: Lang, d: &SimDetail) -> impl IntoView + use<> {
+    use crate::sims::imei_lock::{LockOp, LockState};
+    let b = &d.imei_lock;
+    let action = format!("{}/imei-lock", routes::sim_page(d.sim.id));
+    let state = match (b.state, &b.bound, &b.seen) {
+        (LockState::Differed, Some(bound), Some(seen)) => {
+            lang.tf(K::ImeiLockDifferedText, &[("imei", bound), ("seen", seen)])
+        }
+        (LockState::Locked, Some(bound), _) => lang.tf(K::ImeiLockLockedText, &[("imei", bound)]),
+        (s, _, _) => lang.t(s.label()).to_string(),
+    };
+    let ops = LockOp::open(b.state, d.sim.imei.is_some());
+    view! {
+        <div class="field imei-lock">
+            <p><strong>{lang.t(K::ImeiLockTitle)}": "</strong><span data-lock=b.state.code()>{state}</span></p>
+            <div class="row-actions">
+                {ops.into_iter().map(|op| view! {
+                    <form method="post" action=action.clone()>
+                        <input type="hidden" name="op" value=op.code()/>
+                        <button type="submit" class="secondary">{lang.t(op.label())}</button>
+                    </form>
+                }).collect_view()}
+            </div>
+        </div>
+    }
 }
 
 /// "Change X from A to B?" with the confirming POST form, when the page was asked with

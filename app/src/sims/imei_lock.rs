@@ -1,0 +1,275 @@
+//! IMEI lock: each SIM's binding to one device. The network's event records say which device
+//! (IMEI) a SIM was seen in; the binding moves as they arrive:
+//!
+//! - Neutral: no binding. Armed: binds to the next device seen. Locked: bound to one IMEI.
+//! - Differed: while locked, another device was seen. That raises the IMEI lock rules (which
+//!   may suspend the SIM) and stays until someone with the right to change SIMs resolves it:
+//!   accept the new device, or release the lock.
+//!
+//! Devices are compared by their first 14 digits (type allocation code and serial number), so
+//! an IMEI with its check digit and an IMEISV with its software version name the same device.
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::K;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockState {
+    Neutral,
+    Armed,
+    Locked,
+    Differed,
+}
+
+impl LockState {
+    pub const ALL: [LockState; 4] = [LockState::Neutral, LockState::Armed, LockState::Locked, LockState::Differed];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LockState::Neutral => "neutral",
+            LockState::Armed => "armed",
+            LockState::Locked => "locked",
+            LockState::Differed => "differed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LockState> {
+        LockState::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    pub fn label(self) -> K {
+        match self {
+            LockState::Neutral => K::ImeiLockNeutral,
+            LockState::Armed => K::ImeiLockArmed,
+            LockState::Locked => K::ImeiLockLocked,
+            LockState::Differed => K::ImeiLockDiffered,
+        }
+    }
+}
+
+/// What a person does to a SIM's binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockOp {
+    /// Bind to the next device seen.
+    Arm,
+    /// Bind to the device the SIM is in now.
+    LockCurrent,
+    /// Accept the other device that was seen: bind to it.
+    Accept,
+    /// Back to no binding.
+    Release,
+}
+
+impl LockOp {
+    pub fn code(self) -> &'static str {
+        match self {
+            LockOp::Arm => "arm",
+            LockOp::LockCurrent => "lock",
+            LockOp::Accept => "accept",
+            LockOp::Release => "release",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LockOp> {
+        [LockOp::Arm, LockOp::LockCurrent, LockOp::Accept, LockOp::Release].into_iter().find(|x| x.code() == s)
+    }
+
+    pub fn label(self) -> K {
+        match self {
+            LockOp::Arm => K::ImeiLockArm,
+            LockOp::LockCurrent => K::ImeiLockLockCurrent,
+            LockOp::Accept => K::ImeiLockAccept,
+            LockOp::Release => K::ImeiLockRelease,
+        }
+    }
+
+    /// The operations open in a state (with or without a known current device).
+    pub fn open(state: LockState, has_device: bool) -> Vec<LockOp> {
+        match state {
+            LockState::Neutral if has_device => vec![LockOp::Arm, LockOp::LockCurrent],
+            LockState::Neutral => vec![LockOp::Arm],
+            LockState::Armed | LockState::Locked => vec![LockOp::Release],
+            LockState::Differed => vec![LockOp::Accept, LockOp::Release],
+        }
+    }
+}
+
+/// A SIM's binding: its state, the bound device, and the other device seen (when differed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    pub state: LockState,
+    pub bound: Option<String>,
+    pub seen: Option<String>,
+}
+
+/// The device part of an IMEI or IMEISV: 14 or more digits, compared on the first 14.
+pub fn device(imei: &str) -> Option<&str> {
+    (imei.len() >= 14 && imei.len() <= 16 && imei.bytes().all(|b| b.is_ascii_digit())).then(|| &imei[..14])
+}
+
+/// The binding after the network saw the SIM in device `seen`; `None` when nothing changes.
+pub fn on_device(b: &Binding, seen: &str) -> Option<Binding> {
+    let same = |bound: &Option<String>| bound.as_deref().and_then(device) == device(seen);
+    match b.state {
+        LockState::Armed => Some(Binding { state: LockState::Locked, bound: Some(seen.to_string()), seen: None }),
+        LockState::Locked if !same(&b.bound) => {
+            Some(Binding { state: LockState::Differed, bound: b.bound.clone(), seen: Some(seen.to_string()) })
+        }
+        // Neutral has nothing to compare; a differed SIM waits for a person.
+        _ => None,
+    }
+}
+
+/// The binding after a person's operation (`current`: the device the SIM is in now); `None`
+/// when the operation is not open in this state.
+pub fn on_op(b: &Binding, op: LockOp, current: Option<&str>) -> Option<Binding> {
+    if !LockOp::open(b.state, current.is_some()).contains(&op) {
+        return None;
+    }
+    Some(match op {
+        LockOp::Arm => Binding { state: LockState::Armed, bound: None, seen: None },
+        LockOp::LockCurrent => Binding { state: LockState::Locked, bound: current.map(str::to_string), seen: None },
+        LockOp::Accept => Binding { state: LockState::Locked, bound: b.seen.clone(), seen: None },
+        LockOp::Release => Binding { state: LockState::Neutral, bound: None, seen: None },
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub use store::{change, device_seen};
+
+#[cfg(feature = "ssr")]
+mod store {
+    use serde_json::json;
+    use sqlx::{AnyConnection, Row};
+
+    use super::{Binding, LockOp, LockState, on_device, on_op};
+    use crate::auth::db::{JournalEntry, journal};
+    use crate::db::sql::Sql;
+    use crate::sims::changes::{Actor, Outcome};
+
+    type R<T> = Result<T, sqlx::Error>;
+
+    struct Sim {
+        iccid: String,
+        customer_id: i64,
+        imei: Option<String>,
+        binding: Binding,
+    }
+
+    const COLUMNS: &str = "s.iccid, s.customer_id, s.imei, s.imei_lock, s.lock_imei, s.lock_seen_imei";
+
+    fn sim(r: &sqlx::any::AnyRow) -> R<Sim> {
+        Ok(Sim {
+            iccid: r.try_get(0)?,
+            customer_id: r.try_get(1)?,
+            imei: r.try_get(2)?,
+            binding: Binding {
+                state: LockState::parse(&r.try_get::<String, _>(3)?).unwrap_or(LockState::Neutral),
+                bound: r.try_get(4)?,
+                seen: r.try_get(5)?,
+            },
+        })
+    }
+
+    /// Writes a new binding, only over the one it was computed from (a concurrent change
+    /// makes it a no-op), with its journal entry. `actor` is None for the network.
+    async fn store(conn: &mut AnyConnection, id: i64, s: &Sim, to: &Binding, actor: Option<i64>, at: i64) -> R<bool> {
+        let done = sqlx::query(
+            "UPDATE sims SET imei_lock = $1, lock_imei = $2, lock_seen_imei = $3, updated_at = $4 \
+             WHERE id = $5 AND imei_lock = $6",
+        )
+        .bind(to.state.code())
+        .bind(to.bound.clone())
+        .bind(to.seen.clone())
+        .bind(at)
+        .bind(id)
+        .bind(s.binding.state.code())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        let target = format!("sim:{}", s.iccid);
+        let details = json!({
+            "sim_id": id, "before": s.binding.state.code(), "after": to.state.code(),
+            "imei": to.bound, "seen": to.seen,
+        });
+        let mut entry = JournalEntry::new(at, 0, s.customer_id, "sim.imei_lock", &target).with(details);
+        entry.actor_id = actor;
+        journal(conn, entry).await?;
+        Ok(true)
+    }
+
+    /// The network saw SIM `id` in device `imei` at `at` (in the ingest's transaction): the SIM
+    /// remembers the device, and its binding moves. A lock that differs raises the IMEI lock
+    /// rules, whose action (suspend) applies in the same transaction.
+    pub async fn device_seen(conn: &mut AnyConnection, id: i64, imei: &str, at: i64) -> R<()> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sims s WHERE s.id = "));
+        sql.bind(id);
+        let r = sql.query().fetch_optional(&mut *conn).await?;
+        let Some(s) = r.as_ref().map(sim).transpose()? else { return Ok(()) };
+        if s.imei.as_deref() != Some(imei) {
+            sqlx::query("UPDATE sims SET imei = $1 WHERE id = $2").bind(imei).bind(id).execute(&mut *conn).await?;
+        }
+        let Some(to) = on_device(&s.binding, imei) else { return Ok(()) };
+        if store(conn, id, &s, &to, None, at).await? && to.state == LockState::Differed {
+            crate::notify::eval::on_imei_differed(conn, id, s.customer_id, &s.iccid, &to, at).await?;
+        }
+        Ok(())
+    }
+
+    /// A person's operation on the binding, as `actor`, in the caller's transaction.
+    pub async fn change(conn: &mut AnyConnection, actor: Actor<'_>, id: i64, op: LockOp) -> R<Outcome> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sims s WHERE s.id = "));
+        sql.bind(id);
+        actor.tenant.clause(&mut sql, "s.customer_id");
+        let Some(s) = sql.query().fetch_optional(&mut *conn).await?.as_ref().map(sim).transpose()? else {
+            return Ok(Outcome::NotFound);
+        };
+        let Some(to) = on_op(&s.binding, op, s.imei.as_deref()) else { return Ok(Outcome::Invalid) };
+        Ok(match store(conn, id, &s, &to, Some(actor.user_id), actor.now).await? {
+            true => Outcome::Changed,
+            false => Outcome::Stale,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(state: LockState, bound: Option<&str>) -> Binding {
+        Binding { state, bound: bound.map(str::to_string), seen: None }
+    }
+
+    const PHONE: &str = "490154203237518";
+    const PHONE_SV: &str = "4901542032375101";
+    const OTHER: &str = "356938035643809";
+
+    #[test]
+    fn the_binding_follows_the_devices_seen() {
+        assert_eq!(on_device(&b(LockState::Neutral, None), PHONE), None, "neutral binds nothing");
+        let locked = on_device(&b(LockState::Armed, None), PHONE).unwrap();
+        assert_eq!(locked, b(LockState::Locked, Some(PHONE)), "armed binds the next device");
+        assert_eq!(on_device(&locked, PHONE), None);
+        assert_eq!(on_device(&locked, PHONE_SV), None, "the IMEISV of the same device");
+        let differed = on_device(&locked, OTHER).unwrap();
+        assert_eq!((differed.state, differed.seen.as_deref()), (LockState::Differed, Some(OTHER)));
+        assert_eq!(on_device(&differed, PHONE), None, "a differed SIM waits for a person");
+    }
+
+    #[test]
+    fn people_arm_lock_accept_and_release() {
+        let differed = Binding { state: LockState::Differed, bound: Some(PHONE.into()), seen: Some(OTHER.into()) };
+        assert_eq!(on_op(&differed, LockOp::Accept, Some(OTHER)), Some(b(LockState::Locked, Some(OTHER))));
+        assert_eq!(on_op(&differed, LockOp::Release, None), Some(b(LockState::Neutral, None)));
+        assert_eq!(on_op(&b(LockState::Neutral, None), LockOp::Arm, None), Some(b(LockState::Armed, None)));
+        assert_eq!(
+            on_op(&b(LockState::Neutral, None), LockOp::LockCurrent, Some(PHONE)),
+            Some(b(LockState::Locked, Some(PHONE)))
+        );
+        assert_eq!(on_op(&b(LockState::Neutral, None), LockOp::LockCurrent, None), None, "no device to lock to");
+        assert_eq!(on_op(&b(LockState::Locked, Some(PHONE)), LockOp::Accept, None), None);
+        assert_eq!(device("12345"), None);
+    }
+}
