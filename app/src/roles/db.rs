@@ -34,11 +34,13 @@ fn row(r: &sqlx::any::AnyRow, tree: &str, author_perms: Perms) -> R<Option<Custo
     }))
 }
 
-/// The custom roles someone at `tree` sees: those defined in their tree and those defined above
-/// it (a provider's role is offered to every customer).
+/// The custom roles someone at `tree` sees: those defined in their tree, those defined above
+/// it, and the provider's (customers are roots of their own trees, and a role the provider
+/// defines is offered to every customer).
 pub async fn visible(db: &Db, tree: &str, author_perms: Perms) -> R<Vec<CustomRole>> {
     let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM custom_roles r JOIN customers c ON c.id = r.customer_id WHERE (c.path >= "
+        "SELECT {COLUMNS} FROM custom_roles r JOIN customers c ON c.id = r.customer_id WHERE c.is_provider = 1 \
+         OR (c.path >= "
     ));
     sql.bind(tree).push(" AND c.path < ").bind(prefix_upper(tree)).push(")");
     for a in ancestors(tree) {
@@ -49,11 +51,12 @@ pub async fn visible(db: &Db, tree: &str, author_perms: Perms) -> R<Vec<CustomRo
     Ok(rows.iter().map(|r| row(r, tree, author_perms)).collect::<R<Vec<_>>>()?.into_iter().flatten().collect())
 }
 
-/// The custom roles a user of the customer at `customer_path` can hold: those defined at it
-/// or above it.
+/// The custom roles a user of the customer at `customer_path` can hold: those defined at it,
+/// above it, or by the provider.
 pub async fn offered(conn: &mut AnyConnection, customer_path: &str) -> R<Vec<CustomRole>> {
-    let mut sql =
-        Sql::new(&format!("SELECT {COLUMNS} FROM custom_roles r JOIN customers c ON c.id = r.customer_id WHERE 1 = 0"));
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM custom_roles r JOIN customers c ON c.id = r.customer_id WHERE c.is_provider = 1"
+    ));
     for a in ancestors(customer_path) {
         sql.push(" OR c.path = ").bind(a);
     }

@@ -182,3 +182,28 @@ both_engines!(an_administrator_narrowed_by_a_custom_role_hands_out_nothing_more,
     let res = a.post(&format!("/admin/users/{admin_id}"), &[("op", "deactivate")]).await;
     assert_eq!(location(&res), format!("/users/{admin_id}?msg=last_admin"));
 });
+
+both_engines!(
+    a_role_the_provider_defines_is_offered_to_every_customer_but_changed_by_none,
+    |app: TestApp| async move {
+        let t = app.tenants().await;
+        app.user(t.provider, "root", "provider_admin", PASSWORD).await;
+        app.user(t.a, "a.admin", "customer_admin", PASSWORD).await;
+        let viewer = app.user(t.b, "b.viewer", "read_only", PASSWORD).await;
+        let mut root = app.sign_in("root", PASSWORD).await;
+        let form = [("name", "Auditor"), ("base", "read_only"), ("perm", "sims_read")];
+        assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?msg=created");
+        let id = role_id(&app, "Auditor").await;
+        // Offered for a user of any customer (customers are roots of their own trees).
+        let page = root.get(&format!("/users/{viewer}")).await.text().await.unwrap();
+        assert!(page.contains(&format!("<option value=\"{id}\"")), "offered on the user page");
+        let res =
+            root.post(&format!("/admin/users/{viewer}"), &[("op", "custom_role"), ("custom", &id.to_string())]).await;
+        assert_eq!(location(&res), format!("/users/{viewer}?msg=custom_role"));
+        // A customer's administrator sees it, and cannot change it.
+        let mut a = app.sign_in("a.admin", PASSWORD).await;
+        assert!(a.get("/roles").await.text().await.unwrap().contains("Auditor"));
+        let res = a.post(&format!("/admin/roles/{id}"), &[("op", "delete")]).await;
+        assert_eq!(location(&res), format!("/roles/custom/{id}?msg=escalation"));
+    }
+);
