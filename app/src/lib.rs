@@ -2,6 +2,7 @@
 //! server (feature `ssr`) and the browser (feature `hydrate`).
 #![recursion_limit = "256"]
 
+pub mod apikeys;
 pub mod auth;
 pub mod components;
 pub mod customers;
@@ -25,6 +26,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 pub mod shell;
 
 use leptos::prelude::*;
@@ -32,6 +35,7 @@ use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use apikeys::ui::ApiKeysPage;
 use auth::ViewerCtx;
 use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage};
 use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
@@ -95,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/journal") view=JournalPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/authenticator") view=AuthenticatorPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>

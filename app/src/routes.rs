@@ -34,6 +34,7 @@ pub const PROFILE: &str = "/profile";
 pub const ACCOUNT_PROFILE: &str = "/account/profile";
 pub const ACCOUNT_LANGUAGE: &str = "/account/language";
 pub const ACCOUNT_TIME_ZONE: &str = "/account/time-zone";
+pub const ACCOUNT_API_KEYS: &str = "/account/api-keys";
 pub const ACCOUNT_DEFAULT_DASHBOARD: &str = "/account/default-dashboard";
 pub const ACCOUNT_ACTIVE_ROLE: &str = "/account/active-role";
 pub const HELP: &str = "/help";
@@ -41,6 +42,10 @@ pub const HELP_GLOSSARY: &str = "/help/glossary";
 pub const HELP_SIM_TERMS: &str = "/help/sim-terms";
 pub const HELP_TROUBLESHOOTING: &str = "/help/troubleshooting";
 pub const PROFILE_SECURITY: &str = "/profile/security";
+pub const PROFILE_API_KEYS: &str = "/profile/api-keys";
+/// The versioned REST API and its ingest endpoints, authenticated with API keys.
+pub const API_V1: &str = "/api/v1/";
+pub const API_V1_OPENAPI: &str = "/api/v1/openapi.json";
 pub const PROFILE_TOTP_NEW: &str = "/profile/security/authenticator";
 pub const PROFILE_RECOVERY_CODES: &str = "/profile/security/recovery-codes";
 pub const USERS_INVITE: &str = "/users/invite";
@@ -153,6 +158,7 @@ pub const ALL_PAGES: &[&str] = &[
     HELP_SIM_TERMS,
     HELP_TROUBLESHOOTING,
     PROFILE_SECURITY,
+    PROFILE_API_KEYS,
     PROFILE_TOTP_NEW,
     PROFILE_RECOVERY_CODES,
     USERS_INVITE,

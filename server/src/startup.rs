@@ -184,6 +184,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(app::users::handlers::router::<AppState>())
         .merge(app::profile::handlers::router::<AppState>())
         .merge(app::roles::handlers::router::<AppState>())
+        .merge(app::apikeys::handlers::router::<AppState>())
+        .merge(app::rest::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();

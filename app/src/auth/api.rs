@@ -275,6 +275,7 @@ pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
     ("/api/take_recovery_codes", Some(super::Perm::Portal)),
     ("/api/user_list", Some(super::Perm::UsersManage)),
     ("/api/roles_data", Some(super::Perm::Portal)),
+    ("/api/api_keys_data", Some(super::Perm::Portal)),
     ("/api/profile_data", Some(super::Perm::Portal)),
     ("/api/user_page", Some(super::Perm::UsersManage)),
     ("/api/invite_options", Some(super::Perm::UsersManage)),

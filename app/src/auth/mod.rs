@@ -115,7 +115,7 @@ impl Role {
         use Perm::*;
         match self {
             Role::ProviderAdmin => true,
-            Role::CustomerAdmin => perm != SimsAssign,
+            Role::CustomerAdmin => !matches!(perm, SimsAssign | Ingest),
             Role::CustomerUser => matches!(perm, Portal | SimsRead | SimsWrite | SimsBulk | SimsExport),
             Role::ReadOnly => matches!(perm, Portal | SimsRead | SimsExport),
         }
@@ -236,6 +236,10 @@ permissions! {
     NotificationRules = "notification_rules",
     /// Custom roles of one's customer tree, defined from this permission list.
     RolesManage = "roles_manage",
+    /// API keys for the REST API (`/api/v1`), acting with a role no higher than one's own.
+    ApiUse = "api_use",
+    /// Ingest keys that deliver the network's usage records: the provider's own business.
+    Ingest = "ingest",
 }
 
 impl Perm {
@@ -258,6 +262,8 @@ impl Perm {
             Perm::JournalRead => K::PermJournalRead,
             Perm::NotificationRules => K::PermNotificationRules,
             Perm::RolesManage => K::PermRolesManage,
+            Perm::ApiUse => K::PermApiUse,
+            Perm::Ingest => K::PermIngest,
         }
     }
 }

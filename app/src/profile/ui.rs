@@ -104,7 +104,10 @@ pub fn ProfilePage() -> impl IntoView {
                             </form>
                         </section>
                     })}
-                    <p><a class="button secondary" href=routes::PROFILE_SECURITY>{t(K::ProfileSecurityLink)}</a></p>
+                    <p class="actions">
+                        <a class="button secondary" href=routes::PROFILE_SECURITY>{t(K::ProfileSecurityLink)}</a>
+                        <a class="button secondary" href=routes::PROFILE_API_KEYS>{t(K::ProfileApiKeys)}</a>
+                    </p>
                 }
                 .into_any()
             })}

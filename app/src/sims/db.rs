@@ -586,6 +586,17 @@ pub async fn sim_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<SimRow>> {
     sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
 }
 
+/// A SIM of the tree by its ICCID.
+pub async fn sim_by_iccid(db: &Db, tenant: &Tenant, iccid: &str) -> R<Option<SimRow>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
+         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.iccid = "
+    ));
+    sql.bind(iccid);
+    tenant.clause(&mut sql, "s.customer_id");
+    sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
+}
+
 /// The rest of the details page for a SIM already known to be in scope.
 pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool) -> R<super::model::SimDetail> {
     use super::model::{DayUsage, FieldValue, SimDetail, StatusChange};

@@ -15,6 +15,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/journal', title: 'Journal' },
   { path: '/profile', title: 'Your profile' },
   { path: '/profile/security', title: 'Security' },
+  { path: '/profile/api-keys', title: 'API keys' },
   { path: '/help', title: 'Help' },
   { path: '/help/glossary', title: 'IoT glossary' },
   { path: '/help/sim-terms', title: 'SIM overview terms' },

@@ -7,6 +7,7 @@ mod dashboards;
 mod helpers;
 mod journal;
 mod notifications;
+mod rest;
 mod roles;
 mod shell;
 mod sims;

@@ -1,0 +1,191 @@
+//! API keys in the database: created, listed and revoked by their owner (each journaled), and
+//! resolved to the principal a request acts as.
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::{KeyKind, KeyView, NewKey};
+use crate::auth::crypto::{self, ServerKey};
+use crate::auth::db::{JournalEntry, journal};
+use crate::auth::session::Principal;
+use crate::auth::{Perms, Role, Stage};
+use crate::db::Db;
+
+type R<T> = Result<T, sqlx::Error>;
+
+fn view(r: &sqlx::any::AnyRow) -> R<KeyView> {
+    Ok(KeyView {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        kind: KeyKind::parse(&r.try_get::<String, _>(2)?).unwrap_or(KeyKind::Api),
+        role: Role::parse(&r.try_get::<String, _>(3)?).unwrap_or(Role::ReadOnly),
+        prefix: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        expires_at: r.try_get(6)?,
+        last_used_at: r.try_get(7)?,
+        revoked_at: r.try_get(8)?,
+    })
+}
+
+const COLUMNS: &str = "id, name, kind, role, prefix, created_at, expires_at, last_used_at, revoked_at";
+
+/// The owner's keys, newest first.
+pub async fn list(db: &Db, user: i64) -> R<Vec<KeyView>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY id DESC LIMIT 200");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).fetch_all(db.pool()).await?.iter().map(view).collect()
+}
+
+/// Creates a key for `user`; returns its id. The key text is kept only sealed, until its owner
+/// has seen it once ([`take_reveal`]).
+pub async fn create(
+    conn: &mut AnyConnection,
+    sealer: &ServerKey,
+    (user, username, customer): (i64, &str, i64),
+    k: &NewKey,
+    now: i64,
+) -> R<i64> {
+    let prefix: String = crypto::random_token().chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let prefix = format!("{prefix:0<8}");
+    let secret = crypto::random_token();
+    let key = format!("iotp_{prefix}_{secret}");
+    let id: i64 = sqlx::query(
+        "INSERT INTO api_keys (user_id, name, kind, role, prefix, hash, reveal, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(user)
+    .bind(&k.name)
+    .bind(k.kind.code())
+    .bind(k.role.code())
+    .bind(&prefix)
+    .bind(crypto::token_hash(&key))
+    .bind(sealer.seal(key.as_bytes()))
+    .bind(now)
+    .bind(k.days.map(|d| now + d * 86_400))
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let details = json!({ "key": id, "name": k.name, "kind": k.kind.code(), "role": k.role.code(), "days": k.days });
+    journal(conn, JournalEntry::new(now, user, customer, "api_key.created", username).with(details)).await?;
+    Ok(id)
+}
+
+/// The key text of the owner's new key, once: the sealed copy is erased as it is read (the
+/// guarded UPDATE lets only one reader have it).
+pub async fn take_reveal(db: &Db, sealer: &ServerKey, user: i64, id: i64) -> R<Option<String>> {
+    let sealed: Option<String> = sqlx::query("SELECT reveal FROM api_keys WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .fetch_optional(db.pool())
+        .await?
+        .and_then(|r| r.get::<Option<String>, _>(0));
+    let Some(sealed) = sealed else { return Ok(None) };
+    let taken = sqlx::query("UPDATE api_keys SET reveal = NULL WHERE id = $1 AND reveal = $2")
+        .bind(id)
+        .bind(&sealed)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    Ok((taken == 1).then(|| sealer.open(&sealed)).flatten().and_then(|b| String::from_utf8(b).ok()))
+}
+
+/// Revokes one of the owner's keys; `false` when there is no such live key.
+pub async fn revoke(
+    conn: &mut AnyConnection,
+    (user, username, customer): (i64, &str, i64),
+    id: i64,
+    now: i64,
+) -> R<bool> {
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1, reveal = NULL WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(user)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if done == 1 {
+        let entry = JournalEntry::new(now, user, customer, "api_key.revoked", username).with(json!({ "key": id }));
+        journal(conn, entry).await?;
+    }
+    Ok(done == 1)
+}
+
+/// A role's rank: 0 for the provider's administrators, higher below.
+fn rank(r: Role) -> usize {
+    Role::ALL.iter().position(|x| *x == r).unwrap_or(usize::MAX)
+}
+
+/// A key in use: the principal a request acts as (the key's role, narrowed to what its owner
+/// may do now), and whether its owner may still use keys of its kind.
+pub struct KeyUse {
+    pub principal: Principal,
+    pub kind: KeyKind,
+    pub id: i64,
+    pub owner_may: bool,
+}
+
+/// The key in use, or `None` for an unknown, revoked or expired key, or an owner who is no
+/// longer active.
+pub async fn principal(db: &Db, key: &str, now: i64) -> R<Option<KeyUse>> {
+    if !super::looks_like_key(key) {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT k.id, k.kind, k.role, k.expires_at, k.revoked_at, k.last_used_at, u.id, u.username, u.name, \
+           u.email, u.role, u.customer_id, c.path, cr.perms, u.time_zone, u.status \
+         FROM api_keys k JOIN users u ON u.id = k.user_id JOIN customers c ON c.id = u.customer_id \
+         LEFT JOIN custom_roles cr ON cr.id = u.custom_role_id WHERE k.hash = $1",
+    )
+    .bind(crypto::token_hash(key))
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let expired = r.try_get::<Option<i64>, _>(3)?.is_some_and(|t| t <= now);
+    let revoked = r.try_get::<Option<i64>, _>(4)?.is_some();
+    let status: String = r.try_get(15)?;
+    let (Some(kind), Some(key_role), Some(own_role)) = (
+        KeyKind::parse(&r.try_get::<String, _>(1)?),
+        Role::parse(&r.try_get::<String, _>(2)?),
+        Role::parse(&r.try_get::<String, _>(10)?),
+    ) else {
+        return Ok(None);
+    };
+    if expired || revoked || status != "active" {
+        return Ok(None);
+    }
+    let own = match r.try_get::<Option<String>, _>(13)? {
+        Some(codes) => own_role.perms().and(Perms::from_codes(&codes)),
+        None => own_role.perms(),
+    };
+    // Never above the owner as they are now: the lower of the two levels, both sets at once.
+    let level = if rank(key_role) >= rank(own_role) { key_role } else { own_role };
+    let id: i64 = r.try_get(0)?;
+    // Like sessions, the last use is written at most once a minute.
+    if r.try_get::<Option<i64>, _>(5)?.is_none_or(|t| now - t >= 60) {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    let path: String = r.try_get(12)?;
+    let p = Principal {
+        session_id: 0,
+        user_id: r.try_get(6)?,
+        stage: Stage::Active,
+        remember: false,
+        mfa_method: None,
+        username: r.try_get(7)?,
+        name: r.try_get(8)?,
+        email: r.try_get(9)?,
+        role: level,
+        customer_id: r.try_get(11)?,
+        customer_path: if level == Role::ProviderAdmin { "/".to_string() } else { path },
+        unread: 0,
+        role_id: None,
+        perms: key_role.perms().and(own),
+        custom_role: None,
+        time_zone: r.try_get(14)?,
+    };
+    Ok(Some(KeyUse { principal: p, kind, id, owner_may: own.has(kind.perm()) }))
+}

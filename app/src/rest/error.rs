@@ -1,0 +1,86 @@
+//! The API's one error shape, with the proper status, and the mapping from the portal's errors.
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// `{ "error": { "code", "message", "field"? } }`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.into(), message: message.into(), field: None, retry_after: None }
+    }
+
+    /// A request value the caller must correct, named.
+    pub fn invalid(field: impl Into<String>, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { field: Some(field.into()), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
+    }
+
+    pub fn unauthorized(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = e.message(crate::i18n::Lang::En);
+        match e {
+            AppError::Validation { fields } => {
+                let first = fields.into_iter().next();
+                ApiError {
+                    field: first.as_ref().map(|f| f.field.clone()),
+                    code: first.map_or_else(|| "invalid".into(), |f| f.message),
+                    ..ApiError::new(status, "invalid", message)
+                }
+            }
+            AppError::RateLimited { retry_after } => {
+                ApiError { retry_after: Some(retry_after), ..ApiError::new(status, "rate_limited", message) }
+            }
+            AppError::Unauthenticated | AppError::MfaRequired => ApiError::new(status, "unauthorized", message),
+            AppError::Forbidden => ApiError::new(status, "forbidden", message),
+            AppError::NotFound => ApiError::new(status, "not_found", message),
+            AppError::Conflict { .. } => ApiError::new(status, "conflict", message),
+            AppError::Internal { .. } | AppError::Network(_) => ApiError::new(status, "internal", message),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        ApiError::from(AppError::internal(&e))
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a ApiError,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, axum::Json(Body { error: &self })).into_response();
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}

@@ -1,0 +1,148 @@
+//! The REST API: keys created on the profile (shown once, hashed, revocable), the gate that
+//! turns a key into the same principal a session gives, JSON errors naming the field, the SIM
+//! list's filters and keyset pages, tenant isolation, and the rate limit.
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::helpers::{Browser, PASSWORD, TestApp, location};
+use crate::sims::fleet;
+
+async fn api(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+    let res = app.client.get(format!("{}{path}", app.base)).bearer_auth(key).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+/// Creates a key through the profile's form and reads it from the page that shows it once.
+async fn new_key(b: &mut Browser<'_>, form: &[(&str, &str)]) -> String {
+    let res = b.post("/account/api-keys", form).await;
+    let to = location(&res);
+    assert!(to.starts_with("/profile/api-keys?new="), "{to}");
+    let page = b.get(&to).await.text().await.unwrap();
+    let at = page.find("iotp_").expect("the new key is shown");
+    let key: String = page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let again = b.get(&to).await.text().await.unwrap();
+    assert!(!again.contains(&key), "shown once only");
+    key
+}
+
+fn error(body: &Value) -> (&str, &str) {
+    (body["error"]["code"].as_str().unwrap_or(""), body["error"]["field"].as_str().unwrap_or(""))
+}
+
+both_engines!(an_api_key_lists_the_sims_of_its_owners_tree_only, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    let key = new_key(&mut a, &[("name", "ERP"), ("kind", "api"), ("role", "read_only"), ("days", "30")]).await;
+    let hash: i64 = sqlx::query("SELECT COUNT(*) FROM api_keys WHERE hash <> $1 AND reveal IS NULL")
+        .bind(&key)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(hash, 1, "only a hash is kept, and the sealed copy is gone once shown");
+
+    // Without a key, or with a wrong one: 401, as JSON.
+    let res = app.client.get(format!("{}/api/v1/sims", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(error(&body).0, "unauthorized");
+    assert_eq!(api(&app, "iotp_nothing", "/api/v1/sims").await.0, 401);
+    // The session cookie does not open the API.
+    assert_eq!(a.get("/api/v1/sims").await.status(), 401);
+
+    // The tree's 40 SIMs, in keyset pages.
+    let (status, first) = api(&app, &key, "/api/v1/sims?limit=25&sort=iccid").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["data"].as_array().unwrap().len(), 25);
+    assert_eq!(first["count"]["value"], 40);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = api(&app, &key, &format!("/api/v1/sims?limit=25&sort=iccid&cursor={cursor}")).await;
+    assert_eq!(second["data"].as_array().unwrap().len(), 15);
+    assert!(second["next_cursor"].is_null());
+    let mine = f.iccids_of(&[f.t.a, f.t.a1]);
+    for row in first["data"].as_array().unwrap().iter().chain(second["data"].as_array().unwrap()) {
+        assert!(mine.contains(&row["iccid"].as_str().unwrap().to_string()));
+    }
+    let (_, active) = api(&app, &key, "/api/v1/sims?status=activated").await;
+    assert!(active["data"].as_array().unwrap().iter().all(|r| r["status"] == "activated"));
+
+    // Bad input: 422 with the parameter named.
+    for (query, field) in
+        [("limit=0", "limit"), ("limit=x", "limit"), ("colour=red", "colour"), ("status=melted", "status")]
+    {
+        let (status, body) = api(&app, &key, &format!("/api/v1/sims?{query}")).await;
+        assert_eq!((status, error(&body).1), (422, field), "{query}: {body}");
+    }
+    let (status, body) = api(&app, &key, "/api/v1/sims?cursor=garbage").await;
+    assert_eq!((status, error(&body).1), (422, "cursor"), "{body}");
+
+    // One SIM by ICCID; another tree's is not found; a malformed one is named.
+    let own = &f.iccids_of(&[f.t.a])[0];
+    let (status, sim) = api(&app, &key, &format!("/api/v1/sims/{own}")).await;
+    assert_eq!((status, sim["iccid"].as_str()), (200, Some(own.as_str())));
+    let theirs = &f.iccids_of(&[f.t.b])[0];
+    assert_eq!(api(&app, &key, &format!("/api/v1/sims/{theirs}")).await.0, 404);
+    let (status, body) = api(&app, &key, "/api/v1/sims/12ab").await;
+    assert_eq!((status, error(&body).1), (422, "iccid"));
+
+    // Revoked: refused from the next request; both changes are journaled.
+    let id: i64 = sqlx::query("SELECT id FROM api_keys").fetch_one(app.db.pool()).await.unwrap().get(0);
+    assert_eq!(
+        location(&a.post(&format!("/account/api-keys/{id}/revoke"), &[]).await),
+        "/profile/api-keys?msg=revoked"
+    );
+    assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 401);
+    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'api_key.%'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(journaled, 2);
+});
+
+both_engines!(keys_never_exceed_their_owner_and_open_only_their_part, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    let admin = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+    app.user(f.t.a, "a.other", "customer_admin", PASSWORD).await;
+    app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut a = app.sign_in("a.admin", PASSWORD).await;
+    // No key above one's role, and no ingest keys for customers.
+    for form in [
+        [("name", "x"), ("kind", "api"), ("role", "provider_admin")],
+        [("name", "x"), ("kind", "ingest"), ("role", "read_only")],
+    ] {
+        assert_eq!(location(&a.post("/account/api-keys", &form).await), "/profile/api-keys?msg=escalation");
+    }
+    let key = new_key(&mut a, &[("name", "ERP"), ("kind", "api"), ("role", "customer_admin")]).await;
+    assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 200);
+    // An API key does not open ingest; an ingest key opens nothing else.
+    assert_eq!(api(&app, &key, "/api/v1/ingest/cdrs").await.0, 403);
+    let mut root = app.sign_in("root", PASSWORD).await;
+    let ingest = new_key(&mut root, &[("name", "Mediation"), ("kind", "ingest"), ("role", "provider_admin")]).await;
+    assert_eq!(api(&app, &ingest, "/api/v1/sims").await.0, 403);
+    // A deactivated owner's keys stop working with them.
+    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1").bind(admin).execute(app.db.pool()).await.unwrap();
+    assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 401);
+    sqlx::query("UPDATE users SET status = 'active' WHERE id = $1").bind(admin).execute(app.db.pool()).await.unwrap();
+    // Rate-limited per key and minute, with the wait in Retry-After.
+    let key = new_key(&mut a, &[("name", "Busy"), ("kind", "api"), ("role", "read_only")]).await;
+    let limit = app::rest::gate::PER_MINUTE as usize;
+    let mut refused = None;
+    for i in 0..=limit {
+        let res = app
+            .client
+            .get(format!("{}/api/v1/sims/8900000000000000000", app.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 429 {
+            refused = Some((i, res.headers().get("retry-after").is_some()));
+            break;
+        }
+    }
+    assert_eq!(refused, Some((limit, true)), "the request past {limit} in a minute");
+});
