@@ -32,6 +32,21 @@ pub enum Command {
     SeedDemo(SeedArgs),
     /// Walk the journal's hash chain and report the first entry that does not match (exit 1).
     VerifyJournal,
+    /// Import usage records from a CSV file (header row first), in all-or-nothing batches
+    /// through the same code as the ingest API. Re-running it adds nothing twice.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// `cdrs` or `edrs`.
+    #[arg(long)]
+    pub kind: String,
+    /// Records per batch (each batch is one transaction).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// The CSV file, with the ingest API's column names in its header row.
+    pub file: std::path::PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,6 +83,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = connect(&cfg).await?;
             println!("migrations applied ({})", db.engine().name());
             Ok(())
+        }
+        Command::Import(args) => {
+            let db = connect(&cfg).await?;
+            import(&db, &args).await
         }
         Command::VerifyJournal => {
             use app::journal::chain::{Verdict, verify};
@@ -145,4 +164,81 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             serve(state, cfg.addr).await
         }
     }
+}
+
+/// `import`: the file in batches of `--batch` records, each sent through `rest::ingest::ingest`
+/// as CSV with the file's header, with a progress line on stderr. The first bad record stops
+/// the import with its line number in the file; the batches before it are stored, and running
+/// the import again skips them (record ids).
+async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
+    use std::io::{BufRead, Write};
+
+    use app::rest::ingest::{Format, Kind, MAX_RECORDS, ingest};
+    let kind = match args.kind.as_str() {
+        "cdrs" => Kind::Cdrs,
+        "edrs" => Kind::Edrs,
+        other => return Err(format!("--kind must be cdrs or edrs, not {other}")),
+    };
+    if args.batch == 0 || args.batch > MAX_RECORDS {
+        return Err(format!("--batch must be 1 to {MAX_RECORDS}"));
+    }
+    let file = std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    let mut lines = std::io::BufReader::new(file).lines();
+    let header = match lines.next() {
+        Some(Ok(h)) => h,
+        _ => return Err(format!("{}: no header row", args.file.display())),
+    };
+    let tenant = app::sims::db::Tenant::new("/");
+    let started = Instant::now();
+    let (mut read, mut sent, mut inserted, mut duplicates) = (header.len() as u64 + 1, 0u64, 0u64, 0u64);
+    let mut body = String::new();
+    let mut count = 0;
+    // The file line of the batch's first record (the header is line 1).
+    let mut first_line = 2;
+    let mut next_line = 2;
+    let mut eof = false;
+    while !eof {
+        match lines.next() {
+            Some(Ok(line)) => {
+                read += line.len() as u64 + 1;
+                next_line += 1;
+                // Blank lines stay in the batch (and are skipped there), so its line numbers map
+                // to the file's.
+                if !line.trim().is_empty() {
+                    count += 1;
+                }
+                body.push_str(&line);
+                body.push('\n');
+            }
+            Some(Err(e)) => return Err(format!("{}: {e}", args.file.display())),
+            None => eof = true,
+        }
+        if count == args.batch || (eof && count > 0) {
+            let text = format!("{header}\n{body}");
+            let receipt = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await.map_err(|e| {
+                // The batch's line numbers start at its header (line 1); the file's do not.
+                let at = e.line.map(|l| format!("line {}: ", first_line + l - 2)).unwrap_or_default();
+                let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, rest)| rest);
+                format!("{}: {at}{message} (records before this batch are stored)", args.file.display())
+            })?;
+            sent += receipt.received as u64;
+            inserted += receipt.inserted;
+            duplicates += receipt.duplicates;
+            body.clear();
+            count = 0;
+            first_line = next_line;
+            let rate = sent as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let done = (read * 40 / total).min(40) as usize;
+            eprint!("\r[{}{}] {sent} records, {rate:.0}/s", "#".repeat(done), " ".repeat(40 - done));
+            let _ = std::io::stderr().flush();
+        }
+    }
+    eprintln!();
+    println!(
+        "imported {sent} records from {}: {inserted} new, {duplicates} already stored ({:.1} s)",
+        args.file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -14,13 +14,16 @@ pub struct ApiError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The line of a batch the error is on (ingest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.into(), message: message.into(), field: None, retry_after: None }
+        ApiError { status, code: code.into(), message: message.into(), field: None, line: None, retry_after: None }
     }
 
     /// A request value the caller must correct, named.

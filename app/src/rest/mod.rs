@@ -5,6 +5,7 @@
 //! `{ "error": { "code": "...", "message": "...", "field": "..." } }`.
 pub mod error;
 pub mod gate;
+pub mod ingest;
 pub mod sims;
 
 use axum::Router;
@@ -17,5 +18,5 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    sims::router()
+    sims::router().merge(ingest::router())
 }

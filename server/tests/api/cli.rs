@@ -90,3 +90,42 @@ fn help_lists_every_setting() {
         assert!(text.contains(var), "--help mentions {var}");
     }
 }
+
+#[test]
+fn import_loads_a_csv_in_batches_through_the_ingest_path_and_adds_nothing_twice() {
+    let dir = std::env::temp_dir().join(crate::helpers::unique("portal-import"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/portal.db", dir.display());
+    let env = [("DATABASE_URL", db.as_str()), ("PORTAL_DATA_DIR", dir.to_str().unwrap())];
+    assert!(server(&["seed-demo", "--sims", "50", "--days", "1", "--quiet"], &env).status.success());
+    // Two SIMs of the demo, by ICCID, straight from the database.
+    let iccids: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = app::db::Db::connect(&db, 1).await.unwrap();
+        sqlx::query("SELECT iccid FROM sims ORDER BY id LIMIT 2")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get(r, 0))
+            .collect()
+    });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 3_600;
+    let mut csv = String::from("record_id,iccid,kind,started_at,bytes_up,bytes_down,mcc_mnc,rat\n");
+    for i in 0..25 {
+        csv.push_str(&format!("imp-{i},{},data,{},100,200,26201,4G\n", iccids[i % 2], now + i as i64));
+    }
+    let file = dir.join("cdrs.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let path = file.to_str().unwrap();
+    let out = server(&["import", "--kind", "cdrs", "--batch", "10", path], &env);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("imported 25 records") && said.contains("25 new"), "{said}");
+    let again = server(&["import", "--kind", "cdrs", path], &env);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 25 already stored"));
+    // A bad record is named by its line in the file.
+    std::fs::write(&file, format!("{csv}imp-x,{},data,{now},-1,0,26201,4G\n", iccids[0])).unwrap();
+    let bad = server(&["import", "--kind", "cdrs", "--batch", "10", path], &env);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("line 27: bytes_up"), "{err}");
+}

@@ -146,3 +146,209 @@ both_engines!(keys_never_exceed_their_owner_and_open_only_their_part, |app: Test
     }
     assert_eq!(refused, Some((limit, true)), "the request past {limit} in a minute");
 });
+
+async fn post_batch(app: &TestApp, key: &str, path: &str, content_type: &str, body: String) -> (u16, Value) {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+}
+
+const TOTALS: &str = "SELECT CAST(COUNT(*) + COALESCE(SUM(bytes_up + bytes_down), 0) AS BIGINT) FROM cdrs";
+
+both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut root = app.sign_in("root", PASSWORD).await;
+    let key = new_key(&mut root, &[("name", "Mediation"), ("kind", "ingest"), ("role", "provider_admin")]).await;
+    let (sim, iccid, _) = f.sims.iter().find(|s| s.2 == f.t.a).unwrap().clone();
+    let imsi: String =
+        sqlx::query("SELECT imsi FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap().get(0);
+    let now = app.clock.now();
+    let at = now - 600;
+    let jsonl = format!(
+        "{{\"record_id\":\"r-1\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{at},\"ended_at\":{},\"bytes_up\":1000,\"bytes_down\":4000,\"mcc_mnc\":\"26201\",\"rat\":\"LTE-M\"}}\n\
+         {{\"record_id\":\"r-2\",\"imsi\":\"{imsi}\",\"kind\":\"sms_mo\",\"started_at\":\"2026-09-21T14:00:00Z\",\"units\":1,\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}\n",
+        at + 60
+    );
+    let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "application/x-ndjson", jsonl.clone()).await;
+    assert_eq!(status, 200, "{receipt}");
+    assert_eq!((receipt["inserted"].as_i64(), receipt["duplicates"].as_i64()), (Some(2), Some(0)));
+    let cycle: i64 = sqlx::query("SELECT cycle_data_bytes FROM sims WHERE id = $1")
+        .bind(sim)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(cycle >= 5000, "the SIM's cycle counter follows in the same transaction");
+    // Sent again: nothing twice.
+    let before = scalar(&app, TOTALS).await;
+    let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "application/x-ndjson", jsonl).await;
+    assert_eq!((status, receipt["inserted"].as_i64(), receipt["duplicates"].as_i64()), (200, Some(0), Some(2)));
+    assert_eq!(scalar(&app, TOTALS).await, before);
+    // CSV with a header row, quoted fields allowed.
+    let csv = format!(
+        "record_id,iccid,kind,started_at,ended_at,bytes_up,bytes_down,mcc_mnc,rat\n\
+         r-3,{iccid},data,{at},{},10,20,26201,\"LTE-M\"\n",
+        at + 30
+    );
+    let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "text/csv", csv).await;
+    assert_eq!((status, receipt["inserted"].as_i64()), (200, Some(1)), "{receipt}");
+
+    // One bad record refuses the batch, named by line and field; the good one before it stays out.
+    let before = scalar(&app, TOTALS).await;
+    for (body, line, field, code) in [
+        (
+            format!(
+                "{{\"record_id\":\"x-1\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{at},\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}\n{{\"record_id\":\"x-2\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{at},\"bytes_up\":-5,\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}"
+            ),
+            2,
+            "bytes_up",
+            "out_of_range",
+        ),
+        (format!("{{\"record_id\":\"x-3\",\"iccid\":\"{iccid}\",\"colour\":\"red\"}}"), 1, "colour", "unknown_field"),
+        (
+            format!(
+                "{{\"record_id\":\"x-4\",\"iccid\":\"8999999999999999999\",\"kind\":\"data\",\"started_at\":{at},\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}"
+            ),
+            1,
+            "iccid",
+            "unknown_sim",
+        ),
+        (
+            format!(
+                "{{\"record_id\":\"x-5\",\"iccid\":\"{iccid}\",\"kind\":\"fax\",\"started_at\":{at},\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}"
+            ),
+            1,
+            "kind",
+            "unknown",
+        ),
+        (
+            format!(
+                "{{\"record_id\":\"x-6\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{},\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}",
+                now + 9 * 86_400
+            ),
+            1,
+            "started_at",
+            "out_of_range",
+        ),
+        ("not json".to_string(), 1, "record", "malformed"),
+    ] {
+        let (status, e) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "application/x-ndjson", body).await;
+        assert_eq!(status, 422, "{e}");
+        assert_eq!(
+            (e["error"]["line"].as_u64(), e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+            (Some(line), Some(field), Some(code)),
+            "{e}"
+        );
+    }
+    let (status, _) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "text/plain", "x".into()).await;
+    assert_eq!(status, 415);
+    let (status, _) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "text/csv", "\n\n".into()).await;
+    assert_eq!(status, 422);
+    assert_eq!(scalar(&app, TOTALS).await, before, "nothing of a refused batch is stored");
+
+    // Event records feed the IMEI lock.
+    sqlx::query("UPDATE sims SET imei_lock = 'armed' WHERE id = $1").bind(sim).execute(app.db.pool()).await.unwrap();
+    let edr = format!("record_id,iccid,event_type,occurred_at,imei\ne-1,{iccid},attach,{at},490154203237518\n");
+    let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/edrs", "text/csv", edr).await;
+    assert_eq!((status, receipt["inserted"].as_i64()), (200, Some(1)), "{receipt}");
+    let lock: String = sqlx::query("SELECT imei_lock FROM sims WHERE id = $1")
+        .bind(sim)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(lock, "locked");
+});
+
+both_engines!(malformed_ingest_bodies_get_a_4xx_and_store_nothing, |app: TestApp| async move {
+    let f = fleet(&app).await;
+    app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    let mut root = app.sign_in("root", PASSWORD).await;
+    let key = new_key(&mut root, &[("name", "Mediation"), ("kind", "ingest"), ("role", "provider_admin")]).await;
+    let iccid = &f.iccids_of(&[f.t.a])[0];
+    let at = app.clock.now() - 600;
+    let valid = [
+        (
+            "/api/v1/ingest/cdrs",
+            "application/x-ndjson",
+            format!(
+                "{{\"record_id\":\"f-1\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{at},\"bytes_up\":1,\"mcc_mnc\":\"26201\",\"rat\":\"4G\"}}\n"
+            ),
+        ),
+        (
+            "/api/v1/ingest/cdrs",
+            "text/csv",
+            format!("record_id,iccid,kind,started_at,bytes_up,mcc_mnc,rat\nf-2,{iccid},data,{at},1,26201,4G\n"),
+        ),
+        (
+            "/api/v1/ingest/edrs",
+            "application/x-ndjson",
+            format!(
+                "{{\"record_id\":\"f-3\",\"iccid\":\"{iccid}\",\"event_type\":\"attach\",\"occurred_at\":{at},\"imei\":\"490154203237518\"}}\n"
+            ),
+        ),
+        (
+            "/api/v1/ingest/edrs",
+            "text/csv",
+            format!("record_id,iccid,event_type,occurred_at\nf-4,{iccid},attach,{at}\n"),
+        ),
+    ];
+    let stored = "SELECT (SELECT COUNT(*) FROM cdrs) + (SELECT COUNT(*) FROM edrs)";
+    // A deterministic stream of mutations: bytes replaced, dropped, duplicated, truncated.
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let noise = b"{}[],:\"\\\n-0123456789eE.xZ\x00\xff ";
+    let mut refused = 0;
+    for round in 0..240 {
+        let (path, ct, body) = &valid[round % valid.len()];
+        let mut b = body.clone().into_bytes();
+        for _ in 0..1 + next(4) {
+            let i = next(b.len());
+            match next(4) {
+                0 => b[i] = noise[next(noise.len())],
+                1 => {
+                    b.remove(i);
+                }
+                2 => b.insert(i, b[i]),
+                _ => b.truncate(i.max(1)),
+            }
+        }
+        let before = scalar(&app, stored).await;
+        let res = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(&key)
+            .header("content-type", *ct)
+            .body(b.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        assert!(status == 200 || (400..500).contains(&status), "{status} for {:?}", String::from_utf8_lossy(&b));
+        if status != 200 {
+            refused += 1;
+            assert_eq!(scalar(&app, stored).await, before, "a refused batch stored something");
+            let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            assert!(body["error"]["code"].is_string(), "a JSON error");
+        }
+    }
+    assert!(refused > 120, "most mutations are refused ({refused})");
+});

@@ -10,6 +10,7 @@ use axum::routing::get;
 use tower::ServiceExt;
 
 mod dashboards;
+mod ingest;
 mod journal;
 mod sims;
 
@@ -73,6 +74,11 @@ async fn main() {
     // BENCH_ONLY=5: only the figures of issue 5 (dashboards).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("5") {
         dashboards::run(&site_root).await;
+        return;
+    }
+    // BENCH_ONLY=7: only the figures of issue 7 (ingest).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("7") {
+        ingest::run().await;
         return;
     }
     // BENCH_ONLY=6: only the figures of issue 6 (the journal).

@@ -1,0 +1,152 @@
+//! Issue 7: CDR ingest throughput in batches of 10,000, with every rollup kept current, beside
+//! its floor measured in the same run: the same records written to a bare table of the same
+//! shape (multi-row inserts, one transaction per batch, no rollups, no rules).
+use std::time::Instant;
+
+use app::db::Db;
+use app::db::sql::Sql;
+use app::usage::db::NewCdr;
+use server::demo::{self, DemoOptions};
+use sqlx::Row;
+
+use crate::journal::Rng;
+
+const BATCH: usize = 10_000;
+const BATCHES: u64 = 10;
+
+async fn ingest_db(url: &str) -> Db {
+    let db = Db::connect(url, 8).await.unwrap();
+    db.migrate().await.unwrap();
+    if !demo::is_seeded(&db).await.unwrap() {
+        demo::seed(&db, &DemoOptions { sims: 100_000, days: 1, seed: 9, now: demo::now() }, |_| {}).await.unwrap();
+    }
+    db
+}
+
+fn batch(sims: &[i64], run: i64, tag: &str, k: u64, rng: &mut Rng) -> Vec<NewCdr> {
+    (0..BATCH as u64)
+        .map(|i| {
+            let at = run - 3_600 + (i % 3_000) as i64;
+            let sms = i % 5 == 0;
+            NewCdr {
+                record_id: format!("ingest-{run}-{tag}-{k}-{i}"),
+                sim_id: sims[rng.below(sims.len())],
+                kind: if sms { app::usage::CdrKind::SmsMo } else { app::usage::CdrKind::Data },
+                started_at: at,
+                ended_at: at + 60,
+                bytes_up: if sms { 0 } else { rng.below(2_000_000) as i64 },
+                bytes_down: if sms { 0 } else { rng.below(8_000_000) as i64 },
+                units: if sms { 1 } else { 0 },
+                mcc_mnc: app::sims::MccMnc::parse(if i % 7 == 0 { "22201" } else { "26201" }).unwrap(),
+                rat: app::sims::Rat::LteM,
+            }
+        })
+        .collect()
+}
+
+/// The floor: the same rows into a bare table, no rollups.
+async fn bare(db: &Db, cdrs: &[NewCdr]) {
+    let mut tx = db.begin_write().await.unwrap();
+    for chunk in cdrs.chunks(2_000) {
+        let mut sql = Sql::new(
+            "INSERT INTO bench_bare_cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
+             mcc_mnc, rat) VALUES ",
+        );
+        for (i, c) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(c.record_id.as_str()).push(", ").bind(c.sim_id).push(", ").bind(c.kind.code()).push(", ");
+            sql.bind(c.started_at).push(", ").bind(c.ended_at).push(", ").bind(c.bytes_up).push(", ");
+            sql.bind(c.bytes_down).push(", ").bind(c.units).push(", ").bind(c.mcc_mnc.as_str()).push(", ");
+            sql.bind(c.rat.code()).push(")");
+        }
+        sql.push(" ON CONFLICT (record_id) DO NOTHING");
+        sql.for_engine(db.engine()).query().execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn figures(db: &Db, engine: &str) {
+    // Records spread over 50,000 SIMs (about 9,000 different SIMs per batch: the worst case),
+    // and over 2,000 (five records per SIM and batch, closer to a mediation system's output).
+    for spread in [50_000usize, 2_000] {
+        scenario(db, engine, spread).await;
+    }
+}
+
+async fn scenario(db: &Db, engine: &str, spread: usize) {
+    sqlx::query("DROP TABLE IF EXISTS bench_bare_cdrs").execute(db.pool()).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE bench_bare_cdrs (record_id TEXT PRIMARY KEY, sim_id BIGINT NOT NULL, kind TEXT NOT NULL, \
+         started_at BIGINT NOT NULL, ended_at BIGINT NOT NULL, bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, \
+         units BIGINT NOT NULL, mcc_mnc TEXT NOT NULL, rat TEXT NOT NULL)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
+        .bind(spread as i64)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let run = demo::now();
+    let mut rng = Rng(run as u64);
+    let tag = spread.to_string();
+    let batches: Vec<Vec<NewCdr>> = (0..BATCHES).map(|k| batch(&sims, run, &tag, k, &mut rng)).collect();
+    let distinct = batches[0].iter().map(|c| c.sim_id).collect::<std::collections::HashSet<_>>().len();
+    let total = (BATCH as u64 * BATCHES) as f64;
+    // Turns: a portal batch, then the bare one, so both see the same machine load.
+    let (mut portal, mut floor) = (0.0, 0.0);
+    for b in &batches {
+        let t = Instant::now();
+        let n = app::usage::db::insert_cdrs(db, b, run).await.unwrap();
+        portal += t.elapsed().as_secs_f64();
+        assert_eq!(n, BATCH as u64);
+        let t = Instant::now();
+        bare(db, b).await;
+        floor += t.elapsed().as_secs_f64();
+    }
+    // A resent batch adds nothing and costs a look-up.
+    let t = Instant::now();
+    assert_eq!(app::usage::db::insert_cdrs(db, &batches[0], run).await.unwrap(), 0);
+    let resend = BATCH as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "| {engine} | {distinct} | {:.0} CDRs/s | {:.0} CDRs/s | {:.2} | {resend:.0} CDRs/s |",
+        total / portal,
+        total / floor,
+        floor / portal
+    );
+    sqlx::query("DROP TABLE bench_bare_cdrs").execute(db.pool()).await.unwrap();
+}
+
+pub async fn run() {
+    println!("\n## Issue 7: CDR ingest, batches of {BATCH} ({BATCHES} batches, 100,000 SIMs)\n");
+    println!("Rollups (SIM per day, customer trees per day and hour), cycle counters, last session and");
+    println!("per-network counts kept current and usage rules checked, beside the floor: the same rows");
+    println!("into a bare table of the same shape, in turns.\n");
+    println!(
+        "| engine | SIMs per batch | ingest | bare inserts | share of the floor | a resent batch |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    let file = crate::dashboards::cache_dir().join("bench-ingest.db");
+    let db = ingest_db(&format!("sqlite://{}", file.display())).await;
+    figures(&db, "SQLite").await;
+    db.close().await;
+    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
+        let name = "bench_ingest";
+        let admin = Db::connect(&pg, 1).await.unwrap();
+        let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(admin.pool())
+            .await
+            .unwrap()
+            .is_some();
+        if !exists {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+        }
+        let db = ingest_db(&format!("{}/{name}", pg.rsplit_once('/').unwrap().0)).await;
+        figures(&db, "PostgreSQL").await;
+        db.close().await;
+    }
+}
