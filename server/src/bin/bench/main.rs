@@ -194,6 +194,8 @@ async fn main() {
         dashboards::run(&site_root).await;
         journal::run(&site_root).await;
     }
+    // Issue 7 needs only a 100,000-SIM database (generated once, under a minute).
+    ingest::run().await;
 }
 
 /// Issue 3: 50 clients signing in as fast as they can while a dashboard page is requested.
