@@ -15,7 +15,7 @@ use crate::auth::service::AuthState;
 use crate::auth::session::SessionContext;
 use crate::sims::db::{self as q, Tenant};
 use crate::sims::model::{Count, SimRow};
-use crate::sims::query::SimQuery;
+use crate::sims::query::{FILTER_PARAMS, SimQuery};
 
 pub fn router<S>() -> Router<S>
 where
@@ -24,29 +24,6 @@ where
 {
     Router::new().route("/api/v1/sims", get(list)).route("/api/v1/sims/{iccid}", get(one))
 }
-
-/// The filter parameters the list takes (besides `f.<field id>`, `cursor` and `limit`).
-pub const FILTERS: &[&str] = &[
-    "q",
-    "status",
-    "customer",
-    "plan",
-    "country",
-    "operator",
-    "data_min",
-    "data_max",
-    "sms_min",
-    "sms_max",
-    "voice_min",
-    "voice_max",
-    "activated_from",
-    "activated_to",
-    "session_from",
-    "session_to",
-    "idle",
-    "sort",
-    "dir",
-];
 
 pub const MAX_LIMIT: u32 = 250;
 
@@ -89,7 +66,8 @@ pub fn parse_list(raw: &str) -> Result<SimQuery, ApiError> {
                 _ => return Err(ApiError::invalid("limit", "out_of_range", "limit must be 1 to 250.")),
             },
             "cursor" => pairs.push(("after".to_string(), v)),
-            f if FILTERS.contains(&f) || f.starts_with("f.") => pairs.push((k, v)),
+            // The SIM list's own filters and sort, and its field filters (`f.<field id>`).
+            f if FILTER_PARAMS.contains(&f) || matches!(f, "sort" | "dir") || f.starts_with("f.") => pairs.push((k, v)),
             _ => return Err(ApiError::invalid(k.clone(), "unknown_parameter", format!("Unknown parameter {k}."))),
         }
     }

@@ -379,7 +379,7 @@ pub struct FilterError {
 }
 
 /// Parameters that are filters (not sort or page): a query with none of them lists everything.
-const FILTER_PARAMS: &[&str] = &[
+pub const FILTER_PARAMS: &[&str] = &[
     "q",
     "status",
     "customer",
