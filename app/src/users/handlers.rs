@@ -98,6 +98,14 @@ async fn act(
     }
     let op = field(&f, "op");
     let actor = Actor { id: p.user_id, now };
+    // The custom role a `custom_role` form picks, looked up once for the check and the write.
+    let custom = match op {
+        "custom_role" => match custom_choice(&auth, &p, &user, field(&f, "custom")).await {
+            Ok(c) => Some(c),
+            Err(e) => return fail_page(e.into(), routes::USERS),
+        },
+        _ => None,
+    };
     let mut tx = match auth.db.begin_write().await {
         Ok(tx) => tx,
         Err(e) => return fail_page(e.into(), routes::USERS),
@@ -161,15 +169,14 @@ async fn act(
                 _ => Err(Refusal::BadInput),
             }
         }
-        "custom_role" => match custom_choice(&auth, &p, &user, field(&f, "custom")).await {
-            Ok(Err(r)) => Err(r),
-            Ok(Ok(Some(_))) if user.counts_as_admin() => match uq::admins_left(&mut tx, &user).await {
+        "custom_role" => match &custom {
+            Some(Err(r)) => Err(*r),
+            Some(Ok(Some(_))) if user.counts_as_admin() => match uq::admins_left(&mut tx, &user).await {
                 Ok(0) => Err(Refusal::LastAdmin),
                 Ok(_) => Ok("custom_role"),
                 Err(e) => return fail_page(e.into(), routes::USERS),
             },
-            Ok(Ok(_)) => Ok("custom_role"),
-            Err(e) => return fail_page(e.into(), routes::USERS),
+            _ => Ok("custom_role"),
         },
         "remove_role" => match field(&f, "role_id").parse::<i64>() {
             Ok(rid) => match uq::extra_role(&mut tx, user.id, rid).await {
@@ -195,10 +202,9 @@ async fn act(
             let customer = field(&f, "customer").parse::<i64>().unwrap_or(user.customer_id);
             uq::edit(&mut tx, actor, &user, field(&f, "name"), role, customer).await
         }
-        "custom_role" => match custom_choice(&auth, &p, &user, field(&f, "custom")).await {
-            Ok(Ok(to)) => uq::set_custom_role(&mut tx, actor, &user, to).await,
-            Ok(Err(_)) => Ok(()),
-            Err(e) => Err(e),
+        "custom_role" => match custom {
+            Some(Ok(to)) => uq::set_custom_role(&mut tx, actor, &user, to).await,
+            _ => Ok(()),
         },
         "deactivate" => uq::deactivate(&mut tx, actor, &user).await,
         "reactivate" => uq::reactivate(&mut tx, actor, &user).await,
