@@ -18,5 +18,8 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    sims::router().merge(ingest::router())
+    sims::router()
+        .merge(ingest::router())
+        // Anything else under /api/v1 is the API's own 404, in its JSON shape.
+        .route("/api/v1/{*rest}", axum::routing::any(|| async { error::ApiError::not_found("endpoint") }))
 }

@@ -50,6 +50,9 @@ both_engines!(an_api_key_lists_the_sims_of_its_owners_tree_only, |app: TestApp| 
     let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert_eq!(error(&body).0, "unauthorized");
     assert_eq!(api(&app, "iotp_nothing", "/api/v1/sims").await.0, 401);
+    // An unknown endpoint is the API's own 404.
+    let (status, body) = api(&app, &key, "/api/v1/no-such-thing").await;
+    assert_eq!((status, error(&body).0), (404, "not_found"));
     // The session cookie does not open the API.
     assert_eq!(a.get("/api/v1/sims").await.status(), 401);
 
