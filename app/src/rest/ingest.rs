@@ -358,7 +358,7 @@ pub fn parse_edr(line: usize, f: &HashMap<String, String>, now: i64) -> Result<E
 /// The SIM ids of the records' SIMs (in the key's tree), or the first record whose SIM is
 /// unknown.
 async fn resolve(db: &Db, tenant: &Tenant, refs: &[(usize, &SimRef)]) -> Result<Vec<i64>, ApiError> {
-    let mut ids: HashMap<&SimRef, i64> = HashMap::new();
+    let mut ids: HashMap<SimRef, i64> = HashMap::new();
     for (col, pick) in [("iccid", 0), ("imsi", 1)] {
         let mut wanted: Vec<&str> = refs
             .iter()
@@ -379,15 +379,13 @@ async fn resolve(db: &Db, tenant: &Tenant, refs: &[(usize, &SimRef)]) -> Result<
             for r in sql.for_engine(db.engine()).query().fetch_all(db.pool()).await? {
                 let (id, v): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
                 let key = if pick == 0 { SimRef::Iccid(v) } else { SimRef::Imsi(v) };
-                if let Some((_, r)) = refs.iter().find(|(_, r)| **r == key) {
-                    ids.insert(r, id);
-                }
+                ids.insert(key, id);
             }
         }
     }
     refs.iter()
         .map(|(line, r)| {
-            ids.get(r).copied().ok_or_else(|| {
+            ids.get(*r).copied().ok_or_else(|| {
                 let field = if matches!(r, SimRef::Iccid(_)) { "iccid" } else { "imsi" };
                 bad(*line, field, "unknown_sim", "no such SIM")
             })

@@ -577,22 +577,21 @@ pub async fn rate_plans(db: &Db) -> R<Vec<(i64, String)>> {
 /// A SIM inside the caller's tree; `None` for any other id (unknown or another tenant's,
 /// which look the same from outside).
 pub async fn sim_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<SimRow>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
-         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.id = "
-    ));
-    sql.bind(id);
-    tenant.clause(&mut sql, "s.customer_id");
-    sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
+    sim_where(db, tenant, "s.id", id.into()).await
 }
 
 /// A SIM of the tree by its ICCID.
 pub async fn sim_by_iccid(db: &Db, tenant: &Tenant, iccid: &str) -> R<Option<SimRow>> {
+    sim_where(db, tenant, "s.iccid", iccid.into()).await
+}
+
+/// The SIM of the tree whose unique column `col` (a fixed name, never input) holds `value`.
+async fn sim_where(db: &Db, tenant: &Tenant, col: &str, value: crate::db::sql::Arg) -> R<Option<SimRow>> {
     let mut sql = Sql::new(&format!(
         "SELECT {ROW_COLUMNS} FROM sims s JOIN customers c ON c.id = s.customer_id \
-         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE s.iccid = "
+         LEFT JOIN customer_services cs ON cs.id = s.service_id WHERE {col} = "
     ));
-    sql.bind(iccid);
+    sql.bind(value);
     tenant.clause(&mut sql, "s.customer_id");
     sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
 }

@@ -23,7 +23,20 @@ async fn ingest_db(url: &str) -> Db {
     db
 }
 
-fn batch(sims: &[i64], run: i64, tag: &str, k: u64, rng: &mut Rng) -> Vec<NewCdr> {
+/// The first `n` activated SIMs, which the batches spread their records over.
+pub(crate) async fn activated_sims(db: &Db, n: usize) -> Vec<i64> {
+    sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
+        .bind(n as i64)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A batch of 10,000 CDRs of `sims`: four in five data sessions (on two networks), one in five SMS.
+pub(crate) fn batch(sims: &[i64], run: i64, tag: &str, k: u64, rng: &mut Rng) -> Vec<NewCdr> {
     (0..BATCH as u64)
         .map(|i| {
             let at = run - 3_600 + (i % 3_000) as i64;
@@ -83,14 +96,7 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
     .execute(db.pool())
     .await
     .unwrap();
-    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
-        .bind(spread as i64)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let sims = activated_sims(db, spread).await;
     let run = demo::now();
     let mut rng = Rng(run as u64);
     let tag = spread.to_string();

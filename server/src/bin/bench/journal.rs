@@ -348,34 +348,10 @@ async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
     // Ingest with no usage rule, then with three (data at 50 MB and at 80 % of the plan, SMS at
     // 50 messages) on the root of the demo tree: every batch's SIMs are checked against them.
     sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'").execute(db.pool()).await.unwrap();
-    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT 50000")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let sims = crate::ingest::activated_sims(db, 50_000).await;
     let run = demo::now();
     let mut rng = Rng(run as u64);
-    let mut batch = |tag: &str, k: u64| -> Vec<app::usage::db::NewCdr> {
-        (0..10_000u64)
-            .map(|i| {
-                let at = run - 3_600 + (i % 3_000) as i64;
-                app::usage::db::NewCdr {
-                    record_id: format!("bench-{run}-{tag}-{k}-{i}"),
-                    sim_id: sims[rng.below(sims.len())],
-                    kind: app::usage::CdrKind::Data,
-                    started_at: at,
-                    ended_at: at + 60,
-                    bytes_up: rng.below(2_000_000) as i64,
-                    bytes_down: rng.below(8_000_000) as i64,
-                    units: 0,
-                    mcc_mnc: app::sims::MccMnc::parse("26201").unwrap(),
-                    rat: app::sims::Rat::LteM,
-                }
-            })
-            .collect()
-    };
+    let mut batch = |tag: &str, k: u64| crate::ingest::batch(&sims, run, tag, k, &mut rng);
     let rate = |secs: f64| 50_000.0 / secs;
     let t = Instant::now();
     for k in 0..5 {
