@@ -46,6 +46,7 @@ use dashboards::ui::{DashboardEditPage, DashboardPage, DashboardsPage, HomePage}
 use i18n::{K, Lang};
 use journal::ui::JournalPage;
 use notify::ui::{NotificationsPage, RulesPage};
+use pages::api_reference::ApiReferencePage;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use profile::ui::ProfilePage;
@@ -113,6 +114,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/help/glossary") view=Glossary/>
                     <Route path=path!("/help/sim-terms") view=SimTerms/>
                     <Route path=path!("/help/troubleshooting") view=Troubleshooting/>
+                    <Route path=path!("/help/api") view=ApiReferencePage/>
                 </Routes>
             </Layout>
         </Router>

@@ -41,6 +41,7 @@ pub const HELP: &str = "/help";
 pub const HELP_GLOSSARY: &str = "/help/glossary";
 pub const HELP_SIM_TERMS: &str = "/help/sim-terms";
 pub const HELP_TROUBLESHOOTING: &str = "/help/troubleshooting";
+pub const HELP_API: &str = "/help/api";
 pub const PROFILE_SECURITY: &str = "/profile/security";
 pub const PROFILE_API_KEYS: &str = "/profile/api-keys";
 /// The versioned REST API and its ingest endpoints, authenticated with API keys.
@@ -157,6 +158,7 @@ pub const ALL_PAGES: &[&str] = &[
     HELP_GLOSSARY,
     HELP_SIM_TERMS,
     HELP_TROUBLESHOOTING,
+    HELP_API,
     PROFILE_SECURITY,
     PROFILE_API_KEYS,
     PROFILE_TOTP_NEW,

@@ -164,6 +164,8 @@ pub struct RecordFilter {
     pub kind: Option<String>,
     /// `(at, id)` of the last row seen: rows older than it.
     pub before: Option<(i64, i64)>,
+    /// One SIM's records only.
+    pub sim: Option<i64>,
 }
 
 /// `FROM cdrs r JOIN sims s … WHERE` the records of the customer subtree at `path`.
@@ -183,6 +185,9 @@ fn records_sql(edr: bool, path: &str, f: &RecordFilter, columns: &str) -> Sql {
     }
     if let Some(k) = &f.kind {
         sql.push(&format!(" AND {kind} = ")).bind(k.as_str());
+    }
+    if let Some(sim) = f.sim {
+        sql.push(" AND r.sim_id = ").bind(sim);
     }
     if let Some((a, id)) = f.before {
         sql.push(&format!(" AND ({at}, r.id) < (")).bind(a).push(", ").bind(id).push(")");

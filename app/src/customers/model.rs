@@ -54,6 +54,7 @@ pub struct CustomerInfo {
 
 /// One usage record of a customer's list, with its SIM.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RecordRow {
     pub id: i64,
     pub sim_id: i64,

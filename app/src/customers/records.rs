@@ -57,7 +57,7 @@ pub fn parse_plain(pairs: &[(String, String)], edr: bool) -> Result<Parsed, Vec<
 #[cfg(feature = "ssr")]
 pub fn parse(pairs: &[(String, String)], edr: bool) -> Result<RecordFilter, Vec<FilterError>> {
     let p = parse_plain(pairs, edr)?;
-    Ok(RecordFilter { from: p.from, to: p.to, kind: p.kind, before: p.before })
+    Ok(RecordFilter { from: p.from, to: p.to, kind: p.kind, before: p.before, sim: None })
 }
 
 #[cfg(test)]

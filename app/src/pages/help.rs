@@ -26,6 +26,10 @@ pub fn HelpIndex() -> impl IntoView {
                     <a href=routes::HELP_TROUBLESHOOTING>{t(K::HelpTroubleTitle)}</a>
                     <p>{t(K::HelpTroubleSummary)}</p>
                 </li>
+                <li>
+                    <a href=routes::HELP_API>{t(K::ApiRefTitle)}</a>
+                    <p>{t(K::ApiRefSummary)}</p>
+                </li>
             </ul>
         </section>
     }

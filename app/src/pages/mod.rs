@@ -1,4 +1,5 @@
 //! Pages that belong to no feature yet.
+pub mod api_reference;
 pub mod coming_soon;
 pub mod help;
 pub mod not_found;

@@ -5,13 +5,17 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
-/// `{ "error": { "code", "message", "field"? } }`.
-#[derive(Clone, Debug, Serialize)]
+/// What went wrong: a stable `code` for programs, a `message` for people, and the request
+/// parameter or body field at fault.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `rate_limited`, `invalid`,
+    /// `unknown_parameter`, `unknown_field`, `malformed`, `out_of_range`, …
     pub code: String,
     pub message: String,
+    /// The parameter or field at fault (a path like `action.to` in a body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The line of a batch the error is on (ingest).
@@ -33,6 +37,14 @@ impl ApiError {
 
     pub fn unauthorized(message: &str) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn method_not_allowed() -> ApiError {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This path does not take this method.")
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -74,6 +86,12 @@ impl From<sqlx::Error> for ApiError {
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a ApiError,
+}
+
+/// Every error's body (the document's schema of it).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    pub error: ApiError,
 }
 
 impl IntoResponse for ApiError {

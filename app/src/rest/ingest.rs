@@ -8,16 +8,17 @@
 //! the same transaction.
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, FromRef, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::Row;
 
 use super::error::ApiError;
+use super::openapi::{Body, Endpoint, schema};
+use crate::apikeys::KeyKind;
 use crate::auth::Perm;
 use crate::auth::guard::check;
 use crate::auth::service::AuthState;
@@ -52,19 +53,109 @@ pub const CDR_FIELDS: &[&str] = &[
 pub const EDR_FIELDS: &[&str] =
     &["record_id", "iccid", "imsi", "event_type", "occurred_at", "mcc_mnc", "imei", "details"];
 
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
-{
-    Router::new()
-        .route("/api/v1/ingest/cdrs", post(cdrs))
-        .route("/api/v1/ingest/edrs", post(edrs))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+const INGEST_DOC: &str = "A batch of up to 50,000 records (32 MB), as JSON lines \
+    (`application/x-ndjson`) or CSV with a header row (`text/csv`). All-or-nothing: the first bad record \
+    refuses the batch with its `line`, `field` and reason, and nothing is stored. Idempotent: a record \
+    whose `record_id` is already stored is counted as a duplicate, so a batch can be re-sent after any \
+    failure. Rollups and notification rules are updated in the same transaction. A record names its SIM \
+    by `iccid` or by `imsi`; times are Unix seconds or RFC 3339.";
+
+pub const CDRS: Endpoint = Endpoint {
+    method: "post",
+    path: "/api/v1/ingest/cdrs",
+    id: "ingestCdrs",
+    tag: "Ingest",
+    summary: "Ingest CDRs",
+    doc: INGEST_DOC,
+    perm: Some(Perm::Ingest),
+    key: KeyKind::Ingest,
+    path_params: &[],
+    query: &[],
+    body: Body::Records(schema::<CdrRecord>),
+    ok: 200,
+    response: schema::<Receipt>,
+    errors: &[413, 415, 422],
+};
+
+pub const EDRS: Endpoint = Endpoint {
+    method: "post",
+    path: "/api/v1/ingest/edrs",
+    id: "ingestEdrs",
+    tag: "Ingest",
+    summary: "Ingest EDRs",
+    doc: INGEST_DOC,
+    perm: Some(Perm::Ingest),
+    key: KeyKind::Ingest,
+    path_params: &[],
+    query: &[],
+    body: Body::Records(schema::<EdrRecord>),
+    ok: 200,
+    response: schema::<Receipt>,
+    errors: &[413, 415, 422],
+};
+
+// The documented record types: their fields are the ones the parser reads (`CDR_FIELDS`,
+// `EDR_FIELDS`), which a test keeps the same.
+
+/// A time: Unix seconds, or RFC 3339 text (`2026-11-23T06:00:00Z`).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RecordTime {
+    Seconds(i64),
+    Text(String),
+}
+
+/// A charging record as the network sends it (one line of a batch).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CdrRecord {
+    /// Unique per record, 1 to 64 visible ASCII characters: the key of idempotency.
+    record_id: String,
+    /// The SIM, by ICCID…
+    iccid: Option<String>,
+    /// …or by IMSI (one of the two).
+    imsi: Option<String>,
+    /// `data`, `sms_mo`, `sms_mt`, `voice_mo` or `voice_mt`.
+    kind: String,
+    /// Within the last 400 days.
+    started_at: RecordTime,
+    /// Default: `started_at`; at most 7 days after it.
+    ended_at: Option<RecordTime>,
+    /// Data records: bytes sent and received.
+    bytes_up: Option<u64>,
+    bytes_down: Option<u64>,
+    /// SMS records: messages; voice records: seconds.
+    units: Option<u64>,
+    /// The visited network, e.g. `22210`.
+    mcc_mnc: String,
+    /// `2G`, `3G`, `4G`, `5G`, `NB-IoT` or `LTE-M`.
+    rat: String,
+}
+
+/// An event record as the network sends it (one line of a batch).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct EdrRecord {
+    /// Unique per record, 1 to 64 visible ASCII characters.
+    record_id: String,
+    iccid: Option<String>,
+    imsi: Option<String>,
+    /// e.g. `attach`, `detach`, `location_update`: 1 to 40 letters, digits, `_` or `-`.
+    event_type: String,
+    /// Within the last 400 days.
+    occurred_at: RecordTime,
+    mcc_mnc: Option<String>,
+    /// The device (15 or 16 digits); feeds the IMEI lock.
+    imei: Option<String>,
+    /// Free text, at most 500 characters.
+    details: Option<String>,
 }
 
 /// What a batch did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Receipt {
     pub received: usize,
     pub inserted: u64,
@@ -449,7 +540,7 @@ async fn handle(auth: AuthState, ctx: SessionContext, headers: HeaderMap, body: 
     }
 }
 
-async fn cdrs(
+pub async fn cdrs(
     State(auth): State<AuthState>,
     Extension(ctx): Extension<SessionContext>,
     headers: HeaderMap,
@@ -458,11 +549,34 @@ async fn cdrs(
     handle(auth, ctx, headers, body, Kind::Cdrs).await
 }
 
-async fn edrs(
+pub async fn edrs(
     State(auth): State<AuthState>,
     Extension(ctx): Extension<SessionContext>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     handle(auth, ctx, headers, body, Kind::Edrs).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn properties<T: JsonSchema>() -> Vec<String> {
+        let mut names: Vec<String> =
+            schemars::schema_for!(T).get("properties").and_then(|p| p.as_object()).unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_documented_records_have_the_fields_the_parser_reads() {
+        let sorted = |f: &[&str]| {
+            let mut v: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(properties::<CdrRecord>(), sorted(CDR_FIELDS));
+        assert_eq!(properties::<EdrRecord>(), sorted(EDR_FIELDS));
+    }
 }

@@ -3,23 +3,92 @@
 //! into the same principal a session would give, so every handler goes through the same
 //! `guard::check` and tenant scoping as the pages. Errors are JSON:
 //! `{ "error": { "code": "...", "message": "...", "field": "..." } }`.
+//!
+//! Every endpoint is one [`openapi::Endpoint`] (path, method, permission, parameters, body and
+//! response types) paired with its handler in [`endpoints`]: the router and the OpenAPI
+//! document are both built from that one list, so neither can name an endpoint the other lacks.
+pub mod body;
 pub mod error;
 pub mod gate;
 pub mod ingest;
+pub mod openapi;
+pub mod params;
+pub mod records;
+pub mod reference;
 pub mod sims;
+pub mod tree;
+
+use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{MethodRouter, get, post};
 
+use crate::auth::Perm;
+use crate::auth::guard::check;
 use crate::auth::service::AuthState;
+use crate::auth::session::{Principal, SessionContext};
+use error::ApiError;
+use openapi::Endpoint;
+
+/// The caller, if the key may do `perm`; the API's 401/403 otherwise.
+pub fn caller(ctx: &SessionContext, perm: Perm) -> Result<Principal, ApiError> {
+    check(ctx, perm).map_err(ApiError::from)
+}
+
+/// A handler's answer: JSON, or the API's error.
+pub type Answer<T> = Result<axum::Json<T>, ApiError>;
+
+/// Every endpoint with its handler, in the order of the reference.
+pub fn endpoints<S>() -> Vec<(&'static Endpoint, MethodRouter<S>)>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    let ingest = || DefaultBodyLimit::max(ingest::MAX_BODY);
+    vec![
+        (&sims::LIST, get(sims::list)),
+        (&sims::ONE, get(sims::one)),
+        (&sims::STATUS, post(sims::status)),
+        (&sims::SERVICE, post(sims::service)),
+        (&sims::BULK_CREATE, post(sims::bulk_create)),
+        (&sims::BULK_GET, get(sims::bulk_get)),
+        (&records::SIM_CDRS, get(records::sim_cdrs)),
+        (&records::SIM_EDRS, get(records::sim_edrs)),
+        (&records::SIM_USAGE, get(records::sim_usage)),
+        (&records::CDRS, get(records::cdrs)),
+        (&records::EDRS, get(records::edrs)),
+        (&records::USAGE, get(records::usage)),
+        (&tree::CUSTOMERS, get(tree::customers)),
+        (&tree::CUSTOMER, get(tree::customer)),
+        (&tree::NOTIFICATIONS, get(tree::notifications)),
+        (&tree::NOTIFICATIONS_READ, post(tree::notifications_read)),
+        (&tree::JOURNAL, get(tree::journal)),
+        (&ingest::CDRS, post(ingest::cdrs).layer(ingest())),
+        (&ingest::EDRS, post(ingest::edrs).layer(ingest())),
+        (&openapi::DOCUMENT, get(openapi::serve)),
+    ]
+}
 
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    sims::router()
-        .merge(ingest::router())
-        // Anything else under /api/v1 is the API's own 404, in its JSON shape.
-        .route("/api/v1/{*rest}", axum::routing::any(|| async { error::ApiError::not_found("endpoint") }))
+    // Endpoints sharing a path share one method router.
+    let mut by_path: BTreeMap<&'static str, MethodRouter<S>> = BTreeMap::new();
+    for (e, handler) in endpoints::<S>() {
+        let merged = match by_path.remove(e.path) {
+            Some(m) => m.merge(handler),
+            None => handler,
+        };
+        by_path.insert(e.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, m) in by_path {
+        // A known path asked with another method is the API's 405, in its JSON shape.
+        router = router.route(path, m.fallback(|| async { error::ApiError::method_not_allowed() }));
+    }
+    // Anything else under /api/v1 is the API's own 404.
+    router.route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found("endpoint") }))
 }

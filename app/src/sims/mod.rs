@@ -26,6 +26,7 @@ pub use ids::{Eid, Iccid, IdError, Imei, Imsi, MccMnc, Msisdn};
 /// Where a SIM is in its life. Stored as the `code()` text in the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum SimStatus {
     Inventory,
     TestReady,

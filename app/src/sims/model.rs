@@ -5,24 +5,31 @@ use super::query::{Column, Cursor, SortKey};
 
 /// One row of the list, with every column (the page shows the chosen ones).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SimRow {
     pub id: i64,
     pub iccid: String,
     pub msisdn: String,
     pub imsi: String,
+    /// The device last seen with the SIM.
     pub imei: Option<String>,
     pub label: String,
+    /// `inventory`, `test_ready`, `activated`, `suspended`, `deactivated` or `retired`.
     pub status: String,
     pub customer_id: i64,
     pub customer: String,
+    /// The customer service (the customer's name for a rate plan).
     pub service_id: Option<i64>,
     pub service: Option<String>,
+    /// Used this billing cycle.
     pub data_bytes: i64,
     pub sms: i64,
     pub voice_seconds: i64,
+    /// Unix seconds.
     pub last_session_at: Option<i64>,
     pub last_country: Option<String>,
     pub last_mcc_mnc: Option<String>,
+    /// Unix seconds.
     pub activated_at: Option<i64>,
 }
 
@@ -147,6 +154,7 @@ pub struct SimDetail {
 /// A change applied to many SIMs by a background job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum BulkAction {
     Status { to: super::SimStatus, reason: String },
     Service { service: i64 },

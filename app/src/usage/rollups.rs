@@ -240,6 +240,23 @@ pub async fn usage_series(db: &Db, tree: i64, hourly: bool, from: i64, to: i64) 
         .collect())
 }
 
+/// Usage of one SIM per day from `from` to `to` inclusive (days without usage left out).
+pub async fn sim_series(db: &Db, sim: i64, from: i64, to: i64) -> R<Vec<(i64, Usage)>> {
+    let rows = sqlx::query(
+        "SELECT day, data_bytes, sms, voice_seconds, sessions FROM usage_daily \
+         WHERE sim_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+    )
+    .bind(sim)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), Usage { data_bytes: r.get(1), sms: r.get(2), voice_seconds: r.get(3), sessions: r.get(4) }))
+        .collect())
+}
+
 /// SIM counts of a tree per value of a facet, largest first.
 pub async fn facet_counts(db: &Db, tree: i64, facet: &str) -> R<Vec<(String, i64)>> {
     let rows = sqlx::query(

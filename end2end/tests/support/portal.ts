@@ -20,6 +20,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: string }> = [
   { path: '/help/glossary', title: 'IoT glossary' },
   { path: '/help/sim-terms', title: 'SIM overview terms' },
   { path: '/help/troubleshooting', title: 'Troubleshooting error messages' },
+  { path: '/help/api', title: 'API reference' },
   { path: '/sims/jobs', title: 'Bulk changes' },
   { path: '/settings/sim-fields', title: 'SIM fields' },
 ];

@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod cli;
+mod contract;
 mod dashboards;
 mod helpers;
 mod journal;

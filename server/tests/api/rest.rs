@@ -8,14 +8,14 @@ use crate::both_engines;
 use crate::helpers::{Browser, PASSWORD, TestApp, location};
 use crate::sims::fleet;
 
-async fn api(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+pub async fn api(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     let res = app.client.get(format!("{}{path}", app.base)).bearer_auth(key).send().await.unwrap();
     let status = res.status().as_u16();
     (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null))
 }
 
 /// Creates a key through the profile's form and reads it from the page that shows it once.
-async fn new_key(b: &mut Browser<'_>, form: &[(&str, &str)]) -> String {
+pub async fn new_key(b: &mut Browser<'_>, form: &[(&str, &str)]) -> String {
     let res = b.post("/account/api-keys", form).await;
     let to = location(&res);
     assert!(to.starts_with("/profile/api-keys?new="), "{to}");
@@ -150,7 +150,7 @@ both_engines!(keys_never_exceed_their_owner_and_open_only_their_part, |app: Test
     assert_eq!(refused, Some((limit, true)), "the request past {limit} in a minute");
 });
 
-async fn post_batch(app: &TestApp, key: &str, path: &str, content_type: &str, body: String) -> (u16, Value) {
+pub async fn post_batch(app: &TestApp, key: &str, path: &str, content_type: &str, body: String) -> (u16, Value) {
     let res = app
         .client
         .post(format!("{}{path}", app.base))
