@@ -76,6 +76,8 @@ pub async fn connect(cfg: &ServeConfig) -> Result<Db, String> {
 
 pub async fn run(cli: Cli) -> Result<(), String> {
     let cfg = cli.serve;
+    app::rest::gate::set_per_minute(cfg.api_rate_per_minute);
+    app::usage::retention::set_months(cfg.retention_months);
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| format!("data folder {} cannot be created: {e}", cfg.data_dir.display()))?;
     match cli.command.unwrap_or(Command::Serve) {

@@ -55,6 +55,12 @@ pub struct ServeConfig {
     /// Take client addresses from X-Forwarded-For (set only behind a proxy you run).
     #[arg(long, env = "PORTAL_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+    /// Requests each API key may make per minute (per server process).
+    #[arg(long, env = "PORTAL_API_RATE_PER_MINUTE", default_value_t = app::rest::gate::PER_MINUTE)]
+    pub api_rate_per_minute: u32,
+    /// Months of CDRs and EDRs kept (rollups are kept for good); 0 keeps records for good.
+    #[arg(long, env = "PORTAL_RETENTION_MONTHS", default_value_t = 13)]
+    pub retention_months: u32,
     /// Largest number of database connections this process opens.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,

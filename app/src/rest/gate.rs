@@ -4,6 +4,7 @@
 //! Cookies are not read here, so a browser's session cannot be ridden across sites: no Origin
 //! check is needed.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use axum::extract::Request;
@@ -17,8 +18,15 @@ use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, client};
 use crate::routes;
 
-/// Requests per key and minute (per server process).
+/// Requests per key and minute (per server process), unless configured otherwise.
 pub const PER_MINUTE: u32 = 600;
+
+static LIMIT: AtomicU32 = AtomicU32::new(PER_MINUTE);
+
+/// Sets the requests each key may make per minute (`PORTAL_API_RATE_PER_MINUTE`).
+pub fn set_per_minute(n: u32) {
+    LIMIT.store(n.max(1), Ordering::Relaxed);
+}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -40,7 +48,7 @@ fn hit(prefix: &str, now: i64) -> Result<(), u64> {
         *entry = (minute, 0);
     }
     entry.1 += 1;
-    if entry.1 > PER_MINUTE { Err((60 - now.rem_euclid(60)) as u64) } else { Ok(()) }
+    if entry.1 > LIMIT.load(Ordering::Relaxed) { Err((60 - now.rem_euclid(60)) as u64) } else { Ok(()) }
 }
 
 pub async fn gate(auth: AuthState, mut req: Request, next: Next) -> Response {

@@ -334,8 +334,14 @@ impl Get<'_> {
                 bad(self.line, k, "malformed", "must be Unix seconds or RFC 3339 (2026-11-23T06:00:00Z)")
             })?,
         };
-        if t > now + 86_400 || t < now - MAX_AGE {
-            return Err(bad(self.line, k, "out_of_range", "must be within the last 400 days and not in the future"));
+        if t > now + 86_400 {
+            return Err(bad(self.line, k, "out_of_range", "must not be in the future"));
+        }
+        // Nothing older than what is kept: its twin may have expired, and it would count twice.
+        let kept = crate::usage::retention::cutoff(now, crate::usage::retention::months()).unwrap_or(i64::MIN);
+        if t < now - MAX_AGE || t < kept {
+            let why = "must be within the retention period (13 months by default) and the last 400 days";
+            return Err(bad(self.line, k, "out_of_range", why));
         }
         Ok(t)
     }

@@ -105,7 +105,7 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
             sql.bind(c.bytes_up).push(", ").bind(c.bytes_down).push(", ").bind(c.units).push(", ");
             sql.bind(c.mcc_mnc.as_str()).push(", ").bind(c.rat.code()).push(")");
         }
-        sql.push(" ON CONFLICT (record_id) DO NOTHING RETURNING record_id");
+        sql.push(" ON CONFLICT DO NOTHING RETURNING record_id");
         for r in sql.for_engine(engine).query().fetch_all(&mut *tx).await? {
             new_ids.insert(r.try_get::<String, _>(0)?);
         }
@@ -277,7 +277,7 @@ pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
         let new = sqlx::query(
             "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details, imei) \
              SELECT $1, s.id, s.customer_id, $3, $4, $5, $6, $7 FROM sims s WHERE s.id = $2 \
-             ON CONFLICT (record_id) DO NOTHING RETURNING id",
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(&e.record_id)
         .bind(e.sim_id)

@@ -48,6 +48,11 @@ pub fn unique(prefix: &str) -> String {
 
 /// A fresh, migrated database of the engine.
 pub async fn fresh_db(engine: Engine) -> Db {
+    fresh_db_at(engine).await.0
+}
+
+/// A fresh, migrated database of the engine, and its URL (for a server process of its own).
+pub async fn fresh_db_at(engine: Engine) -> (Db, String) {
     let url = match engine {
         Engine::Sqlite => {
             let dir = std::env::temp_dir().join(unique("portal-test"));
@@ -68,7 +73,7 @@ pub async fn fresh_db(engine: Engine) -> Db {
     };
     let db = Db::connect(&url, 8).await.expect("connect");
     db.migrate().await.expect("migrate");
-    db
+    (db, url)
 }
 
 /// A site folder with a hashed bundle, as `scripts/build.sh` writes it.

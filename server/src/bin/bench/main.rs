@@ -9,6 +9,7 @@ use axum::http::{Request, header};
 use axum::routing::get;
 use tower::ServiceExt;
 
+mod api;
 mod dashboards;
 mod ingest;
 mod journal;
@@ -76,9 +77,10 @@ async fn main() {
         dashboards::run(&site_root).await;
         return;
     }
-    // BENCH_ONLY=7: only the figures of issue 7 (ingest).
+    // BENCH_ONLY=7: only the figures of issue 7 (ingest, and the API at a million SIMs).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("7") {
         ingest::run().await;
+        api::run(&site_root).await;
         return;
     }
     // BENCH_ONLY=6: only the figures of issue 6 (the journal).
@@ -193,6 +195,7 @@ async fn main() {
         sims::run(&site_root).await;
         dashboards::run(&site_root).await;
         journal::run(&site_root).await;
+        api::run(&site_root).await;
     }
     // Issue 7 needs only a 100,000-SIM database (generated once, under a minute).
     ingest::run().await;

@@ -246,6 +246,12 @@ pub async fn run(site_root: &Path) {
 
 /// The portal's router on `db`, as the server builds it.
 pub(crate) fn router_for(db: &Db, site_root: &Path) -> Router {
+    let key = app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>());
+    router_with_key(db, site_root, key)
+}
+
+/// The portal's router on `db` with the server key `key` (to read keys sealed with it).
+pub(crate) fn router_with_key(db: &Db, site_root: &Path, key: app::auth::crypto::ServerKey) -> Router {
     let dir = std::env::temp_dir().join("portal-bench-big");
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
     build_router(AppState::new(
@@ -253,7 +259,7 @@ pub(crate) fn router_for(db: &Db, site_root: &Path) -> Router {
         mailer,
         server::startup::AuthOptions {
             sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(dir.join("outbox"))),
-            key: app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>()),
+            key,
             clock: app::auth::clock::Clock::system(),
             trust_proxy: false,
             max_hashes: 1,

@@ -1,0 +1,147 @@
+//! A crash during a large ingest loses and doubles nothing: the real server binary is killed
+//! (SIGKILL) while a batch is being stored, started again on the same database, and every
+//! batch is sent again; the records, the daily rollups and the tree rollups then hold exactly
+//! what was sent, once.
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::helpers::{PASSWORD, Setup, TestApp, fresh_db_at, spawn, unique};
+use crate::sims::fleet;
+
+const BATCHES: usize = 8;
+const PER_BATCH: usize = 5_000;
+
+fn start(url: &str, port: u16, dir: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("PORTAL_CONFIG")
+        .env("DATABASE_URL", url)
+        .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
+        .env("PORTAL_DATA_DIR", dir.join("data"))
+        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not start");
+}
+
+async fn sum(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+}
+
+both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: TestApp| async move {
+    let engine = _app.db.engine();
+    let (db, url) = fresh_db_at(engine).await;
+    let app =
+        spawn(engine, Setup { share: Some((db, app::auth::clock::Clock::manual(1_790_000_000))), ..Setup::default() })
+            .await;
+    let f = fleet(&app).await;
+    let root = app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
+    // An ingest key, stored as the profile page stores one (a hash).
+    let key = format!("iotp_crashkey_{}", "k".repeat(43));
+    sqlx::query(
+        "INSERT INTO api_keys (user_id, name, kind, role, prefix, hash, created_at) \
+         VALUES ($1, 'Mediation', 'ingest', 'provider_admin', 'crashkey', $2, 0)",
+    )
+    .bind(root)
+    .bind(app::auth::crypto::token_hash(&key))
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+
+    // The batches: records over every SIM of the fleet, at the server's (real) time.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let first = now - 1_800;
+    let mut expected_bytes = 0i64;
+    let batches: Vec<String> = (0..BATCHES)
+        .map(|b| {
+            (0..PER_BATCH)
+                .map(|i| {
+                    let n = b * PER_BATCH + i;
+                    let iccid = &f.sims[n % f.sims.len()].1;
+                    let bytes = 1_000 + (n as i64 * 7_919) % 100_000;
+                    expected_bytes += bytes;
+                    format!(
+                        "{{\"record_id\":\"crash-{n}\",\"iccid\":\"{iccid}\",\"kind\":\"data\",\"started_at\":{},\"bytes_down\":{bytes},\"mcc_mnc\":\"22210\",\"rat\":\"4G\"}}\n",
+                        first + (n as i64 % 1_200)
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let day = first.div_euclid(86_400);
+    let daily = format!("SELECT CAST(COALESCE(SUM(data_bytes), 0) AS BIGINT) FROM usage_daily WHERE day >= {day}");
+    let tree = format!(
+        "SELECT CAST(COALESCE(SUM(data_bytes), 0) AS BIGINT) FROM usage_tree_daily WHERE tree_id = 0 AND day >= {day}"
+    );
+    let (daily0, tree0) = (sum(&app, &daily).await, sum(&app, &tree).await);
+
+    let dir = std::env::temp_dir().join(unique("portal-crash"));
+    std::fs::create_dir_all(dir.join("site")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let send = |body: String| {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        async move {
+            client
+                .post(format!("{base}/api/v1/ingest/cdrs"))
+                .bearer_auth(key)
+                .header("content-type", "application/x-ndjson")
+                .body(body)
+                .send()
+                .await
+        }
+    };
+
+    let mut server = start(&url, port, &dir);
+    wait_ready(&client, &base).await;
+    for b in batches.iter().take(BATCHES / 2) {
+        assert_eq!(send(b.clone()).await.unwrap().status(), 200);
+    }
+    // The rest, as one big batch, is being stored when the server dies.
+    let inflight = tokio::spawn(send(batches[BATCHES / 2..].concat()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(inflight.await.unwrap().is_err(), "the server died before answering");
+    let stored = sum(&app, "SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'crash-%'").await;
+    assert!(stored >= (BATCHES / 2 * PER_BATCH) as i64, "the acknowledged batches are kept ({stored})");
+    assert_eq!(stored % PER_BATCH as i64, 0, "a batch is stored whole or not at all ({stored})");
+
+    // Started again, the sender re-sends everything: nothing is doubled, nothing missing.
+    let mut server = start(&url, port, &dir);
+    wait_ready(&client, &base).await;
+    for b in &batches {
+        let res = send(b.clone()).await.unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        sum(&app, "SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'crash-%'").await,
+        (BATCHES * PER_BATCH) as i64
+    );
+    assert_eq!(
+        sum(&app, "SELECT CAST(SUM(bytes_up + bytes_down) AS BIGINT) FROM cdrs WHERE record_id LIKE 'crash-%'").await,
+        expected_bytes
+    );
+    assert_eq!(sum(&app, &daily).await - daily0, expected_bytes, "the daily rollups match exactly");
+    assert_eq!(sum(&app, &tree).await - tree0, expected_bytes, "the fleet's rollups match exactly");
+    let _ = std::fs::remove_dir_all(&dir);
+});
