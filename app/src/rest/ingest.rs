@@ -4,8 +4,8 @@
 //! checked first, and the first bad one refuses the whole batch with its line number, field and
 //! reason, before anything is written. Each record carries a unique `record_id`, so re-sending
 //! a batch adds nothing twice. The records then go in through the same code as every other
-//! ingest (`usage::db::insert_cdrs` / `insert_edrs`), which keeps rollups and rules current in
-//! the same transaction.
+//! ingest (`usage::db::queue_cdrs` / `insert_edrs`): the rollups in the batch's transaction,
+//! the SIM rows and the usage rules through the durable queue the fold worker empties.
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -515,7 +515,7 @@ pub async fn ingest(
             let ids = resolve(db, tenant, &refs).await?;
             let records: Vec<NewCdr> =
                 batch.into_iter().zip(ids).map(|(c, id)| NewCdr { sim_id: id, ..c.cdr }).collect();
-            (records.len(), crate::usage::db::insert_cdrs(db, &records, now).await?)
+            (records.len(), crate::usage::db::queue_cdrs(db, &records, now).await?)
         }
         Kind::Edrs => {
             let recs = records(body, fmt, EDR_FIELDS)?;

@@ -1,5 +1,8 @@
-//! Storing usage records. Every CDR insert updates the SIM's daily rollup, its customer trees'
-//! rollups and the SIM's cycle counters in the same transaction, so charts and totals never need to scan CDRs.
+//! Storing usage records. Every CDR batch updates the SIMs' daily rollups and their customer
+//! trees' rollups in its transaction, so charts and totals never need to scan CDRs, and queues
+//! what it changes on the SIM rows (cycle counters, last session, network) in the same
+//! transaction; the fold applies the queue to the SIMs and runs the usage rules, at once
+//! (`insert_cdrs`) or moments later (`queue_cdrs`, the ingest API's path).
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
@@ -35,10 +38,6 @@ struct Owner {
     cycle: i64,
 }
 
-/// One SIM's row change from a batch: its id, cycle usage (data, SMS, voice) and newest data
-/// session.
-type SimChange<'a> = (i64, [i64; 3], Option<&'a NewCdr>);
-
 /// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
 /// values for the widest statement (12 values per CDR).
 const CHUNK: usize = 2_000;
@@ -69,24 +68,58 @@ async fn owners(conn: &mut AnyConnection, engine: Engine, sims: &[i64]) -> Resul
     Ok(out)
 }
 
-/// Inserts a batch all-or-nothing. Records whose `record_id` is already stored (or repeated in
-/// the batch) are skipped, so sending the same batch twice counts nothing twice. Returns how
-/// many were new.
+/// Inserts a batch all-or-nothing, with everything it changes in the same transaction: the
+/// records, the rollups, and (through the queue, folded at once) the SIMs' cycle counters, last
+/// sessions and network counts, and the usage rules. Records whose `record_id` is already stored
+/// (or repeated in the batch) are skipped, so sending the same batch twice counts nothing twice.
+/// Returns how many were new.
+pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let n = store_cdrs(&mut tx, db.engine(), cdrs, now).await?;
+    if n > 0 {
+        fold_queue(&mut tx, db.engine(), now, usize::MAX).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Inserts a batch all-or-nothing like [`insert_cdrs`], but leaves the SIM rows to the fold
+/// (`fold`, run by [`fold_worker`] within moments): the records, the daily and tree rollups
+/// and the queue's entries commit together, and the fold applies and removes queue entries in
+/// one transaction, so a crash anywhere loses and doubles nothing. The SIM rows sit under the
+/// SIM list's many indexes; folding them apart from the records lets a busy SIM's many batches
+/// change its row once, and keeps ingest at the pace of the records.
+pub async fn queue_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let n = store_cdrs(&mut tx, db.engine(), cdrs, now).await?;
+    tx.commit().await?;
+    if n > 0 {
+        FOLD.notify_one();
+    }
+    Ok(n)
+}
+
+/// Wakes the fold worker when a batch was queued.
+static FOLD: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Queue entries folded per transaction at most.
+pub const FOLD_MAX: usize = 50_000;
+
+/// The records, their rollups and their queue entries (steps 1 to 3 of a batch); the number of
+/// new records.
 ///
 /// Set-based: the records go in as multi-row inserts that return the ids that were new; what
-/// they add up to (per SIM and day, per SIM's cycle, per SIM's last session, per customer
-/// tree) is summed in memory and written with one multi-row statement per table and chunk. A
-/// batch of 10,000 records is a few dozen statements, not tens of thousands.
-pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+/// they add up to (per SIM and day, per customer tree, per SIM) is summed in memory and written
+/// with one multi-row statement per table and chunk. A batch of 10,000 records is a few dozen
+/// statements, not tens of thousands.
+async fn store_cdrs(tx: &mut AnyConnection, engine: Engine, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
     let cycle = cycle_start(day_of(now));
-    let mut tx = db.begin_write().await?;
     let mut seen = std::collections::HashSet::with_capacity(cdrs.len());
     let batch: Vec<&NewCdr> = cdrs.iter().filter(|c| seen.insert(c.record_id.as_str())).collect();
     let mut sim_ids: Vec<i64> = batch.iter().map(|c| c.sim_id).collect();
     sim_ids.sort_unstable();
     sim_ids.dedup();
-    let engine = db.engine();
-    let mut owners = owners(&mut tx, engine, &sim_ids).await?;
+    let owners = owners(&mut *tx, engine, &sim_ids).await?;
     if let Some(c) = batch.iter().find(|c| !owners.contains_key(&c.sim_id)) {
         return Err(sqlx::Error::RowNotFound).inspect_err(|_| tracing::warn!(sim = c.sim_id, "CDR of an unknown SIM"));
     }
@@ -112,13 +145,11 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     }
     let fresh: Vec<&&NewCdr> = batch.iter().filter(|c| new_ids.contains(&c.record_id)).collect();
     if fresh.is_empty() {
-        tx.commit().await?;
         return Ok(0);
     }
     // 2. What they add up to.
     let mut daily: HashMap<(i64, i64), (i64, Usage)> = HashMap::new();
-    let mut counters: HashMap<i64, (i64, i64, i64)> = HashMap::new();
-    let mut latest: HashMap<i64, &NewCdr> = HashMap::new();
+    let mut per_sim: HashMap<i64, ([i64; 3], Option<&NewCdr>)> = HashMap::new();
     let mut deltas = UsageDeltas::default();
     for c in &fresh {
         let (data, sms, voice, sessions) = match c.kind {
@@ -131,15 +162,12 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
         let day = day_of(c.started_at);
         daily.entry((c.sim_id, day)).or_insert((owner.id, Usage::default())).1.add(&usage);
         deltas.record(&owner.path, c.started_at, now, &usage);
+        let e = per_sim.entry(c.sim_id).or_insert(([0; 3], None));
         if day >= cycle {
-            let e = counters.entry(c.sim_id).or_default();
-            *e = (e.0 + data, e.1 + sms, e.2 + voice);
+            e.0 = [e.0[0] + data, e.0[1] + sms, e.0[2] + voice];
         }
-        if c.kind == CdrKind::Data
-            && owner.last.is_none_or(|l| l < c.ended_at)
-            && latest.get(&c.sim_id).is_none_or(|l| l.ended_at < c.ended_at)
-        {
-            latest.insert(c.sim_id, c);
+        if c.kind == CdrKind::Data && e.1.is_none_or(|l| l.ended_at < c.ended_at) {
+            e.1 = Some(c);
         }
     }
     // 3. Per SIM and day, in a fixed order (concurrent writers never deadlock on PostgreSQL).
@@ -162,33 +190,114 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
         );
         sql.for_engine(engine).query().execute(&mut *tx).await?;
     }
-    // 4. Each SIM's row once: cycle counters (restarting when the cycle turned), last data
-    //    session, network. Only the columns that change are set, grouped by which those are:
-    //    every indexed column set costs its indexes an update (SQLite touches only the indexes
-    //    of the columns named), so a SIM with data usage on the same network updates two
-    //    columns, not eight.
-    let mut nets: HashMap<(String, String), i64> = HashMap::new();
-    let mut shapes: HashMap<u8, Vec<SimChange>> = HashMap::new();
+    deltas.write(&mut *tx).await?;
+    // 4. What each SIM's row is to take, queued for the fold.
+    let mut sims: Vec<_> = per_sim.into_iter().collect();
+    sims.sort_unstable_by_key(|(sim, _)| *sim);
+    for chunk in sims.chunks(CHUNK) {
+        let mut sql = Sql::new(
+            "INSERT INTO sim_usage_queue (sim_id, cycle, data_bytes, sms, voice_seconds, session_at, mcc_mnc, rat) \
+             VALUES ",
+        );
+        for (i, (sim, (u, session))) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(*sim).push(", ").bind(cycle).push(", ").bind(u[0]).push(", ").bind(u[1]).push(", ");
+            sql.bind(u[2]).push(", ");
+            match session {
+                Some(c) => sql.bind(c.ended_at).push(", ").bind(c.mcc_mnc.as_str()).push(", ").bind(c.rat.code()),
+                None => sql.push("NULL, NULL, NULL"),
+            };
+            sql.push(")");
+        }
+        sql.for_engine(engine).query().execute(&mut *tx).await?;
+    }
+    Ok(fresh.len() as u64)
+}
+
+/// One SIM's row change from a fold: its id, cycle usage (data, SMS, voice) and newest data
+/// session.
+type SimChange = (i64, [i64; 3], Option<Session>);
+
+/// A SIM's newest data session of the folded entries.
+#[derive(Clone)]
+struct Session {
+    at: i64,
+    mcc_mnc: String,
+    rat: String,
+}
+
+/// Folds up to `max` queue entries into the SIM rows in the caller's transaction: cycle
+/// counters (restarting when the cycle turned; an entry of an earlier cycle adds nothing),
+/// last data session and network (with the per-network counts of the customer trees), then
+/// the usage rules on the counters as they now are. The entries are taken with the same
+/// statement that deletes them, so two folds never take one entry. Returns how many entries
+/// were folded.
+async fn fold_queue(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -> Result<u64, sqlx::Error> {
+    let cycle = cycle_start(day_of(now));
+    if engine == Engine::Postgres {
+        // One fold at a time across processes: folds lock SIM rows, in one order.
+        sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
+    }
+    let limit = max.min(i64::MAX as usize) as i64;
+    let rows = sqlx::query(
+        "DELETE FROM sim_usage_queue WHERE id IN (SELECT id FROM sim_usage_queue ORDER BY id LIMIT $1) \
+         RETURNING sim_id, cycle, data_bytes, sms, voice_seconds, session_at, mcc_mnc, rat",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut counters: HashMap<i64, [i64; 3]> = HashMap::new();
+    let mut latest: HashMap<i64, Session> = HashMap::new();
+    for r in &rows {
+        let sim: i64 = r.try_get(0)?;
+        if r.try_get::<i64, _>(1)? == cycle {
+            let u = [r.try_get::<i64, _>(2)?, r.try_get(3)?, r.try_get(4)?];
+            if u != [0; 3] {
+                let e = counters.entry(sim).or_default();
+                *e = [e[0] + u[0], e[1] + u[1], e[2] + u[2]];
+            }
+        }
+        if let Some(at) = r.try_get::<Option<i64>, _>(5)?
+            && latest.get(&sim).is_none_or(|l| l.at < at)
+        {
+            let s = Session {
+                at,
+                mcc_mnc: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+                rat: r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
+            };
+            latest.insert(sim, s);
+        }
+    }
     let mut ids: Vec<i64> = counters.keys().chain(latest.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
-    for sim in ids {
+    let mut owners = owners(&mut *tx, engine, &ids).await?;
+    // Each SIM's row once. Only the columns that change are set, grouped by which those are:
+    // every indexed column set costs its indexes an update (SQLite touches only the indexes of
+    // the columns named), so a SIM with data usage on the same network updates two columns,
+    // not eight.
+    let mut nets: HashMap<(String, String), i64> = HashMap::new();
+    let mut shapes: HashMap<u8, Vec<SimChange>> = HashMap::new();
+    for &sim in &ids {
+        // A SIM deleted meanwhile has nothing left to change.
         let Some(owner) = owners.get_mut(&sim) else { continue };
-        let (d, sm, vo) = counters.get(&sim).copied().unwrap_or_default();
-        let counted = counters.contains_key(&sim);
-        let reset = counted && owner.cycle != cycle;
-        let session = latest.get(&sim).copied();
+        let counted = counters.get(&sim).copied();
+        let [d, sm, vo] = counted.unwrap_or_default();
+        let reset = counted.is_some() && owner.cycle != cycle;
+        let session = latest.get(&sim).filter(|s| owner.last.is_none_or(|l| l < s.at)).cloned();
         let mut net_moved = false;
-        if let Some(c) = session {
-            let net = c.mcc_mnc.as_str();
-            if owner.net.as_deref() != Some(net) {
-                if let Some(old) = owner.net.take() {
-                    *nets.entry((owner.path.clone(), old)).or_default() -= 1;
-                }
-                *nets.entry((owner.path.clone(), net.to_string())).or_default() += 1;
-                owner.net = Some(net.to_string());
-                net_moved = true;
+        if let Some(s) = &session
+            && owner.net.as_deref() != Some(s.mcc_mnc.as_str())
+        {
+            if let Some(old) = owner.net.take() {
+                *nets.entry((owner.path.clone(), old)).or_default() -= 1;
             }
+            *nets.entry((owner.path.clone(), s.mcc_mnc.clone())).or_default() += 1;
+            owner.net = Some(s.mcc_mnc.clone());
+            net_moved = true;
         }
         let shape = u8::from(reset)
             | u8::from(!reset && d != 0) << 1
@@ -222,13 +331,16 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
         }
         for chunk in rows.chunks(CHUNK) {
             let mut sql = Sql::new("WITH v (id, d, s, vo, e, m, c, r) AS (VALUES ");
-            for (i, (sim, [d, sm, vo], c)) in chunk.iter().enumerate() {
+            for (i, (sim, [d, sm, vo], session)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(*sim).push(", ").bind(*d).push(", ").bind(*sm).push(", ").bind(*vo).push(", ");
-                let (e, m, country, r) = match c {
-                    Some(c) => {
-                        (c.ended_at, c.mcc_mnc.as_str(), mcc_country(c.mcc_mnc.mcc()).unwrap_or(""), c.rat.code())
-                    }
+                let (e, m, country, r) = match session {
+                    Some(s) => (
+                        s.at,
+                        s.mcc_mnc.as_str(),
+                        mcc_country(s.mcc_mnc.get(..3).unwrap_or("")).unwrap_or(""),
+                        s.rat.as_str(),
+                    ),
                     None => (0, "", "", ""),
                 };
                 sql.bind(e).push(", ").bind(m).push(", ").bind(country).push(", ").bind(r).push(")");
@@ -240,17 +352,39 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
     let mut nets: Vec<_> = nets.into_iter().filter(|(_, n)| *n != 0).collect();
     nets.sort_unstable();
     for ((path, net), n) in nets {
-        adjust_facet(&mut tx, &path, FACET_NET, &net, n).await?;
+        adjust_facet(&mut *tx, &path, FACET_NET, &net, n).await?;
     }
-    deltas.write(&mut tx).await?;
-    // Usage rules see the counters as this batch left them, in its transaction: a batch that
-    // rolls back raises nothing, a resent one finds its occurrences already raised.
-    let mut touched: Vec<i64> = fresh.iter().map(|c| c.sim_id).collect();
+    // Usage rules see the counters as the fold left them, in its transaction: a fold that rolls
+    // back raises nothing, and a raised occurrence is not raised again.
+    let mut touched: Vec<i64> = counters.keys().copied().collect();
     touched.sort_unstable();
-    touched.dedup();
-    crate::notify::eval::on_usage(&mut tx, &touched, cycle, now).await?;
+    crate::notify::eval::on_usage(&mut *tx, &touched, cycle, now).await?;
+    Ok(rows.len() as u64)
+}
+
+/// Folds up to [`FOLD_MAX`] queue entries in a transaction of its own; how many.
+pub async fn fold(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let n = fold_queue(&mut tx, db.engine(), now, FOLD_MAX).await?;
     tx.commit().await?;
-    Ok(fresh.len() as u64)
+    Ok(n)
+}
+
+/// Folds the queue as batches arrive (woken by [`queue_cdrs`], and every few seconds in case
+/// another process queued them), until it is empty.
+pub async fn fold_worker(db: Db, clock: crate::auth::clock::Clock) {
+    loop {
+        match fold(&db, clock.now()).await {
+            Ok(0) => {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), FOLD.notified()).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot fold queued usage into the SIMs; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
 }
 
 /// An event record from the network: attach, detach, location update and the like, with the

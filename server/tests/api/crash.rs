@@ -1,7 +1,7 @@
 //! A crash during a large ingest loses and doubles nothing: the real server binary is killed
 //! (SIGKILL) while a batch is being stored, started again on the same database, and every
-//! batch is sent again; the records, the daily rollups and the tree rollups then hold exactly
-//! what was sent, once.
+//! batch is sent again; the records, the daily and tree rollups and (through the queue) the
+//! SIMs' cycle counters then hold exactly what was sent, once.
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -143,5 +143,14 @@ both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: Te
     );
     assert_eq!(sum(&app, &daily).await - daily0, expected_bytes, "the daily rollups match exactly");
     assert_eq!(sum(&app, &tree).await - tree0, expected_bytes, "the fleet's rollups match exactly");
+    // What the queue still holds folds into the SIM rows: every SIM of the fleet had records in
+    // this billing cycle, so their cycle counters add up to exactly what was sent.
+    while app::usage::db::fold(&app.db, now).await.unwrap() > 0 {}
+    assert_eq!(sum(&app, "SELECT COUNT(*) FROM sim_usage_queue").await, 0);
+    assert_eq!(
+        sum(&app, "SELECT CAST(SUM(cycle_data_bytes) AS BIGINT) FROM sims").await,
+        expected_bytes,
+        "the SIMs' cycle counters match exactly"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 });

@@ -188,13 +188,15 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
     let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "application/x-ndjson", jsonl.clone()).await;
     assert_eq!(status, 200, "{receipt}");
     assert_eq!((receipt["inserted"].as_i64(), receipt["duplicates"].as_i64()), (Some(2), Some(0)));
+    // The SIM's row follows through the queue, once folded (the worker does it within moments).
+    app::usage::db::fold(&app.db, app.clock.now()).await.unwrap();
     let cycle: i64 = sqlx::query("SELECT cycle_data_bytes FROM sims WHERE id = $1")
         .bind(sim)
         .fetch_one(app.db.pool())
         .await
         .unwrap()
         .get(0);
-    assert!(cycle >= 5000, "the SIM's cycle counter follows in the same transaction");
+    assert!(cycle >= 5000, "the SIM's cycle counter follows");
     // Sent again: nothing twice.
     let before = scalar(&app, TOTALS).await;
     let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/cdrs", "application/x-ndjson", jsonl).await;
