@@ -171,7 +171,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 /// `import`: the file in batches of `--batch` records, each sent through `rest::ingest::ingest`
 /// as CSV with the file's header, with a progress line on stderr. The first bad record stops
 /// the import with its line number in the file; the batches before it are stored, and running
-/// the import again skips them (record ids).
+/// the import again skips them (record ids). The CDRs are filed from the inbox before it ends.
 async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
     use std::io::{BufRead, Write};
 
@@ -218,7 +218,17 @@ async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
         }
         if count == args.batch || (eof && count > 0) {
             let text = format!("{header}\n{body}");
-            let receipt = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await.map_err(|e| {
+            let mut sent_once = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await;
+            // Filing behind (no server up to do it, or one too slow): file here, then send again.
+            while sent_once.as_ref().is_err_and(|e| e.code == "busy") {
+                while app::usage::db::fold(db, demo::now())
+                    .await
+                    .map_err(|e| format!("filing the records failed: {e}"))?
+                    > 0
+                {}
+                sent_once = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await;
+            }
+            let receipt = sent_once.map_err(|e| {
                 // The batch's line numbers start at its header (line 1); the file's do not.
                 let at = e.line.map(|l| format!("line {}: ", first_line + l - 2)).unwrap_or_default();
                 let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, rest)| rest);
@@ -237,6 +247,11 @@ async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
         }
     }
     eprintln!();
+    if kind == Kind::Cdrs {
+        // Filed with their rollups here rather than left to a server's fold worker: the import
+        // may run with no server up.
+        while app::usage::db::fold(db, demo::now()).await.map_err(|e| format!("filing the records failed: {e}"))? > 0 {}
+    }
     println!(
         "imported {sent} records from {}: {inserted} new, {duplicates} already stored ({:.1} s)",
         args.file.display(),

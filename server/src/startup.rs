@@ -109,7 +109,7 @@ impl AppState {
         // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
         tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));
         tokio::spawn(app::sims::db::cycle_keeper(db.clone(), auth.clock.clone()));
-        // Queued usage folded into the SIM rows (and the usage rules run) as batches arrive.
+        // Ingested CDRs filed from the inbox (rollups, SIM rows, usage rules) as batches arrive.
         tokio::spawn(app::usage::db::fold_worker(db.clone(), auth.clock.clone()));
         // Partitions for the coming months, and the expiry of old CDRs and EDRs.
         tokio::spawn(app::usage::retention::worker(db.clone(), auth.clock.clone()));

@@ -4,8 +4,9 @@
 //! checked first, and the first bad one refuses the whole batch with its line number, field and
 //! reason, before anything is written. Each record carries a unique `record_id`, so re-sending
 //! a batch adds nothing twice. The records then go in through the same code as every other
-//! ingest (`usage::db::queue_cdrs` / `insert_edrs`): the rollups in the batch's transaction,
-//! the SIM rows and the usage rules through the durable queue the fold worker empties.
+//! ingest (`usage::db::queue_cdrs` / `insert_edrs`): CDRs into the durable inbox in the
+//! batch's transaction, filed with their rollups, SIM counters and usage rules by the fold
+//! worker moments later.
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -53,12 +54,28 @@ pub const CDR_FIELDS: &[&str] = &[
 pub const EDR_FIELDS: &[&str] =
     &["record_id", "iccid", "imsi", "event_type", "occurred_at", "mcc_mnc", "imei", "details"];
 
-const INGEST_DOC: &str = "A batch of up to 50,000 records (32 MB), as JSON lines \
-    (`application/x-ndjson`) or CSV with a header row (`text/csv`). All-or-nothing: the first bad record \
-    refuses the batch with its `line`, `field` and reason, and nothing is stored. Idempotent: a record \
-    whose `record_id` is already stored is counted as a duplicate, so a batch can be re-sent after any \
-    failure. Rollups and notification rules are updated in the same transaction. A record names its SIM \
-    by `iccid` or by `imsi`; times are Unix seconds or RFC 3339.";
+/// The endpoints' description: what both share, then what each does with the records.
+macro_rules! ingest_doc {
+    ($then:literal) => {
+        concat!(
+            "A batch of up to 50,000 records (32 MB), as JSON lines (`application/x-ndjson`) or CSV with a \
+             header row (`text/csv`). All-or-nothing: the first bad record refuses the batch with its `line`, \
+             `field` and reason, and nothing is stored. Idempotent: a record whose `record_id` is already \
+             stored is counted as a duplicate, so a batch can be re-sent after any failure. A record names \
+             its SIM by `iccid` or by `imsi`; times are Unix seconds or RFC 3339. ",
+            $then
+        )
+    };
+}
+
+const CDRS_DOC: &str = ingest_doc!(
+    "The records are stored durably before the answer; the usage rollups, the SIMs' counters and the \
+     notification rules follow within moments (filed in one transaction). When filing falls behind by \
+     more than 1,000,000 records, a batch is refused with 503 and `Retry-After`: send it again then."
+);
+
+const EDRS_DOC: &str =
+    ingest_doc!("The SIMs' device locks and the notification rules are updated in the same transaction.");
 
 pub const CDRS: Endpoint = Endpoint {
     method: "post",
@@ -66,7 +83,7 @@ pub const CDRS: Endpoint = Endpoint {
     id: "ingestCdrs",
     tag: "Ingest",
     summary: "Ingest CDRs",
-    doc: INGEST_DOC,
+    doc: CDRS_DOC,
     perm: Some(Perm::Ingest),
     key: KeyKind::Ingest,
     path_params: &[],
@@ -74,7 +91,7 @@ pub const CDRS: Endpoint = Endpoint {
     body: Body::Records(schema::<CdrRecord>),
     ok: 200,
     response: schema::<Receipt>,
-    errors: &[413, 415, 422],
+    errors: &[413, 415, 422, 503],
 };
 
 pub const EDRS: Endpoint = Endpoint {
@@ -83,7 +100,7 @@ pub const EDRS: Endpoint = Endpoint {
     id: "ingestEdrs",
     tag: "Ingest",
     summary: "Ingest EDRs",
-    doc: INGEST_DOC,
+    doc: EDRS_DOC,
     perm: Some(Perm::Ingest),
     key: KeyKind::Ingest,
     path_params: &[],
@@ -509,13 +526,24 @@ pub async fn ingest(
 ) -> Result<Receipt, ApiError> {
     let (received, inserted) = match kind {
         Kind::Cdrs => {
+            // Back-pressure: a sender faster than the filing waits rather than growing the lag.
+            if crate::usage::db::inbox_backlog(db).await? > crate::usage::db::INBOX_MAX {
+                return Err(ApiError {
+                    retry_after: Some(5),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "Records are arriving faster than they are filed; send this batch again in a few seconds.",
+                    )
+                });
+            }
             let recs = records(body, fmt, CDR_FIELDS)?;
             let batch = recs.iter().map(|(line, f)| parse_cdr(*line, f, now)).collect::<Result<Vec<_>, _>>()?;
             let refs: Vec<(usize, &SimRef)> = batch.iter().map(|c| (c.line, &c.sim)).collect();
             let ids = resolve(db, tenant, &refs).await?;
             let records: Vec<NewCdr> =
                 batch.into_iter().zip(ids).map(|(c, id)| NewCdr { sim_id: id, ..c.cdr }).collect();
-            (records.len(), crate::usage::db::queue_cdrs(db, &records, now).await?)
+            (records.len(), crate::usage::db::queue_cdrs(db, &records).await?)
         }
         Kind::Edrs => {
             let recs = records(body, fmt, EDR_FIELDS)?;

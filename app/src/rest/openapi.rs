@@ -127,6 +127,7 @@ fn status_text(code: u16) -> &'static str {
         415 => "The body's content type is not one this endpoint reads",
         422 => "A parameter or field is malformed or unknown; `field` names it",
         429 => "Too many requests for this key; wait `Retry-After` seconds",
+        503 => "Busy: records are arriving faster than they are filed; send again after `Retry-After` seconds",
         _ => "",
     }
 }

@@ -1,9 +1,13 @@
-//! Storing usage records. Every CDR batch updates the SIMs' daily rollups and their customer
-//! trees' rollups in its transaction, so charts and totals never need to scan CDRs, and queues
-//! what it changes on the SIM rows (cycle counters, last session, network) in the same
-//! transaction; the fold applies the queue to the SIMs and runs the usage rules, at once
-//! (`insert_cdrs`) or moments later (`queue_cdrs`, the ingest API's path).
-use std::collections::HashMap;
+//! Storing usage records. A batch of CDRs goes into the inbox (`cdr_inbox`: one small table,
+//! one index, arrival order) in its transaction; the fold files inbox records into `cdrs` by
+//! the hundred thousand, sorted, with everything they change, in one transaction that also
+//! takes them out of the inbox: the SIMs' daily rollups and their customer trees' rollups (so
+//! charts and totals never scan CDRs), the SIM rows (cycle counters, last session, network) and
+//! the usage rules. Writing the records' four indexes sorted and in bulk touches each index
+//! page once per fold instead of once per record. `insert_cdrs` does both at once;
+//! `queue_cdrs` (the ingest API's path) only the first, and the fold worker files it moments
+//! later. A crash anywhere loses and doubles nothing.
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
 
@@ -69,29 +73,29 @@ async fn owners(conn: &mut AnyConnection, engine: Engine, sims: &[i64]) -> Resul
 }
 
 /// Inserts a batch all-or-nothing, with everything it changes in the same transaction: the
-/// records, the rollups, and (through the queue, folded at once) the SIMs' cycle counters, last
-/// sessions and network counts, and the usage rules. Records whose `record_id` is already stored
-/// (or repeated in the batch) are skipped, so sending the same batch twice counts nothing twice.
-/// Returns how many were new.
+/// records, the rollups, the SIMs' cycle counters, last sessions and network counts, and the
+/// usage rules (the batch goes through the inbox and is filed at once, with whatever else was
+/// waiting there). Records whose `record_id` is already stored (or repeated in the batch) are
+/// skipped, so sending the same batch twice counts nothing twice. Returns how many were new.
 pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let n = store_cdrs(&mut tx, db.engine(), cdrs, now).await?;
+    lock_fold(&mut tx, db.engine(), true).await?;
+    let n = stage(&mut tx, db.engine(), cdrs).await?;
     if n > 0 {
-        fold_queue(&mut tx, db.engine(), now, usize::MAX).await?;
+        fold_in(&mut tx, db.engine(), now, usize::MAX).await?;
     }
     tx.commit().await?;
     Ok(n)
 }
 
-/// Inserts a batch all-or-nothing like [`insert_cdrs`], but leaves the SIM rows to the fold
-/// (`fold`, run by [`fold_worker`] within moments): the records, the daily and tree rollups
-/// and the queue's entries commit together, and the fold applies and removes queue entries in
-/// one transaction, so a crash anywhere loses and doubles nothing. The SIM rows sit under the
-/// SIM list's many indexes; folding them apart from the records lets a busy SIM's many batches
-/// change its row once, and keeps ingest at the pace of the records.
-pub async fn queue_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+/// Accepts a batch all-or-nothing like [`insert_cdrs`], into the inbox only: the fold
+/// ([`fold`], run by [`fold_worker`] within moments) files it with everything it changes, in
+/// one transaction that also takes it out of the inbox, so a crash anywhere loses and doubles
+/// nothing. Returns how many records were new.
+pub async fn queue_cdrs(db: &Db, cdrs: &[NewCdr]) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let n = store_cdrs(&mut tx, db.engine(), cdrs, now).await?;
+    lock_fold(&mut tx, db.engine(), false).await?;
+    let n = stage(&mut tx, db.engine(), cdrs).await?;
     tx.commit().await?;
     if n > 0 {
         FOLD.notify_one();
@@ -102,74 +106,216 @@ pub async fn queue_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx:
 /// Wakes the fold worker when a batch was queued.
 static FOLD: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
-/// Queue entries folded per transaction at most.
-pub const FOLD_MAX: usize = 50_000;
+/// Inbox records filed per transaction at most.
+pub const FOLD_MAX: usize = 100_000;
 
-/// The records, their rollups and their queue entries (steps 1 to 3 of a batch); the number of
-/// new records.
+/// Records the inbox may hold before ingest refuses batches (about ten folds' work).
+pub const INBOX_MAX: i64 = 1_000_000;
+
+/// About how many records wait in the inbox: ids are handed out in order, so the span of the
+/// ids there (two index look-ups, where counting would read every row).
+pub async fn inbox_backlog(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM cdr_inbox").fetch_one(db.pool()).await
+}
+
+/// The fold's lock on PostgreSQL: batches share it, a fold holds it alone, so a batch's look-up
+/// of its record ids in `cdrs` never races a fold filing the same ids. (SQLite has one writer
+/// at a time anyway.)
+async fn lock_fold(tx: &mut AnyConnection, engine: Engine, alone: bool) -> Result<(), sqlx::Error> {
+    if engine == Engine::Postgres {
+        let sql = if alone {
+            "SELECT pg_advisory_xact_lock(7242001)"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared(7242001)"
+        };
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// What makes a record the same record: its id on SQLite; its id and time on PostgreSQL,
+/// whose partitioned `cdrs` can only be unique on keys that include the partition key.
+fn identity(engine: Engine, record_id: &str, started_at: i64) -> (String, i64) {
+    (record_id.to_string(), if engine == Engine::Postgres { started_at } else { 0 })
+}
+
+/// Puts a batch in the inbox; the number of records that were new. Records already filed are
+/// looked up and skipped, those already waiting are skipped by the inbox's unique index, and a
+/// record of an unknown SIM fails the batch (a foreign key).
+async fn stage(tx: &mut AnyConnection, engine: Engine, cdrs: &[NewCdr]) -> Result<u64, sqlx::Error> {
+    let mut seen = HashSet::with_capacity(cdrs.len());
+    let batch: Vec<&NewCdr> =
+        cdrs.iter().filter(|c| seen.insert(identity(engine, &c.record_id, c.started_at))).collect();
+    let mut filed = HashSet::new();
+    for chunk in batch.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT record_id, started_at FROM cdrs WHERE record_id IN (");
+        for (i, c) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind(c.record_id.as_str());
+        }
+        sql.push(")");
+        if engine == Engine::Postgres {
+            // Only the partitions of the batch's months: a record is its id and its time there.
+            let times = chunk.iter().map(|c| c.started_at);
+            let (from, to) = (times.clone().min().unwrap_or(0), times.max().unwrap_or(0));
+            sql.push(" AND started_at >= ").bind(from).push(" AND started_at <= ").bind(to);
+        }
+        for r in sql.for_engine(engine).query().fetch_all(&mut *tx).await? {
+            filed.insert(identity(engine, &r.try_get::<String, _>(0)?, r.try_get(1)?));
+        }
+    }
+    let fresh: Vec<&NewCdr> =
+        batch.into_iter().filter(|c| !filed.contains(&identity(engine, &c.record_id, c.started_at))).collect();
+    let mut new = 0;
+    for chunk in fresh.chunks(CHUNK) {
+        let mut sql = Sql::new(
+            "INSERT INTO cdr_inbox (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
+             mcc_mnc, rat) VALUES ",
+        );
+        for (i, c) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(c.record_id.as_str()).push(", ").bind(c.sim_id).push(", ").bind(c.kind.code()).push(", ");
+            sql.bind(c.started_at).push(", ").bind(c.ended_at).push(", ").bind(c.bytes_up).push(", ");
+            sql.bind(c.bytes_down).push(", ").bind(c.units).push(", ").bind(c.mcc_mnc.as_str()).push(", ");
+            sql.bind(c.rat.code()).push(")");
+        }
+        sql.push(" ON CONFLICT DO NOTHING");
+        new += sql.for_engine(engine).query().execute(&mut *tx).await?.rows_affected();
+    }
+    Ok(new)
+}
+
+/// A SIM's newest data session of the folded records.
+#[derive(Clone)]
+struct Session {
+    at: i64,
+    mcc_mnc: String,
+    rat: String,
+}
+
+/// What a fold is to change on SIM rows: cycle usage (data, SMS, voice) and newest session.
+#[derive(Default)]
+struct SimUsage {
+    counters: HashMap<i64, [i64; 3]>,
+    latest: HashMap<i64, Session>,
+}
+
+impl SimUsage {
+    fn count(&mut self, sim: i64, u: [i64; 3]) {
+        if u != [0; 3] {
+            let e = self.counters.entry(sim).or_default();
+            *e = [e[0] + u[0], e[1] + u[1], e[2] + u[2]];
+        }
+    }
+
+    fn seen(&mut self, sim: i64, at: i64, mcc_mnc: String, rat: String) {
+        if self.latest.get(&sim).is_none_or(|l| l.at < at) {
+            self.latest.insert(sim, Session { at, mcc_mnc, rat });
+        }
+    }
+}
+
+/// One SIM's row change from a fold: its id, cycle usage (data, SMS, voice) and newest data
+/// session.
+type SimChange = (i64, [i64; 3], Option<Session>);
+
+/// Files up to `max` inbox records, oldest first, in the caller's transaction; how many.
 ///
-/// Set-based: the records go in as multi-row inserts that return the ids that were new; what
-/// they add up to (per SIM and day, per customer tree, per SIM) is summed in memory and written
-/// with one multi-row statement per table and chunk. A batch of 10,000 records is a few dozen
-/// statements, not tens of thousands.
-async fn store_cdrs(tx: &mut AnyConnection, engine: Engine, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
+/// One pass over them sums what they add up to (per SIM and day, per customer tree, per SIM);
+/// then the records go into `cdrs` with one statement, sorted by SIM and time so each index
+/// page is written once per fold rather than once per record; the sums go in with one
+/// multi-row statement per table and chunk; and the SIM rows change once each: cycle counters
+/// (restarting when the cycle turned), last data session and network (with the per-network
+/// counts of the customer trees), then the usage rules on the counters as they now are.
+async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -> Result<u64, sqlx::Error> {
     let cycle = cycle_start(day_of(now));
-    let mut seen = std::collections::HashSet::with_capacity(cdrs.len());
-    let batch: Vec<&NewCdr> = cdrs.iter().filter(|c| seen.insert(c.record_id.as_str())).collect();
-    let mut sim_ids: Vec<i64> = batch.iter().map(|c| c.sim_id).collect();
+    let limit = max.min(i64::MAX as usize) as i64;
+    let rows = sqlx::query(
+        "SELECT id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, rat FROM cdr_inbox \
+         ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut sims = SimUsage::default();
+    let legacy = take_legacy_queue(&mut *tx, cycle, &mut sims).await?;
+    let mut sim_ids: Vec<i64> = rows.iter().map(|r| r.try_get(1)).collect::<Result<_, _>>()?;
+    sim_ids.extend(sims.counters.keys().chain(sims.latest.keys()));
     sim_ids.sort_unstable();
     sim_ids.dedup();
     let owners = owners(&mut *tx, engine, &sim_ids).await?;
-    if let Some(c) = batch.iter().find(|c| !owners.contains_key(&c.sim_id)) {
-        return Err(sqlx::Error::RowNotFound).inspect_err(|_| tracing::warn!(sim = c.sim_id, "CDR of an unknown SIM"));
-    }
-    // 1. The records; RETURNING names the ones that were new.
-    let mut new_ids = std::collections::HashSet::with_capacity(batch.len());
-    for chunk in batch.chunks(CHUNK) {
-        let mut sql = Sql::new(
-            "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, \
-             units, mcc_mnc, rat) VALUES ",
-        );
-        for (i, c) in chunk.iter().enumerate() {
-            let customer = owners[&c.sim_id].id;
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(c.record_id.as_str()).push(", ").bind(c.sim_id).push(", ").bind(customer).push(", ");
-            sql.bind(c.kind.code()).push(", ").bind(c.started_at).push(", ").bind(c.ended_at).push(", ");
-            sql.bind(c.bytes_up).push(", ").bind(c.bytes_down).push(", ").bind(c.units).push(", ");
-            sql.bind(c.mcc_mnc.as_str()).push(", ").bind(c.rat.code()).push(")");
+    let Some(last) = rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()? else {
+        if legacy > 0 {
+            apply_to_sims(&mut *tx, engine, now, cycle, sims, owners).await?;
         }
-        sql.push(" ON CONFLICT DO NOTHING RETURNING record_id");
-        for r in sql.for_engine(engine).query().fetch_all(&mut *tx).await? {
-            new_ids.insert(r.try_get::<String, _>(0)?);
-        }
-    }
-    let fresh: Vec<&&NewCdr> = batch.iter().filter(|c| new_ids.contains(&c.record_id)).collect();
-    if fresh.is_empty() {
-        return Ok(0);
-    }
-    // 2. What they add up to.
-    let mut daily: HashMap<(i64, i64), (i64, Usage)> = HashMap::new();
-    let mut per_sim: HashMap<i64, ([i64; 3], Option<&NewCdr>)> = HashMap::new();
-    let mut deltas = UsageDeltas::default();
-    for c in &fresh {
-        let (data, sms, voice, sessions) = match c.kind {
-            CdrKind::Data => (c.bytes_up + c.bytes_down, 0, 0, 1),
-            CdrKind::SmsMo | CdrKind::SmsMt => (0, c.units, 0, 0),
-            CdrKind::VoiceMo | CdrKind::VoiceMt => (0, 0, c.units, 0),
+        return Ok(legacy);
+    };
+    // 1. The records, in the order of their busiest index. A record filed meanwhile by another
+    // path would be skipped by the insert and must not count: none is, while batches check
+    // `cdrs` under the fold's lock, so that is only looked for when the insert took fewer.
+    let same = if engine == Engine::Postgres { " AND c.started_at = i.started_at" } else { "" };
+    let file = |dupes: bool| {
+        let skip = if dupes {
+            format!(" AND NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.record_id = i.record_id{same})")
+        } else {
+            String::new()
         };
-        let owner = &owners[&c.sim_id];
-        let usage = Usage { data_bytes: data, sms, voice_seconds: voice, sessions };
-        let day = day_of(c.started_at);
-        daily.entry((c.sim_id, day)).or_insert((owner.id, Usage::default())).1.add(&usage);
-        deltas.record(&owner.path, c.started_at, now, &usage);
-        let e = per_sim.entry(c.sim_id).or_insert(([0; 3], None));
-        if day >= cycle {
-            e.0 = [e.0[0] + data, e.0[1] + sms, e.0[2] + voice];
+        format!(
+            "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, \
+             units, mcc_mnc, rat) \
+             SELECT i.record_id, i.sim_id, s.customer_id, i.kind, i.started_at, i.ended_at, i.bytes_up, \
+             i.bytes_down, i.units, i.mcc_mnc, i.rat FROM cdr_inbox i JOIN sims s ON s.id = i.sim_id \
+             WHERE i.id <= $1{skip} ORDER BY i.sim_id, i.started_at ON CONFLICT DO NOTHING"
+        )
+    };
+    sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
+    let taken = sqlx::query(sqlx::AssertSqlSafe(file(false))).bind(last).execute(&mut *tx).await?.rows_affected();
+    let mut dupes = HashSet::new();
+    if taken != rows.len() as u64 {
+        sqlx::query("ROLLBACK TO SAVEPOINT filing").execute(&mut *tx).await?;
+        dupes = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT i.id FROM cdr_inbox i WHERE i.id <= $1 \
+             AND EXISTS (SELECT 1 FROM cdrs c WHERE c.record_id = i.record_id{same})"
+        )))
+        .bind(last)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<HashSet<i64>, _>>()?;
+        tracing::warn!(records = dupes.len(), "inbox records already filed were skipped");
+        sqlx::query(sqlx::AssertSqlSafe(file(true))).bind(last).execute(&mut *tx).await?;
+    }
+    sqlx::query("RELEASE SAVEPOINT filing").execute(&mut *tx).await?;
+    let mut daily: HashMap<(i64, i64), (i64, Usage)> = HashMap::new();
+    let mut deltas = UsageDeltas::default();
+    for r in &rows {
+        if dupes.contains(&r.try_get::<i64, _>(0)?) {
+            continue;
         }
-        if c.kind == CdrKind::Data && e.1.is_none_or(|l| l.ended_at < c.ended_at) {
-            e.1 = Some(c);
+        let sim: i64 = r.try_get(1)?;
+        let kind = CdrKind::parse(&r.try_get::<String, _>(2)?).ok_or(sqlx::Error::RowNotFound)?;
+        let (started_at, ended_at): (i64, i64) = (r.try_get(3)?, r.try_get(4)?);
+        let units: i64 = r.try_get(7)?;
+        let (data, sms, voice, sessions) = match kind {
+            CdrKind::Data => (r.try_get::<i64, _>(5)? + r.try_get::<i64, _>(6)?, 0, 0, 1),
+            CdrKind::SmsMo | CdrKind::SmsMt => (0, units, 0, 0),
+            CdrKind::VoiceMo | CdrKind::VoiceMt => (0, 0, units, 0),
+        };
+        // The inbox's foreign key keeps every SIM there.
+        let owner = owners.get(&sim).ok_or(sqlx::Error::RowNotFound)?;
+        let usage = Usage { data_bytes: data, sms, voice_seconds: voice, sessions };
+        let day = day_of(started_at);
+        daily.entry((sim, day)).or_insert((owner.id, Usage::default())).1.add(&usage);
+        deltas.record(&owner.path, started_at, now, &usage);
+        if day >= cycle {
+            sims.count(sim, [data, sms, voice]);
+        }
+        if kind == CdrKind::Data {
+            sims.seen(sim, ended_at, r.try_get(8)?, r.try_get(9)?);
         }
     }
+    // 2. Out of the inbox.
+    sqlx::query("DELETE FROM cdr_inbox WHERE id <= $1").bind(last).execute(&mut *tx).await?;
     // 3. Per SIM and day, in a fixed order (concurrent writers never deadlock on PostgreSQL).
     let mut days: Vec<_> = daily.into_iter().collect();
     days.sort_unstable_by_key(|(k, _)| *k);
@@ -190,91 +336,48 @@ async fn store_cdrs(tx: &mut AnyConnection, engine: Engine, cdrs: &[NewCdr], now
         );
         sql.for_engine(engine).query().execute(&mut *tx).await?;
     }
-    deltas.write(&mut *tx).await?;
-    // 4. What each SIM's row is to take, queued for the fold.
-    let mut sims: Vec<_> = per_sim.into_iter().collect();
-    sims.sort_unstable_by_key(|(sim, _)| *sim);
-    for chunk in sims.chunks(CHUNK) {
-        let mut sql = Sql::new(
-            "INSERT INTO sim_usage_queue (sim_id, cycle, data_bytes, sms, voice_seconds, session_at, mcc_mnc, rat) \
-             VALUES ",
-        );
-        for (i, (sim, (u, session))) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(*sim).push(", ").bind(cycle).push(", ").bind(u[0]).push(", ").bind(u[1]).push(", ");
-            sql.bind(u[2]).push(", ");
-            match session {
-                Some(c) => sql.bind(c.ended_at).push(", ").bind(c.mcc_mnc.as_str()).push(", ").bind(c.rat.code()),
-                None => sql.push("NULL, NULL, NULL"),
-            };
-            sql.push(")");
-        }
-        sql.for_engine(engine).query().execute(&mut *tx).await?;
-    }
-    Ok(fresh.len() as u64)
+    // 4. Per customer tree.
+    deltas.write(&mut *tx, engine).await?;
+    // 5. The SIM rows and the rules.
+    apply_to_sims(&mut *tx, engine, now, cycle, sims, owners).await?;
+    Ok(rows.len() as u64 + legacy)
 }
 
-/// One SIM's row change from a fold: its id, cycle usage (data, SMS, voice) and newest data
-/// session.
-type SimChange = (i64, [i64; 3], Option<Session>);
-
-/// A SIM's newest data session of the folded entries.
-#[derive(Clone)]
-struct Session {
-    at: i64,
-    mcc_mnc: String,
-    rat: String,
-}
-
-/// Folds up to `max` queue entries into the SIM rows in the caller's transaction: cycle
-/// counters (restarting when the cycle turned; an entry of an earlier cycle adds nothing),
-/// last data session and network (with the per-network counts of the customer trees), then
-/// the usage rules on the counters as they now are. The entries are taken with the same
-/// statement that deletes them, so two folds never take one entry. Returns how many entries
-/// were folded.
-async fn fold_queue(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -> Result<u64, sqlx::Error> {
-    let cycle = cycle_start(day_of(now));
-    if engine == Engine::Postgres {
-        // One fold at a time across processes: folds lock SIM rows, in one order.
-        sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
-    }
-    let limit = max.min(i64::MAX as usize) as i64;
+/// Entries of the SIM-row queue that servers before the inbox (migration 0016) wrote, taken
+/// and deleted in one statement; how many. An entry of an earlier cycle adds no usage.
+async fn take_legacy_queue(tx: &mut AnyConnection, cycle: i64, sims: &mut SimUsage) -> Result<u64, sqlx::Error> {
     let rows = sqlx::query(
-        "DELETE FROM sim_usage_queue WHERE id IN (SELECT id FROM sim_usage_queue ORDER BY id LIMIT $1) \
-         RETURNING sim_id, cycle, data_bytes, sms, voice_seconds, session_at, mcc_mnc, rat",
+        "DELETE FROM sim_usage_queue RETURNING sim_id, cycle, data_bytes, sms, voice_seconds, session_at, mcc_mnc, rat",
     )
-    .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let mut counters: HashMap<i64, [i64; 3]> = HashMap::new();
-    let mut latest: HashMap<i64, Session> = HashMap::new();
     for r in &rows {
         let sim: i64 = r.try_get(0)?;
         if r.try_get::<i64, _>(1)? == cycle {
-            let u = [r.try_get::<i64, _>(2)?, r.try_get(3)?, r.try_get(4)?];
-            if u != [0; 3] {
-                let e = counters.entry(sim).or_default();
-                *e = [e[0] + u[0], e[1] + u[1], e[2] + u[2]];
-            }
+            sims.count(sim, [r.try_get(2)?, r.try_get(3)?, r.try_get(4)?]);
         }
-        if let Some(at) = r.try_get::<Option<i64>, _>(5)?
-            && latest.get(&sim).is_none_or(|l| l.at < at)
-        {
-            let s = Session {
-                at,
-                mcc_mnc: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
-                rat: r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
-            };
-            latest.insert(sim, s);
+        if let Some(at) = r.try_get::<Option<i64>, _>(5)? {
+            let net = r.try_get::<Option<String>, _>(6)?.unwrap_or_default();
+            sims.seen(sim, at, net, r.try_get::<Option<String>, _>(7)?.unwrap_or_default());
         }
     }
+    Ok(rows.len() as u64)
+}
+
+/// Applies a fold's SIM changes to the SIM rows (`owners`: as they were, of every SIM changed),
+/// once each, and runs the usage rules. A session older than the SIM's last changes nothing.
+async fn apply_to_sims(
+    tx: &mut AnyConnection,
+    engine: Engine,
+    now: i64,
+    cycle: i64,
+    sims: SimUsage,
+    mut owners: HashMap<i64, Owner>,
+) -> Result<(), sqlx::Error> {
+    let SimUsage { counters, latest } = sims;
     let mut ids: Vec<i64> = counters.keys().chain(latest.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut owners = owners(&mut *tx, engine, &ids).await?;
     // Each SIM's row once. Only the columns that change are set, grouped by which those are:
     // every indexed column set costs its indexes an update (SQLite touches only the indexes of
     // the columns named), so a SIM with data usage on the same network updates two columns,
@@ -359,13 +462,14 @@ async fn fold_queue(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize
     let mut touched: Vec<i64> = counters.keys().copied().collect();
     touched.sort_unstable();
     crate::notify::eval::on_usage(&mut *tx, &touched, cycle, now).await?;
-    Ok(rows.len() as u64)
+    Ok(())
 }
 
-/// Folds up to [`FOLD_MAX`] queue entries in a transaction of its own; how many.
+/// Files up to [`FOLD_MAX`] inbox records in a transaction of its own; how many.
 pub async fn fold(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let n = fold_queue(&mut tx, db.engine(), now, FOLD_MAX).await?;
+    lock_fold(&mut tx, db.engine(), true).await?;
+    let n = fold_in(&mut tx, db.engine(), now, FOLD_MAX).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
-use crate::db::Db;
+use crate::db::sql::Sql;
+use crate::db::{Db, Engine};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -63,29 +64,29 @@ impl UsageDeltas {
         }
     }
 
-    pub async fn write(&self, conn: &mut AnyConnection) -> R<()> {
+    /// Adds the deltas to the tree rollups: one multi-row statement per table and chunk, in a
+    /// fixed order so concurrent writers never deadlock on PostgreSQL.
+    pub async fn write(&self, conn: &mut AnyConnection, engine: Engine) -> R<()> {
         for (table, key, map) in [("usage_tree_daily", "day", &self.daily), ("usage_tree_hourly", "hour", &self.hourly)]
         {
-            let sql = format!(
-                "INSERT INTO {table} (tree_id, {key}, data_bytes, sms, voice_seconds, sessions) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tree_id, {key}) DO UPDATE SET \
-                 data_bytes = {table}.data_bytes + excluded.data_bytes, sms = {table}.sms + excluded.sms, \
-                 voice_seconds = {table}.voice_seconds + excluded.voice_seconds, \
-                 sessions = {table}.sessions + excluded.sessions"
-            );
-            // A fixed order keeps concurrent writers from deadlocking on PostgreSQL.
             let mut rows: Vec<_> = map.iter().collect();
             rows.sort_by_key(|(k, _)| **k);
-            for ((tree, bucket), u) in rows {
-                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(*tree)
-                    .bind(*bucket)
-                    .bind(u.data_bytes)
-                    .bind(u.sms)
-                    .bind(u.voice_seconds)
-                    .bind(u.sessions)
-                    .execute(&mut *conn)
-                    .await?;
+            for chunk in rows.chunks(1_000) {
+                let mut sql = Sql::new(&format!(
+                    "INSERT INTO {table} (tree_id, {key}, data_bytes, sms, voice_seconds, sessions) VALUES "
+                ));
+                for (i, ((tree, bucket), u)) in chunk.iter().enumerate() {
+                    sql.push(if i == 0 { "(" } else { ", (" });
+                    sql.bind(*tree).push(", ").bind(*bucket).push(", ").bind(u.data_bytes).push(", ");
+                    sql.bind(u.sms).push(", ").bind(u.voice_seconds).push(", ").bind(u.sessions).push(")");
+                }
+                sql.push(&format!(
+                    " ON CONFLICT (tree_id, {key}) DO UPDATE SET \
+                     data_bytes = {table}.data_bytes + excluded.data_bytes, sms = {table}.sms + excluded.sms, \
+                     voice_seconds = {table}.voice_seconds + excluded.voice_seconds, \
+                     sessions = {table}.sessions + excluded.sessions"
+                ));
+                sql.for_engine(engine).query().execute(&mut *conn).await?;
             }
         }
         Ok(())
@@ -111,7 +112,7 @@ pub async fn adjust_facet(conn: &mut AnyConnection, path: &str, facet: &str, val
 
 /// Rebuilds every tree rollup from the per-SIM daily rollups, the recent CDRs and the SIMs
 /// (after a bulk load, or once for a database that predates them).
-pub async fn rebuild(conn: &mut AnyConnection, now: i64) -> R<()> {
+pub async fn rebuild(conn: &mut AnyConnection, engine: Engine, now: i64) -> R<()> {
     let paths: HashMap<i64, String> = sqlx::query("SELECT id, path FROM customers")
         .fetch_all(&mut *conn)
         .await?
@@ -154,7 +155,7 @@ pub async fn rebuild(conn: &mut AnyConnection, now: i64) -> R<()> {
             deltas.hourly.entry((tree, r.get(1))).or_default().add(&u);
         }
     }
-    deltas.write(conn).await?;
+    deltas.write(conn, engine).await?;
     let mut facets: HashMap<(i64, &str, String), i64> = HashMap::new();
     let nets = sqlx::query(
         "SELECT customer_id, last_mcc_mnc, COUNT(*) FROM sims WHERE last_mcc_mnc IS NOT NULL \
@@ -199,7 +200,7 @@ pub async fn ensure_built(db: &Db, now: i64) -> R<()> {
     }
     let mut conn = db.pool().acquire().await?;
     sqlx::query("BEGIN").execute(&mut *conn).await?;
-    match rebuild(&mut conn, now).await {
+    match rebuild(&mut conn, db.engine(), now).await {
         Ok(()) => {
             sqlx::query("COMMIT").execute(&mut *conn).await?;
             Ok(())
@@ -234,10 +235,7 @@ pub async fn usage_series(db: &Db, tree: i64, hourly: bool, from: i64, to: i64) 
     .bind(to)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get(0), Usage { data_bytes: r.get(1), sms: r.get(2), voice_seconds: r.get(3), sessions: r.get(4) }))
-        .collect())
+    Ok(series(&rows))
 }
 
 /// Usage of one SIM per day from `from` to `to` inclusive (days without usage left out).
@@ -251,10 +249,14 @@ pub async fn sim_series(db: &Db, sim: i64, from: i64, to: i64) -> R<Vec<(i64, Us
     .bind(to)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .iter()
+    Ok(series(&rows))
+}
+
+/// Rows of (bucket, data bytes, SMS, voice seconds, sessions) as a series.
+fn series(rows: &[sqlx::any::AnyRow]) -> Vec<(i64, Usage)> {
+    rows.iter()
         .map(|r| (r.get(0), Usage { data_bytes: r.get(1), sms: r.get(2), voice_seconds: r.get(3), sessions: r.get(4) }))
-        .collect())
+        .collect()
 }
 
 /// SIM counts of a tree per value of a facet, largest first.

@@ -379,7 +379,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo_seed', $1)").bind(marker).execute(&mut *conn).await?;
     // The SIMs went in directly, past the code that keeps the per-status counts.
     app::sims::db::rebuild_counts(conn).await?;
-    app::usage::rollups::rebuild(conn, opts.now).await?;
+    app::usage::rollups::rebuild(conn, engine, opts.now).await?;
     // Some fleets lock their SIMs to their devices: one SIM in seven with a device, and a few
     // armed to bind to the next device the network reports.
     sqlx::query("UPDATE sims SET imei_lock = 'locked', lock_imei = imei WHERE imei IS NOT NULL AND id % 7 = 0")

@@ -89,7 +89,7 @@ pub async fn fleet(app: &TestApp) -> Fleet {
     }
     let mut conn = pool.acquire().await.unwrap();
     app::sims::db::rebuild_counts(&mut conn).await.unwrap();
-    app::usage::rollups::rebuild(&mut conn, now).await.unwrap();
+    app::usage::rollups::rebuild(&mut conn, app.db.engine(), now).await.unwrap();
     Fleet { t, sims, plan, service_a }
 }
 

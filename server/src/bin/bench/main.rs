@@ -77,10 +77,15 @@ async fn main() {
         dashboards::run(&site_root).await;
         return;
     }
-    // BENCH_ONLY=7: only the figures of issue 7 (ingest, and the API at a million SIMs).
+    // BENCH_ONLY=7: only the figures of issue 7 (ingest, and the API at a million SIMs);
+    // BENCH_ONLY=ingest: the ingest figures alone (minutes, not the million-SIM database).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("7") {
         ingest::run().await;
         api::run(&site_root).await;
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("ingest") {
+        ingest::run().await;
         return;
     }
     // BENCH_ONLY=6: only the figures of issue 6 (the journal).
