@@ -3,5 +3,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod headers;
+pub mod stalled_render;
 pub mod startup;
 pub mod telemetry;

@@ -204,7 +204,7 @@ pub fn build_router(state: AppState) -> Router {
     for (name, value) in headers::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
-    router.layer(
+    let router = router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(X_REQUEST_ID, headers::MakeShortId))
             .layer(
@@ -222,7 +222,8 @@ pub fn build_router(state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(CompressionLayer::new()),
-    )
+    );
+    crate::stalled_render::wrap(router)
 }
 
 /// A handler that panicked: log it, answer with a plain page and a reference, nothing more.
