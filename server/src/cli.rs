@@ -168,6 +168,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Files every CDR waiting in the inbox with its rollups, here rather than left to a server's
+/// fold worker: an import may run with no server up.
+async fn file_inbox(db: &Db) -> Result<(), String> {
+    while app::usage::db::fold(db, demo::now()).await.map_err(|e| format!("filing the records failed: {e}"))? > 0 {}
+    Ok(())
+}
+
 /// `import`: the file in batches of `--batch` records, each sent through `rest::ingest::ingest`
 /// as CSV with the file's header, with a progress line on stderr. The first bad record stops
 /// the import with its line number in the file; the batches before it are stored, and running
@@ -221,19 +228,25 @@ async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
             let mut sent_once = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await;
             // Filing behind (no server up to do it, or one too slow): file here, then send again.
             while sent_once.as_ref().is_err_and(|e| e.code == "busy") {
-                while app::usage::db::fold(db, demo::now())
-                    .await
-                    .map_err(|e| format!("filing the records failed: {e}"))?
-                    > 0
-                {}
+                file_inbox(db).await?;
                 sent_once = ingest(db, &tenant, kind, Format::Csv, text.as_bytes(), demo::now()).await;
             }
-            let receipt = sent_once.map_err(|e| {
-                // The batch's line numbers start at its header (line 1); the file's do not.
-                let at = e.line.map(|l| format!("line {}: ", first_line + l - 2)).unwrap_or_default();
-                let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, rest)| rest);
-                format!("{}: {at}{message} (records before this batch are stored)", args.file.display())
-            })?;
+            let receipt = match sent_once {
+                Ok(receipt) => receipt,
+                Err(e) => {
+                    // What was stored before the bad record is filed, as at the end.
+                    if kind == Kind::Cdrs {
+                        file_inbox(db).await?;
+                    }
+                    // The batch's line numbers start at its header (line 1); the file's do not.
+                    let at = e.line.map(|l| format!("line {}: ", first_line + l - 2)).unwrap_or_default();
+                    let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, rest)| rest);
+                    return Err(format!(
+                        "{}: {at}{message} (records before this batch are stored)",
+                        args.file.display()
+                    ));
+                }
+            };
             sent += receipt.received as u64;
             inserted += receipt.inserted;
             duplicates += receipt.duplicates;
@@ -248,9 +261,7 @@ async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
     }
     eprintln!();
     if kind == Kind::Cdrs {
-        // Filed with their rollups here rather than left to a server's fold worker: the import
-        // may run with no server up.
-        while app::usage::db::fold(db, demo::now()).await.map_err(|e| format!("filing the records failed: {e}"))? > 0 {}
+        file_inbox(db).await?;
     }
     println!(
         "imported {sent} records from {}: {inserted} new, {duplicates} already stored ({:.1} s)",

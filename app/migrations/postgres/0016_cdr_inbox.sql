@@ -1,7 +1,7 @@
 -- CDRs accepted by the ingest API wait here, in arrival order, until the fold files them:
 -- into `cdrs` in index order, with the rollups and the SIMs' counters, in one transaction that
--- also deletes them here. Ingest then writes one small table with one index instead of the
--- records' four indexes at random places (issue 7: ingest at 100,000 records per second).
+-- also deletes them here. Ingest then writes one small table, appending to its key and its
+-- record identity, instead of the records' four indexes at random places (issue 7: ingest at 100,000 records per second).
 -- A record is in this table or in `cdrs`, never both. As in `cdrs`, a record is its id plus
 -- its time here.
 CREATE TABLE cdr_inbox (

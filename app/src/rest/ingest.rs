@@ -61,7 +61,8 @@ macro_rules! ingest_doc {
             "A batch of up to 50,000 records (32 MB), as JSON lines (`application/x-ndjson`) or CSV with a \
              header row (`text/csv`). All-or-nothing: the first bad record refuses the batch with its `line`, \
              `field` and reason, and nothing is stored. Idempotent: a record whose `record_id` is already \
-             stored is counted as a duplicate, so a batch can be re-sent after any failure. A record names \
+             stored (on PostgreSQL: with the same `started_at`) is counted as a duplicate, so a batch can be \
+             re-sent after any failure. A record names \
              its SIM by `iccid` or by `imsi`; times are Unix seconds or RFC 3339. ",
             $then
         )
@@ -524,10 +525,24 @@ pub async fn ingest(
     body: &[u8],
     now: i64,
 ) -> Result<Receipt, ApiError> {
+    ingest_within(db, tenant, kind, fmt, body, now, crate::usage::db::INBOX_MAX).await
+}
+
+/// [`ingest`] with CDRs refused as `busy` while more than `inbox_max` records wait to be filed
+/// (a test's inbox need not hold a million records to prove it).
+pub async fn ingest_within(
+    db: &Db,
+    tenant: &Tenant,
+    kind: Kind,
+    fmt: Format,
+    body: &[u8],
+    now: i64,
+    inbox_max: i64,
+) -> Result<Receipt, ApiError> {
     let (received, inserted) = match kind {
         Kind::Cdrs => {
             // Back-pressure: a sender faster than the filing waits rather than growing the lag.
-            if crate::usage::db::inbox_backlog(db).await? > crate::usage::db::INBOX_MAX {
+            if crate::usage::db::inbox_backlog(db, inbox_max).await? > inbox_max {
                 return Err(ApiError {
                     retry_after: Some(5),
                     ..ApiError::new(

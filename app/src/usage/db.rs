@@ -112,10 +112,19 @@ pub const FOLD_MAX: usize = 100_000;
 /// Records the inbox may hold before ingest refuses batches (about ten folds' work).
 pub const INBOX_MAX: i64 = 1_000_000;
 
-/// About how many records wait in the inbox: ids are handed out in order, so the span of the
-/// ids there (two index look-ups, where counting would read every row).
-pub async fn inbox_backlog(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM cdr_inbox").fetch_one(db.pool()).await
+/// How many records wait in the inbox, as far as a limit of `max` tells: the span of the ids
+/// there (two index look-ups) bounds it, and only a span over the limit is checked by counting
+/// (up to the limit), since ids skipped by conflicts and rolled-back batches leave gaps.
+pub async fn inbox_backlog(db: &Db, max: i64) -> Result<i64, sqlx::Error> {
+    let span: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM cdr_inbox").fetch_one(db.pool()).await?;
+    if span <= max {
+        return Ok(span);
+    }
+    sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM cdr_inbox LIMIT $1) AS w")
+        .bind(max + 1)
+        .fetch_one(db.pool())
+        .await
 }
 
 /// The fold's lock on PostgreSQL: batches share it, a fold holds it alone, so a batch's look-up
@@ -123,15 +132,15 @@ pub async fn inbox_backlog(db: &Db) -> Result<i64, sqlx::Error> {
 /// at a time anyway.)
 async fn lock_fold(tx: &mut AnyConnection, engine: Engine, alone: bool) -> Result<(), sqlx::Error> {
     if engine == Engine::Postgres {
-        let sql = if alone {
-            "SELECT pg_advisory_xact_lock(7242001)"
-        } else {
-            "SELECT pg_advisory_xact_lock_shared(7242001)"
-        };
-        sqlx::query(sql).execute(&mut *tx).await?;
+        let sql = if alone { "SELECT pg_advisory_xact_lock($1)" } else { "SELECT pg_advisory_xact_lock_shared($1)" };
+        sqlx::query(sql).bind(INGEST_LOCK).execute(&mut *tx).await?;
     }
     Ok(())
 }
+
+/// The PostgreSQL advisory lock of [`lock_fold`], also taken by whatever else must not run
+/// beside a fold or a batch (attaching a partition of `cdrs`).
+pub const INGEST_LOCK: i64 = 7_242_001;
 
 /// What makes a record the same record: its id on SQLite; its id and time on PostgreSQL,
 /// whose partitioned `cdrs` can only be unique on keys that include the partition key.

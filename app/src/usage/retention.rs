@@ -85,13 +85,15 @@ pub async fn create_partition(db: &Db, table: &str, from: i64) -> R<()> {
 /// default partition meanwhile (no partition existed yet) are moved into it first, since a
 /// partition cannot be attached while the default one holds rows of its range. What attaching
 /// locks is locked first, at the strength it needs: `sims` (the partition's foreign key) and the
-/// default partition. Taken step by step, the attach deadlocked with a writer holding `sims`
-/// and waiting for the default partition (seen in tests: demo seeding beside the server).
+/// default partition, after the ingest lock (`usage::db`), so no fold or batch holds either
+/// meanwhile. Taken step by step, the attach deadlocked with a writer holding `sims` and waiting
+/// for the default partition (seen in tests: demo seeding beside the server).
 async fn create_partition_of(db: &Db, table: &str, column: &str, from: i64) -> R<()> {
     let to = month_start(from, 1);
     let name = partition_name(table, from);
     let mut tx = db.pool().begin().await?;
     for sql in [
+        format!("SELECT pg_advisory_xact_lock({})", crate::usage::db::INGEST_LOCK),
         "LOCK TABLE sims IN SHARE ROW EXCLUSIVE MODE".to_string(),
         format!("LOCK TABLE {table}_default IN ACCESS EXCLUSIVE MODE"),
         format!("CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)"),

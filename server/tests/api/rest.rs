@@ -281,14 +281,14 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
 });
 
 both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, |app: TestApp| async move {
-    use app::rest::ingest::{Format, Kind, ingest};
+    use app::rest::ingest::{Format, Kind, ingest_within};
     // A database of its own with no fold worker, so the inbox stays as the test leaves it.
     let (db, _) = fresh_db_at(app.db.engine()).await;
     let now = server::demo::now();
     server::demo::seed(&db, &server::demo::DemoOptions { sims: 20, days: 1, seed: 3, now }, |_| {}).await.unwrap();
     let r = sqlx::query("SELECT id, iccid FROM sims ORDER BY id LIMIT 1").fetch_one(db.pool()).await.unwrap();
     let (sim, iccid): (i64, String) = (r.get(0), r.get(1));
-    // Two waiting records whose ids span more than the inbox may hold.
+    // Two waiting records whose ids span more than the inbox may hold: gaps are no backlog.
     for (id, record) in [(1, "w-1"), (app::usage::db::INBOX_MAX + 1, "w-2")] {
         sqlx::query(
             "INSERT INTO cdr_inbox (id, record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
@@ -305,13 +305,15 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
     let tenant = app::sims::db::Tenant::new("/");
     let body =
         format!("record_id,iccid,kind,started_at,bytes_up,mcc_mnc,rat\nb-1,{iccid},data,{},5,26201,4G\n", now - 300);
-    let e = ingest(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now).await.unwrap_err();
+    assert_eq!(app::usage::db::inbox_backlog(&db, app::usage::db::INBOX_MAX).await.unwrap(), 2);
+    // With the two over the limit, the batch is refused.
+    let e = ingest_within(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now, 1).await.unwrap_err();
     assert_eq!((e.status.as_u16(), e.code.as_str(), e.retry_after), (503, "busy", Some(5)));
     let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM cdr_inbox").fetch_one(db.pool()).await.unwrap().get(0);
     assert_eq!(waiting, 2, "the refused batch stored nothing");
     // Once the inbox is filed, the same batch goes in.
     while app::usage::db::fold(&db, now).await.unwrap() > 0 {}
-    let receipt = ingest(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now).await.unwrap();
+    let receipt = ingest_within(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now, 1).await.unwrap();
     assert_eq!(receipt.inserted, 1);
     let filed: i64 =
         sqlx::query("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap().get(0);

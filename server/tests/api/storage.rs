@@ -3,7 +3,7 @@ use sqlx::Row;
 
 use app::db::Db;
 use app::sims::{Eid, Iccid, Imei, Imsi, MccMnc, Msisdn, Rat};
-use app::usage::db::{NewCdr, insert_cdrs};
+use app::usage::db::{NewCdr, insert_cdrs, queue_cdrs};
 use app::usage::{CdrKind, SECONDS_PER_DAY, cycle_start, day_of};
 use server::demo::{self, DemoOptions};
 
@@ -191,11 +191,13 @@ both_engines!(inserting_cdrs_keeps_rollups_and_cycle_counters_current, |app: Tes
 
 both_engines!(a_failing_cdr_batch_stores_nothing, |app: TestApp| async move {
     small_demo(&app.db).await;
-    let before = count(&app.db, "SELECT COUNT(*) FROM cdrs").await;
+    let stored = "SELECT (SELECT COUNT(*) FROM cdrs) + (SELECT COUNT(*) FROM cdr_inbox)";
+    let before = count(&app.db, stored).await;
     let batch =
         vec![cdr("F-1", 1, CdrKind::Data, NOW - 100, 10, 0), cdr("F-2", 999_999, CdrKind::Data, NOW - 50, 10, 0)];
     assert!(insert_cdrs(&app.db, &batch, NOW).await.is_err(), "unknown SIM");
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cdrs").await, before, "all or nothing");
+    assert!(queue_cdrs(&app.db, &batch).await.is_err(), "unknown SIM");
+    assert_eq!(count(&app.db, stored).await, before, "all or nothing");
 });
 
 both_engines!(rows_added_after_the_seed_get_fresh_ids, |app: TestApp| async move {
