@@ -41,8 +41,6 @@ pub struct Db {
     engine: Engine,
     /// PostgreSQL: how to open a connection of its own (for `COPY`, see [`copy`]).
     pg: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
-    /// Held by every clone: the SQLite checkpointer ([`checkpointer`]) ends with the last.
-    _alive: std::sync::Arc<()>,
 }
 
 impl Db {
@@ -70,12 +68,9 @@ impl Db {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
                         // WAL lets readers run beside the writer; NORMAL sync is safe with WAL.
-                        // The WAL is checkpointed by a task of its own ([`checkpointer`]); a
-                        // writer does it only past 400 MB, as a safety net.
                         sqlx::raw_sql(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                             PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
-                             PRAGMA wal_autocheckpoint = 100000;",
+                             PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
                         )
                         .execute(conn)
                         .await?;
@@ -94,11 +89,7 @@ impl Db {
             )),
             Engine::Sqlite => None,
         };
-        let alive = std::sync::Arc::new(());
-        if engine == Engine::Sqlite && sqlite_file(&url).is_some() {
-            tokio::spawn(checkpointer(pool.clone(), std::sync::Arc::downgrade(&alive)));
-        }
-        Ok(Db { pool, engine, pg, _alive: alive })
+        Ok(Db { pool, engine, pg })
     }
 
     /// PostgreSQL's options for a connection of its own (`None` on SQLite).
@@ -147,22 +138,6 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// SQLite: copies the WAL back into the database file four times a second, beside the writers
-/// rather than in them. Left to the auto-checkpoint, whichever commit crossed 1,000 pages did it
-/// and waited: a fold's commit (about 100 MB of WAL per 100,000 records) paid 0.3–0.8 s, and a
-/// user's save queued behind it as long. A passive checkpoint never blocks a writer or a reader.
-async fn checkpointer(pool: AnyPool, alive: std::sync::Weak<()>) {
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        if alive.strong_count() == 0 || pool.is_closed() {
-            return;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            tracing::warn!(error = %e, "cannot checkpoint the SQLite WAL");
-        }
     }
 }
 
