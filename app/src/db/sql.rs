@@ -7,6 +7,8 @@ use sqlx::{Arguments, AssertSqlSafe};
 pub enum Arg {
     Int(i64),
     Text(String),
+    /// A missing text value (SQL `NULL`, typed as text).
+    NullText,
 }
 
 impl From<i64> for Arg {
@@ -17,6 +19,11 @@ impl From<i64> for Arg {
 impl From<String> for Arg {
     fn from(v: String) -> Self {
         Arg::Text(v)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
     }
 }
 impl From<&str> for Arg {
@@ -82,6 +89,7 @@ impl Sql {
             match v {
                 Arg::Int(i) => a.add(*i).expect("an integer always encodes"),
                 Arg::Text(s) => a.add(s.clone()).expect("text always encodes"),
+                Arg::NullText => a.add(None::<String>).expect("a null always encodes"),
             }
         }
         a
@@ -111,7 +119,7 @@ impl Sql {
                         out.push_str(&s.replace('\0', "").replace('\'', "''"));
                         out.push('\'');
                     }
-                    None => out.push_str("NULL"),
+                    Some(Arg::NullText) | None => out.push_str("NULL"),
                 }
                 i = end;
                 plain = end;

@@ -476,22 +476,81 @@ async fn apply_to_sims(
 
 /// Files up to [`FOLD_MAX`] inbox records in a transaction of its own; how many.
 pub async fn fold(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    fold_up_to(db, now, FOLD_MAX).await
+}
+
+/// Files up to `max` inbox records in a transaction of its own; how many.
+pub async fn fold_up_to(db: &Db, now: i64, max: usize) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     lock_fold(&mut tx, db.engine(), true).await?;
-    let n = fold_in(&mut tx, db.engine(), now, FOLD_MAX).await?;
+    let n = fold_in(&mut tx, db.engine(), now, max).await?;
     tx.commit().await?;
     Ok(n)
 }
 
+/// How long a fold should hold what batches wait for: SQLite's one writer, PostgreSQL's ingest
+/// lock. A batch arriving during a fold then waits about this long at most, well inside the
+/// five seconds SQLite waits for its writer before giving up.
+pub const FOLD_TARGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Fewest records a paced fold takes.
+pub const FOLD_MIN: usize = 2_000;
+
+/// How many records the next fold takes: as many as the folds so far filed in [`FOLD_TARGET`],
+/// between [`FOLD_MIN`] and [`FOLD_MAX`], growing at most twofold per fold. Larger folds file
+/// more per second (each SIM row and index page is written once per fold), so the pace takes
+/// the largest that keeps batches' waits short on this machine and database.
+#[derive(Clone, Copy, Debug)]
+pub struct FoldPace {
+    size: usize,
+}
+
+impl Default for FoldPace {
+    fn default() -> Self {
+        FoldPace { size: 20_000 }
+    }
+}
+
+impl FoldPace {
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Learns from a fold that filed `n` records in `took`. Folds that found fewer than a
+    /// fifth of what they could take say little about the rate and are ignored.
+    pub fn observe(&mut self, n: u64, took: std::time::Duration) {
+        if (n as usize) < self.size / 5 || n == 0 {
+            return;
+        }
+        let rate = n as f64 / took.as_secs_f64().max(1e-6);
+        let fits = (rate * FOLD_TARGET.as_secs_f64()) as usize;
+        self.size = fits.min(self.size * 2).clamp(FOLD_MIN, FOLD_MAX);
+    }
+
+    /// Files the whole inbox in paced folds; how many records.
+    pub async fn drain(&mut self, db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+        let mut total = 0;
+        loop {
+            let t = std::time::Instant::now();
+            let n = fold_up_to(db, now, self.size).await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            self.observe(n, t.elapsed());
+            total += n;
+        }
+    }
+}
+
 /// Folds the queue as batches arrive (woken by [`queue_cdrs`], and every few seconds in case
-/// another process queued them), until it is empty.
+/// another process queued them), until it is empty, in paced folds.
 pub async fn fold_worker(db: Db, clock: crate::auth::clock::Clock) {
+    let mut pace = FoldPace::default();
     loop {
-        match fold(&db, clock.now()).await {
-            Ok(0) => {
+        match pace.drain(&db, clock.now()).await {
+            Ok(_) => {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(2), FOLD.notified()).await;
             }
-            Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "cannot fold queued usage into the SIMs; retrying");
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
@@ -514,35 +573,77 @@ pub struct NewEdr {
     pub details: String,
 }
 
-/// Inserts a batch of event records all-or-nothing, skipping record ids already stored. A
-/// record naming a device feeds the SIM's IMEI lock in the same transaction (which may raise
-/// the IMEI lock rules and suspend the SIM). Returns how many were new.
+/// Inserts a batch of event records all-or-nothing, skipping record ids already stored: one
+/// multi-row statement per chunk, in batch order. A record naming a device then feeds the
+/// SIM's IMEI lock in the same transaction (which may raise the IMEI lock rules and suspend the
+/// SIM), in batch order too. Returns how many were new.
 pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
+    let mut new: HashSet<(String, i64)> = HashSet::new();
     let mut inserted = 0;
-    for e in edrs {
-        let new = sqlx::query(
-            "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details, imei) \
-             SELECT $1, s.id, s.customer_id, $3, $4, $5, $6, $7 FROM sims s WHERE s.id = $2 \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(&e.record_id)
-        .bind(e.sim_id)
-        .bind(&e.event_type)
-        .bind(e.occurred_at)
-        .bind(e.mcc_mnc.as_ref().map(|m| m.as_str().to_string()))
-        .bind(&e.details)
-        .bind(e.imei.clone())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if new.is_none() {
-            continue;
+    for chunk in edrs.chunks(CHUNK) {
+        let mut sql =
+            Sql::new("WITH v (n, record_id, sim_id, event_type, occurred_at, mcc_mnc, details, imei) AS (VALUES ");
+        for (i, e) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(i as i64).push(", ").bind(e.record_id.as_str()).push(", ").bind(e.sim_id).push(", ");
+            sql.bind(e.event_type.as_str()).push(", ").bind(e.occurred_at).push(", ");
+            sql.bind(e.mcc_mnc.as_ref().map(|m| m.as_str().to_string())).push(", ");
+            sql.bind(e.details.as_str()).push(", ").bind(e.imei.clone()).push(")");
         }
-        inserted += 1;
-        if let Some(imei) = e.imei.as_deref().filter(|i| crate::sims::imei_lock::device(i).is_some()) {
+        sql.push(
+            ") INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details, imei) \
+             SELECT v.record_id, s.id, s.customer_id, v.event_type, v.occurred_at, v.mcc_mnc, v.details, v.imei \
+             FROM v JOIN sims s ON s.id = v.sim_id WHERE true ORDER BY v.n \
+             ON CONFLICT DO NOTHING RETURNING record_id, occurred_at",
+        );
+        for r in sql.for_engine(db.engine()).query().fetch_all(&mut *tx).await? {
+            new.insert((r.try_get(0)?, r.try_get(1)?));
+            inserted += 1;
+        }
+    }
+    for e in edrs {
+        let Some(imei) = e.imei.as_deref().filter(|i| crate::sims::imei_lock::device(i).is_some()) else { continue };
+        // Taken out once seen, so a record repeated in the batch counts once.
+        if new.remove(&(e.record_id.clone(), e.occurred_at)) {
             crate::sims::imei_lock::device_seen(&mut tx, e.sim_id, imei, e.occurred_at).await?;
         }
     }
     tx.commit().await?;
     Ok(inserted)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_fold_pace_grows_after_quick_folds_at_most_twofold_up_to_the_maximum() {
+        let mut pace = FoldPace::default();
+        pace.observe(20_000, Duration::from_millis(10));
+        assert_eq!(pace.size(), 40_000, "twofold, not the 2,000,000 a second would hold");
+        for _ in 0..10 {
+            pace.observe(pace.size() as u64, Duration::from_millis(10));
+        }
+        assert_eq!(pace.size(), FOLD_MAX);
+    }
+
+    #[test]
+    fn the_fold_pace_shrinks_to_what_fits_in_the_target_after_a_slow_fold() {
+        let mut pace = FoldPace::default();
+        pace.observe(20_000, Duration::from_secs(4));
+        assert_eq!(pace.size(), 5_000);
+        pace.observe(5_000, Duration::from_secs(60));
+        assert_eq!(pace.size(), FOLD_MIN, "never below the minimum");
+    }
+
+    #[test]
+    fn the_fold_pace_ignores_folds_that_found_little_waiting() {
+        let mut pace = FoldPace::default();
+        pace.observe(100, Duration::from_secs(1));
+        pace.observe(0, Duration::from_secs(1));
+        assert_eq!(pace.size(), 20_000);
+    }
 }

@@ -87,13 +87,21 @@ pub async fn create_partition(db: &Db, table: &str, from: i64) -> R<()> {
 /// locks is locked first, at the strength it needs: `sims` (the partition's foreign key) and the
 /// default partition, after the ingest lock (`usage::db`), so no fold or batch holds either
 /// meanwhile. Taken step by step, the attach deadlocked with a writer holding `sims` and waiting
-/// for the default partition (seen in tests: demo seeding beside the server).
+/// for the default partition (seen in tests: demo seeding beside the server). A partition made
+/// meanwhile by another server is left as it is.
 async fn create_partition_of(db: &Db, table: &str, column: &str, from: i64) -> R<()> {
     let to = month_start(from, 1);
     let name = partition_name(table, from);
     let mut tx = db.pool().begin().await?;
+    let lock = format!("SELECT pg_advisory_xact_lock({})", crate::usage::db::INGEST_LOCK);
+    sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut *tx).await?;
+    // Another server (or task) may have made it since the caller looked: nothing left to do.
+    let made: bool =
+        sqlx::query("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(&mut *tx).await?.try_get(0)?;
+    if made {
+        return tx.commit().await;
+    }
     for sql in [
-        format!("SELECT pg_advisory_xact_lock({})", crate::usage::db::INGEST_LOCK),
         "LOCK TABLE sims IN SHARE ROW EXCLUSIVE MODE".to_string(),
         format!("LOCK TABLE {table}_default IN ACCESS EXCLUSIVE MODE"),
         format!("CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)"),

@@ -3,7 +3,7 @@ use sqlx::Row;
 
 use app::db::Db;
 use app::sims::{Eid, Iccid, Imei, Imsi, MccMnc, Msisdn, Rat};
-use app::usage::db::{NewCdr, insert_cdrs, queue_cdrs};
+use app::usage::db::{NewCdr, NewEdr, insert_cdrs, insert_edrs, queue_cdrs};
 use app::usage::{CdrKind, SECONDS_PER_DAY, cycle_start, day_of};
 use server::demo::{self, DemoOptions};
 
@@ -198,6 +198,40 @@ both_engines!(a_failing_cdr_batch_stores_nothing, |app: TestApp| async move {
     assert!(insert_cdrs(&app.db, &batch, NOW).await.is_err(), "unknown SIM");
     assert!(queue_cdrs(&app.db, &batch).await.is_err(), "unknown SIM");
     assert_eq!(count(&app.db, stored).await, before, "all or nothing");
+});
+
+both_engines!(an_edr_batch_is_stored_once_each_in_batch_order_across_statements, |app: TestApp| async move {
+    small_demo(&app.db).await;
+    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims ORDER BY id LIMIT 2")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // More records than one statement takes, every other one without a network, and one repeated.
+    let edr = |i: usize| NewEdr {
+        record_id: format!("E-{i:04}"),
+        sim_id: sims[i % 2],
+        event_type: "attach".into(),
+        occurred_at: NOW - 10_000 + i as i64,
+        mcc_mnc: i.is_multiple_of(2).then(|| MccMnc::parse("22210").unwrap()),
+        imei: None,
+        details: String::new(),
+    };
+    let mut batch: Vec<NewEdr> = (0..2_500).map(edr).collect();
+    batch.push(edr(5));
+    assert_eq!(insert_edrs(&app.db, &batch).await.unwrap(), 2_500);
+    assert_eq!(insert_edrs(&app.db, &batch).await.unwrap(), 0, "a re-sent batch adds nothing");
+    let stored: Vec<String> = sqlx::query("SELECT record_id FROM edrs WHERE record_id LIKE 'E-%' ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(stored, (0..2_500).map(|i| format!("E-{i:04}")).collect::<Vec<_>>());
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM edrs WHERE record_id LIKE 'E-%' AND mcc_mnc IS NULL").await, 1_250);
 });
 
 both_engines!(rows_added_after_the_seed_get_fresh_ids, |app: TestApp| async move {
