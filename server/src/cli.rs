@@ -171,7 +171,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 /// Files every CDR waiting in the inbox with its rollups, here rather than left to a server's
 /// fold worker: an import may run with no server up.
 async fn file_inbox(db: &Db) -> Result<(), String> {
-    let mut pace = app::usage::db::FoldPace::default();
+    let mut pace = app::usage::db::FoldPace::for_engine(db.engine());
     pace.drain(db, demo::now()).await.map_err(|e| format!("filing the records failed: {e}"))?;
     Ok(())
 }

@@ -488,30 +488,35 @@ pub async fn fold_up_to(db: &Db, now: i64, max: usize) -> Result<u64, sqlx::Erro
     Ok(n)
 }
 
-/// How long a fold should hold what batches wait for: SQLite's one writer, PostgreSQL's ingest
-/// lock. A batch arriving during a fold then waits about this long at most, well inside the
-/// five seconds SQLite waits for its writer before giving up.
-pub const FOLD_TARGET: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a fold should hold what waits for it. On SQLite that is every writer (its one
+/// writer: a batch, a user changing a SIM), and it gives up after five seconds; on PostgreSQL
+/// only batches wait (the ingest lock), so folds there may run longer and file more per second.
+pub fn fold_target(engine: Engine) -> std::time::Duration {
+    std::time::Duration::from_secs(if engine == Engine::Sqlite { 1 } else { 3 })
+}
 
 /// Fewest records a paced fold takes.
 pub const FOLD_MIN: usize = 2_000;
 
-/// How many records the next fold takes: as many as the folds so far filed in [`FOLD_TARGET`],
-/// between [`FOLD_MIN`] and [`FOLD_MAX`], growing at most twofold per fold. Larger folds file
-/// more per second (each SIM row and index page is written once per fold), so the pace takes
-/// the largest that keeps batches' waits short on this machine and database.
+/// How many records the next fold takes: as many as the folds so far filed in the target time
+/// ([`fold_target`]), between [`FOLD_MIN`] and [`FOLD_MAX`], growing at most twofold per fold.
+/// Larger folds file more per second (each SIM row and index page is written once per fold),
+/// so the pace takes the largest that keeps waits short on this machine and database.
 #[derive(Clone, Copy, Debug)]
 pub struct FoldPace {
     size: usize,
-}
-
-impl Default for FoldPace {
-    fn default() -> Self {
-        FoldPace { size: 20_000 }
-    }
+    target: std::time::Duration,
 }
 
 impl FoldPace {
+    pub fn new(target: std::time::Duration) -> Self {
+        FoldPace { size: 20_000, target }
+    }
+
+    pub fn for_engine(engine: Engine) -> Self {
+        Self::new(fold_target(engine))
+    }
+
     pub fn size(&self) -> usize {
         self.size
     }
@@ -523,7 +528,7 @@ impl FoldPace {
             return;
         }
         let rate = n as f64 / took.as_secs_f64().max(1e-6);
-        let fits = (rate * FOLD_TARGET.as_secs_f64()) as usize;
+        let fits = (rate * self.target.as_secs_f64()) as usize;
         self.size = fits.min(self.size * 2).clamp(FOLD_MIN, FOLD_MAX);
     }
 
@@ -545,7 +550,7 @@ impl FoldPace {
 /// Folds the queue as batches arrive (woken by [`queue_cdrs`], and every few seconds in case
 /// another process queued them), until it is empty, in paced folds.
 pub async fn fold_worker(db: Db, clock: crate::auth::clock::Clock) {
-    let mut pace = FoldPace::default();
+    let mut pace = FoldPace::for_engine(db.engine());
     loop {
         match pace.drain(&db, clock.now()).await {
             Ok(_) => {
@@ -621,7 +626,7 @@ mod tests {
 
     #[test]
     fn the_fold_pace_grows_after_quick_folds_at_most_twofold_up_to_the_maximum() {
-        let mut pace = FoldPace::default();
+        let mut pace = FoldPace::new(Duration::from_secs(1));
         pace.observe(20_000, Duration::from_millis(10));
         assert_eq!(pace.size(), 40_000, "twofold, not the 2,000,000 a second would hold");
         for _ in 0..10 {
@@ -632,7 +637,7 @@ mod tests {
 
     #[test]
     fn the_fold_pace_shrinks_to_what_fits_in_the_target_after_a_slow_fold() {
-        let mut pace = FoldPace::default();
+        let mut pace = FoldPace::new(Duration::from_secs(1));
         pace.observe(20_000, Duration::from_secs(4));
         assert_eq!(pace.size(), 5_000);
         pace.observe(5_000, Duration::from_secs(60));
@@ -641,7 +646,7 @@ mod tests {
 
     #[test]
     fn the_fold_pace_ignores_folds_that_found_little_waiting() {
-        let mut pace = FoldPace::default();
+        let mut pace = FoldPace::new(Duration::from_secs(1));
         pace.observe(100, Duration::from_secs(1));
         pace.observe(0, Duration::from_secs(1));
         assert_eq!(pace.size(), 20_000);
