@@ -185,13 +185,26 @@ pub async fn expire(db: &Db, now: i64, months: u32) -> R<Expired> {
     Ok(done)
 }
 
-/// Keeps the partitions ahead and expires old records, hourly.
+/// How long after start the first expiry waits. Expiry can take a while (SQLite deletes in
+/// small batches), so it stays out of a start's way, and servers restarted together do not all
+/// expire at once; the partitions ahead are made at start, since records need them.
+pub const EXPIRY_AFTER_START: Duration = Duration::from_secs(300);
+
+/// Makes the coming months' partitions, logging what fails (the next round tries again).
+async fn keep_ahead(db: &Db, now: i64) {
+    if let Err(e) = ensure_partitions(db, now).await {
+        tracing::error!(error = %e, "cannot create the coming months' usage partitions");
+    }
+}
+
+/// Keeps the partitions ahead (at start, then hourly) and expires old records (five minutes
+/// after start, then hourly).
 pub async fn worker(db: Db, clock: crate::auth::clock::Clock) {
+    keep_ahead(&db, clock.now()).await;
+    tokio::time::sleep(EXPIRY_AFTER_START).await;
     loop {
         let now = clock.now();
-        if let Err(e) = ensure_partitions(&db, now).await {
-            tracing::error!(error = %e, "cannot create the coming months' usage partitions");
-        }
+        keep_ahead(&db, now).await;
         match expire(&db, now, months()).await {
             Ok(Expired { partitions: 0, rows: 0 }) => {}
             Ok(e) => tracing::info!(partitions = e.partitions, rows = e.rows, "expired usage records"),
