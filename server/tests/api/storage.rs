@@ -17,6 +17,14 @@ async fn count(db: &Db, sql: &'static str) -> i64 {
     sqlx::query(sql).fetch_one(db.pool()).await.unwrap().try_get(0).unwrap()
 }
 
+/// The first column of every row a query returns.
+async fn column<T>(db: &Db, sql: &'static str) -> Vec<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    sqlx::query(sql).fetch_all(db.pool()).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
 async fn small_demo(db: &Db) -> demo::DemoReport {
     demo::seed(db, &DemoOptions { sims: 400, days: 30, seed: 7, now: NOW }, |_| {}).await.unwrap()
 }
@@ -202,13 +210,7 @@ both_engines!(a_failing_cdr_batch_stores_nothing, |app: TestApp| async move {
 
 both_engines!(an_edr_batch_is_stored_once_each_in_batch_order_across_statements, |app: TestApp| async move {
     small_demo(&app.db).await;
-    let sims: Vec<i64> = sqlx::query("SELECT id FROM sims ORDER BY id LIMIT 2")
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let sims: Vec<i64> = column(&app.db, "SELECT id FROM sims ORDER BY id LIMIT 2").await;
     // More records than one statement takes, every other one without a network, and one repeated.
     let edr = |i: usize| NewEdr {
         record_id: format!("E-{i:04}"),
@@ -223,13 +225,8 @@ both_engines!(an_edr_batch_is_stored_once_each_in_batch_order_across_statements,
     batch.push(edr(5));
     assert_eq!(insert_edrs(&app.db, &batch).await.unwrap(), 2_500);
     assert_eq!(insert_edrs(&app.db, &batch).await.unwrap(), 0, "a re-sent batch adds nothing");
-    let stored: Vec<String> = sqlx::query("SELECT record_id FROM edrs WHERE record_id LIKE 'E-%' ORDER BY id")
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let stored: Vec<String> =
+        column(&app.db, "SELECT record_id FROM edrs WHERE record_id LIKE 'E-%' ORDER BY id").await;
     assert_eq!(stored, (0..2_500).map(|i| format!("E-{i:04}")).collect::<Vec<_>>());
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM edrs WHERE record_id LIKE 'E-%' AND mcc_mnc IS NULL").await, 1_250);
 });

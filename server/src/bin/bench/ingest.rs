@@ -57,47 +57,35 @@ pub(crate) fn batch(sims: &[i64], run: i64, tag: &str, k: u64, rng: &mut Rng) ->
         .collect()
 }
 
-/// The floor: the same rows into a bare table, no rollups.
-async fn bare(db: &Db, cdrs: &[NewCdr]) {
-    let mut tx = db.begin_write().await.unwrap();
-    for chunk in cdrs.chunks(2_000) {
-        let mut sql = Sql::new(
-            "INSERT INTO bench_bare_cdrs (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, \
-             mcc_mnc, rat) VALUES ",
-        );
-        for (i, c) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(c.record_id.as_str()).push(", ").bind(c.sim_id).push(", ").bind(c.kind.code()).push(", ");
-            sql.bind(c.started_at).push(", ").bind(c.ended_at).push(", ").bind(c.bytes_up).push(", ");
-            sql.bind(c.bytes_down).push(", ").bind(c.units).push(", ").bind(c.mcc_mnc.as_str()).push(", ");
-            sql.bind(c.rat.code()).push(")");
+/// The same rows with multi-row inserts in one transaction, nothing else: into the bare table
+/// (`customers` none: the floor), or into `cdrs` itself with each SIM's customer, sorted as the
+/// fold sorts them (*records alone*: its unique record id and its indexes by SIM and by
+/// customer, at its size, with no rollups, no SIM rows and no rules; ids start with `alone-`
+/// and the scenario deletes them afterwards).
+async fn plain(db: &Db, cdrs: &[NewCdr], customers: Option<&std::collections::HashMap<i64, i64>>) {
+    let mut rows: Vec<&NewCdr> = cdrs.iter().collect();
+    let (table, prefix) = match customers {
+        Some(_) => {
+            rows.sort_by_key(|c| (c.sim_id, c.started_at));
+            ("cdrs (customer_id, ", "alone-")
         }
-        sql.push(" ON CONFLICT (record_id) DO NOTHING");
-        sql.for_engine(db.engine()).query().execute(&mut *tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
-/// The records alone, where they end up: the same rows into `cdrs` itself (its unique record
-/// id and its indexes by SIM and by customer, at its size), sorted as the fold sorts them, with
-/// no rollups, no SIM rows and no rules: what storing them costs before anything is kept
-/// current. Their ids start with `alone-`; the scenario deletes them afterwards.
-async fn alone(db: &Db, cdrs: &[NewCdr], customers: &std::collections::HashMap<i64, i64>) {
-    let mut sorted: Vec<&NewCdr> = cdrs.iter().collect();
-    sorted.sort_by_key(|c| (c.sim_id, c.started_at));
+        None => ("bench_bare_cdrs (", ""),
+    };
     let mut tx = db.begin_write().await.unwrap();
-    for chunk in sorted.chunks(2_000) {
-        let mut sql = Sql::new(
-            "INSERT INTO cdrs (record_id, sim_id, customer_id, kind, started_at, ended_at, bytes_up, bytes_down, \
-             units, mcc_mnc, rat) VALUES ",
-        );
+    for chunk in rows.chunks(2_000) {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {table}record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, \
+             rat) VALUES "
+        ));
         for (i, c) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(format!("alone-{}", c.record_id)).push(", ").bind(c.sim_id).push(", ");
-            sql.bind(customers[&c.sim_id]).push(", ").bind(c.kind.code()).push(", ");
-            sql.bind(c.started_at).push(", ").bind(c.ended_at).push(", ").bind(c.bytes_up).push(", ");
-            sql.bind(c.bytes_down).push(", ").bind(c.units).push(", ").bind(c.mcc_mnc.as_str()).push(", ");
-            sql.bind(c.rat.code()).push(")");
+            if let Some(customers) = customers {
+                sql.bind(customers[&c.sim_id]).push(", ");
+            }
+            sql.bind(format!("{prefix}{}", c.record_id)).push(", ").bind(c.sim_id).push(", ");
+            sql.bind(c.kind.code()).push(", ").bind(c.started_at).push(", ").bind(c.ended_at).push(", ");
+            sql.bind(c.bytes_up).push(", ").bind(c.bytes_down).push(", ").bind(c.units).push(", ");
+            sql.bind(c.mcc_mnc.as_str()).push(", ").bind(c.rat.code()).push(")");
         }
         sql.push(" ON CONFLICT DO NOTHING");
         sql.for_engine(db.engine()).query().execute(&mut *tx).await.unwrap();
@@ -228,10 +216,10 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
         portal += t.elapsed().as_secs_f64();
         assert_eq!(n, BATCH as u64);
         let t = Instant::now();
-        bare(db, b).await;
+        plain(db, b, None).await;
         floor += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        alone(db, b, &customers).await;
+        plain(db, b, Some(&customers)).await;
         records += t.elapsed().as_secs_f64();
         // The worker files what the inbox holds in paced folds (`usage::db::FoldPace`): at full
         // load (which the sustained figure is) a fold's worth is always waiting.
