@@ -198,16 +198,12 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
     let batches: Vec<Vec<NewCdr>> = (0..BATCHES).map(|k| batch(&sims, run, &tag, k, &mut rng)).collect();
     let distinct = batches[0].iter().map(|c| c.sim_id).collect::<std::collections::HashSet<_>>().len();
     let total = (BATCH as u64 * BATCHES) as f64;
-    // Turns: a portal batch, then the bare one, so both see the same machine load. The batches
+    // Turns: a portal batch, then the bare one and the records alone, so all see the same machine
+    // load. The batches
     // take the ingest API's path (into the inbox); filing them (records, rollups, SIM rows,
     // usage rules) is timed apart, as the fold worker would run it.
-    let customers: std::collections::HashMap<i64, i64> = sqlx::query("SELECT id, customer_id FROM sims")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let customers: std::collections::HashMap<i64, i64> =
+        crate::journal::pairs(db, "SELECT id, customer_id FROM sims").await.into_iter().collect();
     let (mut portal, mut floor, mut folding, mut records) = (0.0, 0.0, 0.0, 0.0);
     let (mut pace, mut waiting, mut sizes) = (app::usage::db::FoldPace::for_engine(db.engine()), 0, Vec::new());
     for b in &batches {

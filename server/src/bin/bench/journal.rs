@@ -27,6 +27,15 @@ const ACTIONS: &[&str] = &[
     "mfa.device_added",
 ];
 
+/// The first two columns of every row a query returns.
+pub(crate) async fn pairs<A, B>(db: &Db, sql: &'static str) -> Vec<(A, B)>
+where
+    A: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    B: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    sqlx::query(sql).fetch_all(db.pool()).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
 /// A small deterministic generator (splitmix64): the same database on every machine.
 pub(crate) struct Rng(pub u64);
 impl Rng {
@@ -59,13 +68,7 @@ async fn journal_db(url: &str, entries: u64) -> Db {
         demo::seed(&db, &DemoOptions { sims: 100_000, days: 1, seed: 7, now: demo::now() }, |_| {}).await.unwrap();
     }
     let t = Instant::now();
-    let users: Vec<(i64, i64)> = sqlx::query("SELECT id, customer_id FROM users ORDER BY id")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let users: Vec<(i64, i64)> = pairs(&db, "SELECT id, customer_id FROM users ORDER BY id").await;
     let iccids: Vec<String> = sqlx::query("SELECT iccid FROM sims ORDER BY id LIMIT 20000")
         .fetch_all(db.pool())
         .await
@@ -266,20 +269,8 @@ async fn fill_notifications(db: &Db) {
         return;
     }
     let t = Instant::now();
-    let users: Vec<(i64, i64)> = sqlx::query("SELECT id, customer_id FROM users ORDER BY id")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    let sims: Vec<(i64, String)> = sqlx::query("SELECT id, iccid FROM sims ORDER BY id LIMIT 20000")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let users: Vec<(i64, i64)> = pairs(db, "SELECT id, customer_id FROM users ORDER BY id").await;
+    let sims: Vec<(i64, String)> = pairs(db, "SELECT id, iccid FROM sims ORDER BY id LIMIT 20000").await;
     let total = 2_000_000u64;
     let start = demo::now() - 400 * 86_400;
     let mut rng = Rng(23);
