@@ -22,6 +22,10 @@ pub enum AppError {
     Conflict { what: String },
     #[error("too many requests, retry after {retry_after}s")]
     RateLimited { retry_after: u64 },
+    /// The database could not take the change in time (others were writing); nothing was
+    /// written, and trying again shortly will most likely work.
+    #[error("busy, retry after {retry_after}s")]
+    Busy { retry_after: u64 },
     /// Something broke on the server; `ref_id` finds the full error chain in the log.
     #[error("internal error (reference {ref_id})")]
     Internal { ref_id: String },
@@ -51,6 +55,7 @@ impl AppError {
             AppError::Validation { .. } => 422,
             AppError::Conflict { .. } => 409,
             AppError::RateLimited { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::Internal { .. } => 500,
             AppError::Network(_) => 502,
         }
@@ -68,6 +73,7 @@ impl AppError {
             AppError::RateLimited { retry_after } => {
                 lang.tf(K::ErrorRateLimited, &[("seconds", &retry_after.to_string())])
             }
+            AppError::Busy { .. } => lang.t(K::ErrorBusy).into(),
             AppError::Internal { ref_id } => lang.tf(K::ErrorInternal, &[("ref", ref_id)]),
             AppError::Network(_) => lang.t(K::ErrorNetwork).into(),
         }
@@ -93,6 +99,11 @@ impl AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_busy(&e) {
+            // Logged where the wait ran out (the gate) or here, never shown as an error page.
+            tracing::warn!(error = %e, "a change was refused because the database was busy");
+            return AppError::Busy { retry_after: 2 };
+        }
         match &e {
             sqlx::Error::RowNotFound => AppError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -151,6 +162,15 @@ mod tests {
         let e = AppError::validation("iccid", "luhn");
         let back = AppError::de(e.ser());
         assert_eq!(back, e);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_busy_database_is_a_503_to_try_again_not_an_internal_error() {
+        let e: AppError = sqlx::Error::PoolTimedOut.into();
+        assert_eq!(e, AppError::Busy { retry_after: 2 });
+        assert_eq!(e.status_code(), 503);
+        assert!(e.message(Lang::En).contains("try again"));
     }
 
     #[cfg(feature = "ssr")]

@@ -197,11 +197,36 @@ pub fn encode_query_value(s: &str) -> String {
     out
 }
 
-/// A `next=` target is followed only if it is a path on this site (no scheme, no `//host`).
+/// A redirect target on this site: a path (and query) that every browser resolves to this
+/// origin. The one parser of `next=`, `back=` and every other target taken from a request.
+///
+/// Browsers forgive a lot in URLs: they drop tabs and line breaks anywhere, trim control
+/// characters and spaces at the ends, and read `\\` as `/`, so `/<TAB>/evil.example` becomes
+/// `//evil.example`, another host. Rather than list what to refuse, this accepts only what our
+/// own links contain: `/` followed by printable ASCII other than `\\`, never `//` at the start.
+/// Anything else (spaces, controls, non-ASCII, which our links carry percent-encoded) is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalPath(String);
+
+impl LocalPath {
+    /// Longest target kept (a SIM list query with many filters fits).
+    pub const MAX: usize = 2_000;
+
+    pub fn parse(s: &str) -> Option<LocalPath> {
+        let b = s.as_bytes();
+        let printable = b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\');
+        let local = b.first() == Some(&b'/') && b.get(1) != Some(&b'/');
+        (printable && local && s.len() <= Self::MAX).then(|| LocalPath(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `next` if it is a target on this site ([`LocalPath`]), else the start page.
 pub fn safe_local_path(next: &str) -> &str {
-    let ok =
-        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
-    if ok { next } else { HOME }
+    if LocalPath::parse(next).is_some() { next } else { HOME }
 }
 
 #[cfg(test)]
@@ -215,6 +240,39 @@ mod tests {
         assert_eq!(safe_local_path("https://evil.example"), "/");
         assert_eq!(safe_local_path("/\\evil.example"), "/");
         assert_eq!(safe_local_path("/a\r\nSet-Cookie: x"), "/");
+        assert_eq!(safe_local_path("/\t/evil.example"), "/", "browsers drop the tab");
+        assert_eq!(safe_local_path(" /sims"), "/");
+        assert_eq!(safe_local_path("/sims?q=a%20b"), "/sims?q=a%20b", "our own links are encoded");
+    }
+
+    /// Every character, in every place an attacker would put it, against the WHATWG URL parser
+    /// browsers follow: whatever the parser accepts stays on this origin.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn no_character_anywhere_leads_a_redirect_off_the_site() {
+        let base = url::Url::parse("https://portal.example/profile").unwrap();
+        let templates = [
+            "{c}/evil.example",
+            "/{c}/evil.example",
+            "/{c}\\evil.example",
+            "{c}{c}evil.example",
+            "/{c}",
+            "{c}",
+            "/x/../{c}/evil.example",
+        ];
+        let mut accepted = 0;
+        for code in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(code) else { continue };
+            for t in templates {
+                let candidate = t.replace("{c}", &c.to_string());
+                let Some(target) = LocalPath::parse(&candidate) else { continue };
+                accepted += 1;
+                let resolved = base.join(target.as_str()).unwrap_or_else(|e| panic!("{candidate:?}: {e}"));
+                assert_eq!(resolved.host_str(), Some("portal.example"), "U+{code:04X} in {t:?} left the site");
+                assert_eq!(resolved.scheme(), "https", "U+{code:04X} in {t:?}");
+            }
+        }
+        assert!(accepted > 250, "ordinary paths are accepted ({accepted})");
     }
 
     #[test]

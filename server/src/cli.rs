@@ -70,7 +70,10 @@ pub struct SeedArgs {
 
 pub async fn connect(cfg: &ServeConfig) -> Result<Db, String> {
     let db = Db::connect(&cfg.database_url, cfg.db_max_connections).await.map_err(|e| e.to_string())?;
+    db.set_write_wait(cfg.write_wait());
     db.migrate().await.map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    app::startup::prepare(&db, now).await.map_err(|e| e.to_string())?;
     Ok(db)
 }
 
@@ -78,6 +81,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let cfg = cli.serve;
     app::rest::gate::set_per_minute(cfg.api_rate_per_minute);
     app::usage::retention::set_months(cfg.retention_months);
+    app::sims::jobs::set_lease(cfg.job_lease_seconds);
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| format!("data folder {} cannot be created: {e}", cfg.data_dir.display()))?;
     match cli.command.unwrap_or(Command::Serve) {

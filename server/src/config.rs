@@ -64,9 +64,24 @@ pub struct ServeConfig {
     /// Largest number of database connections this process opens.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Milliseconds a change waits for the database's writer before it is refused as busy
+    /// ("try again"; the API answers 503 with Retry-After). SQLite only: PostgreSQL writers do
+    /// not queue behind one another.
+    #[arg(long, env = "DATABASE_WRITE_WAIT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub write_wait_ms: u64,
+    /// Seconds a bulk job stays with the server running it without news; past that another
+    /// server takes it over (after a crash).
+    #[arg(long, env = "PORTAL_JOB_LEASE_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(i64).range(2..=3600))]
+    pub job_lease_seconds: i64,
 }
 
 impl ServeConfig {
+    pub fn write_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.write_wait_ms)
+    }
+
     /// The SMS gateway: the HTTP provider when `SMS_URL` is set, else the development outbox.
     pub fn sms(&self) -> Result<app::auth::sms::Sms, String> {
         use app::auth::sms::{HttpSms, HttpSmsConfig, OutboxSms};

@@ -179,16 +179,8 @@ pub fn build_router(state: AppState) -> Router {
     let auth = state.auth.clone();
     let mut router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
-        .merge(app::auth::handlers::router::<AppState>())
-        .merge(app::sims::handlers::router::<AppState>())
-        .merge(app::customers::handlers::router::<AppState>())
-        .merge(app::dashboards::handlers::router::<AppState>())
-        .merge(app::journal::handlers::router::<AppState>())
-        .merge(app::notify::handlers::router::<AppState>())
-        .merge(app::users::handlers::router::<AppState>())
-        .merge(app::profile::handlers::router::<AppState>())
-        .merge(app::roles::handlers::router::<AppState>())
-        .merge(app::apikeys::handlers::router::<AppState>())
+        // Every form post and download, from the one route table.
+        .merge(app::web::router::<AppState>())
         .merge(app::rest::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {

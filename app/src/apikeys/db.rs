@@ -1,11 +1,12 @@
 //! API keys in the database: created, listed and revoked by their owner (each journaled), and
 //! resolved to the principal a request acts as.
+use crate::db::WriteTx;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{KeyKind, KeyView, NewKey};
 use crate::auth::crypto::{self, ServerKey};
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::auth::session::Principal;
 use crate::auth::{Perms, Role, Stage};
 use crate::db::Db;
@@ -37,12 +38,13 @@ pub async fn list(db: &Db, user: i64) -> R<Vec<KeyView>> {
 /// Creates a key for `user`; returns its id. The key text is kept only sealed, until its owner
 /// has seen it once ([`take_reveal`]).
 pub async fn create(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx,
     sealer: &ServerKey,
     (user, username, customer): (i64, &str, i64),
     k: &NewKey,
     now: i64,
 ) -> R<i64> {
+    let conn: &mut AnyConnection = &mut *tx;
     let prefix: String = crypto::random_token().chars().filter(char::is_ascii_alphanumeric).take(8).collect();
     let prefix = format!("{prefix:0<8}");
     let secret = crypto::random_token();
@@ -64,7 +66,7 @@ pub async fn create(
     .await?
     .try_get(0)?;
     let details = json!({ "key": id, "name": k.name, "kind": k.kind.code(), "role": k.role.code(), "days": k.days });
-    journal(conn, JournalEntry::new(now, user, customer, "api_key.created", username).with(details)).await?;
+    crate::journal::record(tx, JournalEntry::new(now, user, customer, "api_key.created", username).with(details));
     Ok(id)
 }
 
@@ -81,19 +83,15 @@ pub async fn take_reveal(db: &Db, sealer: &ServerKey, user: i64, id: i64) -> R<O
     let taken = sqlx::query("UPDATE api_keys SET reveal = NULL WHERE id = $1 AND reveal = $2")
         .bind(id)
         .bind(&sealed)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?
         .rows_affected();
     Ok((taken == 1).then(|| sealer.open(&sealed)).flatten().and_then(|b| String::from_utf8(b).ok()))
 }
 
 /// Revokes one of the owner's keys; `false` when there is no such live key.
-pub async fn revoke(
-    conn: &mut AnyConnection,
-    (user, username, customer): (i64, &str, i64),
-    id: i64,
-    now: i64,
-) -> R<bool> {
+pub async fn revoke(tx: &mut WriteTx, (user, username, customer): (i64, &str, i64), id: i64, now: i64) -> R<bool> {
+    let conn: &mut AnyConnection = &mut *tx;
     let done = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1, reveal = NULL WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
     )
@@ -105,7 +103,7 @@ pub async fn revoke(
     .rows_affected();
     if done == 1 {
         let entry = JournalEntry::new(now, user, customer, "api_key.revoked", username).with(json!({ "key": id }));
-        journal(conn, entry).await?;
+        crate::journal::record(tx, entry);
     }
     Ok(done == 1)
 }
@@ -165,7 +163,7 @@ pub async fn principal(db: &Db, key: &str, now: i64) -> R<Option<KeyUse>> {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(db.pool())
+            .execute(&mut *db.writer().await?)
             .await?;
     }
     let path: String = r.try_get(12)?;

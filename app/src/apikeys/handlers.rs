@@ -1,6 +1,5 @@
 //! The key forms: `POST /account/api-keys` creates one (then the page shows it once),
 //! `POST /account/api-keys/{id}/revoke` revokes one. Plain posts answered by a redirect.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, Path, State};
 use axum::response::Response;
@@ -12,15 +11,19 @@ use crate::auth::handlers::{fail_page, signed_in};
 use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, redirect};
 use crate::routes;
+use crate::web::FormRoute;
 
-pub const FORM_ENDPOINTS: &[&str] = &[routes::ACCOUNT_API_KEYS, "/account/api-keys/1/revoke"];
-
-pub fn router<S>() -> Router<S>
+/// API keys' forms (what a key may do is checked by the handler: its kind and role).
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new().route(routes::ACCOUNT_API_KEYS, post(create)).route("/account/api-keys/{id}/revoke", post(revoke))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::ACCOUNT_API_KEYS, Signed(Perm::Portal), post(create)),
+        FormRoute::post("/account/api-keys/{id}/revoke", Signed(Perm::Portal), post(revoke)),
+    ]
 }
 
 fn back(query: &str) -> Response {
@@ -38,7 +41,7 @@ async fn create(State(auth): State<AuthState>, Extension(ctx): Extension<Session
         Err(r) => return back(&format!("msg={}", r.code())),
     };
     let result = async {
-        let mut tx = auth.db.begin_write().await?;
+        let mut tx = auth.db.write().await?;
         let id =
             super::db::create(&mut tx, &auth.key, (p.user_id, &p.username, p.customer_id), &key, auth.now()).await?;
         tx.commit().await?;
@@ -62,7 +65,7 @@ async fn revoke(
     };
     let Ok(id) = id.parse::<i64>() else { return back("msg=not_found") };
     let result = async {
-        let mut tx = auth.db.begin_write().await?;
+        let mut tx = auth.db.write().await?;
         let done = super::db::revoke(&mut tx, (p.user_id, &p.username, p.customer_id), id, auth.now()).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(done)

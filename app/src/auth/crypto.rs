@@ -130,7 +130,9 @@ impl ServerKey {
         Ok(ServerKey::from_bytes(master))
     }
 
-    /// Reads `file`, or creates it (owner-only) with a fresh key.
+    /// Reads `file`, or creates it (owner-only) with a fresh key. Several processes starting
+    /// at once on one data folder agree on one key: each writes its candidate to a file of its
+    /// own and links it into place, which only one link can do; the others read the winner's.
     pub fn load_or_create(file: &Path) -> Result<ServerKey, KeyError> {
         let err = |reason: String| KeyError::File { path: file.display().to_string(), reason };
         match std::fs::read_to_string(file) {
@@ -140,8 +142,18 @@ impl ServerKey {
                 if let Some(dir) = file.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
                 }
-                write_private(file, &hex(&master)).map_err(|e| err(e.to_string()))?;
-                Ok(ServerKey::from_bytes(master))
+                let candidate = file.with_extension(format!("new-{}", hex(&random_bytes::<8>())));
+                write_private(&candidate, &hex(&master)).map_err(|e| err(e.to_string()))?;
+                let linked = std::fs::hard_link(&candidate, file);
+                let _ = std::fs::remove_file(&candidate);
+                match linked {
+                    Ok(()) => Ok(ServerKey::from_bytes(master)),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let s = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
+                        ServerKey::from_hex(&s)
+                    }
+                    Err(e) => Err(err(e.to_string())),
+                }
             }
             Err(e) => Err(err(e.to_string())),
         }
@@ -236,6 +248,28 @@ mod tests {
         let k2 = ServerKey::load_or_create(&file).unwrap();
         assert_eq!(k1.code_hash("x", "1"), k2.code_hash("x", "1"));
         assert!(ServerKey::from_hex("abc").is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn processes_starting_at_once_agree_on_one_key() {
+        let dir = std::env::temp_dir().join(format!("portal-key-{}", crate::util::short_id()));
+        let file = dir.join("secret.key");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let keys: Vec<String> = (0..8)
+            .map(|_| {
+                let (file, barrier) = (file.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    ServerKey::load_or_create(&file).unwrap().code_hash("x", "1")
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(keys.iter().all(|k| *k == keys[0]), "every starter uses the key on file");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no candidate file is left behind");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

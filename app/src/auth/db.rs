@@ -69,7 +69,7 @@ pub async fn register_failure(db: &Db, user_id: i64, now: i64) -> R<(i64, Option
     .bind(FIRST_LOCK_AFTER)
     .bind(now + FIRST_LOCK)
     .bind(user_id)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -91,7 +91,7 @@ pub async fn register_unknown_failure(db: &Db, username: &str, now: i64) -> R<(i
     .bind(now + LONG_LOCK)
     .bind(FIRST_LOCK_AFTER)
     .bind(now + FIRST_LOCK)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -111,7 +111,7 @@ pub async fn reset_failures(db: &Db, user_id: i64, now: i64) -> R<()> {
     sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(user_id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
@@ -178,7 +178,7 @@ pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
     .bind(s.expires_at)
     .bind(s.ip)
     .bind(s.user_agent)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     row.try_get(0)
 }
@@ -211,23 +211,31 @@ pub async fn advance_session(db: &Db, id: i64, token_hash: &str, stage: &str, no
     .bind(now)
     .bind(expires_at)
     .bind(id)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_session_method(db: &Db, id: i64, method: &str) -> R<()> {
-    sqlx::query("UPDATE sessions SET mfa_method = $1 WHERE id = $2").bind(method).bind(id).execute(db.pool()).await?;
+    sqlx::query("UPDATE sessions SET mfa_method = $1 WHERE id = $2")
+        .bind(method)
+        .bind(id)
+        .execute(&mut *db.writer().await?)
+        .await?;
     Ok(())
 }
 
 pub async fn touch_session(db: &Db, id: i64, now: i64) -> R<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id).execute(db.pool()).await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *db.writer().await?)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_session(db: &Db, id: i64) -> R<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 
@@ -236,7 +244,7 @@ pub async fn delete_user_session(db: &Db, user_id: i64, id: i64) -> R<bool> {
     let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -276,14 +284,14 @@ pub async fn set_flash(db: &Db, session_id: i64, sealed: Option<&str>) -> R<()> 
     sqlx::query("UPDATE sessions SET flash = $1 WHERE id = $2")
         .bind(sealed)
         .bind(session_id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
 
 /// Reads and clears the one-time data of a session.
 pub async fn take_flash(db: &Db, session_id: i64) -> R<Option<String>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let row = sqlx::query("SELECT flash FROM sessions WHERE id = $1").bind(session_id).fetch_optional(&mut *tx).await?;
     let flash: Option<String> = match row {
         Some(r) => r.try_get(0)?,
@@ -318,7 +326,7 @@ pub struct NewCode<'a> {
 
 /// Voids the open codes of this purpose (and session) and stores a new one, in one transaction.
 pub async fn replace_code(db: &Db, c: NewCode<'_>) -> R<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     sqlx::query(
         "UPDATE auth_codes SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL \
          AND ($4 = -1 OR session_id = $4)",
@@ -370,12 +378,28 @@ pub async fn last_code_at(db: &Db, user_id: i64, purpose: &str) -> R<Option<i64>
     row.try_get(0)
 }
 
+/// When a code last went to `target` (an address or number) for this user, whatever its
+/// purpose or method, asked by the same sign-in (`session`) or, for codes of no sign-in (a
+/// contact change), by any: the spacing of code sending.
+pub async fn last_code_to(db: &Db, user_id: i64, target: &str, session: Option<i64>) -> R<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND target = $2 \
+         AND (($3 = -1 AND session_id IS NULL) OR session_id = $3)",
+    )
+    .bind(user_id)
+    .bind(target)
+    .bind(session.unwrap_or(-1))
+    .fetch_one(db.pool())
+    .await?;
+    row.try_get(0)
+}
+
 /// Marks a code used; false if someone else used it first.
 pub async fn use_code(db: &Db, id: i64, now: i64) -> R<bool> {
     let done = sqlx::query("UPDATE auth_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
         .bind(now)
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -415,7 +439,7 @@ pub async fn pending_totp(db: &Db, user_id: i64) -> R<Option<TotpRow>> {
 }
 
 pub async fn start_totp(db: &Db, user_id: i64, secret_enc: &str, now: i64) -> R<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     sqlx::query("DELETE FROM totp_devices WHERE user_id = $1 AND confirmed_at IS NULL")
         .bind(user_id)
         .execute(&mut *tx)
@@ -452,7 +476,7 @@ pub async fn advance_totp_step(db: &Db, id: i64, step: i64, now: i64) -> R<bool>
             .bind(step)
             .bind(now)
             .bind(id)
-            .execute(db.pool())
+            .execute(&mut *db.writer().await?)
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -490,7 +514,7 @@ pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: i64) -> R
             .bind(now)
             .bind(user_id)
             .bind(hash)
-            .execute(db.pool())
+            .execute(&mut *db.writer().await?)
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -515,17 +539,32 @@ pub async fn password_history(db: &Db, user_id: i64, limit: i64) -> R<Vec<String
 }
 
 /// Stores a new password (and in history), activates the account, and ends every session of
-/// the user but `keep`.
-pub async fn set_password(conn: &mut AnyConnection, user_id: i64, hash: &str, now: i64, keep: Option<i64>) -> R<()> {
-    sqlx::query(
+/// the user but `keep`. With `expected`, only while the stored hash is still that one (false
+/// otherwise: changed meanwhile).
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+    keep: Option<i64>,
+    expected: Option<&str>,
+) -> R<bool> {
+    // A new password moves the credential generation on: reset links sent before it die.
+    let done = sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, temp_password_expires_at = NULL, \
-           status = 'active', email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $3",
+           status = 'active', email_verified_at = COALESCE(email_verified_at, $2), \
+           credential_generation = credential_generation + 1 \
+         WHERE id = $3 AND ($4 = '' OR password_hash = $4)",
     )
     .bind(hash)
     .bind(now)
     .bind(user_id)
+    .bind(expected.unwrap_or(""))
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     sqlx::query("INSERT INTO password_history (user_id, hash, created_at) VALUES ($1, $2, $3)")
         .bind(user_id)
         .bind(hash)
@@ -533,28 +572,47 @@ pub async fn set_password(conn: &mut AnyConnection, user_id: i64, hash: &str, no
         .execute(&mut *conn)
         .await?;
     delete_other_sessions(conn, user_id, keep).await?;
-    Ok(())
+    Ok(true)
 }
 
+/// Stores a new reset link in the user's next credential generation, which voids every link
+/// sent before it.
 pub async fn insert_reset_token(db: &Db, user_id: i64, token_hash: &str, now: i64, expires_at: i64) -> R<()> {
-    sqlx::query("INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    let mut tx = db.write().await?;
+    let generation: i64 = sqlx::query(
+        "UPDATE users SET credential_generation = credential_generation + 1 WHERE id = $1 RETURNING credential_generation",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at, generation) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .bind(generation)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
-/// The user a reset link belongs to, if it is unused and unexpired (without spending it).
+/// A reset link is good while unused, unexpired and of its user's current credential
+/// generation (no newer link sent, no password change since).
+const RESET_VALID: &str = "t.used_at IS NULL AND t.expires_at > $2 AND t.generation = \
+    (SELECT u.credential_generation FROM users u WHERE u.id = t.user_id)";
+
+/// The user a reset link belongs to, if it is still good (without spending it).
 pub async fn reset_token_user(db: &Db, token_hash: &str, now: i64) -> R<Option<i64>> {
-    let row =
-        sqlx::query("SELECT user_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(db.pool())
-            .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.user_id FROM reset_tokens t WHERE t.token_hash = $1 AND {RESET_VALID}"
+    )))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
     Ok(match row {
         Some(r) => Some(r.try_get(0)?),
         None => None,
@@ -563,14 +621,67 @@ pub async fn reset_token_user(db: &Db, token_hash: &str, now: i64) -> R<Option<i
 
 /// Spends a reset link inside the transaction that sets the new password.
 pub async fn spend_reset_token(conn: &mut AnyConnection, token_hash: &str, now: i64) -> R<bool> {
-    let done = sqlx::query(
-        "UPDATE reset_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
+    // The conditions are on the row updated itself, so that of two requests racing with one
+    // link, the second sees the first's `used_at` once it gets the row (PostgreSQL re-checks them).
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE reset_tokens AS t SET used_at = $2 WHERE t.token_hash = $1 AND {RESET_VALID}"
+    )))
     .bind(token_hash)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// When the session last proved who it is (password or second factor), for sensitive changes.
+pub async fn reauth_at(db: &Db, session_id: i64) -> R<Option<i64>> {
+    let row =
+        sqlx::query("SELECT reauth_at FROM sessions WHERE id = $1").bind(session_id).fetch_optional(db.pool()).await?;
+    Ok(match row {
+        Some(r) => r.try_get(0)?,
+        None => None,
+    })
+}
+
+pub async fn set_reauth_at(db: &Db, session_id: i64, now: i64) -> R<()> {
+    sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(())
+}
+
+/// The countries a customer allows for text messages (its setting, `"IT,ES"`; empty: any).
+pub async fn sms_countries(db: &Db, customer_id: i64) -> R<String> {
+    let row = sqlx::query("SELECT sms_countries FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get(0)?,
+        None => String::new(),
+    })
+}
+
+pub async fn set_sms_countries(conn: &mut AnyConnection, customer_id: i64, countries: &str) -> R<()> {
+    sqlx::query("UPDATE customers SET sms_countries = $1 WHERE id = $2")
+        .bind(countries)
+        .bind(customer_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every API key of a user still in force; how many (a password reset does it).
+pub async fn revoke_keys_of(conn: &mut AnyConnection, user_id: i64, now: i64) -> R<u64> {
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1, reveal = NULL WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
 }
 
 // ---------------------------------------------------------------- profile changes
@@ -605,7 +716,7 @@ pub async fn set_mfa_default(db: &Db, user_id: i64, method: &str) -> R<()> {
     sqlx::query("UPDATE users SET mfa_default = $1 WHERE id = $2")
         .bind(method)
         .bind(user_id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
@@ -641,7 +752,7 @@ pub async fn log_attempt(db: &Db, a: Attempt<'_>) -> R<()> {
     .bind(a.user_agent.chars().take(300).collect::<String>())
     .bind(a.method)
     .bind(a.result)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(())
 }
@@ -711,55 +822,21 @@ pub async fn hit(db: &Db, bucket: &str, window_start: i64) -> R<i64> {
     )
     .bind(bucket)
     .bind(window_start)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     row.try_get(0)
 }
 
 /// Old windows are useless; dropped now and then so the table stays small.
 pub async fn prune_rate_limits(db: &Db, before: i64) -> R<()> {
-    sqlx::query("DELETE FROM rate_limits WHERE window_start < $1").bind(before).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+        .bind(before)
+        .execute(&mut *db.writer().await?)
+        .await?;
     Ok(())
 }
 
-pub struct JournalEntry<'a> {
-    pub at: i64,
-    pub actor_id: Option<i64>,
-    pub customer_id: Option<i64>,
-    pub action: &'a str,
-    pub target: &'a str,
-    pub details: String,
-}
-
-impl<'a> JournalEntry<'a> {
-    /// An event by `actor` in `customer`'s tree, without details.
-    pub fn new(at: i64, actor: i64, customer: i64, action: &'a str, target: &'a str) -> JournalEntry<'a> {
-        JournalEntry { at, actor_id: Some(actor), customer_id: Some(customer), action, target, details: "{}".into() }
-    }
-
-    pub fn with(mut self, details: serde_json::Value) -> JournalEntry<'a> {
-        self.details = details.to_string();
-        self
-    }
-}
-
-/// Appends to the journal in the caller's transaction, chained (see `journal::chain`), with
-/// the address of the request being served.
-pub async fn journal(conn: &mut AnyConnection, e: JournalEntry<'_>) -> R<()> {
-    let ip = crate::journal::chain::request_ip();
-    let c = crate::journal::chain::Content {
-        at: e.at,
-        actor_id: e.actor_id,
-        customer_id: e.customer_id,
-        action: e.action,
-        target: e.target,
-        details: &e.details,
-        ip: ip.as_deref(),
-    };
-    let id = crate::journal::chain::append(conn, &c).await?;
-    // Status changes and security events are what some notification rules watch.
-    crate::notify::eval::on_journal(conn, id, &c).await
-}
+pub use crate::journal::{JournalEntry, record};
 
 // ---------------------------------------------------------------- administration
 

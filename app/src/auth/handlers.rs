@@ -1,11 +1,11 @@
 //! The sign-in and account forms. Each is a plain HTML form post answered with a redirect
 //! (post/redirect/get), so it works the same with and without JavaScript, a reload never
 //! re-sends a password, and the next page says what happened through a `?n=` notice.
+use axum::Form;
 use axum::extract::{DefaultBodyLimit, Extension, FromRef, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 
 use super::crypto;
@@ -15,79 +15,55 @@ use super::guard;
 use super::limits;
 use super::notice::Notice;
 use super::password::NewPassword;
-use super::service::{AuthState, Client, CodeCheck, Limit};
+use super::service::{AuthState, Client, CodeCheck, CodeSent, Limit, PasswordCheck};
 use super::session::{self, Principal, SessionContext, redirect};
 use super::{Method, Perm, Role, Stage, totp};
 use crate::error::AppError;
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::web::FormRoute;
 
-pub fn router<S>() -> Router<S>
+/// The sign-in steps (public: each checks the sign-in in progress), the signed-in account's
+/// forms and the administration forms of this feature.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/verify-email", post(verify_email))
-        .route("/auth/code", post(first_code))
-        .route("/auth/code/resend", post(resend))
-        .route("/auth/new-password", post(new_password))
-        .route("/auth/mfa", post(mfa))
-        .route("/auth/mfa/send", post(mfa_send))
-        .route("/auth/forgot", post(forgot))
-        .route("/auth/reset", post(reset))
-        .route("/auth/logout", post(logout))
-        .route("/account/password", post(change_password))
-        .route("/account/email", post(change_email))
-        .route("/account/email/verify", post(confirm_new_email))
-        .route("/account/phone", post(start_phone))
-        .route("/account/phone/verify", post(verify_phone))
-        .route("/account/phone/remove", post(remove_phone))
-        .route("/account/totp", post(add_totp))
-        .route("/account/totp/remove", post(remove_totp))
-        .route("/account/recovery-codes", post(recovery_codes))
-        .route("/account/default-method", post(default_method))
-        .route("/account/email-codes", post(email_codes))
-        .route("/account/sessions/end", post(end_session))
-        .route("/admin/invite", post(invite))
-        .route("/admin/users/resend", post(resend_invitation))
-        .route("/admin/users/unlock", post(unlock))
-        .route("/admin/mfa-policy", post(mfa_policy))
-        .route(routes::USERS_SIGN_IN_LOG_CSV, get(sign_in_log_csv))
-        // A 1 MB password is refused here, unread, long before any hashing.
-        .layer(DefaultBodyLimit::max(limits::MAX_FORM_BYTES))
+    use crate::web::Access::{Public, Signed};
+    // A 1 MB password is refused here, unread, long before any hashing.
+    let p = |h: MethodRouter<S>| h.layer(DefaultBodyLimit::max(limits::MAX_FORM_BYTES));
+    let portal = Signed(Perm::Portal);
+    vec![
+        FormRoute::post("/auth/login", Public, p(post(login))),
+        FormRoute::post("/auth/verify-email", Public, p(post(verify_email))),
+        FormRoute::post("/auth/code", Public, p(post(first_code))),
+        FormRoute::post("/auth/code/resend", Public, p(post(resend))),
+        FormRoute::post("/auth/new-password", Public, p(post(new_password))),
+        FormRoute::post("/auth/mfa", Public, p(post(mfa))),
+        FormRoute::post("/auth/mfa/send", Public, p(post(mfa_send))),
+        FormRoute::post("/auth/forgot", Public, p(post(forgot))),
+        FormRoute::post("/auth/reset", Public, p(post(reset))),
+        FormRoute::post("/auth/logout", Public, p(post(logout))),
+        FormRoute::post("/account/password", portal, p(post(change_password))),
+        FormRoute::post("/account/email", portal, p(post(change_email))),
+        FormRoute::post("/account/email/verify", portal, p(post(confirm_new_email))),
+        FormRoute::post("/account/phone", portal, p(post(start_phone))),
+        FormRoute::post("/account/phone/verify", portal, p(post(verify_phone))),
+        FormRoute::post("/account/phone/remove", portal, p(post(remove_phone))),
+        FormRoute::post("/account/totp", portal, p(post(add_totp))),
+        FormRoute::post("/account/totp/remove", portal, p(post(remove_totp))),
+        FormRoute::post("/account/recovery-codes", portal, p(post(recovery_codes))),
+        FormRoute::post("/account/default-method", portal, p(post(default_method))),
+        FormRoute::post("/account/email-codes", portal, p(post(email_codes))),
+        FormRoute::post("/account/sessions/end", portal, p(post(end_session))),
+        FormRoute::post("/admin/invite", Signed(Perm::UsersManage), p(post(invite))),
+        FormRoute::post("/admin/users/resend", Signed(Perm::UsersManage), p(post(resend_invitation))),
+        FormRoute::post("/admin/users/unlock", Signed(Perm::UsersManage), p(post(unlock))),
+        FormRoute::post("/admin/mfa-policy", Signed(Perm::SecuritySettings), p(post(mfa_policy))),
+        FormRoute::get(routes::USERS_SIGN_IN_LOG_CSV, Signed(Perm::SignInLogsRead), get(sign_in_log_csv)),
+    ]
 }
-
-/// Every form endpoint, for the test that proves each refuses the wrong caller.
-pub const FORM_ENDPOINTS: &[&str] = &[
-    "/auth/login",
-    "/auth/verify-email",
-    "/auth/code",
-    "/auth/code/resend",
-    "/auth/new-password",
-    "/auth/mfa",
-    "/auth/mfa/send",
-    "/auth/forgot",
-    "/auth/reset",
-    "/auth/logout",
-    "/account/password",
-    "/account/email",
-    "/account/email/verify",
-    "/account/phone",
-    "/account/phone/verify",
-    "/account/phone/remove",
-    "/account/totp",
-    "/account/totp/remove",
-    "/account/recovery-codes",
-    "/account/default-method",
-    "/account/email-codes",
-    "/account/sessions/end",
-    "/admin/invite",
-    "/admin/users/resend",
-    "/admin/users/unlock",
-    "/admin/mfa-policy",
-];
 
 // ------------------------------------------------------------------ answers
 
@@ -100,6 +76,14 @@ pub(crate) fn back(path: &str, n: Notice) -> Response {
     redirect(&with_notice(path, n))
 }
 
+/// The notice of a code sending: sent, or one went out moments ago.
+fn sent_notice(sent: CodeSent) -> Notice {
+    match sent {
+        CodeSent::Sent => Notice::CodeSent,
+        CodeSent::TooSoon => Notice::ResendTooSoon,
+    }
+}
+
 fn locked(until: i64) -> Response {
     redirect(&format!("{}?n=locked&until={until}", routes::LOGIN))
 }
@@ -107,6 +91,7 @@ fn locked(until: i64) -> Response {
 pub(crate) fn fail_page(e: AppError, path: &str) -> Response {
     match e {
         AppError::RateLimited { .. } => back(path, Notice::RateLimited),
+        AppError::Busy { .. } => back(path, Notice::Busy),
         AppError::Internal { ref_id } => {
             (StatusCode::INTERNAL_SERVER_ERROR, format!("Something went wrong on our side. Reference {ref_id}."))
                 .into_response()
@@ -118,8 +103,9 @@ pub(crate) fn fail_page(e: AppError, path: &str) -> Response {
 fn notice_of(e: &AppError) -> Notice {
     match e {
         AppError::Forbidden => Notice::NotAllowed,
-        AppError::Conflict { .. } => Notice::UsernameTaken,
+        AppError::Conflict { .. } => Notice::ChangedMeanwhile,
         AppError::RateLimited { .. } => Notice::RateLimited,
+        AppError::Busy { .. } => Notice::Busy,
         _ => Notice::BadInput,
     }
 }
@@ -278,29 +264,24 @@ async fn login_inner(auth: &AuthState, client: &Client, username: &str, f: &Logi
     let user = q::user_by_username(&auth.db, username).await?.filter(|u| u.status != "disabled");
     let Some(u) = user else {
         // Unknown usernames walk the same path: a lock check, one argon2 run, a failure count.
-        if let Some(until) = q::unknown_locked_until(&auth.db, username).await?.filter(|t| *t > now) {
+        let lock = q::unknown_locked_until(&auth.db, username).await?.filter(|t| *t > now);
+        auth.hasher.verify(&f.password, None).await.map_err(|e| AppError::internal(&e))?;
+        if let Some(until) = lock {
             auth.log(client, username, None, "password", "locked").await;
             return Ok(locked(until));
         }
-        auth.hasher.verify(&f.password, None).await.map_err(|e| AppError::internal(&e))?;
         auth.log(client, username, None, "password", "wrong_password").await;
         return Ok(match auth.fail_unknown(username).await? {
             Some(until) => locked(until),
             None => back(&login_page, Notice::BadCredentials),
         });
     };
-    if let Some(until) = is_locked(&u, now) {
-        // Refused without looking at the password, and the lock is not extended.
-        auth.log(client, username, Some(&u), "password", "locked").await;
-        return Ok(locked(until));
-    }
-    let ok = auth.hasher.verify(&f.password, u.password_hash.as_deref()).await.map_err(|e| AppError::internal(&e))?;
-    if !ok {
-        auth.log(client, username, Some(&u), "password", "wrong_password").await;
-        return Ok(match auth.fail(&u).await? {
-            Some(until) => locked(until),
-            None => back(&login_page, Notice::BadCredentials),
-        });
+    match auth.check_password(&u, &f.password, client, "password").await? {
+        PasswordCheck::Right => {}
+        PasswordCheck::Locked { until } | PasswordCheck::Wrong { locked_until: Some(until) } => {
+            return Ok(locked(until));
+        }
+        PasswordCheck::Wrong { locked_until: None } => return Ok(back(&login_page, Notice::BadCredentials)),
     }
     let invited = u.status == "invited";
     if invited && u.temp_password_expires_at.is_none_or(|t| t <= now) {
@@ -342,8 +323,8 @@ async fn login_inner(auth: &AuthState, client: &Client, username: &str, f: &Logi
             q::set_session_method(&auth.db, session_id, method.code()).await?;
             let mut page = page_with_next(routes::LOGIN_MFA, &f.next);
             if matches!(method, Method::Email | Method::Sms) {
-                auth.send_code(&u, Some(session_id), "mfa", method, None).await?;
-                page = with_notice(&page, Notice::CodeSent);
+                page =
+                    with_notice(&page, sent_notice(auth.send_code(&u, Some(session_id), "mfa", method, None).await?));
             }
             page
         }
@@ -390,12 +371,12 @@ async fn verify_email(
     }
     let result = async {
         let cookie = advance(&auth, &p, Stage::FirstCode).await?;
-        auth.send_code(&u, Some(p.session_id), "first_login", Method::Email, None).await?;
-        Ok::<_, AppError>(cookie)
+        let sent = auth.send_code(&u, Some(p.session_id), "first_login", Method::Email, None).await?;
+        Ok::<_, AppError>((cookie, sent_notice(sent)))
     }
     .await;
     match result {
-        Ok(cookie) => with_cookie(back(routes::LOGIN_CODE, Notice::CodeSent), cookie),
+        Ok((cookie, notice)) => with_cookie(back(routes::LOGIN_CODE, notice), cookie),
         Err(e) => fail_page(e, routes::LOGIN_VERIFY_EMAIL),
     }
 }
@@ -457,14 +438,8 @@ async fn resend(
     if !matches!(method, Method::Email | Method::Sms) {
         return redirect(&page);
     }
-    let now = auth.now();
-    match q::last_code_at(&auth.db, u.id, purpose).await {
-        Ok(Some(at)) if now - at < limits::RESEND_INTERVAL => return back(&page, Notice::ResendTooSoon),
-        Err(e) => return fail_page(e.into(), &page),
-        _ => {}
-    }
     match auth.send_code(&u, Some(p.session_id), purpose, method, None).await {
-        Ok(()) => back(&page, Notice::CodeSent),
+        Ok(sent) => back(&page, sent_notice(sent)),
         Err(e) => fail_page(e, &page),
     }
 }
@@ -499,25 +474,51 @@ async fn acceptable_password(auth: &AuthState, u: &AuthUser, f: &NewPasswordForm
     Ok(pw)
 }
 
-/// Stores a new password, ends the user's other sessions and journals it, all in one transaction.
+/// How the user proved they may set a new password.
+#[derive(Clone, Copy)]
+enum Proof<'a> {
+    /// They gave the password stored now (this hash): the change applies only while it still
+    /// is, so two changes racing from the same password cannot both apply.
+    Current(Option<&'a str>),
+    /// A reset link, spent in the same transaction. Completing a reset also lifts a lock and
+    /// revokes the user's API keys (a reset is how an account is taken back).
+    Link(&'a str),
+}
+
+/// Stores a new password, ends the user's other sessions and journals it, all in one
+/// transaction. False when the proof no longer holds (a spent or stale link, a password
+/// changed meanwhile).
 async fn store_password(
     auth: &AuthState,
     u: &AuthUser,
     pw: &NewPassword,
     keep: Option<i64>,
     action: &str,
-    token: Option<&str>,
+    proof: Proof<'_>,
 ) -> Result<bool, AppError> {
     let hash = auth.hasher.hash(pw).await.map_err(|e| AppError::internal(&e))?;
     let now = auth.now();
-    let mut tx = auth.db.pool().begin().await?;
-    if let Some(token) = token
-        && !q::spend_reset_token(&mut tx, &crypto::token_hash(token), now).await?
-    {
+    let mut tx = auth.db.write().await?;
+    let (expected, mut revoked) = (
+        match proof {
+            Proof::Current(h) => h,
+            Proof::Link(_) => None,
+        },
+        0,
+    );
+    if let Proof::Link(token) = proof {
+        if !q::spend_reset_token(&mut tx, &crypto::token_hash(token), now).await? {
+            return Ok(false);
+        }
+        q::unlock(&mut tx, u.id).await?;
+        revoked = q::revoke_keys_of(&mut tx, u.id, now).await?;
+    }
+    if !q::set_password(&mut tx, u.id, &hash, now, keep, expected).await? {
         return Ok(false);
     }
-    q::set_password(&mut tx, u.id, &hash, now, keep).await?;
-    q::journal(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username)).await?;
+    let entry = q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username);
+    let entry = if revoked > 0 { entry.with(serde_json::json!({ "api_keys_revoked": revoked })) } else { entry };
+    crate::journal::record(&mut tx, entry);
     tx.commit().await?;
     Ok(true)
 }
@@ -537,7 +538,18 @@ async fn new_password(
         Err(n) => return back(routes::LOGIN_NEW_PASSWORD, n),
     };
     let result = async {
-        store_password(&auth, &u, &pw, Some(p.session_id), "password.set", None).await?;
+        if !store_password(
+            &auth,
+            &u,
+            &pw,
+            Some(p.session_id),
+            "password.set",
+            Proof::Current(u.password_hash.as_deref()),
+        )
+        .await?
+        {
+            return Err(AppError::Conflict { what: "password".into() });
+        }
         // The emailed code was the second factor of this first sign-in.
         complete(&auth, &p, &u, &client, "email").await
     }
@@ -660,14 +672,8 @@ async fn mfa_send(
         }
         q::set_session_method(&auth.db, p.session_id, method.code()).await?;
         if matches!(method, Method::Email | Method::Sms) {
-            if let Some(at) = q::last_code_at(&auth.db, u.id, "mfa").await?
-                && auth.now() - at < limits::RESEND_INTERVAL
-                && p.mfa_method.as_deref() == Some(method.code())
-            {
-                return Ok(Some(Notice::ResendTooSoon));
-            }
-            auth.send_code(&u, Some(p.session_id), "mfa", method, None).await?;
-            return Ok(Some(Notice::CodeSent));
+            // Spaced per address whatever the method: switching back and forth sends no more.
+            return Ok(Some(sent_notice(auth.send_code(&u, Some(p.session_id), "mfa", method, None).await?)));
         }
         Ok::<_, AppError>(None)
     }
@@ -754,7 +760,7 @@ async fn reset(
         Ok(pw) => pw,
         Err(n) => return back(&page, n),
     };
-    match store_password(&auth, &u, &pw, None, "password.reset", Some(&f.token)).await {
+    match store_password(&auth, &u, &pw, None, "password.reset", Proof::Link(&f.token)).await {
         Ok(true) => {
             auth.log(&client, &u.username, Some(&u), "reset", "password_reset").await;
             auth.send_mail(emails::build(
@@ -834,7 +840,10 @@ async fn change_password(
         Err(n) => return back(SECURITY, n),
     };
     let result = async {
-        store_password(&auth, &u, &pw, Some(p.session_id), "password.changed", None).await?;
+        let current = Proof::Current(u.password_hash.as_deref());
+        if !store_password(&auth, &u, &pw, Some(p.session_id), "password.changed", current).await? {
+            return Err(AppError::Conflict { what: "password".into() });
+        }
         advance(&auth, &p, Stage::Active).await
     }
     .await;
@@ -883,9 +892,9 @@ async fn with_journal(
         -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>,
 ) -> Result<(), AppError> {
     let now = auth.now();
-    let mut tx = auth.db.pool().begin().await?;
+    let mut tx = auth.db.write().await?;
     change(&mut tx).await?;
-    q::journal(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username)).await?;
+    crate::journal::record(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username));
     tx.commit().await?;
     Ok(())
 }
@@ -903,7 +912,8 @@ async fn change_email(
     }
     // The new address proves it is theirs with a code sent to it; the change waits for it.
     match auth.send_code(&u, None, "email_change", Method::Email, Some(&email)).await {
-        Ok(()) => back(SECURITY, Notice::EmailCodeSent),
+        Ok(CodeSent::Sent) => back(SECURITY, Notice::EmailCodeSent),
+        Ok(CodeSent::TooSoon) => back(SECURITY, Notice::ResendTooSoon),
         Err(e) => fail_page(e, SECURITY),
     }
 }
@@ -967,7 +977,8 @@ async fn start_phone(
     let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
     let Ok(phone) = crate::sims::Msisdn::parse(&f.phone) else { return back(SECURITY, Notice::BadPhone) };
     match auth.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await {
-        Ok(()) => back(SECURITY, Notice::PhoneCodeSent),
+        Ok(CodeSent::Sent) => back(SECURITY, Notice::PhoneCodeSent),
+        Ok(CodeSent::TooSoon) => back(SECURITY, Notice::ResendTooSoon),
         Err(e) => fail_page(e, SECURITY),
     }
 }
@@ -1065,16 +1076,15 @@ async fn add_totp(
         let Some(pending) = q::pending_totp(&auth.db, u.id).await? else { return Ok(Some(Notice::BadInput)) };
         let Some(secret) = auth.key.open(&pending.secret_enc) else { return Ok(Some(Notice::BadInput)) };
         let Some(step) = totp::matching_step(&secret, &f.code, now) else { return Ok(Some(Notice::WrongCode)) };
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         if !q::confirm_totp(&mut tx, pending.id, &name, step, now).await? {
             return Ok(Some(Notice::BadInput));
         }
-        q::journal(
+        crate::journal::record(
             &mut tx,
             q::JournalEntry::new(now, u.id, u.customer_id, "mfa.device_added", &u.username)
                 .with(serde_json::json!({ "device": name })),
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok::<_, AppError>(None)
     }
@@ -1305,7 +1315,7 @@ async fn invite(
     let result = async {
         let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
         let now = auth.now();
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         let id = q::insert_invited_user(
             &mut tx,
             q::NewUser {
@@ -1322,12 +1332,11 @@ async fn invite(
             },
         )
         .await?;
-        q::journal(
+        crate::journal::record(
             &mut tx,
             q::JournalEntry::new(now, admin.id, customer.id, "user.invited", &username)
                 .with(serde_json::json!({ "user_id": id, "role": role.code(), "email": email })),
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok::<_, AppError>(now + limits::TEMP_PASSWORD_TTL)
     }
@@ -1363,10 +1372,12 @@ async fn resend_invitation(
     let result = async {
         let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
         let now = auth.now();
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         q::renew_invitation(&mut tx, u.id, &hash, now + limits::TEMP_PASSWORD_TTL).await?;
-        q::journal(&mut tx, q::JournalEntry::new(now, admin.id, u.customer_id, "user.invitation_resent", &u.username))
-            .await?;
+        crate::journal::record(
+            &mut tx,
+            q::JournalEntry::new(now, admin.id, u.customer_id, "user.invitation_resent", &u.username),
+        );
         tx.commit().await?;
         Ok::<_, AppError>(now + limits::TEMP_PASSWORD_TTL)
     }
@@ -1394,10 +1405,12 @@ async fn unlock(
     };
     let now = auth.now();
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         q::unlock(&mut tx, u.id).await?;
-        q::journal(&mut tx, q::JournalEntry::new(now, admin.id, u.customer_id, "account.unlocked", &u.username))
-            .await?;
+        crate::journal::record(
+            &mut tx,
+            q::JournalEntry::new(now, admin.id, u.customer_id, "account.unlocked", &u.username),
+        );
         tx.commit().await
     }
     .await;
@@ -1433,9 +1446,9 @@ async fn mfa_policy(
     }
     let now = auth.now();
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         q::set_customer_mfa(&mut tx, customer.id, on).await?;
-        q::journal(
+        crate::journal::record(
             &mut tx,
             q::JournalEntry::new(
                 now,
@@ -1444,8 +1457,7 @@ async fn mfa_policy(
                 if on { "policy.mfa_on" } else { "policy.mfa_off" },
                 &customer.name,
             ),
-        )
-        .await?;
+        );
         tx.commit().await
     }
     .await;

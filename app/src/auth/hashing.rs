@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use super::password::{MAX_BYTES, NewPassword};
+use super::password::{MAX_BYTES, NewPassword, normalise};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -70,17 +70,23 @@ impl Hasher {
 
     /// Checks a candidate against a stored hash; `None` (unknown user) verifies against a dummy
     /// hash and answers false. Oversized input is refused before any hashing.
+    ///
+    /// The candidate is compared in its normal form ([`normalise`]). Hashes stored before
+    /// passwords were normalised were made of the bytes as typed: a candidate whose normal form
+    /// differs is also tried as typed (one more hash, only for such input).
     pub async fn verify(&self, candidate: &str, stored: Option<&str>) -> Result<bool, HashError> {
         if candidate.len() > MAX_BYTES {
             return Ok(false);
         }
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash()).to_owned();
-        let candidate = candidate.to_owned();
+        let normal = normalise(candidate).into_owned();
+        let typed = (normal != candidate).then(|| candidate.to_owned());
         let ok = self
             .run(move || {
                 let parsed = PasswordHash::new(&stored).map_err(|e| HashError::Hash(e.to_string()))?;
-                Ok::<_, HashError>(argon2().verify_password(candidate.as_bytes(), &parsed).is_ok())
+                let matches = |c: &str| argon2().verify_password(c.as_bytes(), &parsed).is_ok();
+                Ok::<_, HashError>(matches(&normal) || typed.as_deref().is_some_and(matches))
             })
             .await??;
         Ok(known && ok)

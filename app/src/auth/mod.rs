@@ -24,6 +24,8 @@ pub mod handlers;
 #[cfg(feature = "ssr")]
 pub mod hashing;
 #[cfg(feature = "ssr")]
+pub mod phone;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -55,6 +55,11 @@ pub enum Notice {
     NothingChanged,
     JobStarted,
     FieldExists,
+    Busy,
+    ChangedMeanwhile,
+    ConfirmNeeded,
+    PhoneNotMobile,
+    PhoneCountry,
 }
 
 const ALL: &[(Notice, &str, K)] = &[
@@ -108,6 +113,11 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::NothingChanged, "nothing_changed", K::NoticeNothingChanged),
     (Notice::JobStarted, "job_started", K::NoticeJobStarted),
     (Notice::FieldExists, "field_exists", K::NoticeFieldExists),
+    (Notice::Busy, "busy", K::ErrorBusy),
+    (Notice::ChangedMeanwhile, "changed_meanwhile", K::ErrorConflict),
+    (Notice::ConfirmNeeded, "confirm_needed", K::NoticeConfirmNeeded),
+    (Notice::PhoneNotMobile, "phone_not_mobile", K::NoticePhoneNotMobile),
+    (Notice::PhoneCountry, "phone_country", K::NoticePhoneCountry),
 ];
 
 impl Notice {

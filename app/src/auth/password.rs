@@ -1,6 +1,7 @@
 //! The password policy (NIST SP 800-63B style): long, any Unicode including spaces, no
 //! composition rules; refused when it is or contains the username or email, or is a known
-//! common password. The browser runs the same rules for instant feedback, except the common
+//! common password. Passwords are kept and compared in Unicode NFKC, and their length is the
+//! characters a reader sees (zero-width and control characters do not count). The browser runs the same rules for instant feedback, except the common
 //! password list, which stays on the server (it would add 250 KB to the wasm).
 use std::fmt;
 
@@ -46,12 +47,56 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// The one form in which a password is hashed and compared: Unicode NFKC, as NIST SP 800-63B
+/// (5.1.1.2) advises. The same password typed as composed or decomposed letters (`é` or
+/// `e` + U+0301), or with full-width digits from an input method, is the same password.
+#[cfg(feature = "ssr")]
+pub fn normalise(raw: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    match is_nfkc_quick(raw.chars()) {
+        IsNormalized::Yes => std::borrow::Cow::Borrowed(raw),
+        _ => std::borrow::Cow::Owned(raw.nfkc().collect()),
+    }
+}
+
+/// Code points nobody sees: Unicode's default-ignorable ones (zero-width spaces and joiners,
+/// direction marks, variation selectors, the byte-order mark …) and control characters.
+pub fn invisible(c: char) -> bool {
+    let n = c as u32;
+    c.is_control()
+        || matches!(n,
+            0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF)
+}
+
+/// How many characters a reader sees: on the server, user-perceived characters (a letter with
+/// its accents is one) that are not invisible; in the browser, code points that are not
+/// invisible (the hint; the server decides).
+pub fn visible_chars(s: &str) -> usize {
+    #[cfg(feature = "ssr")]
+    {
+        use unicode_segmentation::UnicodeSegmentation;
+        s.graphemes(true).filter(|g| !g.chars().all(invisible)).count()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        s.chars().filter(|c| !invisible(*c)).count()
+    }
+}
+
 impl NewPassword {
+    /// Checks `raw` against the policy; the password kept is its normal form ([`normalise`]),
+    /// and its length is what a reader sees ([`visible_chars`]).
     pub fn parse(raw: &str, username: &str, email: &str) -> Result<NewPassword, PasswordProblem> {
         if raw.len() > MAX_BYTES {
             return Err(PasswordProblem::TooLong);
         }
-        let chars = raw.chars().count();
+        #[cfg(feature = "ssr")]
+        let raw = &*normalise(raw);
+        let chars = visible_chars(raw);
         if chars < MIN_CHARS {
             return Err(PasswordProblem::TooShort);
         }
@@ -158,6 +203,31 @@ mod tests {
             Err(PasswordProblem::ContainsEmail)
         );
         assert_eq!(NewPassword::parse("prefix-dana.admin-suffix", "other", EMAIL), Err(PasswordProblem::ContainsEmail));
+    }
+
+    #[test]
+    fn invisible_characters_do_not_count_towards_the_length() {
+        let padded = format!("x{}", "\u{200B}".repeat(15));
+        assert_eq!(NewPassword::parse(&padded, USER, EMAIL), Err(PasswordProblem::TooShort));
+        let joined = format!("tangerine{}lighthouse 42", "\u{FEFF}\u{2060}");
+        assert!(NewPassword::parse(&joined, USER, EMAIL).is_ok(), "allowed, just not counted");
+        assert_eq!(visible_chars("a\u{200D}b\u{0007}"), 2);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn composed_and_decomposed_spellings_are_one_password() {
+        let nfc = "caf\u{e9} con leche y churros";
+        let nfd = "cafe\u{301} con leche y churros";
+        let a = NewPassword::parse(nfc, USER, EMAIL).unwrap();
+        let b = NewPassword::parse(nfd, USER, EMAIL).unwrap();
+        assert_eq!(a.expose(), b.expose());
+        // Full-width digits from an input method are the digits.
+        assert_eq!(normalise("tangerine lighthouse \u{FF14}\u{FF12}"), "tangerine lighthouse 42");
+        // A letter with two accents that do not compose is still one character.
+        assert_eq!(visible_chars("a\u{308}\u{301}"), 1);
+        let stacked = "a\u{308}\u{301}".repeat(16);
+        assert_eq!(NewPassword::parse(&stacked, USER, EMAIL).map(|_| ()), Err(PasswordProblem::Common));
     }
 
     #[test]

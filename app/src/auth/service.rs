@@ -55,16 +55,24 @@ pub struct Client {
 }
 
 /// Which limit a request counts against; `(bucket prefix, hits per window, window seconds)`.
+///
+/// Limits an attacker could spend on someone else's behalf are keyed by the account *and* the
+/// address asking ([`Limit::AuthPerAccount`], [`Limit::ResetPerAccount`]: use
+/// [`AuthState::account_key`]), so posts naming a victim from elsewhere use up the attacker's
+/// quota, not the victim's. What bounds the victim's mailbox is counted per account but never
+/// refused to the asker ([`Limit::ResetMailsPerAccount`]: the link is silently not sent).
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
     /// Every sign-in form post from one address.
     AuthPerIp,
-    /// Sign-in form posts naming one account.
+    /// Sign-in form posts naming one account, from one address.
     AuthPerAccount,
-    /// Codes sent (email or SMS) to one account.
+    /// Codes sent (email or SMS, any purpose) to one account: the holder needs its password.
     CodesPerAccount,
-    /// Reset links requested for one account.
+    /// Reset links requested for one account, from one address.
     ResetPerAccount,
+    /// Reset emails sent to one account, whoever asked.
+    ResetMailsPerAccount,
 }
 
 impl Limit {
@@ -74,9 +82,27 @@ impl Limit {
             Limit::AuthPerAccount => ("acct", 30, 600),
             Limit::CodesPerAccount => ("codes", 6, 3600),
             Limit::ResetPerAccount => ("reset", 3, 3600),
+            Limit::ResetMailsPerAccount => ("resetmail", 5, 3600),
         }
     }
 }
+
+/// What the one password check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    Right,
+    /// Wrong, counted; `Some(end)` when this failure locked the account (or it was locked).
+    Wrong {
+        locked_until: Option<i64>,
+    },
+    /// The account is locked: the password was not looked at and nothing was counted.
+    Locked {
+        until: i64,
+    },
+}
+
+/// How long a proof of identity (password or second factor) covers further sensitive changes.
+pub const REAUTH_WINDOW: i64 = 5 * 60;
 
 impl AuthState {
     pub fn now(&self) -> i64 {
@@ -99,6 +125,40 @@ impl AuthState {
             return Err(AppError::RateLimited { retry_after: (start + window - now).max(1) as u64 });
         }
         Ok(())
+    }
+
+    /// The key of a per-account limit: the account and the address asking, so that nobody can
+    /// spend another's quota from elsewhere.
+    pub fn account_key(username: &str, client: &Client) -> String {
+        format!("{}@{}", username.trim().to_lowercase(), client.ip)
+    }
+
+    /// The one check of a known user's password, for sign-in and for every confirmation of a
+    /// sensitive change. A locked account is refused without looking at the password, and its
+    /// lock is not extended; the same argon2 run is made anyway, so a lock does not show in
+    /// how long the answer takes. A wrong password counts towards the lock (and mails the user
+    /// when it locks). The attempt is logged with `method`.
+    pub async fn check_password(
+        &self,
+        user: &AuthUser,
+        password: &str,
+        client: &Client,
+        method: &str,
+    ) -> Result<PasswordCheck, AppError> {
+        let now = self.now();
+        if let Some(until) = user.locked_until.filter(|t| *t > now) {
+            self.hasher.verify(password, None).await.map_err(|e| AppError::internal(&e))?;
+            self.log(client, &user.username, Some(user), method, "locked").await;
+            return Ok(PasswordCheck::Locked { until });
+        }
+        let ok =
+            self.hasher.verify(password, user.password_hash.as_deref()).await.map_err(|e| AppError::internal(&e))?;
+        if ok {
+            return Ok(PasswordCheck::Right);
+        }
+        self.log(client, &user.username, Some(user), method, "wrong_password").await;
+        let locked_until = self.fail(user).await?;
+        Ok(PasswordCheck::Wrong { locked_until })
     }
 
     pub async fn log(&self, client: &Client, username: &str, user: Option<&AuthUser>, method: &str, result: &str) {
@@ -149,12 +209,11 @@ impl AuthState {
     ) {
         let now = self.now();
         let result = async {
-            let mut tx = self.db.pool().begin().await?;
-            q::journal(
+            let mut tx = self.db.write().await?;
+            crate::journal::record(
                 &mut tx,
                 q::JournalEntry { at: now, actor_id: actor, customer_id: customer, action, target, details },
-            )
-            .await?;
+            );
             tx.commit().await
         }
         .await;
@@ -199,7 +258,8 @@ impl AuthState {
         }
     }
 
-    /// Sends a fresh six-digit code by email or SMS, voiding the previous one.
+    /// Sends a fresh six-digit code by email or SMS, voiding the previous one; or not, when a
+    /// code went to the same address less than [`limits::RESEND_INTERVAL`] ago.
     pub async fn send_code(
         &self,
         user: &AuthUser,
@@ -207,16 +267,24 @@ impl AuthState {
         purpose: &str,
         method: Method,
         phone: Option<&str>,
-    ) -> Result<(), AppError> {
-        self.rate_limit(Limit::CodesPerAccount, &user.username).await?;
+    ) -> Result<CodeSent, AppError> {
         let now = self.now();
-        let code = crypto::random_code();
-        let hash = self.key.code_hash(purpose, &code);
         let target = match method {
             Method::Sms => phone.or(user.phone.as_deref()).unwrap_or_default().to_string(),
             // An address being confirmed (an email change) gets the code, not the one on file.
             _ => phone.unwrap_or(&user.email).to_string(),
         };
+        // One spacing per address or number and sign-in, whatever the method or purpose:
+        // switching methods back and forth sends no more often than asking again. Every code of
+        // the account, whatever the sign-in, counts towards its hourly limit.
+        if let Some(at) = q::last_code_to(&self.db, user.id, &target, session_id).await?
+            && now - at < limits::RESEND_INTERVAL
+        {
+            return Ok(CodeSent::TooSoon);
+        }
+        self.rate_limit(Limit::CodesPerAccount, &user.username).await?;
+        let code = crypto::random_code();
+        let hash = self.key.code_hash(purpose, &code);
         q::replace_code(
             &self.db,
             q::NewCode {
@@ -241,7 +309,7 @@ impl AuthState {
             }
             _ => self.send_mail(emails::build(lang, &target, &self.public_url, Message::Code { code: &code })).await,
         }
-        Ok(())
+        Ok(CodeSent::Sent)
     }
 
     /// Checks a code of `purpose`. Ok(true) when it matched and is now spent.
@@ -309,6 +377,15 @@ impl AuthState {
     pub fn role(user: &AuthUser) -> Role {
         Role::parse(&user.role).unwrap_or(Role::ReadOnly)
     }
+}
+
+/// Whether a code went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum CodeSent {
+    Sent,
+    /// One went to the same address moments ago; ask again in a little while.
+    TooSoon,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -156,13 +156,25 @@ pub async fn resolve(auth: &AuthState, headers: &HeaderMap) -> Result<(Option<Pr
     };
     let now = auth.now();
     if !is_live(&row, now) {
-        q::delete_session(&auth.db, row.id).await?;
+        // Gone for this request at once; the row goes when the writer is free.
+        let (db, id) = (auth.db.clone(), row.id);
+        tokio::spawn(async move {
+            if let Err(e) = q::delete_session(&db, id).await {
+                tracing::debug!(error = %e, "expired session left for the next sight");
+            }
+        });
         return Ok((None, true));
     }
     // Writing on every request would make each page view a write: a minute is fine-grained
-    // enough for a 30-minute idle rule.
+    // enough for a 30-minute idle rule. The page does not wait for it: while others write, a
+    // page view must not queue behind them for a bookkeeping update (one missed is harmless).
     if now - row.last_seen_at >= 60 {
-        q::touch_session(&auth.db, row.id, now).await?;
+        let (db, id) = (auth.db.clone(), row.id);
+        tokio::spawn(async move {
+            if let Err(e) = q::touch_session(&db, id, now).await {
+                tracing::debug!(error = %e, "session not touched this time");
+            }
+        });
     }
     Ok((Principal::from_row(row), false))
 }

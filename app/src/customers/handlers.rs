@@ -1,5 +1,4 @@
 //! Customer CDR and EDR exports (CSV, streamed), with the same filters as their pages.
-use axum::Router;
 use axum::extract::{Extension, FromRef, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,15 +11,27 @@ use crate::auth::session::SessionContext;
 use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::sims::db::Tenant;
 use crate::sims::handlers::stream_lines;
+use crate::web::FormRoute;
 
-pub fn router<S>() -> Router<S>
+/// A customer's record exports.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route("/customers/{id}/cdrs.csv", get(|a, c, p, q| export(a, c, p, q, false)))
-        .route("/customers/{id}/edrs.csv", get(|a, c, p, q| export(a, c, p, q, true)))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::get(
+            "/customers/{id}/cdrs.csv",
+            Signed(Perm::SimsExport),
+            get(|a, c, p, q| export(a, c, p, q, false)),
+        ),
+        FormRoute::get(
+            "/customers/{id}/edrs.csv",
+            Signed(Perm::SimsExport),
+            get(|a, c, p, q| export(a, c, p, q, true)),
+        ),
+    ]
 }
 
 async fn export(

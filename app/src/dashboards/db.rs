@@ -1,11 +1,12 @@
 //! Storing dashboards. Every change is one version-checked statement (or one transaction with
 //! its journal entry), so a change from a stale page is refused whole, never half-applied.
+use crate::db::WriteTx;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{Widget, starter_layout};
 use crate::auth::Role;
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::db::Db;
 
 type R<T> = Result<T, sqlx::Error>;
@@ -145,9 +146,12 @@ pub struct Actor {
     pub now: i64,
 }
 
-async fn log(conn: &mut AnyConnection, a: Actor, action: &str, id: i64, details: serde_json::Value) -> R<()> {
+async fn log(tx: &mut WriteTx, a: Actor, action: &str, id: i64, details: serde_json::Value) -> R<()> {
     let target = format!("dashboard:{id}");
-    journal(conn, JournalEntry::new(a.now, a.user_id, a.customer_id, action, &target).with(details)).await
+    {
+        crate::journal::record(tx, JournalEntry::new(a.now, a.user_id, a.customer_id, action, &target).with(details));
+        Ok(())
+    }
 }
 
 /// Gives a user without dashboards their first one: a copy of their role's template (locks
@@ -170,7 +174,7 @@ pub async fn ensure_first(db: &Db, a: Actor, path: &str, role: Role, name: &str)
 
 /// A new dashboard of the user, last in the menu (and their default if it is the first).
 pub async fn create(db: &Db, a: Actor, name: &str, widgets: &[Widget]) -> R<i64> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let (count, last): (i64, i64) = {
         let r = sqlx::query("SELECT COUNT(*), COALESCE(MAX(position), 0) FROM dashboards WHERE owner_id = $1")
             .bind(a.user_id)
@@ -199,7 +203,7 @@ pub async fn create(db: &Db, a: Actor, name: &str, widgets: &[Widget]) -> R<i64>
 
 /// A template of `customer` for `role` (`*`: every role); `None` if that customer has one.
 pub async fn create_template(db: &Db, a: Actor, customer: i64, role: &str, name: &str) -> R<Option<i64>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let exists =
         sqlx::query("SELECT id FROM dashboards WHERE owner_id IS NULL AND customer_id = $1 AND template_role = $2")
             .bind(customer)
@@ -228,7 +232,7 @@ pub async fn create_template(db: &Db, a: Actor, customer: i64, role: &str, name:
 
 /// Replaces the layout if the dashboard is still at `version`. False: someone else was first.
 pub async fn save_widgets(db: &Db, a: Actor, id: i64, version: i64, widgets: &[Widget], what: &str) -> R<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let done = sqlx::query(
         "UPDATE dashboards SET widgets = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
     )
@@ -258,7 +262,7 @@ pub async fn save_settings(
     share_customer: bool,
     share_role: Option<Role>,
 ) -> R<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let done = sqlx::query(
         "UPDATE dashboards SET name = $1, refresh_minutes = $2, share_customer = $3, share_role = $4, \
          version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
@@ -284,7 +288,7 @@ pub async fn save_settings(
 
 /// Deletes one of the user's dashboards; if it was the default, the first left takes over.
 pub async fn delete(db: &Db, a: Actor, id: i64) -> R<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let done = sqlx::query("DELETE FROM dashboards WHERE id = $1").bind(id).execute(&mut *tx).await?;
     if done.rows_affected() != 1 {
         return Ok(false);
@@ -303,7 +307,7 @@ pub async fn delete(db: &Db, a: Actor, id: i64) -> R<bool> {
 
 /// Makes `id` the dashboard shown after sign-in.
 pub async fn set_default(db: &Db, a: Actor, id: i64) -> R<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE dashboards SET is_default = CASE WHEN id = $1 THEN 1 ELSE 0 END WHERE owner_id = $2")
         .bind(id)
         .bind(a.user_id)
@@ -315,7 +319,7 @@ pub async fn set_default(db: &Db, a: Actor, id: i64) -> R<()> {
 
 /// Moves a dashboard one place up or down in the user's menu (swapping with its neighbour).
 pub async fn move_in_menu(db: &Db, a: Actor, id: i64, up: bool) -> R<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let rows = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 ORDER BY position, id")
         .bind(a.user_id)
         .fetch_all(&mut *tx)

@@ -2,7 +2,6 @@
 //! change works without JavaScript (the drag-and-drop glue posts the same forms). Each starts
 //! with the same permission check as the server functions, then [`access`] for the dashboard.
 //! A change carries the version the page showed; a stale one is refused whole with a message.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, Path, State};
 use axum::http::StatusCode;
@@ -19,22 +18,22 @@ use crate::auth::service::AuthState;
 use crate::auth::session::{Principal, SessionContext, redirect};
 use crate::routes;
 use crate::sims::db::{Tenant, customer_path_in};
+use crate::web::FormRoute;
 
-pub fn router<S>() -> Router<S>
+/// The dashboards' forms.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route(routes::DASHBOARDS_NEW, post(create))
-        .route(routes::DASHBOARDS_TEMPLATES, post(create_template))
-        .route("/dashboards/{id}/manage", post(manage))
-        .route("/dashboards/{id}/layout", post(edit))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::DASHBOARDS_NEW, Signed(Perm::Portal), post(create)),
+        FormRoute::post(routes::DASHBOARDS_TEMPLATES, Signed(Perm::DashboardTemplates), post(create_template)),
+        FormRoute::post("/dashboards/{id}/manage", Signed(Perm::Portal), post(manage)),
+        FormRoute::post("/dashboards/{id}/layout", Signed(Perm::Portal), post(edit)),
+    ]
 }
-
-/// Every form endpoint of the dashboard pages, for the test that proves each refuses the wrong caller.
-pub const FORM_ENDPOINTS: &[&str] =
-    &[routes::DASHBOARDS_NEW, routes::DASHBOARDS_TEMPLATES, "/dashboards/1/manage", "/dashboards/1/layout"];
 
 type Form = Vec<(String, String)>;
 

@@ -6,15 +6,21 @@ pub mod copy;
 pub mod csv;
 pub mod dialect;
 pub mod sql;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
 pub use dialect::Engine;
+pub use write::{ReadTx, WriteConn, WriteTx, is_busy};
+
+/// How long a write waits for the database's writer before it is refused as busy.
+pub const WRITE_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -28,19 +34,27 @@ pub enum DbError {
     Connect { target: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("building the usage rollups failed: {0}")]
-    Rollups(#[from] sqlx::Error),
-    #[error("hashing the journal's older entries failed: {0}")]
-    Journal(sqlx::Error),
+    #[error("the migration lock {path} cannot be taken: {reason}")]
+    MigrateLock { path: PathBuf, reason: String },
 }
 
-/// A pool plus the engine behind it. Cheap to clone.
+/// The pools plus the engine behind them. Cheap to clone.
+///
+/// Reads go through [`Db::pool`] (single statements) or [`Db::read`] (a snapshot); writes only
+/// through [`Db::write`] (a transaction) or [`Db::writer`] (single statements). On SQLite the
+/// reading connections are `query_only` and writers take turns (see [`write`]); PostgreSQL
+/// writers share the one pool and queue on row locks as usual.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
+    read: AnyPool,
+    write: AnyPool,
     engine: Engine,
+    /// The turns of this process's writers.
+    gate: Arc<write::Gate>,
     /// PostgreSQL: how to open a connection of its own (for `COPY`, see [`copy`]).
-    pg: Option<std::sync::Arc<sqlx::postgres::PgConnectOptions>>,
+    pg: Option<Arc<sqlx::postgres::PgConnectOptions>>,
+    /// SQLite: the database file (for the migration lock).
+    file: Option<PathBuf>,
 }
 
 impl Db {
@@ -61,35 +75,56 @@ impl Db {
         }
         let opts = AnyConnectOptions::from_str(&url).map_err(|e| DbError::BadUrl(format!("{} ({e})", redact(&url))))?;
         let opts = opts.disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        // WAL lets readers run beside the writer; NORMAL sync is safe with WAL.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                             PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-                        )
-                        .execute(conn)
-                        .await?;
-                    }
-                    Ok(())
+        let connect = |max: u32, query_only: bool| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if engine == Engine::Sqlite {
+                            // WAL lets readers run beside the writer; NORMAL sync is safe with WAL.
+                            // The busy timeout covers writers of other processes (this process's
+                            // writers queue at the gate first).
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                                 PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                            )
+                            .execute(&mut *conn)
+                            .await?;
+                            if query_only {
+                                sqlx::raw_sql("PRAGMA query_only = ON;").execute(conn).await?;
+                            }
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(opts)
-            .await
-            .map_err(|source| DbError::Connect { target: redact(&url), source })?;
+                .connect_with(opts.clone())
+        };
+        let fail = |source| DbError::Connect { target: redact(&url), source };
+        let (read, write, gate) = match engine {
+            Engine::Sqlite => {
+                // One writing connection, taken in turns; the rest of the pool only reads.
+                let write = connect(1, false).await.map_err(fail)?;
+                let read = connect(max_connections.max(2) - 1, true).await.map_err(fail)?;
+                (read, write, write::Gate::new(WRITE_WAIT, 1))
+            }
+            Engine::Postgres => {
+                // Writers hold at most half the pool, so one that reads beside its transaction
+                // always finds a connection.
+                let pool = connect(max_connections.max(2), false).await.map_err(fail)?;
+                (pool.clone(), pool, write::Gate::new(WRITE_WAIT, (max_connections as usize / 2).max(1)))
+            }
+        };
+        let gate = Arc::new(gate);
         let pg = match engine {
-            Engine::Postgres => Some(std::sync::Arc::new(
+            Engine::Postgres => Some(Arc::new(
                 sqlx::postgres::PgConnectOptions::from_str(&url)
                     .map_err(|e| DbError::BadUrl(format!("{} ({e})", redact(&url))))?
                     .disable_statement_logging(),
             )),
             Engine::Sqlite => None,
         };
-        Ok(Db { pool, engine, pg })
+        Ok(Db { read, write, engine, gate, pg, file: sqlite_file(&url) })
     }
 
     /// PostgreSQL's options for a connection of its own (`None` on SQLite).
@@ -97,34 +132,84 @@ impl Db {
         self.pg.as_deref()
     }
 
-    /// Applies the embedded migrations of this engine; already-applied ones are skipped.
+    /// Applies the embedded migrations of this engine; already-applied ones are skipped. Only
+    /// migrates: what start-up computes from the data is `crate::startup`'s. Several processes
+    /// starting at once take turns (PostgreSQL: sqlx's advisory lock; SQLite: a lock file
+    /// beside the database).
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self.engine {
-            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
-            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+            Engine::Sqlite => {
+                let _lock = match &self.file {
+                    Some(file) => {
+                        let path = file.with_extension("migrate-lock");
+                        let taken = tokio::task::spawn_blocking(move || lock_file(&path)).await;
+                        Some(taken.map_err(|e| DbError::MigrateLock { path: file.clone(), reason: e.to_string() })??)
+                    }
+                    None => None,
+                };
+                let mut conn = self.writer().await.map_err(sqlx::migrate::MigrateError::from)?;
+                sqlx::migrate!("./migrations/sqlite").run_direct(None, &mut *conn, false).await?
+            }
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
         }
-        // Data a migration cannot compute in SQL alone: the per-tree rollups (migration 0004)
-        // for a database that already held usage.
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        crate::usage::rollups::ensure_built(self, now).await?;
-        // Journal entries from before the hash chain (migration 0005) join it once.
-        crate::journal::chain::seal_unhashed(self).await.map_err(DbError::Journal)?;
         Ok(())
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock at once (waiting its
-    /// turn under `busy_timeout`): a transaction that reads first and writes later cannot be
-    /// upgraded while another writer is active, and would fail with "database is locked".
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        if self.engine == Engine::Sqlite {
-            sqlx::query("UPDATE app_meta SET value = value WHERE 1 = 0").execute(&mut *tx).await?;
+    /// A write transaction: on SQLite it waits for this process's turn (at most the configured
+    /// wait) and then takes the write lock at once (`BEGIN IMMEDIATE`), so it never fails
+    /// half-way for want of the lock. Commit it; dropped, it rolls back.
+    #[track_caller]
+    pub fn write(&self) -> impl Future<Output = Result<WriteTx, sqlx::Error>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move {
+            let turn = self.gate.enter(at).await?;
+            let tx = match self.engine {
+                Engine::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+                Engine::Postgres => self.write.begin().await?,
+            };
+            Ok(WriteTx::new(tx, Some(turn)))
         }
-        Ok(tx)
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection for single write statements, each its own transaction (SQLite: holding this
+    /// process's turn until dropped, so keep it for one statement or a few).
+    #[track_caller]
+    pub fn writer(&self) -> impl Future<Output = Result<WriteConn, sqlx::Error>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move {
+            let turn = self.gate.enter(at).await?;
+            Ok(WriteConn::new(self.write.acquire().await?, Some(turn)))
+        }
+    }
+
+    /// A read transaction: several statements over one snapshot.
+    pub async fn read(&self) -> Result<ReadTx, sqlx::Error> {
+        Ok(ReadTx::new(self.read.begin().await?))
+    }
+
+    /// The pool that reads, for single statements. It opens no transactions (that is
+    /// [`Db::write`] and [`Db::read`]), and on SQLite it cannot write.
+    pub fn pool(&self) -> impl Executor<'static, Database = Any> + Copy + '_ {
+        &self.read
+    }
+
+    /// How long a write waits for its turn before it is refused as busy.
+    pub fn set_write_wait(&self, wait: Duration) {
+        self.gate.set_wait(wait);
+    }
+
+    /// How long each writer held its turn, longest first.
+    pub fn write_stats(&self) -> write::GateStats {
+        self.gate.stats()
+    }
+
+    pub fn reset_write_stats(&self) {
+        self.gate.reset_stats();
+    }
+
+    /// Writers of this process waiting for their turn now.
+    pub fn writers_waiting(&self) -> usize {
+        self.gate.waiting()
     }
 
     pub fn engine(&self) -> Engine {
@@ -133,11 +218,12 @@ impl Db {
 
     /// A cheap round trip, for health checks.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.read).await.map(|_| ())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.read.close().await;
+        self.write.close().await;
     }
 }
 
@@ -149,6 +235,15 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(path))
+}
+
+/// An exclusive lock on `path` (created if missing), held until the file is dropped; waits for
+/// another process holding it.
+fn lock_file(path: &Path) -> Result<std::fs::File, DbError> {
+    let fail = |e: std::io::Error| DbError::MigrateLock { path: path.to_path_buf(), reason: e.to_string() };
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(fail)?;
+    f.lock().map_err(fail)?;
+    Ok(f)
 }
 
 fn ensure_writable_dir(dir: &Path) -> Result<(), DbError> {

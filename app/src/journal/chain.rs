@@ -141,7 +141,7 @@ pub async fn seal_unhashed(db: &Db) -> R<u64> {
     if pending == 0 {
         return Ok(0);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let head = sqlx::query("UPDATE journal_head SET entries = entries WHERE id = 1 RETURNING hash, entries")
         .fetch_one(&mut *tx)
         .await?;

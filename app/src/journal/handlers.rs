@@ -1,10 +1,10 @@
 //! The journal's CSV export: the same filters and tree as the page, every matching entry up
 //! to [`EXPORT_LIMIT`], newest first.
+use axum::Extension;
 use axum::extract::{FromRef, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 
 use crate::auth::Perm;
 use crate::auth::handlers::{csv_cell, fail_page, signed_in};
@@ -12,16 +12,19 @@ use crate::auth::service::AuthState;
 use crate::auth::session::SessionContext;
 use crate::routes;
 use crate::sims::db::Tenant;
+use crate::web::FormRoute;
 
 /// Rows in one export; a narrower filter gets the rest.
 pub const EXPORT_LIMIT: i64 = 100_000;
 
-pub fn router<S>() -> Router<S>
+/// The journal export.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new().route(routes::JOURNAL_CSV, get(export))
+    use crate::web::Access::Signed;
+    vec![FormRoute::get(routes::JOURNAL_CSV, Signed(Perm::JournalRead), get(export))]
 }
 
 async fn export(

@@ -10,6 +10,11 @@ pub mod chain;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod handlers;
+#[cfg(feature = "ssr")]
+pub mod record;
+
+#[cfg(feature = "ssr")]
+pub use record::{JournalEntry, record};
 pub mod ui;
 
 /// Rows per page.

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{NewRule, NotificationRow, Recipients, RuleKind};
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::db::Db;
 use crate::db::sql::Sql;
 use crate::sims::db::Tenant;
@@ -106,7 +106,7 @@ pub async fn rule_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Rule>> {
 
 /// Stores a rule and its journal entry in one transaction.
 pub async fn create_rule(db: &Db, r: &NewRule, actor: i64, now: i64) -> R<i64> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO notification_rules (customer_id, name, kind, metric, threshold, unit, service_id, status, \
          action, recipients, in_app, email, enabled, created_by, created_at, updated_at) \
@@ -130,39 +130,39 @@ pub async fn create_rule(db: &Db, r: &NewRule, actor: i64, now: i64) -> R<i64> {
     .await?
     .try_get(0)?;
     let target = format!("rule:{id}");
-    journal(
+    crate::journal::record(
         &mut tx,
         JournalEntry::new(now, actor, r.customer_id, "notification_rule.create", &target)
             .with(serde_json::to_value(r).unwrap_or_default()),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(id)
 }
 
 /// Turns a rule on or off, or removes it (with its occurrences), journaled.
 pub async fn change_rule(db: &Db, rule: &Rule, op: &str, actor: i64, now: i64) -> R<()> {
-    let mut tx = db.pool().begin().await?;
-    match op {
-        "delete" => {
-            sqlx::query("DELETE FROM notification_rules WHERE id = $1").bind(rule.id).execute(&mut *tx).await?;
-        }
+    let mut tx = db.write().await?;
+    let done = match op {
+        "delete" => sqlx::query("DELETE FROM notification_rules WHERE id = $1").bind(rule.id).execute(&mut *tx).await?,
         _ => {
-            sqlx::query("UPDATE notification_rules SET enabled = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE notification_rules SET enabled = $1, updated_at = $2 WHERE id = $3 AND enabled <> $1")
                 .bind(i64::from(op == "enable"))
                 .bind(now)
                 .bind(rule.id)
                 .execute(&mut *tx)
-                .await?;
+                .await?
         }
+    };
+    // Already so (or already gone, by a request racing this one): nothing to journal.
+    if done.rows_affected() == 0 {
+        return Ok(());
     }
     let target = format!("rule:{}", rule.id);
     let action = format!("notification_rule.{op}");
-    journal(
+    crate::journal::record(
         &mut tx,
         JournalEntry::new(now, actor, rule.customer_id, &action, &target).with(json!({ "name": rule.name })),
-    )
-    .await?;
+    );
     tx.commit().await
 }
 
@@ -327,7 +327,7 @@ pub async fn mark_read(db: &Db, user: i64, ids: Option<&[i64]>, now: i64) -> R<u
         }
         sql.push(")");
     }
-    Ok(sql.query().execute(db.pool()).await?.rows_affected())
+    Ok(sql.query().execute(&mut *db.writer().await?).await?.rows_affected())
 }
 
 /// Email to send: claimed so that one process sends each (a claim older than five minutes
@@ -354,7 +354,7 @@ pub async fn claim_mail(db: &Db, now: i64, limit: i64) -> R<Vec<Pending>> {
     .bind(now)
     .bind(stale)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.writer().await?)
     .await?;
     let mut out = Vec::new();
     for c in claimed {
@@ -383,7 +383,7 @@ pub async fn mail_sent(db: &Db, id: i64, now: i64) -> R<()> {
     sqlx::query("UPDATE notification_mail SET sent_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! changes ([`on_journal`], in the change's transaction: SIM status changes and security events),
 //! and a periodic sweep for SIMs without a session ([`sweep_idle`]). Each occurrence has a key
 //! that names it, so evaluating it again raises nothing (see `db::raise`).
+use crate::db::WriteTx;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -66,10 +67,10 @@ pub async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R
 /// After a usage batch updated the cycle counters of `sims` (in its transaction): each SIM
 /// whose counter now reaches a usage rule's limit raises it once per billing cycle, and the
 /// rule's action (suspend, deactivate) is applied in the same transaction.
-pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i64) -> R<()> {
-    let rules = nq::enabled_rules(conn, RuleKind::UsageSim).await?;
-    let mut pools = nq::enabled_rules(conn, RuleKind::PoolStatic).await?;
-    pools.extend(nq::enabled_rules(conn, RuleKind::PoolDynamic).await?);
+pub async fn on_usage(tx: &mut WriteTx, sims: &[i64], cycle: i64, now: i64) -> R<()> {
+    let rules = nq::enabled_rules(tx, RuleKind::UsageSim).await?;
+    let mut pools = nq::enabled_rules(tx, RuleKind::PoolStatic).await?;
+    pools.extend(nq::enabled_rules(tx, RuleKind::PoolDynamic).await?);
     if (rules.is_empty() && pools.is_empty()) || sims.is_empty() {
         return Ok(());
     }
@@ -87,7 +88,7 @@ pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i
             sql.push(if i > 0 { ", " } else { "" }).bind(*id);
         }
         sql.push(")");
-        let rows = sql.query().fetch_all(&mut *conn).await?;
+        let rows = sql.query().fetch_all(&mut **tx).await?;
         for r in rows {
             let (sim, iccid, customer, path): (i64, String, i64, String) =
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
@@ -134,21 +135,21 @@ pub async fn on_usage(conn: &mut AnyConnection, sims: &[i64], cycle: i64, now: i
                     details,
                     message: &message,
                 };
-                if nq::raise(conn, rule, &o).await?.is_some() {
-                    act(conn, rule, sim, now).await?;
+                if nq::raise(tx, rule, &o).await?.is_some() {
+                    act(tx, rule, sim, now).await?;
                 }
             }
         }
     }
     for rule in pools.iter().filter(|p| p.service_id.is_some_and(|s| services.contains(&s))) {
-        pool(conn, rule, cycle, now).await?;
+        pool(tx, rule, cycle, now).await?;
     }
     Ok(())
 }
 
 /// A pool rule on a service the batch touched: the service's usage this cycle (every SIM's
 /// counter) against the pool, raised once per service and cycle.
-async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<()> {
+async fn pool(tx: &mut WriteTx, rule: &Rule, cycle: i64, now: i64) -> R<()> {
     let (Some(service), Some(threshold), Some(metric)) =
         (rule.service_id, rule.threshold, rule.metric.as_deref().and_then(Metric::parse))
     else {
@@ -164,7 +165,7 @@ async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<
     )))
     .bind(service)
     .bind(cycle)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
     let (used, activated): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
     let allowance: Option<i64> = row.try_get(2)?;
@@ -189,18 +190,18 @@ async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<
         details,
         message: &message,
     };
-    if nq::raise(conn, rule, &o).await?.is_some() && rule.action != SimAction::None.code() {
+    if nq::raise(tx, rule, &o).await?.is_some() && rule.action != SimAction::None.code() {
         // The action applies to every activated SIM of the pool, each journaled.
         let sims: Vec<i64> =
             sqlx::query("SELECT id FROM sims WHERE service_id = $1 AND status = 'activated' ORDER BY id LIMIT 10000")
                 .bind(service)
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut **tx)
                 .await?
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
         for sim in sims {
-            act(conn, rule, sim, now).await?;
+            act(tx, rule, sim, now).await?;
         }
     }
     Ok(())
@@ -209,15 +210,15 @@ async fn pool(conn: &mut AnyConnection, rule: &Rule, cycle: i64, now: i64) -> R<
 /// A locked SIM was seen in another device (in the ingest's transaction): the IMEI lock rules
 /// of its tree raise once for this event, and may suspend the SIM.
 pub async fn on_imei_differed(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx,
     sim: i64,
     customer: i64,
     iccid: &str,
     b: &crate::sims::imei_lock::Binding,
     at: i64,
 ) -> R<()> {
-    let Some(path) = customer_path(conn, customer).await? else { return Ok(()) };
-    let rules = nq::rules_for(conn, RuleKind::ImeiLock, &path).await?;
+    let Some(path) = customer_path(tx, customer).await? else { return Ok(()) };
+    let rules = nq::rules_for(tx, RuleKind::ImeiLock, &path).await?;
     for rule in &rules {
         let details = json!({ "iccid": iccid, "imei": b.bound, "seen": b.seen, "action": rule.action });
         let message = describe(Lang::En, "imei_lock", &details);
@@ -230,8 +231,8 @@ pub async fn on_imei_differed(
             details,
             message: &message,
         };
-        if nq::raise(conn, rule, &o).await?.is_some() {
-            act(conn, rule, sim, at).await?;
+        if nq::raise(tx, rule, &o).await?.is_some() {
+            act(tx, rule, sim, at).await?;
         }
     }
     Ok(())
@@ -239,7 +240,7 @@ pub async fn on_imei_differed(
 
 /// The rule's action on a SIM that crossed its limit (or left its device), as its author:
 /// journaled like any change.
-async fn act(conn: &mut AnyConnection, rule: &Rule, sim: i64, now: i64) -> R<()> {
+async fn act(tx: &mut WriteTx, rule: &Rule, sim: i64, now: i64) -> R<()> {
     let (Some(to), Some(author)) = (SimAction::parse(&rule.action).and_then(SimAction::status), rule.created_by) else {
         return Ok(());
     };
@@ -248,20 +249,20 @@ async fn act(conn: &mut AnyConnection, rule: &Rule, sim: i64, now: i64) -> R<()>
     let what = if rule.kind == RuleKind::ImeiLock.code() { "IMEI lock rule" } else { "usage rule" };
     let reason = format!("{what} \"{}\"", rule.name);
     // A SIM the lifecycle does not allow to move (already suspended, say) is left as it is.
-    crate::sims::changes::change_status(conn, actor, sim, None, to, &reason).await?;
+    crate::sims::changes::change_status(tx, actor, sim, None, to, &reason).await?;
     Ok(())
 }
 
 /// Activated SIMs without a session for a rule's number of days, not yet reported for this
 /// idle stretch (a new session starts a new one). At most `per_rule` per rule and sweep.
 pub async fn sweep_idle(db: &Db, now: i64, per_rule: i64) -> R<u64> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.read().await?;
     let rules = nq::enabled_rules(&mut conn, RuleKind::NoSession).await?;
     drop(conn);
     let mut raised = 0;
     for rule in rules {
         let days = rule.threshold.unwrap_or(30);
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.write().await?;
         let rows = sqlx::query(
             "SELECT s.id, s.iccid, s.customer_id, COALESCE(s.last_session_at, 0) FROM sims s \
              JOIN customers c ON c.id = s.customer_id \

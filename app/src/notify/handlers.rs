@@ -1,6 +1,5 @@
 //! The notification forms (mark read; create, switch and remove rules) and the CSV export.
 //! Plain posts answered by a redirect, so they work without script.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, Path, RawQuery, State};
 use axum::http::{StatusCode, header};
@@ -15,20 +14,21 @@ use crate::auth::{Perm, Role};
 use crate::i18n::Lang;
 use crate::routes;
 use crate::sims::db::{Tenant, customer_path_in};
+use crate::web::FormRoute;
 
-/// Every form endpoint, for the access test.
-pub const FORM_ENDPOINTS: &[&str] = &[routes::NOTIFICATIONS_READ, routes::NOTIFICATION_RULES, "/notifications/rules/1"];
-
-pub fn router<S>() -> Router<S>
+/// Notifications' and notification rules' forms, and the history export.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route(routes::NOTIFICATIONS_READ, post(mark_read))
-        .route(routes::NOTIFICATION_RULES, post(create_rule))
-        .route("/notifications/rules/{id}", post(change_rule))
-        .route(routes::NOTIFICATIONS_CSV, get(export))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::NOTIFICATIONS_READ, Signed(Perm::Portal), post(mark_read)),
+        FormRoute::post(routes::NOTIFICATION_RULES, Signed(Perm::NotificationRules), post(create_rule)),
+        FormRoute::post("/notifications/rules/{id}", Signed(Perm::NotificationRules), post(change_rule)),
+        FormRoute::get(routes::NOTIFICATIONS_CSV, Signed(Perm::Portal), get(export)),
+    ]
 }
 
 macro_rules! caller_or_return {

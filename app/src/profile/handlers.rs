@@ -1,6 +1,5 @@
 //! The profile forms: `POST /account/profile` (name), `POST /account/language` and
 //! `POST /account/time-zone`, each journaled. The default dashboard posts to the dashboards' own form.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, State};
 use axum::http::{HeaderValue, header};
@@ -9,32 +8,28 @@ use axum::routing::post;
 use serde_json::json;
 
 use crate::auth::Perm;
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::auth::handlers::{fail_page, signed_in};
 use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, redirect};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::routes;
+use crate::web::FormRoute;
 
-pub const FORM_ENDPOINTS: &[&str] = &[
-    routes::ACCOUNT_PROFILE,
-    routes::ACCOUNT_LANGUAGE,
-    routes::ACCOUNT_TIME_ZONE,
-    routes::ACCOUNT_DEFAULT_DASHBOARD,
-    routes::ACCOUNT_ACTIVE_ROLE,
-];
-
-pub fn router<S>() -> Router<S>
+/// The profile's forms.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route(routes::ACCOUNT_PROFILE, post(name))
-        .route(routes::ACCOUNT_LANGUAGE, post(language))
-        .route(routes::ACCOUNT_TIME_ZONE, post(time_zone))
-        .route(routes::ACCOUNT_DEFAULT_DASHBOARD, post(default_dashboard))
-        .route(routes::ACCOUNT_ACTIVE_ROLE, post(active_role))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::ACCOUNT_PROFILE, Signed(Perm::Portal), post(name)),
+        FormRoute::post(routes::ACCOUNT_LANGUAGE, Signed(Perm::Portal), post(language)),
+        FormRoute::post(routes::ACCOUNT_TIME_ZONE, Signed(Perm::Portal), post(time_zone)),
+        FormRoute::post(routes::ACCOUNT_DEFAULT_DASHBOARD, Signed(Perm::Portal), post(default_dashboard)),
+        FormRoute::post(routes::ACCOUNT_ACTIVE_ROLE, Signed(Perm::Portal), post(active_role)),
+    ]
 }
 
 fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
@@ -54,7 +49,7 @@ async fn save_own(
     (column, before, value): (&str, &str, &str),
     action: &str,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = auth.db.pool().begin().await?;
+    let mut tx = auth.db.write().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE users SET {column} = $1 WHERE id = $2")))
         .bind(value)
         .bind(p.user_id)
@@ -62,7 +57,7 @@ async fn save_own(
         .await?;
     let entry = JournalEntry::new(auth.now(), p.user_id, p.customer_id, action, &u.username)
         .with(json!({ "before": before, "after": value }));
-    journal(&mut tx, entry).await?;
+    crate::journal::record(&mut tx, entry);
     tx.commit().await
 }
 
@@ -165,7 +160,7 @@ async fn active_role(
     let role_id = choice.parse::<i64>().ok();
     let now = auth.now();
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         sqlx::query("UPDATE sessions SET role_id = $1 WHERE id = $2")
             .bind(role_id)
             .bind(p.session_id)
@@ -173,7 +168,7 @@ async fn active_role(
             .await?;
         let entry = JournalEntry::new(now, p.user_id, p.customer_id, "session.role_switched", &u.username)
             .with(json!({ "role": role.code(), "customer": customer }));
-        journal(&mut tx, entry).await?;
+        crate::journal::record(&mut tx, entry);
         tx.commit().await
     }
     .await;

@@ -68,6 +68,9 @@ impl From<AppError> for ApiError {
             AppError::RateLimited { retry_after } => {
                 ApiError { retry_after: Some(retry_after), ..ApiError::new(status, "rate_limited", message) }
             }
+            AppError::Busy { retry_after } => {
+                ApiError { retry_after: Some(retry_after), ..ApiError::new(status, "busy", message) }
+            }
             AppError::Unauthenticated | AppError::MfaRequired => ApiError::new(status, "unauthorized", message),
             AppError::Forbidden => ApiError::new(status, "forbidden", message),
             AppError::NotFound => ApiError::new(status, "not_found", message),
@@ -79,7 +82,13 @@ impl From<AppError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        ApiError::from(AppError::internal(&e))
+        // A busy database is a 503 to retry; other database errors are internal, never shown.
+        match AppError::from(e) {
+            AppError::Busy { retry_after } => ApiError::from(AppError::Busy { retry_after }),
+            AppError::Internal { ref_id } => ApiError::from(AppError::Internal { ref_id }),
+            AppError::NotFound => ApiError::not_found("record"),
+            other => ApiError::from(AppError::internal(&other)),
+        }
     }
 }
 

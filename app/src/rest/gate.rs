@@ -18,7 +18,9 @@ use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, client};
 use crate::routes;
 
-/// Requests per key and minute (per server process), unless configured otherwise.
+/// Requests per key and minute, unless configured otherwise. On PostgreSQL the count is kept in
+/// the database, so the limit holds across every server process; on SQLite (one process) each
+/// process counts for itself.
 pub const PER_MINUTE: u32 = 600;
 
 static LIMIT: AtomicU32 = AtomicU32::new(PER_MINUTE);
@@ -51,6 +53,30 @@ fn hit(prefix: &str, now: i64) -> Result<(), u64> {
     if entry.1 > LIMIT.load(Ordering::Relaxed) { Err((60 - now.rem_euclid(60)) as u64) } else { Ok(()) }
 }
 
+/// The same count kept in the database (PostgreSQL): one upsert per request, on the key's row of
+/// the minute; rows of past minutes are deleted now and then.
+async fn shared_hit(db: &crate::db::Db, prefix: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+    use sqlx::Row;
+    static PRUNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let minute = now.div_euclid(60);
+    let hits: i64 = sqlx::query(
+        "INSERT INTO api_rate_hits (key_prefix, minute, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (key_prefix, minute) DO UPDATE SET hits = api_rate_hits.hits + 1 RETURNING hits",
+    )
+    .bind(prefix)
+    .bind(minute)
+    .fetch_one(&mut *db.writer().await?)
+    .await?
+    .try_get(0)?;
+    if PRUNED.swap(minute, Ordering::Relaxed) != minute {
+        sqlx::query("DELETE FROM api_rate_hits WHERE minute < $1")
+            .bind(minute - 1)
+            .execute(&mut *db.writer().await?)
+            .await?;
+    }
+    if hits > i64::from(LIMIT.load(Ordering::Relaxed)) { Ok(Err((60 - now.rem_euclid(60)) as u64)) } else { Ok(Ok(())) }
+}
+
 pub async fn gate(auth: AuthState, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path == routes::API_V1_OPENAPI {
@@ -71,9 +97,17 @@ pub async fn gate(auth: AuthState, mut req: Request, next: Next) -> Response {
         let message = "This key does not open this endpoint: ingest keys open /api/v1/ingest only, API keys the rest.";
         return ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response();
     }
-    if let Err(wait) = hit(&key[5..13], now) {
-        let e = crate::error::AppError::RateLimited { retry_after: wait };
-        return ApiError::from(e).into_response();
+    let counted = match auth.db.engine() {
+        crate::db::Engine::Postgres => shared_hit(&auth.db, &key[5..13], now).await,
+        crate::db::Engine::Sqlite => Ok(hit(&key[5..13], now)),
+    };
+    match counted {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => {
+            let e = crate::error::AppError::RateLimited { retry_after: wait };
+            return ApiError::from(e).into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
     }
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
     let who = client(&auth, req.headers(), peer);

@@ -333,13 +333,13 @@ pub struct Changed {
 async fn apply<F>(auth: &AuthState, p: &Principal, sim: SimRow, invalid: ApiError, f: F) -> Answer<Changed>
 where
     F: for<'c> FnOnce(
-        &'c mut sqlx::AnyConnection,
+        &'c mut crate::db::WriteTx,
         Actor<'c>,
     )
         -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, sqlx::Error>> + Send + 'c>>,
 {
     let tenant = Tenant::new(&p.customer_path);
-    let mut tx = auth.db.pool().begin().await?;
+    let mut tx = auth.db.write().await?;
     let actor = Actor { user_id: p.user_id, tenant: &tenant, now: auth.now(), job: None };
     let outcome = f(&mut tx, actor).await?;
     let changed = match outcome {

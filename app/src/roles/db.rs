@@ -1,9 +1,10 @@
 //! Custom roles in the database. Every change writes its journal entry in the same transaction.
+use crate::db::WriteTx;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{CustomRole, RoleForm};
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::auth::{Perms, Role};
 use crate::db::Db;
 use crate::db::sql::{Sql, prefix_upper};
@@ -88,7 +89,8 @@ pub struct Actor {
 }
 
 /// Creates a role at `customer`; `Ok(None)` when the customer already has one of that name.
-pub async fn create(conn: &mut AnyConnection, a: Actor, customer: i64, f: &RoleForm) -> R<Option<i64>> {
+pub async fn create(tx: &mut WriteTx, a: Actor, customer: i64, f: &RoleForm) -> R<Option<i64>> {
+    let conn: &mut AnyConnection = &mut *tx;
     if name_taken(conn, customer, &f.name, 0).await? {
         return Ok(None);
     }
@@ -105,14 +107,15 @@ pub async fn create(conn: &mut AnyConnection, a: Actor, customer: i64, f: &RoleF
     .await?
     .try_get(0)?;
     let details = json!({ "after": { "name": f.name, "base": f.base.code(), "perms": f.perms.codes() } });
-    journal(conn, JournalEntry::new(a.now, a.id, customer, "role.created", &id.to_string()).with(details)).await?;
+    crate::journal::record(tx, JournalEntry::new(a.now, a.id, customer, "role.created", &id.to_string()).with(details));
     Ok(Some(id))
 }
 
 /// Saves a changed role; `Ok(false)` when the new name is taken. Holders' sessions take the
 /// new permissions with their next request. A role someone holds keeps its base (changing it
 /// would change their level behind the user administration's back).
-pub async fn update(conn: &mut AnyConnection, a: Actor, old: &CustomRole, f: &RoleForm) -> R<bool> {
+pub async fn update(tx: &mut WriteTx, a: Actor, old: &CustomRole, f: &RoleForm) -> R<bool> {
+    let conn: &mut AnyConnection = &mut *tx;
     if name_taken(conn, old.customer_id, &f.name, old.id).await? {
         return Ok(false);
     }
@@ -128,8 +131,10 @@ pub async fn update(conn: &mut AnyConnection, a: Actor, old: &CustomRole, f: &Ro
         "before": { "name": old.name, "base": old.base.code(), "perms": old.perms.codes() },
         "after": { "name": f.name, "base": f.base.code(), "perms": f.perms.codes() },
     });
-    journal(conn, JournalEntry::new(a.now, a.id, old.customer_id, "role.updated", &old.id.to_string()).with(details))
-        .await?;
+    crate::journal::record(
+        tx,
+        JournalEntry::new(a.now, a.id, old.customer_id, "role.updated", &old.id.to_string()).with(details),
+    );
     Ok(true)
 }
 
@@ -138,11 +143,15 @@ pub async fn holders(conn: &mut AnyConnection, id: i64) -> R<i64> {
     sqlx::query("SELECT COUNT(*) FROM users WHERE custom_role_id = $1").bind(id).fetch_one(conn).await?.try_get(0)
 }
 
-pub async fn delete(conn: &mut AnyConnection, a: Actor, old: &CustomRole) -> R<()> {
+pub async fn delete(tx: &mut WriteTx, a: Actor, old: &CustomRole) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("DELETE FROM custom_roles WHERE id = $1").bind(old.id).execute(&mut *conn).await?;
     let details = json!({ "before": { "name": old.name, "base": old.base.code(), "perms": old.perms.codes() } });
-    journal(conn, JournalEntry::new(a.now, a.id, old.customer_id, "role.deleted", &old.id.to_string()).with(details))
-        .await
+    crate::journal::record(
+        tx,
+        JournalEntry::new(a.now, a.id, old.customer_id, "role.deleted", &old.id.to_string()).with(details),
+    );
+    Ok(())
 }
 
 #[cfg(test)]

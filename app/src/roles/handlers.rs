@@ -1,7 +1,6 @@
 //! The custom role forms: `POST /admin/roles` creates one, `POST /admin/roles/{id}` with
 //! `op` = save | delete changes one. Plain posts answered by a redirect, so they work without
 //! script; each writes the change and its journal entry in one transaction.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, Path, State};
 use axum::http::StatusCode;
@@ -15,16 +14,19 @@ use crate::auth::handlers::{fail_page, signed_in};
 use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, redirect};
 use crate::routes;
+use crate::web::FormRoute;
 
-/// Every form endpoint, for the access test.
-pub const FORM_ENDPOINTS: &[&str] = &[routes::ADMIN_ROLES, "/admin/roles/1"];
-
-pub fn router<S>() -> Router<S>
+/// Custom roles' forms.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new().route(routes::ADMIN_ROLES, post(create)).route("/admin/roles/{id}", post(change))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::ADMIN_ROLES, Signed(Perm::RolesManage), post(create)),
+        FormRoute::post("/admin/roles/{id}", Signed(Perm::RolesManage), post(change)),
+    ]
 }
 
 fn back(msg: &str) -> Response {
@@ -47,7 +49,7 @@ async fn create(State(auth): State<AuthState>, Extension(ctx): Extension<Session
     };
     let actor = Actor { id: p.user_id, now: auth.now() };
     let result = async {
-        let mut tx = auth.db.begin_write().await?;
+        let mut tx = auth.db.write().await?;
         let id = rq::create(&mut tx, actor, p.customer_id, &form).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(id)
@@ -94,7 +96,7 @@ async fn change(
         _ => return (StatusCode::BAD_REQUEST, "Unknown action.").into_response(),
     };
     let result = async {
-        let mut tx = auth.db.begin_write().await?;
+        let mut tx = auth.db.write().await?;
         // Held roles keep their base, and are not removed from under their holders; both are
         // counted inside the transaction that would change them.
         let held = rq::holders(&mut tx, id).await? > 0;

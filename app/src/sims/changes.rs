@@ -3,14 +3,15 @@
 //! (before and after), so a change and its record land together or not at all. Each update
 //! names the value it replaces, so two people changing the same SIM cannot overwrite each
 //! other unseen, and running the same change twice changes nothing the second time.
+use crate::db::WriteTx;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::SimStatus;
-use super::db::{Tenant, adjust_count};
-use crate::auth::db::{JournalEntry, journal};
+use super::db::{Tenant, adjust_counts};
+use crate::auth::db::JournalEntry;
 use crate::db::sql::Sql;
-use crate::usage::rollups::{FACET_NET, FACET_SERVICE, adjust_facet};
+use crate::usage::rollups::{FACET_NET, FACET_SERVICE, adjust_facet, adjust_facets};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -51,7 +52,11 @@ struct Current {
     last_mcc_mnc: Option<String>,
 }
 
+/// The SIM as it is now, its row locked for the rest of the transaction: a change made beside
+/// this one (another person, a bulk job) waits and then sees this one's result, so the two
+/// cannot both apply against the same old value (PostgreSQL; SQLite has one writer anyway).
 async fn current(conn: &mut AnyConnection, tenant: &Tenant, sim: i64) -> R<Option<Current>> {
+    sqlx::query("UPDATE sims SET id = id WHERE id = $1").bind(sim).execute(&mut *conn).await?;
     let mut sql = Sql::new(
         "SELECT s.iccid, s.status, s.customer_id, c.path, s.label, s.service_id, s.last_mcc_mnc FROM sims s \
          JOIN customers c ON c.id = s.customer_id WHERE s.id = ",
@@ -77,13 +82,14 @@ pub const MAX_LABEL: usize = 100;
 /// Moves a SIM to `to` if the lifecycle allows it from where it is now. `expected` (the status
 /// the person saw) guards against a change made meanwhile.
 pub async fn change_status(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx,
     actor: Actor<'_>,
     sim: i64,
     expected: Option<SimStatus>,
     to: SimStatus,
     reason: &str,
 ) -> R<Outcome> {
+    let conn: &mut AnyConnection = &mut *tx;
     let reason = reason.trim();
     if reason.chars().count() > MAX_REASON || (to == SimStatus::Suspended && reason.is_empty()) {
         return Ok(Outcome::Invalid);
@@ -126,8 +132,8 @@ pub async fn change_status(
     .bind(actor.job)
     .execute(&mut *conn)
     .await?;
-    adjust_count(conn, cur.customer_id, from, -1).await?;
-    adjust_count(conn, cur.customer_id, to, 1).await?;
+    // Counters in the one order every writer follows (see `adjust_counts`).
+    adjust_counts(conn, &[(cur.customer_id, from, -1), (cur.customer_id, to, 1)]).await?;
     if let Some(service) = cur.service_id.filter(|_| (from == SimStatus::Activated) != (to == SimStatus::Activated)) {
         let delta = if to == SimStatus::Activated { 1 } else { -1 };
         adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &service.to_string(), delta).await?;
@@ -136,17 +142,12 @@ pub async fn change_status(
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.status", &target).with(json!({
         "sim_id": sim, "before": from.code(), "after": to.code(), "reason": reason, "job": actor.job,
     }));
-    journal(conn, entry).await?;
+    crate::journal::record(tx, entry);
     Ok(Outcome::Changed)
 }
 
-pub async fn change_label(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    sim: i64,
-    expected: &str,
-    label: &str,
-) -> R<Outcome> {
+pub async fn change_label(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, expected: &str, label: &str) -> R<Outcome> {
+    let conn: &mut AnyConnection = &mut *tx;
     let label = label.trim();
     if label.chars().count() > MAX_LABEL || label.chars().any(char::is_control) {
         return Ok(Outcome::Invalid);
@@ -171,13 +172,14 @@ pub async fn change_label(
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.label", &target)
         .with(json!({ "sim_id": sim, "before": cur.label, "after": label, "job": actor.job }));
-    journal(conn, entry).await?;
+    crate::journal::record(tx, entry);
     Ok(Outcome::Changed)
 }
 
 /// Moves a SIM to another customer service (the customer's name for a rate plan); only the
 /// services of its customer or that customer's ancestors are accepted.
-pub async fn change_service(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64, service: i64) -> R<Outcome> {
+pub async fn change_service(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, service: i64) -> R<Outcome> {
+    let conn: &mut AnyConnection = &mut *tx;
     let Some(cur) = current(conn, actor.tenant, sim).await? else { return Ok(Outcome::NotFound) };
     if cur.service_id == Some(service) {
         return Ok(Outcome::Unchanged);
@@ -211,21 +213,24 @@ pub async fn change_service(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64
         return Ok(Outcome::Stale);
     }
     if cur.status == SimStatus::Activated.code() {
-        if let Some(old) = cur.service_id {
-            adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &old.to_string(), -1).await?;
+        let (old, new) = (cur.service_id.map(|s| s.to_string()), service.to_string());
+        let mut facets = vec![(cur.customer_path.as_str(), FACET_SERVICE, new.as_str(), 1)];
+        if let Some(old) = &old {
+            facets.push((cur.customer_path.as_str(), FACET_SERVICE, old.as_str(), -1));
         }
-        adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &service.to_string(), 1).await?;
+        adjust_facets(conn, &facets).await?;
     }
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.service", &target).with(json!({
         "sim_id": sim, "before": old_name, "after": new_name, "job": actor.job,
     }));
-    journal(conn, entry).await?;
+    crate::journal::record(tx, entry);
     Ok(Outcome::Changed)
 }
 
 /// Sets (or, with an empty value, clears) an admin-defined field of a SIM.
-pub async fn change_field(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64, field: i64, value: &str) -> R<Outcome> {
+pub async fn change_field(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, field: i64, value: &str) -> R<Outcome> {
+    let conn: &mut AnyConnection = &mut *tx;
     let value = value.trim();
     let Some(cur) = current(conn, actor.tenant, sim).await? else { return Ok(Outcome::NotFound) };
     let def = sqlx::query(
@@ -271,19 +276,14 @@ pub async fn change_field(conn: &mut AnyConnection, actor: Actor<'_>, sim: i64, 
     let entry = JournalEntry::new(actor.now, actor.user_id, cur.customer_id, "sim.field", &target).with(json!({
         "sim_id": sim, "field": name, "before": old, "after": (!value.is_empty()).then_some(value), "job": actor.job,
     }));
-    journal(conn, entry).await?;
+    crate::journal::record(tx, entry);
     Ok(Outcome::Changed)
 }
 
 /// Hands a SIM from the provider's inventory to a customer of the provider's tree, optionally
 /// on one of that customer's services.
-pub async fn assign(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    sim: i64,
-    customer: i64,
-    service: Option<i64>,
-) -> R<Outcome> {
+pub async fn assign(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, customer: i64, service: Option<i64>) -> R<Outcome> {
+    let conn: &mut AnyConnection = &mut *tx;
     let Some(cur) = current(conn, actor.tenant, sim).await? else { return Ok(Outcome::NotFound) };
     if cur.customer_id == customer && (service.is_none() || cur.service_id == service) {
         return Ok(Outcome::Unchanged);
@@ -333,27 +333,30 @@ pub async fn assign(
         return Ok(Outcome::Stale);
     }
     if let Some(status) = SimStatus::parse(&cur.status) {
-        adjust_count(conn, cur.customer_id, status, -1).await?;
-        adjust_count(conn, customer, status, 1).await?;
+        adjust_counts(conn, &[(cur.customer_id, status, -1), (customer, status, 1)]).await?;
     }
     // The per-tree counts follow the SIM from the old trees to the new ones.
+    let (old_service, new_service) =
+        (cur.service_id.map(|s| s.to_string()), service.or(cur.service_id).map(|s| s.to_string()));
+    let mut facets = Vec::new();
     if let Some(net) = &cur.last_mcc_mnc {
-        adjust_facet(conn, &cur.customer_path, FACET_NET, net, -1).await?;
-        adjust_facet(conn, &path, FACET_NET, net, 1).await?;
+        facets.push((cur.customer_path.as_str(), FACET_NET, net.as_str(), -1));
+        facets.push((path.as_str(), FACET_NET, net.as_str(), 1));
     }
     if cur.status == SimStatus::Activated.code() {
-        if let Some(old) = cur.service_id {
-            adjust_facet(conn, &cur.customer_path, FACET_SERVICE, &old.to_string(), -1).await?;
+        if let Some(old) = &old_service {
+            facets.push((cur.customer_path.as_str(), FACET_SERVICE, old.as_str(), -1));
         }
-        if let Some(new) = service.or(cur.service_id) {
-            adjust_facet(conn, &path, FACET_SERVICE, &new.to_string(), 1).await?;
+        if let Some(new) = &new_service {
+            facets.push((path.as_str(), FACET_SERVICE, new.as_str(), 1));
         }
     }
+    adjust_facets(conn, &facets).await?;
     let target = format!("sim:{}", cur.iccid);
     let entry = JournalEntry::new(actor.now, actor.user_id, customer, "sim.assign", &target).with(json!({
         "sim_id": sim, "before": cur.customer_id, "after": customer, "customer": name, "service": service,
         "job": actor.job,
     }));
-    journal(conn, entry).await?;
+    crate::journal::record(tx, entry);
     Ok(Outcome::Changed)
 }

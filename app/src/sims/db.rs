@@ -445,6 +445,19 @@ pub fn round_estimate(x: f64) -> i64 {
 }
 
 /// Changes the per-status counts for `delta` SIMs of `customer` in `status`.
+/// Several count changes at once, in one order (customer, status) that every writer follows, so
+/// two changes of the same counters queue instead of deadlocking (PostgreSQL).
+pub async fn adjust_counts(conn: &mut AnyConnection, changes: &[(i64, SimStatus, i64)]) -> R<()> {
+    let mut rows: std::collections::BTreeMap<(i64, &'static str), (SimStatus, i64)> = Default::default();
+    for (customer, status, delta) in changes {
+        rows.entry((*customer, status.code())).or_insert((*status, 0)).1 += delta;
+    }
+    for ((customer, _), (status, delta)) in rows.into_iter().filter(|(_, (_, d))| *d != 0) {
+        adjust_count(conn, customer, status, delta).await?;
+    }
+    Ok(())
+}
+
 pub async fn adjust_count(conn: &mut AnyConnection, customer: i64, status: SimStatus, delta: i64) -> R<()> {
     sqlx::query(
         "INSERT INTO sim_counts (customer_id, status, n) VALUES ($1, $2, $3) \
@@ -480,7 +493,7 @@ pub async fn roll_cycles(db: &Db, cycle_start_day: i64) -> R<u64> {
              WHERE id IN (SELECT id FROM sims WHERE cycle_start_day < $1 LIMIT 5000)",
         )
         .bind(cycle_start_day)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?
         .rows_affected();
         total += done;
@@ -511,7 +524,7 @@ pub async fn set_setting(db: &Db, user: i64, key: &str, value: &str) -> R<()> {
     .bind(user)
     .bind(key)
     .bind(value)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(())
 }
@@ -535,7 +548,7 @@ pub async fn save_filter(db: &Db, user: i64, name: &str, query: &str, now: i64) 
     .bind(name)
     .bind(query)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(())
 }
@@ -544,7 +557,7 @@ pub async fn delete_filter(db: &Db, user: i64, id: i64) -> R<bool> {
     let done = sqlx::query("DELETE FROM saved_filters WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(done.rows_affected() > 0)
 }

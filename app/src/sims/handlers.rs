@@ -1,11 +1,11 @@
 //! Form endpoints of the SIM pages (plain HTML posts answered with a redirect) and the CSV
 //! export. Each handler's first step is the same permission check server functions make.
+use axum::Form;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, FromRef, Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use futures::StreamExt;
 use serde::Deserialize;
 
@@ -21,45 +21,42 @@ use crate::auth::service::AuthState;
 use crate::auth::session::{SessionContext, redirect};
 use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::routes;
+use crate::web::FormRoute;
 
-pub fn router<S>() -> Router<S>
+/// The SIM pages' forms and exports.
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new()
-        .route(routes::SIMS_COLUMNS, post(save_columns))
-        .route(routes::SIMS_FILTERS, post(save_filter))
-        .route(routes::SIMS_FILTERS_DELETE, post(delete_filter))
-        .route(routes::SIMS_CSV, get(export_csv))
-        .route(routes::SIMS_EXPORT_PROGRESS, get(export_progress))
-        .route(routes::SIMS_CDRS_CSV, get(export_cdrs_of_filter))
-        .route(routes::SIMS_BULK_START, post(start_bulk))
-        .route(routes::SETTINGS_SIM_FIELDS_ADD, post(add_field))
-        .route(routes::SETTINGS_SIM_FIELDS_DELETE, post(delete_field))
-        .route("/sims/{id}/status", post(change_status))
-        .route("/sims/{id}/label", post(change_label))
-        .route("/sims/{id}/service", post(change_service))
-        .route("/sims/{id}/field", post(change_field))
-        .route("/sims/{id}/imei-lock", post(change_imei_lock))
-        .route("/sims/{id}/cdrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, false)))
-        .route("/sims/{id}/edrs.csv", get(|a, c, p, q| export_sim_records(a, c, p, q, true)))
+    use crate::web::Access::Signed;
+    vec![
+        FormRoute::post(routes::SIMS_COLUMNS, Signed(Perm::SimsRead), post(save_columns)),
+        FormRoute::post(routes::SIMS_FILTERS, Signed(Perm::SimsRead), post(save_filter)),
+        FormRoute::post(routes::SIMS_FILTERS_DELETE, Signed(Perm::SimsRead), post(delete_filter)),
+        FormRoute::get(routes::SIMS_CSV, Signed(Perm::SimsExport), get(export_csv)),
+        FormRoute::get(routes::SIMS_EXPORT_PROGRESS, Signed(Perm::SimsExport), get(export_progress)),
+        FormRoute::get(routes::SIMS_CDRS_CSV, Signed(Perm::SimsExport), get(export_cdrs_of_filter)),
+        FormRoute::post(routes::SIMS_BULK_START, Signed(Perm::SimsBulk), post(start_bulk)),
+        FormRoute::post(routes::SETTINGS_SIM_FIELDS_ADD, Signed(Perm::SimFields), post(add_field)),
+        FormRoute::post(routes::SETTINGS_SIM_FIELDS_DELETE, Signed(Perm::SimFields), post(delete_field)),
+        FormRoute::post("/sims/{id}/status", Signed(Perm::SimsWrite), post(change_status)),
+        FormRoute::post("/sims/{id}/label", Signed(Perm::SimsWrite), post(change_label)),
+        FormRoute::post("/sims/{id}/service", Signed(Perm::SimsPlan), post(change_service)),
+        FormRoute::post("/sims/{id}/field", Signed(Perm::SimsWrite), post(change_field)),
+        FormRoute::post("/sims/{id}/imei-lock", Signed(Perm::SimsWrite), post(change_imei_lock)),
+        FormRoute::get(
+            "/sims/{id}/cdrs.csv",
+            Signed(Perm::SimsExport),
+            get(|a, c, p, q| export_sim_records(a, c, p, q, false)),
+        ),
+        FormRoute::get(
+            "/sims/{id}/edrs.csv",
+            Signed(Perm::SimsExport),
+            get(|a, c, p, q| export_sim_records(a, c, p, q, true)),
+        ),
+    ]
 }
-
-/// Every form endpoint of the SIM pages, for the test that proves each refuses the wrong caller.
-pub const FORM_ENDPOINTS: &[&str] = &[
-    routes::SIMS_COLUMNS,
-    routes::SIMS_FILTERS,
-    routes::SIMS_FILTERS_DELETE,
-    routes::SIMS_BULK_START,
-    routes::SETTINGS_SIM_FIELDS_ADD,
-    routes::SETTINGS_SIM_FIELDS_DELETE,
-    "/sims/1/status",
-    "/sims/1/label",
-    "/sims/1/service",
-    "/sims/1/field",
-    "/sims/1/imei-lock",
-];
 
 macro_rules! caller_or_return {
     ($auth:expr, $ctx:expr, $perm:expr) => {
@@ -594,7 +591,7 @@ fn csv_header(c: Column) -> &'static str {
 async fn apply<F>(auth: &AuthState, p: &crate::auth::session::Principal, sim: i64, f: F) -> Response
 where
     F: for<'c> FnOnce(
-        &'c mut sqlx::AnyConnection,
+        &'c mut crate::db::WriteTx,
         changes::Actor<'c>,
     )
         -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, sqlx::Error>> + Send + 'c>>,
@@ -602,7 +599,7 @@ where
     let page = routes::sim_page(sim);
     let tenant = Tenant::new(&p.customer_path);
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         let actor = changes::Actor { user_id: p.user_id, tenant: &tenant, now: auth.now(), job: None };
         let outcome = f(&mut tx, actor).await?;
         if outcome == Outcome::Changed {
@@ -824,7 +821,7 @@ async fn add_field(
     };
     let now = auth.now();
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         sqlx::query(
             "INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -837,7 +834,7 @@ async fn add_field(
         .await?;
         let entry = crate::auth::db::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.create", &name)
             .with(serde_json::json!({ "kind": f.kind, "choices": choices }));
-        crate::auth::db::journal(&mut tx, entry).await?;
+        crate::journal::record(&mut tx, entry);
         tx.commit().await
     }
     .await;
@@ -865,7 +862,7 @@ async fn delete_field(
     let page = routes::SETTINGS_SIM_FIELDS;
     let now = auth.now();
     let result = async {
-        let mut tx = auth.db.pool().begin().await?;
+        let mut tx = auth.db.write().await?;
         let name: Option<String> = sqlx::query("SELECT name FROM sim_fields WHERE id = $1 AND customer_id = $2")
             .bind(f.id)
             .bind(p.customer_id)
@@ -874,9 +871,13 @@ async fn delete_field(
             .map(|r| sqlx::Row::get(&r, 0));
         let Some(name) = name else { return Ok(false) };
         sqlx::query("DELETE FROM sim_field_values WHERE field_id = $1").bind(f.id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM sim_fields WHERE id = $1").bind(f.id).execute(&mut *tx).await?;
+        // Gone meanwhile (a request racing this one deleted it): nothing to journal.
+        if sqlx::query("DELETE FROM sim_fields WHERE id = $1").bind(f.id).execute(&mut *tx).await?.rows_affected() == 0
+        {
+            return Ok(false);
+        }
         let entry = crate::auth::db::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.delete", &name);
-        crate::auth::db::journal(&mut tx, entry).await?;
+        crate::journal::record(&mut tx, entry);
         tx.commit().await?;
         Ok::<_, sqlx::Error>(true)
     }

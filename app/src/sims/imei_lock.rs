@@ -142,7 +142,8 @@ mod store {
     use sqlx::{AnyConnection, Row};
 
     use super::{Binding, LockOp, LockState, on_device, on_op};
-    use crate::auth::db::{JournalEntry, journal};
+    use crate::auth::db::JournalEntry;
+    use crate::db::WriteTx;
     use crate::db::sql::Sql;
     use crate::sims::changes::{Actor, Outcome};
 
@@ -172,7 +173,8 @@ mod store {
 
     /// Writes a new binding, only over the one it was computed from (a concurrent change
     /// makes it a no-op), with its journal entry. `actor` is None for the network.
-    async fn store(conn: &mut AnyConnection, id: i64, s: &Sim, to: &Binding, actor: Option<i64>, at: i64) -> R<bool> {
+    async fn store(tx: &mut WriteTx, id: i64, s: &Sim, to: &Binding, actor: Option<i64>, at: i64) -> R<bool> {
+        let conn: &mut AnyConnection = &mut *tx;
         let done = sqlx::query(
             "UPDATE sims SET imei_lock = $1, lock_imei = $2, lock_seen_imei = $3, updated_at = $4 \
              WHERE id = $5 AND imei_lock = $6",
@@ -196,38 +198,38 @@ mod store {
         });
         let mut entry = JournalEntry::new(at, 0, s.customer_id, "sim.imei_lock", &target).with(details);
         entry.actor_id = actor;
-        journal(conn, entry).await?;
+        crate::journal::record(tx, entry);
         Ok(true)
     }
 
     /// The network saw SIM `id` in device `imei` at `at` (in the ingest's transaction): the SIM
     /// remembers the device, and its binding moves. A lock that differs raises the IMEI lock
     /// rules, whose action (suspend) applies in the same transaction.
-    pub async fn device_seen(conn: &mut AnyConnection, id: i64, imei: &str, at: i64) -> R<()> {
+    pub async fn device_seen(tx: &mut WriteTx, id: i64, imei: &str, at: i64) -> R<()> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sims s WHERE s.id = "));
         sql.bind(id);
-        let r = sql.query().fetch_optional(&mut *conn).await?;
+        let r = sql.query().fetch_optional(&mut **tx).await?;
         let Some(s) = r.as_ref().map(sim).transpose()? else { return Ok(()) };
         if s.imei.as_deref() != Some(imei) {
-            sqlx::query("UPDATE sims SET imei = $1 WHERE id = $2").bind(imei).bind(id).execute(&mut *conn).await?;
+            sqlx::query("UPDATE sims SET imei = $1 WHERE id = $2").bind(imei).bind(id).execute(&mut **tx).await?;
         }
         let Some(to) = on_device(&s.binding, imei) else { return Ok(()) };
-        if store(conn, id, &s, &to, None, at).await? && to.state == LockState::Differed {
-            crate::notify::eval::on_imei_differed(conn, id, s.customer_id, &s.iccid, &to, at).await?;
+        if store(tx, id, &s, &to, None, at).await? && to.state == LockState::Differed {
+            crate::notify::eval::on_imei_differed(tx, id, s.customer_id, &s.iccid, &to, at).await?;
         }
         Ok(())
     }
 
     /// A person's operation on the binding, as `actor`, in the caller's transaction.
-    pub async fn change(conn: &mut AnyConnection, actor: Actor<'_>, id: i64, op: LockOp) -> R<Outcome> {
+    pub async fn change(tx: &mut WriteTx, actor: Actor<'_>, id: i64, op: LockOp) -> R<Outcome> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sims s WHERE s.id = "));
         sql.bind(id);
         actor.tenant.clause(&mut sql, "s.customer_id");
-        let Some(s) = sql.query().fetch_optional(&mut *conn).await?.as_ref().map(sim).transpose()? else {
+        let Some(s) = sql.query().fetch_optional(&mut **tx).await?.as_ref().map(sim).transpose()? else {
             return Ok(Outcome::NotFound);
         };
         let Some(to) = on_op(&s.binding, op, s.imei.as_deref()) else { return Ok(Outcome::Invalid) };
-        Ok(match store(conn, id, &s, &to, Some(actor.user_id), actor.now).await? {
+        Ok(match store(tx, id, &s, &to, Some(actor.user_id), actor.now).await? {
             true => Outcome::Changed,
             false => Outcome::Stale,
         })

@@ -19,10 +19,25 @@ use crate::db::sql::Sql;
 
 type R<T> = Result<T, sqlx::Error>;
 
-/// SIMs changed per transaction.
+/// Most SIMs changed per transaction.
 pub const BATCH: i64 = 200;
-/// How long a worker holds a job without renewing (seconds).
+/// How long one batch may hold the database's writer: it stops early past this, so a person's
+/// change waits behind a bulk job for about this long at most (SQLite has one writer).
+pub const BATCH_TIME: Duration = Duration::from_millis(120);
+/// How long a worker holds a job without renewing (seconds), unless configured otherwise.
 pub const LEASE: i64 = 60;
+
+static LEASE_SECONDS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(LEASE);
+
+/// Sets how long a job's lease lasts (`PORTAL_JOB_LEASE_SECONDS`): how soon another server takes
+/// over the job of one that died.
+pub fn set_lease(seconds: i64) {
+    LEASE_SECONDS.store(seconds.max(2), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn lease() -> i64 {
+    LEASE_SECONDS.load(std::sync::atomic::Ordering::Relaxed)
+}
 /// Most SIMs one job may change (a million-SIM fleet fits).
 pub const MAX_ITEMS: i64 = 2_000_000;
 
@@ -46,7 +61,7 @@ pub async fn create(
     query_text: &str,
     now: i64,
 ) -> R<(i64, i64)> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let params = serde_json::to_string(action).unwrap_or_default();
     let id: i64 = sqlx::query(
         "INSERT INTO bulk_jobs (user_id, customer_id, scope_path, kind, params, query, total, state, created_at) \
@@ -112,10 +127,10 @@ pub async fn claim(db: &Db, now: i64) -> R<Option<i64>> {
             "UPDATE bulk_jobs SET state = 'running', lease_until = $1 WHERE id = $2 AND lease_until < $3 \
              AND state IN ('queued', 'running')",
         )
-        .bind(now + LEASE)
+        .bind(now + lease())
         .bind(id)
         .bind(now)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?
         .rows_affected();
         if won == 1 {
@@ -128,7 +143,7 @@ pub async fn claim(db: &Db, now: i64) -> R<Option<i64>> {
 /// Applies the change to the next `size` pending SIMs of a job in one transaction. Returns how
 /// many it handled (0: the job is finished, and is then marked done).
 pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let row = sqlx::query("SELECT user_id, scope_path, params, state FROM bulk_jobs WHERE id = $1")
         .bind(job)
         .fetch_one(&mut *tx)
@@ -151,10 +166,27 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
     if items.is_empty() {
         return finish(tx, job, "done", now).await;
     }
+    if db.engine() == crate::db::Engine::Postgres {
+        // The batch's SIM rows first, in id order, before any counter: a change made beside
+        // the job (which takes its SIM row, then the counters) then waits for the batch or the
+        // batch for it, never each for the other. (SQLite has one writer at a time.)
+        let mut sql = Sql::new("SELECT id FROM sims WHERE id IN (");
+        for (i, item) in items.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(item.try_get::<i64, _>(1)?);
+        }
+        sql.push(") ORDER BY id FOR UPDATE");
+        sql.query().fetch_all(&mut *tx).await?;
+    }
     let tenant = Tenant::new(&scope);
     let actor = Actor { user_id: user, tenant: &tenant, now, job: Some(job) };
     let (mut done, mut skipped) = (0i64, 0i64);
+    let started = std::time::Instant::now();
+    let mut handled = 0;
     for item in &items {
+        if handled > 0 && started.elapsed() > BATCH_TIME {
+            break;
+        }
+        handled += 1;
         let (seq, sim): (i64, i64) = (item.try_get(0)?, item.try_get(1)?);
         let outcome = match &action {
             BulkAction::Status { to, reason } => changes::change_status(&mut tx, actor, sim, None, *to, reason).await?,
@@ -187,16 +219,16 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
     sqlx::query("UPDATE bulk_jobs SET done = done + $1, skipped = skipped + $2, lease_until = $3 WHERE id = $4")
         .bind(done)
         .bind(skipped)
-        .bind(now + LEASE)
+        .bind(now + lease())
         .bind(job)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(items.len() as i64)
+    Ok(handled)
 }
 
 /// Ends a job in `state` ('done' or 'cancelled'); nothing is left to run (0 handled).
-async fn finish(mut tx: sqlx::Transaction<'_, sqlx::Any>, job: i64, state: &str, now: i64) -> R<i64> {
+async fn finish(mut tx: crate::db::WriteTx, job: i64, state: &str, now: i64) -> R<i64> {
     sqlx::query("UPDATE bulk_jobs SET state = $1, finished_at = $2, lease_until = 0 WHERE id = $3")
         .bind(state)
         .bind(now)
@@ -216,6 +248,11 @@ pub async fn worker(db: Db, clock: Clock, wake: Arc<tokio::sync::Notify>) {
                 match run_batch(&db, job, BATCH, clock.now()).await {
                     Ok(0) => break,
                     Ok(_) => tokio::task::yield_now().await,
+                    Err(e) if crate::db::is_busy(&e) => {
+                        tracing::warn!(job, error = %e, "bulk job batch met a busy database; it will be retried");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        break;
+                    }
                     Err(e) => {
                         tracing::error!(job, error = %e, "bulk job batch failed; it will be retried");
                         tokio::time::sleep(Duration::from_secs(2)).await;

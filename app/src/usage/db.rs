@@ -11,8 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
 
-use super::rollups::{FACET_NET, Usage, UsageDeltas, adjust_facet};
+use super::rollups::{FACET_NET, Usage, UsageDeltas, adjust_facets};
 use super::{CdrKind, cycle_start, day_of, mcc_country};
+use crate::db::WriteTx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Engine};
 use crate::sims::{MccMnc, Rat};
@@ -78,7 +79,7 @@ async fn owners(conn: &mut AnyConnection, engine: Engine, sims: &[i64]) -> Resul
 /// waiting there). Records whose `record_id` is already stored (or repeated in the batch) are
 /// skipped, so sending the same batch twice counts nothing twice. Returns how many were new.
 pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write().await?;
     lock_fold(&mut tx, db.engine(), true).await?;
     let n = stage(&mut tx, db.engine(), cdrs).await?;
     if n > 0 {
@@ -93,7 +94,7 @@ pub async fn insert_cdrs(db: &Db, cdrs: &[NewCdr], now: i64) -> Result<u64, sqlx
 /// one transaction that also takes it out of the inbox, so a crash anywhere loses and doubles
 /// nothing. Returns how many records were new.
 pub async fn queue_cdrs(db: &Db, cdrs: &[NewCdr]) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write().await?;
     lock_fold(&mut tx, db.engine(), false).await?;
     let n = stage(&mut tx, db.engine(), cdrs).await?;
     tx.commit().await?;
@@ -235,7 +236,7 @@ type SimChange = (i64, [i64; 3], Option<Session>);
 /// multi-row statement per table and chunk; and the SIM rows change once each: cycle counters
 /// (restarting when the cycle turned), last data session and network (with the per-network
 /// counts of the customer trees), then the usage rules on the counters as they now are.
-async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -> Result<u64, sqlx::Error> {
+async fn fold_in(tx: &mut WriteTx, engine: Engine, now: i64, max: usize) -> Result<u64, sqlx::Error> {
     let cycle = cycle_start(day_of(now));
     let limit = max.min(i64::MAX as usize) as i64;
     let rows = sqlx::query(
@@ -243,18 +244,18 @@ async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -
          ORDER BY id LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     let mut sims = SimUsage::default();
-    let legacy = take_legacy_queue(&mut *tx, cycle, &mut sims).await?;
+    let legacy = take_legacy_queue(tx, cycle, &mut sims).await?;
     let mut sim_ids: Vec<i64> = rows.iter().map(|r| r.try_get(1)).collect::<Result<_, _>>()?;
     sim_ids.extend(sims.counters.keys().chain(sims.latest.keys()));
     sim_ids.sort_unstable();
     sim_ids.dedup();
-    let owners = owners(&mut *tx, engine, &sim_ids).await?;
+    let owners = owners(tx, engine, &sim_ids).await?;
     let Some(last) = rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()? else {
         if legacy > 0 {
-            apply_to_sims(&mut *tx, engine, now, cycle, sims, owners).await?;
+            apply_to_sims(tx, engine, now, cycle, sims, owners).await?;
         }
         return Ok(legacy);
     };
@@ -276,25 +277,25 @@ async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -
              WHERE i.id <= $1{skip} ORDER BY i.sim_id, i.started_at ON CONFLICT DO NOTHING"
         )
     };
-    sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
-    let taken = sqlx::query(sqlx::AssertSqlSafe(file(false))).bind(last).execute(&mut *tx).await?.rows_affected();
+    sqlx::query("SAVEPOINT filing").execute(&mut **tx).await?;
+    let taken = sqlx::query(sqlx::AssertSqlSafe(file(false))).bind(last).execute(&mut **tx).await?.rows_affected();
     let mut dupes = HashSet::new();
     if taken != rows.len() as u64 {
-        sqlx::query("ROLLBACK TO SAVEPOINT filing").execute(&mut *tx).await?;
+        sqlx::query("ROLLBACK TO SAVEPOINT filing").execute(&mut **tx).await?;
         dupes = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT i.id FROM cdr_inbox i WHERE i.id <= $1 \
              AND EXISTS (SELECT 1 FROM cdrs c WHERE c.record_id = i.record_id{same})"
         )))
         .bind(last)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<HashSet<i64>, _>>()?;
         tracing::warn!(records = dupes.len(), "inbox records already filed were skipped");
-        sqlx::query(sqlx::AssertSqlSafe(file(true))).bind(last).execute(&mut *tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(file(true))).bind(last).execute(&mut **tx).await?;
     }
-    sqlx::query("RELEASE SAVEPOINT filing").execute(&mut *tx).await?;
+    sqlx::query("RELEASE SAVEPOINT filing").execute(&mut **tx).await?;
     let mut daily: HashMap<(i64, i64), (i64, Usage)> = HashMap::new();
     let mut deltas = UsageDeltas::default();
     for r in &rows {
@@ -324,7 +325,7 @@ async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -
         }
     }
     // 2. Out of the inbox.
-    sqlx::query("DELETE FROM cdr_inbox WHERE id <= $1").bind(last).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM cdr_inbox WHERE id <= $1").bind(last).execute(&mut **tx).await?;
     // 3. Per SIM and day, in a fixed order (concurrent writers never deadlock on PostgreSQL).
     let mut days: Vec<_> = daily.into_iter().collect();
     days.sort_unstable_by_key(|(k, _)| *k);
@@ -343,12 +344,12 @@ async fn fold_in(tx: &mut AnyConnection, engine: Engine, now: i64, max: usize) -
              voice_seconds = usage_daily.voice_seconds + excluded.voice_seconds, \
              sessions = usage_daily.sessions + excluded.sessions",
         );
-        sql.for_engine(engine).query().execute(&mut *tx).await?;
+        sql.for_engine(engine).query().execute(&mut **tx).await?;
     }
     // 4. Per customer tree.
-    deltas.write(&mut *tx, engine).await?;
+    deltas.write(tx, engine).await?;
     // 5. The SIM rows and the rules.
-    apply_to_sims(&mut *tx, engine, now, cycle, sims, owners).await?;
+    apply_to_sims(tx, engine, now, cycle, sims, owners).await?;
     Ok(rows.len() as u64 + legacy)
 }
 
@@ -376,7 +377,7 @@ async fn take_legacy_queue(tx: &mut AnyConnection, cycle: i64, sims: &mut SimUsa
 /// Applies a fold's SIM changes to the SIM rows (`owners`: as they were, of every SIM changed),
 /// once each, and runs the usage rules. A session older than the SIM's last changes nothing.
 async fn apply_to_sims(
-    tx: &mut AnyConnection,
+    tx: &mut WriteTx,
     engine: Engine,
     now: i64,
     cycle: i64,
@@ -458,19 +459,21 @@ async fn apply_to_sims(
                 sql.bind(e).push(", ").bind(m).push(", ").bind(country).push(", ").bind(r).push(")");
             }
             sql.push(") UPDATE sims SET ").push(&set.join(", ")).push(" FROM v WHERE sims.id = v.id");
-            sql.for_engine(engine).query().execute(&mut *tx).await?;
+            sql.for_engine(engine).query().execute(&mut **tx).await?;
         }
     }
-    let mut nets: Vec<_> = nets.into_iter().filter(|(_, n)| *n != 0).collect();
-    nets.sort_unstable();
-    for ((path, net), n) in nets {
-        adjust_facet(&mut *tx, &path, FACET_NET, &net, n).await?;
-    }
+    // All in the one row order every writer follows (see `adjust_facets`).
+    let nets: Vec<(&str, &str, &str, i64)> = nets
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|((path, net), n)| (path.as_str(), FACET_NET, net.as_str(), *n))
+        .collect();
+    adjust_facets(tx, &nets).await?;
     // Usage rules see the counters as the fold left them, in its transaction: a fold that rolls
     // back raises nothing, and a raised occurrence is not raised again.
     let mut touched: Vec<i64> = counters.keys().copied().collect();
     touched.sort_unstable();
-    crate::notify::eval::on_usage(&mut *tx, &touched, cycle, now).await?;
+    crate::notify::eval::on_usage(tx, &touched, cycle, now).await?;
     Ok(())
 }
 
@@ -481,7 +484,7 @@ pub async fn fold(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
 
 /// Files up to `max` inbox records in a transaction of its own; how many.
 pub async fn fold_up_to(db: &Db, now: i64, max: usize) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write().await?;
     lock_fold(&mut tx, db.engine(), true).await?;
     let n = fold_in(&mut tx, db.engine(), now, max).await?;
     tx.commit().await?;
@@ -489,14 +492,15 @@ pub async fn fold_up_to(db: &Db, now: i64, max: usize) -> Result<u64, sqlx::Erro
 }
 
 /// How long a fold should hold what waits for it. On SQLite that is every writer (its one
-/// writer: a batch, a user changing a SIM), and it gives up after five seconds; on PostgreSQL
-/// only batches wait (the ingest lock), so folds there may run longer and file more per second.
+/// writer: a batch, a person changing a SIM), so a fold holds it for about 150 ms at a time
+/// and a person's change waits at most that long behind one; on PostgreSQL only batches wait
+/// (the ingest lock), so folds there may run longer and file more per second.
 pub fn fold_target(engine: Engine) -> std::time::Duration {
-    std::time::Duration::from_secs(if engine == Engine::Sqlite { 1 } else { 3 })
+    std::time::Duration::from_millis(if engine == Engine::Sqlite { 150 } else { 3_000 })
 }
 
 /// Fewest records a paced fold takes.
-pub const FOLD_MIN: usize = 2_000;
+pub const FOLD_MIN: usize = 500;
 
 /// How many records the next fold takes: as many as the folds so far filed in the target time
 /// ([`fold_target`]), between [`FOLD_MIN`] and [`FOLD_MAX`], growing at most twofold per fold.
@@ -513,8 +517,11 @@ impl FoldPace {
         FoldPace { size: 20_000, target }
     }
 
+    /// SQLite's short target starts small too: the first fold should not hold the writer
+    /// longer than the pace will later allow.
     pub fn for_engine(engine: Engine) -> Self {
-        Self::new(fold_target(engine))
+        let start = if engine == Engine::Sqlite { 2_000 } else { 20_000 };
+        FoldPace { size: start, target: fold_target(engine) }
     }
 
     pub fn size(&self) -> usize {
@@ -583,7 +590,7 @@ pub struct NewEdr {
 /// SIM's IMEI lock in the same transaction (which may raise the IMEI lock rules and suspend the
 /// SIM), in batch order too. Returns how many were new.
 pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.write().await?;
     let mut new: HashSet<(String, i64)> = HashSet::new();
     let mut inserted = 0;
     for chunk in edrs.chunks(CHUNK) {

@@ -92,7 +92,7 @@ pub async fn create_partition(db: &Db, table: &str, from: i64) -> R<()> {
 async fn create_partition_of(db: &Db, table: &str, column: &str, from: i64) -> R<()> {
     let to = month_start(from, 1);
     let name = partition_name(table, from);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write().await?;
     let lock = format!("SELECT pg_advisory_xact_lock({})", crate::usage::db::INGEST_LOCK);
     sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut *tx).await?;
     // Another server (or task) may have made it since the caller looked: nothing left to do.
@@ -147,7 +147,11 @@ async fn delete_batches(db: &Db, from: &str, column: &str, cutoff: i64, pause: D
     let sql = format!("DELETE FROM {from} WHERE {key} IN (SELECT {key} FROM {from} WHERE {column} < $1 LIMIT {BATCH})");
     let mut total = 0;
     loop {
-        let n = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(cutoff).execute(db.pool()).await?.rows_affected();
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(cutoff)
+            .execute(&mut *db.writer().await?)
+            .await?
+            .rows_affected();
         total += n;
         if n < BATCH as u64 {
             return Ok(total);
@@ -172,7 +176,9 @@ pub async fn expire(db: &Db, now: i64, months: u32) -> R<Expired> {
                             .fetch_one(db.pool())
                             .await?
                             .try_get(0)?;
-                        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {name}"))).execute(db.pool()).await?;
+                        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {name}")))
+                            .execute(&mut *db.writer().await?)
+                            .await?;
                         done.partitions += 1;
                         done.rows += rows as u64;
                     }

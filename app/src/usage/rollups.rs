@@ -95,7 +95,21 @@ impl UsageDeltas {
 
 /// Adds `delta` SIMs of customer `path` to a facet value in every tree the customer is in.
 pub async fn adjust_facet(conn: &mut AnyConnection, path: &str, facet: &str, value: &str, delta: i64) -> R<()> {
-    for tree in tree_ids(path) {
+    adjust_facets(conn, &[(path, facet, value, delta)]).await
+}
+
+/// Several facet changes at once, their rows updated in one order (tree, facet, value) that
+/// every writer follows: two changes touching the same counters queue on the first row instead
+/// of each holding one the other needs (a deadlock on PostgreSQL). Changes to one row are
+/// summed first.
+pub async fn adjust_facets(conn: &mut AnyConnection, changes: &[(&str, &str, &str, i64)]) -> R<()> {
+    let mut rows: std::collections::BTreeMap<(i64, &str, &str), i64> = std::collections::BTreeMap::new();
+    for (path, facet, value, delta) in changes {
+        for tree in tree_ids(path) {
+            *rows.entry((tree, facet, value)).or_default() += delta;
+        }
+    }
+    for ((tree, facet, value), delta) in rows.into_iter().filter(|(_, d)| *d != 0) {
         sqlx::query(
             "INSERT INTO sim_tree_counts (tree_id, facet, value, n) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tree_id, facet, value) DO UPDATE SET n = sim_tree_counts.n + excluded.n",
@@ -192,24 +206,28 @@ pub async fn rebuild(conn: &mut AnyConnection, engine: Engine, now: i64) -> R<()
     Ok(())
 }
 
+/// The advisory lock of building the rollups (PostgreSQL), distinct from every other lock key.
+const BUILD_LOCK: i64 = 0x504f_5254_0004;
+
 /// Builds the tree rollups once for a database migrated from before they existed.
 pub async fn ensure_built(db: &Db, now: i64) -> R<()> {
     let built = sqlx::query("SELECT 1 FROM app_meta WHERE key = 'tree_rollups'").fetch_optional(db.pool()).await?;
     if built.is_some() {
         return Ok(());
     }
-    let mut conn = db.pool().acquire().await?;
-    sqlx::query("BEGIN").execute(&mut *conn).await?;
-    match rebuild(&mut conn, db.engine(), now).await {
-        Ok(()) => {
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            Err(e)
-        }
+    let mut tx = db.write().await?;
+    // Servers starting together take turns (SQLite: the writer's lock; PostgreSQL: this one), and
+    // another may have built them while this one waited.
+    if db.engine() == Engine::Postgres {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock({BUILD_LOCK})")))
+            .execute(&mut *tx)
+            .await?;
     }
+    if sqlx::query("SELECT 1 FROM app_meta WHERE key = 'tree_rollups'").fetch_optional(&mut *tx).await?.is_some() {
+        return Ok(());
+    }
+    rebuild(&mut tx, db.engine(), now).await?;
+    tx.commit().await
 }
 
 /// Drops hourly rows older than they are shown.
@@ -217,7 +235,7 @@ pub async fn prune_hourly(db: &Db, now: i64) -> R<u64> {
     let hour = (now - HOURLY_KEEP_SECONDS).div_euclid(3_600);
     Ok(sqlx::query("DELETE FROM usage_tree_hourly WHERE hour < $1")
         .bind(hour)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await?)
         .await?
         .rows_affected())
 }

@@ -78,7 +78,7 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
                 .bind(user.customer_id)
                 .fetch_optional(db.pool())
                 .await?;
-            let mut conn = db.pool().acquire().await?;
+            let mut conn = db.read().await?;
             crate::roles::db::offered(&mut conn, &path.unwrap_or_default())
                 .await?
                 .into_iter()

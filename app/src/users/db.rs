@@ -1,10 +1,11 @@
 //! Users in the database: the filtered list of a tree, one user, and the changes, each with its
 //! journal entry in one transaction.
+use crate::db::WriteTx;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{State, UserFilter, UserView};
-use crate::auth::db::{JournalEntry, journal};
+use crate::auth::db::JournalEntry;
 use crate::auth::{Method, Role};
 use crate::db::Db;
 use crate::db::sql::{Sql, contains_pattern, prefix_upper};
@@ -182,11 +183,15 @@ pub struct Actor {
     pub now: i64,
 }
 
-async fn log(conn: &mut AnyConnection, a: Actor, u: &UserView, action: &str, details: serde_json::Value) -> R<()> {
-    journal(conn, JournalEntry::new(a.now, a.id, u.customer_id, action, &u.username).with(details)).await
+async fn log(tx: &mut WriteTx, a: Actor, u: &UserView, action: &str, details: serde_json::Value) -> R<()> {
+    {
+        crate::journal::record(tx, JournalEntry::new(a.now, a.id, u.customer_id, action, &u.username).with(details));
+        Ok(())
+    }
 }
 
-pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, role: Role, customer: i64) -> R<()> {
+pub async fn edit(tx: &mut WriteTx, a: Actor, u: &UserView, name: &str, role: Role, customer: i64) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("UPDATE users SET name = $1, role = $2, customer_id = $3 WHERE id = $4")
         .bind(name)
         .bind(role.code())
@@ -203,7 +208,7 @@ pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, 
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
     }
     log(
-        conn,
+        tx,
         a,
         u,
         "user.edited",
@@ -217,24 +222,27 @@ pub async fn edit(conn: &mut AnyConnection, a: Actor, u: &UserView, name: &str, 
 
 /// Gives the user a custom role (or takes it away). Their sessions take its permissions with
 /// their next request.
-pub async fn set_custom_role(conn: &mut AnyConnection, a: Actor, u: &UserView, to: Option<(i64, String)>) -> R<()> {
+pub async fn set_custom_role(tx: &mut WriteTx, a: Actor, u: &UserView, to: Option<(i64, String)>) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("UPDATE users SET custom_role_id = $1 WHERE id = $2")
         .bind(to.as_ref().map(|(id, _)| *id))
         .bind(u.id)
         .execute(&mut *conn)
         .await?;
     let name = |r: &Option<(i64, String)>| r.as_ref().map(|(_, n)| n.clone());
-    log(conn, a, u, "user.custom_role", json!({ "before": name(&u.custom_role), "after": name(&to) })).await
+    log(tx, a, u, "user.custom_role", json!({ "before": name(&u.custom_role), "after": name(&to) })).await
 }
 
-pub async fn deactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+pub async fn deactivate(tx: &mut WriteTx, a: Actor, u: &UserView) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1").bind(u.id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
-    log(conn, a, u, "user.deactivated", json!({ "before": u.state.code() })).await
+    log(tx, a, u, "user.deactivated", json!({ "before": u.state.code() })).await
 }
 
 /// Back to active, or to invited if they never set a password.
-pub async fn reactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+pub async fn reactivate(tx: &mut WriteTx, a: Actor, u: &UserView) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query(
         "UPDATE users SET status = CASE WHEN password_hash IS NULL THEN 'invited' ELSE 'active' END, \
          failed_attempts = 0, locked_until = NULL WHERE id = $1",
@@ -242,11 +250,12 @@ pub async fn reactivate(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<(
     .bind(u.id)
     .execute(&mut *conn)
     .await?;
-    log(conn, a, u, "user.reactivated", json!({})).await
+    log(tx, a, u, "user.reactivated", json!({})).await
 }
 
 /// Removes every second factor but email codes; the user enrols again after the next sign-in.
-pub async fn reset_mfa(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()> {
+pub async fn reset_mfa(tx: &mut WriteTx, a: Actor, u: &UserView) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("DELETE FROM totp_devices WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
     sqlx::query("UPDATE users SET phone_verified_at = NULL, mfa_default = 'email', mfa_email = 1 WHERE id = $1")
@@ -255,18 +264,20 @@ pub async fn reset_mfa(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<()
         .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?;
     let before: Vec<&str> = u.methods.iter().map(|m| m.code()).collect();
-    log(conn, a, u, "mfa.reset", json!({ "before": before })).await
+    log(tx, a, u, "mfa.reset", json!({ "before": before })).await
 }
 
-pub async fn end_sessions(conn: &mut AnyConnection, a: Actor, u: &UserView) -> R<u64> {
+pub async fn end_sessions(tx: &mut WriteTx, a: Actor, u: &UserView) -> R<u64> {
+    let conn: &mut AnyConnection = &mut *tx;
     let n =
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.id).execute(&mut *conn).await?.rows_affected();
-    log(conn, a, u, "session.ended_by_admin", json!({ "sessions": n })).await?;
+    log(tx, a, u, "session.ended_by_admin", json!({ "sessions": n })).await?;
     Ok(n)
 }
 
 /// Gives the user a further role at another customer (nothing if they hold it already).
-pub async fn add_role(conn: &mut AnyConnection, a: Actor, u: &UserView, role: Role, customer: i64) -> R<()> {
+pub async fn add_role(tx: &mut WriteTx, a: Actor, u: &UserView, role: Role, customer: i64) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     let added = sqlx::query(
         "INSERT INTO user_roles (user_id, customer_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, customer_id, role) DO NOTHING",
@@ -281,7 +292,7 @@ pub async fn add_role(conn: &mut AnyConnection, a: Actor, u: &UserView, role: Ro
     if added == 0 {
         return Ok(());
     }
-    log(conn, a, u, "user.role_added", json!({ "role": role.code(), "customer": customer })).await
+    log(tx, a, u, "user.role_added", json!({ "role": role.code(), "customer": customer })).await
 }
 
 /// A further role of the user: (role, customer id, customer path).
@@ -298,15 +309,9 @@ pub async fn extra_role(conn: &mut AnyConnection, user: i64, id: i64) -> R<Optio
 }
 
 /// Takes a further role away; sessions acting in it fall back to the account's own role.
-pub async fn remove_role(
-    conn: &mut AnyConnection,
-    a: Actor,
-    u: &UserView,
-    id: i64,
-    role: Role,
-    customer: i64,
-) -> R<()> {
+pub async fn remove_role(tx: &mut WriteTx, a: Actor, u: &UserView, id: i64, role: Role, customer: i64) -> R<()> {
+    let conn: &mut AnyConnection = &mut *tx;
     sqlx::query("UPDATE sessions SET role_id = NULL WHERE role_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM user_roles WHERE id = $1").bind(id).execute(&mut *conn).await?;
-    log(conn, a, u, "user.role_removed", json!({ "role": role.code(), "customer": customer })).await
+    log(tx, a, u, "user.role_removed", json!({ "role": role.code(), "customer": customer })).await
 }

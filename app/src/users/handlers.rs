@@ -2,7 +2,6 @@
 //! reactivate | reset_mfa | end_sessions | add_role | remove_role | custom_role (set or clear the
 //! custom role narrowing the user's role). Each checks the tree, the escalation rule and the
 //! last-admin rule, then writes the change and its journal entry in one transaction.
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, FromRef, Path, State as AxState};
 use axum::http::StatusCode;
@@ -17,15 +16,16 @@ use crate::auth::session::{Principal, SessionContext, redirect};
 use crate::auth::{Perm, Role};
 use crate::routes;
 use crate::sims::db::{Tenant, customer_path_in};
+use crate::web::FormRoute;
 
-pub const FORM_ENDPOINTS: &[&str] = &["/admin/users/1"];
-
-pub fn router<S>() -> Router<S>
+/// The user page's administration form (one post, an `op` per action).
+pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    Router::new().route("/admin/users/{id}", post(act))
+    use crate::web::Access::Signed;
+    vec![FormRoute::post("/admin/users/{id}", Signed(Perm::UsersManage), post(act))]
 }
 
 fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
@@ -59,7 +59,7 @@ async fn custom_choice(
     let Some(path) = customer_path_in(&auth.db, &tenant, user.customer_id).await? else {
         return Ok(Err(Refusal::BadInput));
     };
-    let mut conn = auth.db.pool().acquire().await?;
+    let mut conn = auth.db.read().await?;
     let offered = crate::roles::db::offered(&mut conn, &path).await?;
     Ok(match offered.into_iter().find(|r| r.id == id) {
         Some(r) if r.base != user.role => Err(Refusal::BadInput),
@@ -106,7 +106,7 @@ async fn act(
         },
         _ => None,
     };
-    let mut tx = match auth.db.begin_write().await {
+    let mut tx = match auth.db.write().await {
         Ok(tx) => tx,
         Err(e) => return fail_page(e.into(), routes::USERS),
     };

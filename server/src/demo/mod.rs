@@ -86,7 +86,7 @@ pub async fn set_demo_passwords(db: &Db, data_dir: &Path) -> Result<u64, String>
     )
     .bind(&hash)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await.map_err(|e| e.to_string())?)
     .await
     .map_err(|e| e.to_string())?;
     Ok(done.rows_affected())
@@ -138,7 +138,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
     let mut report = DemoReport::default();
     let today = day_of(opts.now);
     let first_day = today - opts.days as i64 + 1;
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().await?;
     let conn: &mut AnyConnection = &mut conn;
 
     // Catalogue: rate plans.

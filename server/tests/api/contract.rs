@@ -212,7 +212,7 @@ both_engines!(every_documented_endpoint_answers_as_the_document_says, |app: Test
     .bind(f.t.a)
     .bind(sim)
     .bind(at)
-    .execute(app.db.pool())
+    .execute(&mut *app.db.writer().await.unwrap())
     .await
     .unwrap();
     let status: String =

@@ -63,7 +63,7 @@ both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: Te
     )
     .bind(root)
     .bind(app::auth::crypto::token_hash(&key))
-    .execute(app.db.pool())
+    .execute(&mut *app.db.writer().await.unwrap())
     .await
     .unwrap();
 

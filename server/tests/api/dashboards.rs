@@ -452,7 +452,7 @@ both_engines!(usage_records_keep_the_tree_rollups_and_network_counts_current, |a
     assert_eq!(count(&nets, "22210"), count(&nets_0, "22210") + 2);
     assert_eq!(count(&nets, "26201"), count(&nets_0, "26201") - 1);
     // The counts equal a recount from the SIMs.
-    let mut conn = app.db.pool().acquire().await.unwrap();
+    let mut conn = app.db.writer().await.unwrap();
     app::usage::rollups::rebuild(&mut conn, app.db.engine(), now).await.unwrap();
     drop(conn);
     assert_eq!(app::usage::rollups::facet_counts(&app.db, f.t.a, "net").await.unwrap(), nets);

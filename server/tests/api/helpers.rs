@@ -65,7 +65,10 @@ pub async fn fresh_db_at(engine: Engine) -> (Db, String) {
             );
             let name = unique("t").to_lowercase();
             let admin_db = Db::connect(&admin, 1).await.expect("cannot reach TEST_DATABASE_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin_db.pool()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut *admin_db.writer().await.unwrap())
+                .await
+                .unwrap();
             admin_db.close().await;
             let (base, _) = admin.rsplit_once('/').expect("TEST_DATABASE_URL ends in /database");
             format!("{base}/{name}")
@@ -337,7 +340,7 @@ impl TestApp {
         .bind(name)
         .bind(unique("acct"))
         .bind(provider as i64)
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *self.db.writer().await.unwrap())
         .await
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
@@ -345,7 +348,7 @@ impl TestApp {
         sqlx::query("UPDATE customers SET path = $1 WHERE id = $2")
             .bind(&path)
             .bind(id)
-            .execute(self.db.pool())
+            .execute(&mut *self.db.writer().await.unwrap())
             .await
             .unwrap();
         (id, path)
@@ -372,7 +375,7 @@ impl TestApp {
         .bind(format!("Name of {username}"))
         .bind(role)
         .bind(hash)
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *self.db.writer().await.unwrap())
         .await
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap()

@@ -22,11 +22,14 @@ async fn entries(app: &TestApp) -> Vec<(i64, String, String, Option<String>)> {
 async fn drop_guards(app: &TestApp) {
     match app.db.engine() {
         app::db::Engine::Sqlite => {
-            sqlx::query("DROP TRIGGER journal_no_update").execute(app.db.pool()).await.unwrap();
-            sqlx::query("DROP TRIGGER journal_no_delete").execute(app.db.pool()).await.unwrap();
+            sqlx::query("DROP TRIGGER journal_no_update").execute(&mut *app.db.writer().await.unwrap()).await.unwrap();
+            sqlx::query("DROP TRIGGER journal_no_delete").execute(&mut *app.db.writer().await.unwrap()).await.unwrap();
         }
         app::db::Engine::Postgres => {
-            sqlx::query("ALTER TABLE journal DISABLE TRIGGER USER").execute(app.db.pool()).await.unwrap();
+            sqlx::query("ALTER TABLE journal DISABLE TRIGGER USER")
+                .execute(&mut *app.db.writer().await.unwrap())
+                .await
+                .unwrap();
         }
     }
 }
@@ -48,9 +51,13 @@ both_engines!(changes_are_journaled_chained_and_tampering_is_found, |app: TestAp
 
     // The portal's own connection cannot change or remove an entry.
     let id = created[1].0;
-    let update = sqlx::query("UPDATE journal SET details = '{}' WHERE id = $1").bind(id).execute(app.db.pool()).await;
+    let update = sqlx::query("UPDATE journal SET details = '{}' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM journal WHERE id = $1").bind(id).execute(app.db.pool()).await;
+    let delete =
+        sqlx::query("DELETE FROM journal WHERE id = $1").bind(id).execute(&mut *app.db.writer().await.unwrap()).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     assert_eq!(chain::verify(&app.db).await.unwrap(), Verdict::Intact { entries: n });
 
@@ -58,7 +65,7 @@ both_engines!(changes_are_journaled_chained_and_tampering_is_found, |app: TestAp
     drop_guards(&app).await;
     sqlx::query("UPDATE journal SET details = '{\"name\":\"Harmless\"}' WHERE id = $1")
         .bind(id)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     let before = all.iter().filter(|e| e.0 < id).count() as u64;
@@ -66,13 +73,17 @@ both_engines!(changes_are_journaled_chained_and_tampering_is_found, |app: TestAp
 
     // Removing an entry in the middle breaks the one after it.
     let next = created[2].0;
-    sqlx::query("DELETE FROM journal WHERE id = $1").bind(id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM journal WHERE id = $1")
+        .bind(id)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap();
     let after = all.iter().filter(|e| e.0 > id && e.0 <= next).map(|e| e.0).next().unwrap();
     assert!(matches!(chain::verify(&app.db).await.unwrap(), Verdict::Broken { id: b, .. } if b == after));
 });
 
 both_engines!(cutting_entries_off_the_end_is_found_through_the_head, |app: TestApp| async move {
-    let mut conn = app.db.pool().acquire().await.unwrap();
+    let mut conn = app.db.writer().await.unwrap();
     for i in 0..5 {
         let target = format!("sim:{i}");
         let c = Content {
@@ -90,7 +101,11 @@ both_engines!(cutting_entries_off_the_end_is_found_through_the_head, |app: TestA
     let last: i64 = sqlx::query("SELECT MAX(id) FROM journal").fetch_one(app.db.pool()).await.unwrap().get(0);
     let total = entries(&app).await.len() as u64;
     drop_guards(&app).await;
-    sqlx::query("DELETE FROM journal WHERE id = $1").bind(last).execute(app.db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM journal WHERE id = $1")
+        .bind(last)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap();
     match chain::verify(&app.db).await.unwrap() {
         Verdict::Truncated { entries, expected, .. } => {
             assert_eq!((entries, expected), (total - 1, total as i64));
@@ -106,7 +121,7 @@ both_engines!(concurrent_appenders_queue_and_keep_one_chain, |app: TestApp| asyn
     for i in 0..24 {
         let db = app.db.clone();
         tasks.push(tokio::spawn(async move {
-            let mut tx = db.pool().begin().await.unwrap();
+            let mut tx = db.write().await.unwrap();
             let target = format!("sim:{i}");
             let c = Content {
                 at: 1_790_000_000,
@@ -197,7 +212,7 @@ async fn the_verify_command_names_the_first_broken_entry() {
     let url = format!("sqlite://{}/portal.db", dir.display());
     let db = app::db::Db::connect(&url, 2).await.unwrap();
     db.migrate().await.unwrap();
-    let mut conn = db.pool().acquire().await.unwrap();
+    let mut conn = db.writer().await.unwrap();
     for i in 0..4 {
         let target = format!("user:{i}");
         let c = Content {
@@ -226,10 +241,14 @@ async fn the_verify_command_names_the_first_broken_entry() {
     let ok = run();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("journal intact: 4 entries"));
-    sqlx::query("DROP TRIGGER journal_no_update").execute(db.pool()).await.unwrap();
+    sqlx::query("DROP TRIGGER journal_no_update").execute(&mut *db.writer().await.unwrap()).await.unwrap();
     let third: i64 =
         sqlx::query("SELECT id FROM journal ORDER BY id LIMIT 1 OFFSET 2").fetch_one(db.pool()).await.unwrap().get(0);
-    sqlx::query("UPDATE journal SET target = 'user:evil' WHERE id = $1").bind(third).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE journal SET target = 'user:evil' WHERE id = $1")
+        .bind(third)
+        .execute(&mut *db.writer().await.unwrap())
+        .await
+        .unwrap();
     db.close().await;
     let broken = run();
     assert_eq!(broken.status.code(), Some(1));

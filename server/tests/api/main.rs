@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod cli;
+mod concurrency;
 mod contract;
 mod crash;
 mod dashboards;
@@ -12,6 +13,7 @@ mod notifications;
 mod rest;
 mod retention;
 mod roles;
+mod servers;
 mod shell;
 mod sims;
 mod storage;

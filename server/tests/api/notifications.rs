@@ -177,13 +177,8 @@ both_engines!(two_writers_raising_the_same_occurrence_tell_once, |app: TestApp| 
         )
         .await;
     assert_eq!(location(&res), "/notifications/rules?msg=created");
-    let mut tx = app.db.pool().begin().await.unwrap();
-    app::auth::db::journal(
-        &mut tx,
-        app::auth::db::JournalEntry::new(now, admin, f.t.a1, "account.locked", "a1.someone"),
-    )
-    .await
-    .unwrap();
+    let mut tx = app.db.write().await.unwrap();
+    app::journal::record(&mut tx, app::journal::JournalEntry::new(now, admin, f.t.a1, "account.locked", "a1.someone"));
     tx.commit().await.unwrap();
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'security'").await, 1);
     a.post(
@@ -372,7 +367,7 @@ both_engines!(a_sign_in_from_a_new_device_is_a_security_event, |app: TestApp| as
     // An earlier sign-in from another browser makes this one new, once.
     sqlx::query("UPDATE sign_in_log SET user_agent = 'Mozilla/5.0 (Windows NT 10.0) Firefox/130.0' WHERE user_id = $1")
         .bind(user)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     app.sign_in("a.user", PASSWORD).await;

@@ -127,9 +127,17 @@ both_engines!(keys_never_exceed_their_owner_and_open_only_their_part, |app: Test
     let ingest = new_key(&mut root, &[("name", "Mediation"), ("kind", "ingest"), ("role", "provider_admin")]).await;
     assert_eq!(api(&app, &ingest, "/api/v1/sims").await.0, 403);
     // A deactivated owner's keys stop working with them.
-    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1").bind(admin).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1")
+        .bind(admin)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 401);
-    sqlx::query("UPDATE users SET status = 'active' WHERE id = $1").bind(admin).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE users SET status = 'active' WHERE id = $1")
+        .bind(admin)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap();
     // Rate-limited per key and minute, with the wait in Retry-After.
     let key = new_key(&mut a, &[("name", "Busy"), ("kind", "api"), ("role", "read_only")]).await;
     let limit = app::rest::gate::PER_MINUTE as usize;
@@ -165,7 +173,11 @@ pub async fn post_batch(app: &TestApp, key: &str, path: &str, content_type: &str
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap()
+        .get(0)
 }
 
 /// Records and bytes stored, filed or still in the inbox.
@@ -267,7 +279,11 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
     assert_eq!(scalar(&app, TOTALS).await, before, "nothing of a refused batch is stored");
 
     // Event records feed the IMEI lock.
-    sqlx::query("UPDATE sims SET imei_lock = 'armed' WHERE id = $1").bind(sim).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE sims SET imei_lock = 'armed' WHERE id = $1")
+        .bind(sim)
+        .execute(&mut *app.db.writer().await.unwrap())
+        .await
+        .unwrap();
     let edr = format!("record_id,iccid,event_type,occurred_at,imei\ne-1,{iccid},attach,{at},490154203237518\n");
     let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/edrs", "text/csv", edr).await;
     assert_eq!((status, receipt["inserted"].as_i64()), (200, Some(1)), "{receipt}");
@@ -298,7 +314,7 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
         .bind(record)
         .bind(sim)
         .bind(now - 600)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await.unwrap())
         .await
         .unwrap();
     }
@@ -330,11 +346,11 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
     )
     .bind(sim)
     .bind(now - 600)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await.unwrap())
     .await
     .unwrap();
     while app::usage::db::fold(&db, now).await.unwrap() > 0 {}
-    let after: i64 = sqlx::query(usage).fetch_one(db.pool()).await.unwrap().get(0);
+    let after: i64 = sqlx::query(usage).fetch_one(&mut *db.writer().await.unwrap()).await.unwrap().get(0);
     assert_eq!(after - before, 3, "only the new record counts");
     let filed: i64 =
         sqlx::query("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap().get(0);

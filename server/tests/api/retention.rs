@@ -58,8 +58,8 @@ both_engines!(expiry_removes_records_past_the_retention_and_keeps_the_rollups, |
             cdr.push_str(&format!("{sep}('{id}', {sim}, {customer}, 'data', {t}, {t}, 100, '22210', '4G')"));
             edr.push_str(&format!("{sep}('{id}', {sim}, {customer}, 'attach', {t})"));
         }
-        sqlx::query(sqlx::AssertSqlSafe(cdr)).execute(app.db.pool()).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(edr)).execute(app.db.pool()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(cdr)).execute(&mut *app.db.writer().await.unwrap()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(edr)).execute(&mut *app.db.writer().await.unwrap()).await.unwrap();
     }
     let rollups = "SELECT CAST(SUM(data_bytes) AS BIGINT) FROM usage_daily";
     let before: Option<i64> = sqlx::query(rollups).fetch_one(app.db.pool()).await.unwrap().get(0);

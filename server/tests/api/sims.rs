@@ -27,12 +27,12 @@ const STATUSES: [SimStatus; 5] =
 pub async fn fleet(app: &TestApp) -> Fleet {
     let t = app.tenants().await;
     let now = app.clock.now();
-    let pool = app.db.pool();
+    let mut w = app.db.writer().await.unwrap();
     let plan: i64 = sqlx::query(
         "INSERT INTO rate_plans (name, data_bytes, sms, voice_seconds) VALUES ('Test 1 GB', 1000000000, 100, 3600) \
          RETURNING id",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *w)
     .await
     .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
@@ -41,7 +41,7 @@ pub async fn fleet(app: &TestApp) -> Fleet {
     )
     .bind(t.a)
     .bind(plan)
-    .fetch_one(pool)
+    .fetch_one(&mut *w)
     .await
     .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
@@ -80,16 +80,15 @@ pub async fn fleet(app: &TestApp) -> Fleet {
             .bind(n)
             .bind(n * 60)
             .bind(now - 300 * 86_400)
-            .fetch_one(pool)
+            .fetch_one(&mut *w)
             .await
             .map(|r| sqlx::Row::get(&r, 0))
             .unwrap();
             sims.push((id, iccid, customer));
         }
     }
-    let mut conn = pool.acquire().await.unwrap();
-    app::sims::db::rebuild_counts(&mut conn).await.unwrap();
-    app::usage::rollups::rebuild(&mut conn, app.db.engine(), now).await.unwrap();
+    app::sims::db::rebuild_counts(&mut w).await.unwrap();
+    app::usage::rollups::rebuild(&mut w, app.db.engine(), now).await.unwrap();
     Fleet { t, sims, plan, service_a }
 }
 
@@ -271,7 +270,7 @@ both_engines!(csv_export_streams_the_filtered_tree_safely, |app: TestApp| async 
     sqlx::query("UPDATE sims SET label = $1 WHERE id = $2")
         .bind("O'Brien \\ $1 \"q\"\tx\ny")
         .bind(f.sims[1].0)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     let csv = a.get("/sims.csv?q=o%27brien+%241&size=25").await.text().await.unwrap();
@@ -380,7 +379,7 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
         .bind(bytes as i64)
         .bind(units as i64)
         .bind(customer)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     }
@@ -394,7 +393,7 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
         .bind(customer)
         .bind(data)
         .bind(sms)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     }
@@ -406,7 +405,7 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
     .bind(now - 30)
     .bind(customer)
     .bind(format!("e-{sim}-1"))
-    .execute(app.db.pool())
+    .execute(&mut *app.db.writer().await.unwrap())
     .await
     .unwrap();
 }
@@ -577,7 +576,7 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     )
     .bind(f.t.a)
     .bind(f.plan)
-    .fetch_one(pool)
+    .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
     .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
@@ -586,7 +585,7 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     )
     .bind(f.t.b)
     .bind(f.plan)
-    .fetch_one(pool)
+    .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
     .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
@@ -601,7 +600,7 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     assert_eq!(u.post(&format!("/sims/{sim}/service"), &[("service", &f.service_a.to_string())]).await.status(), 403);
     // Admin-defined fields: values must fit the field.
     let field: i64 = sqlx::query("INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, 'Colour', 'choice', 'Red\nGreen', 0) RETURNING id")
-        .bind(f.t.a).fetch_one(pool).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+        .bind(f.t.a).fetch_one(&mut *app.db.writer().await.unwrap()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
     let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Blue")]).await;
     assert!(location(&res).ends_with("n=bad_input"));
     let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Green")]).await;
@@ -784,7 +783,7 @@ both_engines!(customers_show_their_tree_services_and_records_only, |app: TestApp
     usage_for(&app, sim, f.t.a).await;
     sqlx::query("UPDATE customers SET contact_name = 'Ada Ops', tags = 'fleet, logistics' WHERE id = $1")
         .bind(f.t.a)
-        .execute(app.db.pool())
+        .execute(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap();
     app.user(f.t.a, "a.viewer", "read_only", PASSWORD).await;
@@ -972,10 +971,10 @@ both_engines!(large_matches_are_counted_to_ten_thousand_then_estimated, |app: Te
     )
     .bind(f.t.a)
     .bind(now)
-    .execute(app.db.pool())
+    .execute(&mut *app.db.writer().await.unwrap())
     .await
     .unwrap();
-    let mut conn = app.db.pool().acquire().await.unwrap();
+    let mut conn = app.db.writer().await.unwrap();
     app::sims::db::rebuild_counts(&mut conn).await.unwrap();
     drop(conn);
     let mut a = app.sign_in("a.admin", PASSWORD).await;

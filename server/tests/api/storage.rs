@@ -238,7 +238,7 @@ both_engines!(rows_added_after_the_seed_get_fresh_ids, |app: TestApp| async move
         "INSERT INTO customers (parent_id, path, name, account_number, created_at) \
          VALUES (1, '/1/x/', 'New customer', 'C-NEW-1', 0) RETURNING id",
     )
-    .fetch_one(app.db.pool())
+    .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
     .expect("the id sequence is past the seeded ids")
     .get(0);

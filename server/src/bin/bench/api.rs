@@ -58,9 +58,9 @@ async fn key_of(db: &Db, sealer: &app::auth::crypto::ServerKey, username: &str) 
     let (user, customer, role): (i64, i64, String) =
         (sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1), sqlx::Row::get(&row, 2));
     let k = NewKey { name: "bench".into(), kind: KeyKind::Api, role: Role::parse(&role).unwrap(), days: Some(1) };
-    let mut conn = db.pool().acquire().await.unwrap();
-    let id = app::apikeys::db::create(&mut conn, sealer, (user, username, customer), &k, demo::now()).await.unwrap();
-    drop(conn);
+    let mut tx = db.write().await.unwrap();
+    let id = app::apikeys::db::create(&mut tx, sealer, (user, username, customer), &k, demo::now()).await.unwrap();
+    tx.commit().await.unwrap();
     (app::apikeys::db::take_reveal(db, sealer, user, id).await.unwrap().unwrap(), id)
 }
 
@@ -173,7 +173,11 @@ async fn figures(db: &Db, site_root: &Path, engine: &str) {
     }
     // The bench's keys go again.
     for id in [provider_key, customer_key] {
-        sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+        sqlx::query("DELETE FROM api_keys WHERE id = $1")
+            .bind(id)
+            .execute(&mut *db.writer().await.unwrap())
+            .await
+            .unwrap();
     }
 }
 

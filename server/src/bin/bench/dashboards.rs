@@ -123,7 +123,7 @@ pub async fn run(site_root: &Path) {
             }
             if !exists {
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(admin.pool())
+                    .execute(&mut *admin.writer().await.unwrap())
                     .await
                     .unwrap();
             }

@@ -14,7 +14,7 @@ use crate::journal::Rng;
 const BATCH: usize = 10_000;
 const BATCHES: u64 = 20;
 
-async fn ingest_db(url: &str) -> Db {
+pub(crate) async fn ingest_db(url: &str) -> Db {
     let db = Db::connect(url, 8).await.unwrap();
     db.migrate().await.unwrap();
     if !demo::is_seeded(&db).await.unwrap() {
@@ -71,7 +71,7 @@ async fn plain(db: &Db, cdrs: &[NewCdr], customers: Option<&std::collections::Ha
         }
         None => ("bench_bare_cdrs (", ""),
     };
-    let mut tx = db.begin_write().await.unwrap();
+    let mut tx = db.write().await.unwrap();
     for chunk in rows.chunks(2_000) {
         let mut sql = Sql::new(&format!(
             "INSERT INTO {table}record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, \
@@ -96,12 +96,12 @@ async fn plain(db: &Db, cdrs: &[NewCdr], customers: Option<&std::collections::Ha
 /// EDR batches of 10,000 (the ingest API's path: one transaction each, the IMEI lock fed),
 /// beside the same rows into a bare table, in turns.
 async fn edr_figures(db: &Db, engine: &str) {
-    sqlx::query("DROP TABLE IF EXISTS bench_bare_edrs").execute(db.pool()).await.unwrap();
+    sqlx::query("DROP TABLE IF EXISTS bench_bare_edrs").execute(&mut *db.writer().await.unwrap()).await.unwrap();
     sqlx::query(
         "CREATE TABLE bench_bare_edrs (record_id TEXT PRIMARY KEY, sim_id BIGINT NOT NULL, event_type TEXT NOT NULL, \
          occurred_at BIGINT NOT NULL, mcc_mnc TEXT, details TEXT NOT NULL, imei TEXT)",
     )
-    .execute(db.pool())
+    .execute(&mut *db.writer().await.unwrap())
     .await
     .unwrap();
     let sims = activated_sims(db, 50_000).await;
@@ -124,7 +124,7 @@ async fn edr_figures(db: &Db, engine: &str) {
         assert_eq!(app::usage::db::insert_edrs(db, &edrs).await.unwrap(), BATCH as u64);
         portal += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let mut tx = db.begin_write().await.unwrap();
+        let mut tx = db.write().await.unwrap();
         for chunk in edrs.chunks(2_000) {
             let mut sql = Sql::new(
                 "INSERT INTO bench_bare_edrs (record_id, sim_id, event_type, occurred_at, mcc_mnc, details, imei) VALUES ",
@@ -143,7 +143,7 @@ async fn edr_figures(db: &Db, engine: &str) {
     }
     // What EDR ingest did before it was set-based: one statement per record (ids `edr1-…`).
     let t = Instant::now();
-    let mut tx = db.begin_write().await.unwrap();
+    let mut tx = db.write().await.unwrap();
     for i in 0..BATCH as u64 {
         sqlx::query(
             "INSERT INTO edrs (record_id, sim_id, customer_id, event_type, occurred_at, mcc_mnc, details, imei) \
@@ -170,7 +170,7 @@ async fn edr_figures(db: &Db, engine: &str) {
         total / floor,
         floor / portal
     );
-    sqlx::query("DROP TABLE bench_bare_edrs").execute(db.pool()).await.unwrap();
+    sqlx::query("DROP TABLE bench_bare_edrs").execute(&mut *db.writer().await.unwrap()).await.unwrap();
 }
 
 async fn figures(db: &Db, engine: &str) {
@@ -182,13 +182,13 @@ async fn figures(db: &Db, engine: &str) {
 }
 
 async fn scenario(db: &Db, engine: &str, spread: usize) {
-    sqlx::query("DROP TABLE IF EXISTS bench_bare_cdrs").execute(db.pool()).await.unwrap();
+    sqlx::query("DROP TABLE IF EXISTS bench_bare_cdrs").execute(&mut *db.writer().await.unwrap()).await.unwrap();
     sqlx::query(
         "CREATE TABLE bench_bare_cdrs (record_id TEXT PRIMARY KEY, sim_id BIGINT NOT NULL, kind TEXT NOT NULL, \
          started_at BIGINT NOT NULL, ended_at BIGINT NOT NULL, bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, \
          units BIGINT NOT NULL, mcc_mnc TEXT NOT NULL, rat TEXT NOT NULL)",
     )
-    .execute(db.pool())
+    .execute(&mut *db.writer().await.unwrap())
     .await
     .unwrap();
     let sims = activated_sims(db, spread).await;
@@ -251,15 +251,18 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
         floor / portal
     );
     println!("<!-- {engine}, {distinct} SIMs per batch: records per fold {sizes:?} -->");
-    sqlx::query("DELETE FROM cdrs WHERE record_id LIKE 'alone-%'").execute(db.pool()).await.unwrap();
-    sqlx::query("DROP TABLE bench_bare_cdrs").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM cdrs WHERE record_id LIKE 'alone-%'")
+        .execute(&mut *db.writer().await.unwrap())
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE bench_bare_cdrs").execute(&mut *db.writer().await.unwrap()).await.unwrap();
 }
 
 pub async fn run() {
     println!("\n## Issue 7: CDR ingest, batches of {BATCH} ({BATCHES} batches, 100,000 SIMs)\n");
     for line in [
         "*Ingest*: a batch accepted, durably, into the inbox in its transaction (the API's path).",
-        "*Fold*: inbox records filed into the CDRs, in folds paced to 1 s (SQLite) or 3 s each, with the",
+        "*Fold*: inbox records filed into the CDRs, in folds paced to 150 ms (SQLite) or 3 s each, with the",
         "rollups (SIM per day, customer trees per day and hour), the SIM rows (cycle counters, last",
         "session, per-network counts) and the usage rules, as the fold worker runs it. *Sustained*:",
         "both, the rate at which records end up filed with every rollup current. *All in one*: one",
@@ -288,7 +291,10 @@ pub async fn run() {
             .unwrap()
             .is_some();
         if !exists {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut *admin.writer().await.unwrap())
+                .await
+                .unwrap();
         }
         let db = ingest_db(&format!("{}/{name}", pg.rsplit_once('/').unwrap().0)).await;
         figures(&db, "PostgreSQL").await;

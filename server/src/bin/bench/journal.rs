@@ -77,7 +77,7 @@ async fn journal_db(url: &str, entries: u64) -> Db {
         .map(|r| r.get(0))
         .collect();
     let mut rng = Rng(11);
-    let mut conn = db.pool().acquire().await.unwrap();
+    let mut conn = db.writer().await.unwrap();
     let head = sqlx::query("SELECT hash, entries FROM journal_head WHERE id = 1").fetch_one(&mut *conn).await.unwrap();
     let (mut prev, before): (String, i64) = (head.get(0), head.get(1));
     let start = demo::now() - 400 * 86_400;
@@ -249,7 +249,10 @@ pub async fn run(site_root: &Path) {
             .unwrap()
             .is_some();
         if !exists {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut *admin.writer().await.unwrap())
+                .await
+                .unwrap();
         }
         let db = journal_db(&format!("{}/{name}", pg.rsplit_once('/').unwrap().0), entries).await;
         figures(&db, site_root, "PostgreSQL", n).await;
@@ -274,7 +277,7 @@ async fn fill_notifications(db: &Db) {
     let total = 2_000_000u64;
     let start = demo::now() - 400 * 86_400;
     let mut rng = Rng(23);
-    let mut conn = db.pool().acquire().await.unwrap();
+    let mut conn = db.writer().await.unwrap();
     for chunk in 0..(total / 50_000) {
         let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
         let mut ins = BulkInsert::new(
@@ -338,7 +341,10 @@ async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
     }
     // Ingest with no usage rule, then with three (data at 50 MB and at 80 % of the plan, SMS at
     // 50 messages) on the root of the demo tree: every batch's SIMs are checked against them.
-    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'")
+        .execute(&mut *db.writer().await.unwrap())
+        .await
+        .unwrap();
     let sims = crate::ingest::activated_sims(db, 50_000).await;
     let run = demo::now();
     let mut rng = Rng(run as u64);
@@ -382,8 +388,11 @@ async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
         with_rules / plain
     );
     sqlx::query("DELETE FROM notifications WHERE event_id IN (SELECT e.id FROM notification_events e JOIN notification_rules r ON r.id = e.rule_id WHERE r.name LIKE 'bench %')")
-        .execute(db.pool())
+        .execute(&mut *db.writer().await.unwrap())
         .await
         .unwrap();
-    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM notification_rules WHERE name LIKE 'bench %'")
+        .execute(&mut *db.writer().await.unwrap())
+        .await
+        .unwrap();
 }

@@ -14,6 +14,7 @@ mod dashboards;
 mod ingest;
 mod journal;
 mod sims;
+mod writes;
 
 use app::db::Db;
 use server::demo::{self, DemoOptions};
@@ -82,6 +83,11 @@ async fn main() {
     if std::env::var("BENCH_ONLY").as_deref() == Ok("7") {
         ingest::run().await;
         api::run(&site_root).await;
+        return;
+    }
+    // BENCH_ONLY=19 or writes: only the figures of issue 19 (writes under load).
+    if matches!(std::env::var("BENCH_ONLY").as_deref(), Ok("19") | Ok("writes")) {
+        writes::run(&site_root).await;
         return;
     }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("ingest") {
@@ -180,7 +186,10 @@ async fn main() {
     if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
         let name = format!("bench_{}", std::process::id());
         let admin = Db::connect(&pg, 1).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut *admin.writer().await.unwrap())
+            .await
+            .unwrap();
         let url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
         let pdb = Db::connect(&url, 4).await.unwrap();
         pdb.migrate().await.unwrap();
@@ -189,7 +198,10 @@ async fn main() {
         let s = t.elapsed().as_secs_f64();
         println!("| demo generator, PostgreSQL (same data) | {:.0} rows/s ({:.1} s) | |", r.total_rows() as f64 / s, s);
         pdb.close().await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(admin.pool()).await.ok();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+            .execute(&mut *admin.writer().await.unwrap())
+            .await
+            .ok();
     }
     sign_in_load(&db, &router).await;
     db.close().await;
@@ -204,6 +216,7 @@ async fn main() {
     }
     // Issue 7 needs only a 100,000-SIM database (generated once, under a minute).
     ingest::run().await;
+    writes::run(&site_root).await;
 }
 
 /// Issue 3: 50 clients signing in as fast as they can while a dashboard page is requested.
@@ -219,7 +232,11 @@ async fn sign_in_load(db: &Db, router: &Router) {
         .await
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
-    sqlx::query("UPDATE customers SET mfa_required = 0 WHERE id = $1").bind(customer).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE customers SET mfa_required = 0 WHERE id = $1")
+        .bind(customer)
+        .execute(&mut *db.writer().await.unwrap())
+        .await
+        .unwrap();
     let hash = app::auth::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap();
     for i in 0..CLIENTS {
         sqlx::query(
@@ -230,7 +247,7 @@ async fn sign_in_load(db: &Db, router: &Router) {
         .bind(format!("bench{i}"))
         .bind(format!("bench{i}@example.com"))
         .bind(&hash)
-        .execute(db.pool())
+        .execute(&mut *db.writer().await.unwrap())
         .await
         .unwrap();
     }

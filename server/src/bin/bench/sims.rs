@@ -235,7 +235,10 @@ pub async fn run(site_root: &Path) {
             .unwrap()
             .is_some();
         if !exists {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut *admin.writer().await.unwrap())
+                .await
+                .unwrap();
         }
         let url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
         let pdb = big_db(&url, sims, 90).await;

@@ -1,0 +1,45 @@
+//! The browser-facing HTTP layer: every form post and download of the portal is one row of a
+//! route table ([`route::FormRoute`]: method, path, who may call it, handler). The router, the
+//! permission check each route gets, and the tests that walk every endpoint are all built from
+//! those rows, so an endpoint cannot be added without saying who may use it, nor be missed by
+//! the tests.
+pub mod route;
+
+pub use route::{Access, FormRoute, Method};
+
+use axum::Router;
+use axum::extract::FromRef;
+
+use crate::auth::service::AuthState;
+
+/// Every form and download route of the portal, feature by feature.
+pub fn routes<S>() -> Vec<FormRoute<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    [
+        crate::auth::handlers::routes::<S>(),
+        crate::sims::handlers::routes::<S>(),
+        crate::customers::handlers::routes::<S>(),
+        crate::dashboards::handlers::routes::<S>(),
+        crate::journal::handlers::routes::<S>(),
+        crate::notify::handlers::routes::<S>(),
+        crate::users::handlers::routes::<S>(),
+        crate::profile::handlers::routes::<S>(),
+        crate::roles::handlers::routes::<S>(),
+        crate::apikeys::handlers::routes::<S>(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The router of every form and download route, each behind its access check.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+{
+    route::build(routes::<S>())
+}
