@@ -42,7 +42,7 @@ use leptos_router::{SsrMode, path};
 use apikeys::ui::ApiKeysPage;
 use auth::ViewerCtx;
 use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage};
-use auth::ui::security::{AuthenticatorPage, RecoveryCodesPage, SecurityPage};
+use auth::ui::security::{AuthenticatorPage, ConfirmPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
 use components::layout::Layout;
 use customers::ui::{CustomerPage, CustomerRecordsPage, CustomersPage};
@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/authenticator") view=AuthenticatorPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/security/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/confirm") view=ConfirmPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/login/verify-email") view=VerifyEmailPage/>
                     <Route path=path!("/login/code") view=CodePage/>

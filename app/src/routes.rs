@@ -44,6 +44,9 @@ pub const HELP_TROUBLESHOOTING: &str = "/help/troubleshooting";
 pub const HELP_API: &str = "/help/api";
 pub const PROFILE_SECURITY: &str = "/profile/security";
 pub const PROFILE_API_KEYS: &str = "/profile/api-keys";
+/// "Confirm it is you": the one re-authentication step before a sensitive change.
+pub const PROFILE_CONFIRM: &str = "/profile/confirm";
+pub const ACCOUNT_CONFIRM: &str = "/account/confirm";
 /// The versioned REST API and its ingest endpoints, authenticated with API keys.
 pub const API_V1: &str = "/api/v1/";
 pub const API_V1_OPENAPI: &str = "/api/v1/openapi.json";
@@ -163,6 +166,7 @@ pub const ALL_PAGES: &[&str] = &[
     PROFILE_API_KEYS,
     PROFILE_TOTP_NEW,
     PROFILE_RECOVERY_CODES,
+    PROFILE_CONFIRM,
     USERS_INVITE,
     USERS_SIGN_IN_LOG,
     SETTINGS_SECURITY,

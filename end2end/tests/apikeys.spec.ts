@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { expectNoViolations } from './support/a11y';
-import { submitForm } from './support/auth';
+import { demoPassword, submitForm } from './support/auth';
 import { mainHeading } from './support/portal';
 
 test.describe('API keys', () => {
@@ -12,6 +12,8 @@ test.describe('API keys', () => {
     await form.getByLabel('Name', { exact: true }).fill(name);
     await form.getByLabel('Role', { exact: true }).selectOption('read_only');
     await form.getByLabel('Valid for (days)', { exact: true }).fill('7');
+    // Making a key is a sensitive change: confirmed with the password.
+    await form.getByLabel('Current password', { exact: true }).fill(demoPassword());
     await submitForm(page, form.getByRole('button', { name: 'Create key', exact: true }));
     const key = (await page.locator('code.secret').textContent())?.trim() ?? '';
     expect(key).toMatch(/^iotp_[A-Za-z0-9]{8}_/);

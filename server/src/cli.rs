@@ -69,8 +69,9 @@ pub struct SeedArgs {
 }
 
 pub async fn connect(cfg: &ServeConfig) -> Result<Db, String> {
-    let db = Db::connect(&cfg.database_url, cfg.db_max_connections).await.map_err(|e| e.to_string())?;
-    db.set_write_wait(cfg.write_wait());
+    let db = Db::connect_waiting(&cfg.database_url, cfg.db_max_connections, cfg.write_wait())
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     app::startup::prepare(&db, now).await.map_err(|e| e.to_string())?;

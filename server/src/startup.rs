@@ -191,7 +191,9 @@ pub fn build_router(state: AppState) -> Router {
         .fallback_service(public)
         .with_state(state)
         // Every route, server function and file passes the one gate.
-        .layer(axum::middleware::from_fn_with_state(auth, session::layer));
+        .layer(axum::middleware::from_fn_with_state(auth, session::layer))
+        // Bodies that are not UTF-8 are refused (400) before anything reads them.
+        .layer(axum::middleware::from_fn(app::web::encoding::layer));
 
     for (name, value) in headers::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));

@@ -30,8 +30,13 @@ fn back(query: &str) -> Response {
     redirect(&format!("{}?{query}", routes::PROFILE_API_KEYS))
 }
 
-async fn create(State(auth): State<AuthState>, Extension(ctx): Extension<SessionContext>, body: Bytes) -> Response {
-    let (p, _) = match signed_in(&auth, &ctx, Perm::Portal).await {
+async fn create(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<crate::auth::service::Client>,
+    Extension(ctx): Extension<SessionContext>,
+    body: Bytes,
+) -> Response {
+    let (p, u) = match signed_in(&auth, &ctx, Perm::Portal).await {
         Ok(x) => x,
         Err(res) => return res,
     };
@@ -40,6 +45,11 @@ async fn create(State(auth): State<AuthState>, Extension(ctx): Extension<Session
         Ok(k) => k,
         Err(r) => return back(&format!("msg={}", r.code())),
     };
+    // A key acts without the second factor: making one is a sensitive change.
+    let typed = f.iter().find(|(k, _)| k == "current").map_or("", |(_, v)| v.as_str());
+    if let Err(res) = crate::auth::handlers::reauth(&auth, &p, &u, &client, typed, routes::PROFILE_API_KEYS).await {
+        return res;
+    }
     let result = async {
         let mut tx = auth.db.write().await?;
         let id =

@@ -1,6 +1,8 @@
 //! "API keys" on the profile: the caller's keys (name, prefix, created, last used, expiry,
 //! state), revoke, the form for a new one, and the new key shown once. Plain forms.
 use leptos::prelude::*;
+
+use crate::auth::ui::security::Current;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
@@ -120,6 +122,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <label for="k-days">{t(K::ApiKeyDays)}</label>
                             <input id="k-days" name="days" inputmode="numeric" aria-describedby="k-days-help"/>
                             <p class="help" id="k-days-help">{t(K::ApiKeyDaysHelp)}</p>
+                            <Current id="k-current"/>
                             <button type="submit" class="primary">{t(K::ApiKeyCreate)}</button>
                         </form>
                     </section>

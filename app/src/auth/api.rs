@@ -23,6 +23,17 @@ pub async fn sign_in_state() -> Result<SignInInfo, AppError> {
     let scope = guard::pending()?;
     let auth = &scope.auth;
     let u = q::user_by_id(&auth.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
+    // Before an invited user has shown they know their email address, nothing of it (or of
+    // their second factors) is told: a temporary password alone reveals only the username.
+    if scope.principal.stage == super::Stage::VerifyEmail {
+        return Ok(SignInInfo {
+            username: u.username.clone(),
+            methods: Vec::new(),
+            email_hint: String::new(),
+            phone_hint: None,
+            current: None,
+        });
+    }
     let methods = auth.methods(&u).await?;
     Ok(SignInInfo {
         username: u.username.clone(),
@@ -190,6 +201,8 @@ pub struct CustomerOption {
     pub depth: usize,
     pub mfa_required: bool,
     pub is_provider: bool,
+    /// Countries its users' phone numbers may be of (`IT,ES`); empty: any.
+    pub sms_countries: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +223,7 @@ async fn customer_options(scope: &guard::Scope) -> Result<Vec<CustomerOption>, A
             name: c.name,
             mfa_required: c.mfa_required != 0,
             is_provider: c.is_provider != 0,
+            sms_countries: c.sms_countries,
         })
         .collect())
 }

@@ -15,7 +15,7 @@ use super::guard;
 use super::limits;
 use super::notice::Notice;
 use super::password::NewPassword;
-use super::service::{AuthState, Client, CodeCheck, CodeSent, Limit, PasswordCheck};
+use super::service::{AuthState, Client, CodeCheck, CodeSent, Confirmation, Limit, PasswordCheck};
 use super::session::{self, Principal, SessionContext, redirect};
 use super::{Method, Perm, Role, Stage, totp};
 use crate::error::AppError;
@@ -57,10 +57,12 @@ where
         FormRoute::post("/account/default-method", portal, p(post(default_method))),
         FormRoute::post("/account/email-codes", portal, p(post(email_codes))),
         FormRoute::post("/account/sessions/end", portal, p(post(end_session))),
+        FormRoute::post(routes::ACCOUNT_CONFIRM, portal, p(post(confirm))),
         FormRoute::post("/admin/invite", Signed(Perm::UsersManage), p(post(invite))),
         FormRoute::post("/admin/users/resend", Signed(Perm::UsersManage), p(post(resend_invitation))),
         FormRoute::post("/admin/users/unlock", Signed(Perm::UsersManage), p(post(unlock))),
         FormRoute::post("/admin/mfa-policy", Signed(Perm::SecuritySettings), p(post(mfa_policy))),
+        FormRoute::post("/admin/sms-countries", Signed(Perm::SecuritySettings), p(post(sms_countries))),
         FormRoute::get(routes::USERS_SIGN_IN_LOG_CSV, Signed(Perm::SignInLogsRead), get(sign_in_log_csv)),
     ]
 }
@@ -191,7 +193,10 @@ async fn complete(
 ) -> Result<HeaderValue, AppError> {
     q::reset_failures(&auth.db, u.id, auth.now()).await?;
     auth.log(client, &u.username, Some(u), method, "success").await;
-    advance(auth, p, Stage::Active).await
+    let cookie = advance(auth, p, Stage::Active).await?;
+    // A sign-in just completed is a proof of identity for the next few minutes' changes.
+    q::set_reauth_at(&auth.db, p.session_id, auth.now()).await?;
+    Ok(cookie)
 }
 
 /// A failed step of a known user; ends the half-finished sign-in if the account is now locked.
@@ -242,7 +247,10 @@ async fn login(
     if username.is_empty() || f.password.is_empty() || username.len() > 100 {
         return back(&login_page, Notice::BadCredentials);
     }
-    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::AuthPerAccount, username.as_str())] {
+    // Per address, and per account from this address: posts naming someone from elsewhere use up
+    // the poster's quota, not the account holder's.
+    let account = AuthState::account_key(&username, &client);
+    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::AuthPerAccount, account.as_str())] {
         if let Err(e) = auth.rate_limit(limit, key).await {
             auth.log(&client, &username, None, "password", "rate_limited").await;
             return fail_page(e, &login_page);
@@ -315,6 +323,7 @@ async fn login_inner(auth: &AuthState, client: &Client, username: &str, f: &Logi
     let target = match stage {
         Stage::Active => {
             q::reset_failures(&auth.db, u.id, now).await?;
+            q::set_reauth_at(&auth.db, session_id, now).await?;
             auth.log(client, username, Some(&u), "password", "success").await;
             next_target(f.next.as_deref())
         }
@@ -412,7 +421,7 @@ async fn first_code(
             auth.log(&client, &u.username, Some(&u), "email", "expired_code").await;
             back(routes::LOGIN_CODE, Notice::ExpiredCode)
         }
-        Ok(CodeCheck::Wrong) => {
+        Ok(CodeCheck::Wrong | CodeCheck::Spent) => {
             failed_step(&auth, &p, &u, &client, ("email", "wrong_code"), routes::LOGIN_CODE, Notice::WrongCode).await
         }
         Err(e) => fail_page(e, routes::LOGIN_CODE),
@@ -597,7 +606,7 @@ async fn mfa(
     }
     let check = match method {
         Method::Email | Method::Sms => auth.check_code(&u, Some(p.session_id), "mfa", &f.code).await,
-        Method::Totp => check_totp(&auth, &u, &f.code).await,
+        Method::Totp => auth.check_totp(&u, &f.code).await,
         Method::Recovery => {
             let hash = auth.key.code_hash("recovery", &crypto::normalise_code(&f.code));
             q::use_recovery_code(&auth.db, u.id, &hash, now)
@@ -620,29 +629,11 @@ async fn mfa(
             auth.log(&client, &u.username, Some(&u), method.code(), "expired_code").await;
             back(&page, Notice::ExpiredCode)
         }
-        Ok(CodeCheck::Wrong) => {
+        Ok(CodeCheck::Wrong | CodeCheck::Spent) => {
             failed_step(&auth, &p, &u, &client, (method.code(), "wrong_code"), &page, Notice::WrongCode).await
         }
         Err(e) => fail_page(e, &page),
     }
-}
-
-/// A code from any of the user's apps, each time step accepted once per device: the step is
-/// advanced with a conditional update, so a replayed or parallel code loses.
-async fn check_totp(auth: &AuthState, u: &AuthUser, code: &str) -> Result<CodeCheck, AppError> {
-    let now = auth.now();
-    for device in q::totp_devices(&auth.db, u.id).await? {
-        let Some(secret) = auth.key.open(&device.secret_enc) else {
-            tracing::error!(device = device.id, "a TOTP secret does not open with this server key");
-            continue;
-        };
-        if let Some(step) = totp::matching_step(&secret, code, now)
-            && q::advance_totp_step(&auth.db, device.id, step, now).await?
-        {
-            return Ok(CodeCheck::Ok { target: device.name });
-        }
-    }
-    Ok(CodeCheck::Wrong)
 }
 
 #[derive(Deserialize)]
@@ -701,7 +692,8 @@ async fn forgot(
     Form(f): Form<ForgotForm>,
 ) -> Response {
     let username = f.username.trim().to_string();
-    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::ResetPerAccount, username.as_str())] {
+    let account = AuthState::account_key(&username, &client);
+    for (limit, key) in [(Limit::AuthPerIp, client.ip.as_str()), (Limit::ResetPerAccount, account.as_str())] {
         if let Err(e) = auth.rate_limit(limit, key).await {
             return fail_page(e, routes::FORGOT_PASSWORD);
         }
@@ -726,6 +718,11 @@ async fn forgot(
         )
         .await;
         let Some(u) = user else { return };
+        // The account's mailbox is spared a flood whoever asks; the asker is told the same.
+        if auth.rate_limit(Limit::ResetMailsPerAccount, &u.username).await.is_err() {
+            tracing::warn!(user = u.id, "reset link not sent: the account's hourly number of reset emails is reached");
+            return;
+        }
         let token = crypto::random_token();
         let now = auth.now();
         if let Err(e) =
@@ -789,18 +786,32 @@ async fn logout(State(auth): State<AuthState>, Extension(ctx): Extension<Session
 
 const SECURITY: &str = routes::PROFILE_SECURITY;
 
-/// Re-authentication for sensitive changes: the current password, counted like any sign-in.
-async fn reauth(auth: &AuthState, u: &AuthUser, client: &Client, current: &str) -> Result<(), Response> {
-    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
-        return Err(fail_page(e, SECURITY));
+/// The one re-authentication of every sensitive change ([`AuthState::confirm`]): a proof of
+/// the last few minutes, or the password or an authenticator code typed now. A wrong one goes
+/// back to `page` and counts towards the lock; a locked account's session ends.
+pub(crate) async fn reauth(
+    auth: &AuthState,
+    p: &Principal,
+    u: &AuthUser,
+    client: &Client,
+    typed: &str,
+    page: &str,
+) -> Result<(), Response> {
+    match auth.confirm(p, u, client, typed).await {
+        Ok(Confirmation::Confirmed) => Ok(()),
+        Ok(Confirmation::Needed) => Err(redirect(&format!(
+            "{}?next={}&n={}",
+            routes::PROFILE_CONFIRM,
+            routes::encode_query_value(routes::safe_local_path(page)),
+            Notice::ConfirmNeeded.code()
+        ))),
+        Ok(Confirmation::Wrong) => Err(back(page, Notice::WrongPassword)),
+        Ok(Confirmation::Locked { until }) => {
+            let _ = q::delete_session(&auth.db, p.session_id).await;
+            Err(with_cookie(locked(until), session::clear_cookie(auth.secure_cookies)))
+        }
+        Err(e) => Err(fail_page(e, page)),
     }
-    let ok = auth.hasher.verify(current, u.password_hash.as_deref()).await.unwrap_or(false);
-    if ok {
-        return Ok(());
-    }
-    auth.log(client, &u.username, Some(u), "reauth", "wrong_password").await;
-    let _ = auth.fail(u).await;
-    Err(back(SECURITY, Notice::WrongPassword))
 }
 
 /// Tells the address on file (before the change) what changed.
@@ -817,11 +828,11 @@ macro_rules! signed_in_or_return {
     };
 }
 
-/// A signed-in caller who has just typed their current password correctly.
+/// A signed-in caller who has confirmed it is them (see [`reauth`]).
 macro_rules! reauthed_or_return {
     ($auth:expr, $ctx:expr, $client:expr, $current:expr) => {{
         let (p, u) = signed_in_or_return!($auth, $ctx, Perm::Portal);
-        if let Err(res) = reauth(&$auth, &u, &$client, $current).await {
+        if let Err(res) = reauth(&$auth, &p, &u, &$client, $current, SECURITY).await {
             return res;
         }
         (p, u)
@@ -920,12 +931,14 @@ async fn change_email(
 
 async fn confirm_new_email(
     State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
     let apply: SetContact = |c, id, target, now| Box::pin(async move { q::set_email(c, id, &target, now).await });
-    confirm_contact(&auth, &u, &f.code, ("email_change", "email.changed"), (K::ChangedEmail, Notice::Saved), apply)
+    let who = (&p, &u, &client);
+    confirm_contact(&auth, who, &f.code, ("email_change", "email.changed"), (K::ChangedEmail, Notice::Saved), apply)
         .await
 }
 
@@ -942,13 +955,13 @@ type SetContact =
 /// then the change with its journal entry, then a word to the email address on file.
 async fn confirm_contact(
     auth: &AuthState,
-    u: &AuthUser,
+    (p, u, client): (&Principal, &AuthUser, &Client),
     code: &str,
     (purpose, action): (&str, &str),
     (changed, done): (K, Notice),
     apply: SetContact,
 ) -> Response {
-    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
+    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &AuthState::account_key(&u.username, client)).await {
         return fail_page(e, SECURITY);
     }
     match auth.check_code(u, None, purpose, code).await {
@@ -963,7 +976,20 @@ async fn confirm_contact(
             }
         }
         Ok(CodeCheck::Expired) => back(SECURITY, Notice::ExpiredCode),
-        Ok(CodeCheck::Wrong) => back(SECURITY, Notice::WrongCode),
+        // No code waiting (a double submit of the right one): nothing was guessed.
+        Ok(CodeCheck::Spent) => back(SECURITY, Notice::WrongCode),
+        // A wrong code counts like a wrong password: guessing ends in the lock.
+        Ok(CodeCheck::Wrong) => {
+            auth.log(client, &u.username, Some(u), purpose, "wrong_code").await;
+            match auth.fail(u).await {
+                Ok(Some(until)) => {
+                    let _ = q::delete_session(&auth.db, p.session_id).await;
+                    with_cookie(locked(until), session::clear_cookie(auth.secure_cookies))
+                }
+                Ok(None) => back(SECURITY, Notice::WrongCode),
+                Err(e) => fail_page(e, SECURITY),
+            }
+        }
         Err(e) => fail_page(e, SECURITY),
     }
 }
@@ -975,7 +1001,11 @@ async fn start_phone(
     Form(f): Form<ContactForm>,
 ) -> Response {
     let (_, u) = reauthed_or_return!(auth, ctx, client, &f.current);
-    let Ok(phone) = crate::sims::Msisdn::parse(&f.phone) else { return back(SECURITY, Notice::BadPhone) };
+    let phone = match sms_number(&auth, u.customer_id, &f.phone).await {
+        Ok(Ok(phone)) => phone,
+        Ok(Err(n)) => return back(SECURITY, n),
+        Err(e) => return fail_page(e, SECURITY),
+    };
     match auth.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await {
         Ok(CodeSent::Sent) => back(SECURITY, Notice::PhoneCodeSent),
         Ok(CodeSent::TooSoon) => back(SECURITY, Notice::ResendTooSoon),
@@ -985,14 +1015,32 @@ async fn start_phone(
 
 async fn verify_phone(
     State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let (_, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
     let apply: SetContact =
         |c, id, target, now| Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await });
-    confirm_contact(&auth, &u, &f.code, ("phone", "phone.verified"), (K::ChangedPhone, Notice::PhoneVerified), apply)
+    let who = (&p, &u, &client);
+    confirm_contact(&auth, who, &f.code, ("phone", "phone.verified"), (K::ChangedPhone, Notice::PhoneVerified), apply)
         .await
+}
+
+/// A number text messages may go to, under the policy of `customer` ([`super::phone`]), or the
+/// notice that says why not.
+async fn sms_number(
+    auth: &AuthState,
+    customer: i64,
+    raw: &str,
+) -> Result<Result<super::phone::SmsNumber, Notice>, AppError> {
+    use super::phone::PhoneProblem;
+    let countries = super::phone::countries(&q::sms_countries(&auth.db, customer).await?);
+    Ok(super::phone::parse(raw, &countries).map_err(|p| match p {
+        PhoneProblem::Invalid => Notice::BadPhone,
+        PhoneProblem::NotMobile => Notice::PhoneNotMobile,
+        PhoneProblem::Country => Notice::PhoneCountry,
+    }))
 }
 
 /// How many second factors remain if one of `removing` goes; recovery codes do not count.
@@ -1059,6 +1107,7 @@ pub struct TotpForm {
 
 async fn add_totp(
     State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<TotpForm>,
 ) -> Response {
@@ -1068,8 +1117,9 @@ async fn add_totp(
     if name.is_empty() || name.chars().count() > 50 {
         return back(page, Notice::BadDeviceName);
     }
-    if let Err(e) = auth.rate_limit(Limit::AuthPerAccount, &u.username).await {
-        return fail_page(e, page);
+    // A new second factor is a sensitive change: confirmed like the others.
+    if let Err(res) = reauth(&auth, &p, &u, &client, &f.current, page).await {
+        return res;
     }
     let now = auth.now();
     let result = async {
@@ -1113,17 +1163,23 @@ async fn remove_totp(
     if let Err(res) = keeps_a_method(&auth, &u, Method::Totp, 1).await {
         return res;
     }
-    let id = u.id;
-    let device = f.id;
-    let done = with_journal(&auth, &u, "mfa.device_removed", move |c| {
-        Box::pin(async move { q::delete_totp(c, id, device).await.map(|_| ()) })
-    })
+    // Only the user's own device: another's id removes nothing, and nothing is said or mailed.
+    let result = async {
+        let mut tx = auth.db.write().await?;
+        let Some(name) = q::delete_totp(&mut tx, u.id, f.id).await? else { return Ok::<_, AppError>(false) };
+        let entry = q::JournalEntry::new(auth.now(), u.id, u.customer_id, "mfa.device_removed", &u.username)
+            .with(serde_json::json!({ "device": name }));
+        crate::journal::record(&mut tx, entry);
+        tx.commit().await?;
+        Ok(true)
+    }
     .await;
-    match done {
-        Ok(()) => {
+    match result {
+        Ok(true) => {
             notify(&auth, &u, K::ChangedAuthenticatorRemoved).await;
             back(SECURITY, Notice::DeviceRemoved)
         }
+        Ok(false) => back(SECURITY, Notice::NotAllowed),
         Err(e) => fail_page(e, SECURITY),
     }
 }
@@ -1214,17 +1270,53 @@ async fn email_codes(
 }
 
 #[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The confirmation page's form: once confirmed, back to the change, which may now be made.
+async fn confirm(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    let next = routes::safe_local_path(&f.next).to_string();
+    let page = format!("{}?next={}", routes::PROFILE_CONFIRM, routes::encode_query_value(&next));
+    if f.current.is_empty() {
+        return back(&page, Notice::ConfirmNeeded);
+    }
+    match reauth(&auth, &p, &u, &client, &f.current, &page).await {
+        Ok(()) => back(&next, Notice::Confirmed),
+        Err(res) => res,
+    }
+}
+
+#[derive(Deserialize)]
 pub struct IdForm {
     #[serde(default)]
     id: i64,
+    #[serde(default)]
+    current: String,
 }
 
 async fn end_session(
     State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<IdForm>,
 ) -> Response {
     let (p, u) = signed_in_or_return!(auth, ctx, Perm::Portal);
+    // Ending this session is signing out; ending another is a sensitive change.
+    if f.id != p.session_id
+        && let Err(res) = reauth(&auth, &p, &u, &client, &f.current, SECURITY).await
+    {
+        return res;
+    }
     match q::delete_user_session(&auth.db, u.id, f.id).await {
         Ok(_) if f.id == p.session_id => {
             with_cookie(back(routes::LOGIN, Notice::SignedOut), session::clear_cookie(auth.secure_cookies))
@@ -1295,18 +1387,20 @@ async fn invite(
     if !p.may_grant(role, role.perms()) {
         return back_to_invite(&f, Notice::NotAllowed);
     }
-    let phone = match f.phone.trim() {
-        "" => None,
-        raw => match crate::sims::Msisdn::parse(raw) {
-            Ok(m) => Some(m.as_str().to_string()),
-            Err(_) => return back_to_invite(&f, Notice::BadPhone),
-        },
-    };
     let customer_id: i64 = f.customer.trim().parse().unwrap_or(-1);
     let customer = match q::customer_in_scope(&auth.db, &p.customer_path, customer_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return back_to_invite(&f, Notice::NotAllowed),
         Err(e) => return fail_page(e.into(), routes::USERS_INVITE),
+    };
+    // The number must be one the new user's customer allows for text messages.
+    let phone = match f.phone.trim() {
+        "" => None,
+        raw => match sms_number(&auth, customer.id, raw).await {
+            Ok(Ok(m)) => Some(m.as_str().to_string()),
+            Ok(Err(n)) => return back_to_invite(&f, n),
+            Err(e) => return fail_page(e, routes::USERS_INVITE),
+        },
     };
     if role == Role::ProviderAdmin && customer.is_provider == 0 {
         return back_to_invite(&f, Notice::NotAllowed);
@@ -1425,10 +1519,14 @@ pub struct PolicyForm {
     #[serde(default)]
     customer: i64,
     on: Option<String>,
+    /// A confirmation typed with the change (else the last few minutes' proof counts).
+    #[serde(default)]
+    current: String,
 }
 
 async fn mfa_policy(
     State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
     Extension(ctx): Extension<SessionContext>,
     Form(f): Form<PolicyForm>,
 ) -> Response {
@@ -1444,6 +1542,10 @@ async fn mfa_policy(
         // The service provider's own accounts always use a second factor.
         return back(page, Notice::NotAllowed);
     }
+    // Dropping a second factor for a whole customer is a sensitive change.
+    if !on && let Err(res) = reauth(&auth, &p, &admin, &client, &f.current, page).await {
+        return res;
+    }
     let now = auth.now();
     let result = async {
         let mut tx = auth.db.write().await?;
@@ -1458,6 +1560,56 @@ async fn mfa_policy(
                 &customer.name,
             ),
         );
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => back(page, Notice::Saved),
+        Err(e) => fail_page(e.into(), page),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SmsCountriesForm {
+    #[serde(default)]
+    customer: i64,
+    #[serde(default)]
+    countries: String,
+    #[serde(default)]
+    current: String,
+}
+
+/// The countries whose numbers a customer's users may register for text messages (empty: any),
+/// a sensitive change.
+async fn sms_countries(
+    State(auth): State<AuthState>,
+    Extension(client): Extension<Client>,
+    Extension(ctx): Extension<SessionContext>,
+    Form(f): Form<SmsCountriesForm>,
+) -> Response {
+    let (p, admin) = signed_in_or_return!(auth, ctx, Perm::SecuritySettings);
+    let page = routes::SETTINGS_SECURITY;
+    let customer = match q::customer_in_scope(&auth.db, &p.customer_path, f.customer).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return back(page, Notice::NotAllowed),
+        Err(e) => return fail_page(e.into(), page),
+    };
+    let typed: Vec<String> =
+        f.countries.split([',', ' ', ';']).map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+    if typed.len() > 250 || typed.iter().any(|c| !super::phone::is_country(c)) {
+        return back(page, Notice::BadInput);
+    }
+    if let Err(res) = reauth(&auth, &p, &admin, &client, &f.current, page).await {
+        return res;
+    }
+    let list = typed.join(",");
+    let now = auth.now();
+    let result = async {
+        let mut tx = auth.db.write().await?;
+        q::set_sms_countries(&mut tx, customer.id, &list).await?;
+        let entry = q::JournalEntry::new(now, admin.id, customer.id, "policy.sms_countries", &customer.name)
+            .with(serde_json::json!({ "before": customer.sms_countries, "after": list }));
+        crate::journal::record(&mut tx, entry);
         tx.commit().await
     }
     .await;

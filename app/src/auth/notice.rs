@@ -60,6 +60,7 @@ pub enum Notice {
     ConfirmNeeded,
     PhoneNotMobile,
     PhoneCountry,
+    Confirmed,
 }
 
 const ALL: &[(Notice, &str, K)] = &[
@@ -118,6 +119,7 @@ const ALL: &[(Notice, &str, K)] = &[
     (Notice::ConfirmNeeded, "confirm_needed", K::NoticeConfirmNeeded),
     (Notice::PhoneNotMobile, "phone_not_mobile", K::NoticePhoneNotMobile),
     (Notice::PhoneCountry, "phone_country", K::NoticePhoneCountry),
+    (Notice::Confirmed, "confirmed", K::NoticeConfirmed),
 ];
 
 impl Notice {
@@ -154,6 +156,7 @@ impl Notice {
                 | Notice::Changed
                 | Notice::NothingChanged
                 | Notice::JobStarted
+                | Notice::Confirmed
         )
     }
 

@@ -161,6 +161,76 @@ impl AuthState {
         Ok(PasswordCheck::Wrong { locked_until })
     }
 
+    /// A code from any of the user's apps, each time step accepted once per device: the step is
+    /// advanced with a conditional update, so a replayed or parallel code loses.
+    pub async fn check_totp(&self, u: &AuthUser, code: &str) -> Result<CodeCheck, AppError> {
+        let now = self.now();
+        for device in q::totp_devices(&self.db, u.id).await? {
+            let Some(secret) = self.key.open(&device.secret_enc) else {
+                tracing::error!(device = device.id, "a TOTP secret does not open with this server key");
+                continue;
+            };
+            if let Some(step) = super::totp::matching_step(&secret, code, now)
+                && q::advance_totp_step(&self.db, device.id, step, now).await?
+            {
+                return Ok(CodeCheck::Ok { target: device.name });
+            }
+        }
+        Ok(CodeCheck::Wrong)
+    }
+
+    /// The one confirmation of a sensitive change (second factors, email, phone, API keys, other
+    /// sessions, security settings): a proof given by this session within [`REAUTH_WINDOW`]
+    /// covers it; otherwise `typed` must be the password, or a code of the user's authenticator
+    /// app. Both go through the same checks as a sign-in: per-account rate limit, the lock
+    /// (a locked account is refused without a look), failures counted. A proof is remembered
+    /// for the session.
+    pub async fn confirm(
+        &self,
+        p: &super::session::Principal,
+        u: &AuthUser,
+        client: &Client,
+        typed: &str,
+    ) -> Result<Confirmation, AppError> {
+        let now = self.now();
+        if let Some(until) = u.locked_until.filter(|t| *t > now) {
+            return Ok(Confirmation::Locked { until });
+        }
+        let typed = typed.trim_matches(|c: char| c == '\r' || c == '\n');
+        if typed.is_empty() {
+            let recent = q::reauth_at(&self.db, p.session_id).await?.is_some_and(|at| now - at < REAUTH_WINDOW);
+            return Ok(if recent { Confirmation::Confirmed } else { Confirmation::Needed });
+        }
+        self.rate_limit(Limit::AuthPerAccount, &Self::account_key(&u.username, client)).await?;
+        let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+        let as_code = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+        let right = if as_code && !q::totp_devices(&self.db, u.id).await?.is_empty() {
+            match self.check_totp(u, &code).await? {
+                CodeCheck::Ok { .. } => true,
+                _ => {
+                    self.log(client, &u.username, Some(u), "reauth", "wrong_code").await;
+                    if let Some(until) = self.fail(u).await? {
+                        return Ok(Confirmation::Locked { until });
+                    }
+                    false
+                }
+            }
+        } else {
+            match self.check_password(u, typed, client, "reauth").await? {
+                PasswordCheck::Right => true,
+                PasswordCheck::Locked { until } | PasswordCheck::Wrong { locked_until: Some(until) } => {
+                    return Ok(Confirmation::Locked { until });
+                }
+                PasswordCheck::Wrong { locked_until: None } => false,
+            }
+        };
+        if !right {
+            return Ok(Confirmation::Wrong);
+        }
+        q::set_reauth_at(&self.db, p.session_id, now).await?;
+        Ok(Confirmation::Confirmed)
+    }
+
     pub async fn log(&self, client: &Client, username: &str, user: Option<&AuthUser>, method: &str, result: &str) {
         if let (Some(u), "success") = (user, result) {
             // A complete sign-in from a device (browser) this account never signed in from before,
@@ -322,7 +392,7 @@ impl AuthState {
     ) -> Result<CodeCheck, AppError> {
         let now = self.now();
         let Some(open) = q::open_code(&self.db, user.id, purpose, session_id).await? else {
-            return Ok(CodeCheck::Wrong);
+            return Ok(CodeCheck::Spent);
         };
         let typed: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
         let matches = typed.len() == 6 && crypto::ct_eq(&self.key.code_hash(purpose, &typed), &open.code_hash);
@@ -333,7 +403,7 @@ impl AuthState {
             return Ok(CodeCheck::Expired);
         }
         if !q::use_code(&self.db, open.id, now).await? {
-            return Ok(CodeCheck::Wrong);
+            return Ok(CodeCheck::Spent);
         }
         Ok(CodeCheck::Ok { target: open.target })
     }
@@ -379,6 +449,20 @@ impl AuthState {
     }
 }
 
+/// What a confirmation of a sensitive change found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    Confirmed,
+    /// Nothing typed, and no recent proof: ask for one.
+    Needed,
+    /// Wrong password or code (counted).
+    Wrong,
+    /// The account is locked (now, or by this failure).
+    Locked {
+        until: i64,
+    },
+}
+
 /// Whether a code went out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
@@ -390,9 +474,13 @@ pub enum CodeSent {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeCheck {
-    Ok { target: String },
+    Ok {
+        target: String,
+    },
     Wrong,
     Expired,
+    /// No code was waiting (none sent, or it was used, by a double submit say): nothing to guess.
+    Spent,
 }
 
 /// `a***@example.com`, `+39 *** ** 67`: enough to recognise, not enough to harvest.

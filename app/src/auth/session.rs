@@ -166,15 +166,12 @@ pub async fn resolve(auth: &AuthState, headers: &HeaderMap) -> Result<(Option<Pr
         return Ok((None, true));
     }
     // Writing on every request would make each page view a write: a minute is fine-grained
-    // enough for a 30-minute idle rule. The page does not wait for it: while others write, a
-    // page view must not queue behind them for a bookkeeping update (one missed is harmless).
-    if now - row.last_seen_at >= 60 {
-        let (db, id) = (auth.db.clone(), row.id);
-        tokio::spawn(async move {
-            if let Err(e) = q::touch_session(&db, id, now).await {
-                tracing::debug!(error = %e, "session not touched this time");
-            }
-        });
+    // enough for a 30-minute idle rule. A page view waits at most 50 ms for the writer for it
+    // (see `touch_session`): one missed is harmless.
+    if now - row.last_seen_at >= 60
+        && let Err(e) = q::touch_session(&auth.db, row.id, now).await
+    {
+        tracing::debug!(error = %e, "session not touched this time");
     }
     Ok((Principal::from_row(row), false))
 }
@@ -292,7 +289,16 @@ pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) 
         // Pages and answers may hold personal data: never stored by browsers or proxies.
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if clear {
+    // A stale cookie is cleared, unless the answer sets a new one (a sign-in made with the
+    // stale cookie still in the browser): clearing after setting would undo the sign-in.
+    let name = cookie_name(auth.secure_cookies);
+    let sets_session = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')));
+    if clear && !sets_session {
         res.headers_mut().append(header::SET_COOKIE, clear_cookie(auth.secure_cookies));
     }
     res

@@ -61,6 +61,12 @@ impl Db {
     /// Connects, creating the SQLite file (and its folder) when needed. The URL is checked
     /// before anything is created so a typo fails with one clear line.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        Db::connect_waiting(url, max_connections, WRITE_WAIT).await
+    }
+
+    /// The same, with how long a write waits for its turn and the database's locks before it is
+    /// refused as busy (`DATABASE_WRITE_WAIT_MS`).
+    pub async fn connect_waiting(url: &str, max_connections: u32, write_wait: Duration) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let engine = Engine::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
         let mut url = url.to_string();
@@ -75,24 +81,42 @@ impl Db {
         }
         let opts = AnyConnectOptions::from_str(&url).map_err(|e| DbError::BadUrl(format!("{} ({e})", redact(&url))))?;
         let opts = opts.disable_statement_logging();
+        let turns = match engine {
+            Engine::Sqlite => 1,
+            // Writers hold at most half the pool, so one that reads beside its transaction
+            // always finds a connection.
+            Engine::Postgres => (max_connections as usize / 2).max(1),
+        };
+        let gate = Arc::new(write::Gate::new(write_wait, turns));
         let connect = |max: u32, query_only: bool| {
+            let gate = gate.clone();
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
                 .after_connect(move |conn, _| {
+                    // A write waits for the database's locks as long as for its turn (the wait
+                    // in force when the connection opens); then it is refused as busy.
+                    let wait = gate.wait().as_millis();
                     Box::pin(async move {
-                        if engine == Engine::Sqlite {
-                            // WAL lets readers run beside the writer; NORMAL sync is safe with WAL.
-                            // The busy timeout covers writers of other processes (this process's
-                            // writers queue at the gate first).
-                            sqlx::raw_sql(
-                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                                 PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-                            )
-                            .execute(&mut *conn)
-                            .await?;
-                            if query_only {
-                                sqlx::raw_sql("PRAGMA query_only = ON;").execute(conn).await?;
+                        match engine {
+                            Engine::Sqlite => {
+                                // WAL lets readers run beside the writer; NORMAL sync is safe with
+                                // WAL. The busy timeout covers writers of other processes (this
+                                // process's writers queue at the gate first).
+                                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {wait}; \
+                                     PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+                                )))
+                                .execute(&mut *conn)
+                                .await?;
+                                if query_only {
+                                    sqlx::raw_sql("PRAGMA query_only = ON;").execute(conn).await?;
+                                }
+                            }
+                            Engine::Postgres => {
+                                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET lock_timeout = {wait}")))
+                                    .execute(conn)
+                                    .await?;
                             }
                         }
                         Ok(())
@@ -101,21 +125,18 @@ impl Db {
                 .connect_with(opts.clone())
         };
         let fail = |source| DbError::Connect { target: redact(&url), source };
-        let (read, write, gate) = match engine {
+        let (read, write) = match engine {
             Engine::Sqlite => {
                 // One writing connection, taken in turns; the rest of the pool only reads.
                 let write = connect(1, false).await.map_err(fail)?;
                 let read = connect(max_connections.max(2) - 1, true).await.map_err(fail)?;
-                (read, write, write::Gate::new(WRITE_WAIT, 1))
+                (read, write)
             }
             Engine::Postgres => {
-                // Writers hold at most half the pool, so one that reads beside its transaction
-                // always finds a connection.
                 let pool = connect(max_connections.max(2), false).await.map_err(fail)?;
-                (pool.clone(), pool, write::Gate::new(WRITE_WAIT, (max_connections as usize / 2).max(1)))
+                (pool.clone(), pool)
             }
         };
-        let gate = Arc::new(gate);
         let pg = match engine {
             Engine::Postgres => Some(Arc::new(
                 sqlx::postgres::PgConnectOptions::from_str(&url)
@@ -179,6 +200,17 @@ impl Db {
         async move {
             let turn = self.gate.enter(at).await?;
             Ok(WriteConn::new(self.write.acquire().await?, Some(turn)))
+        }
+    }
+
+    /// A writer for bookkeeping that may be skipped (a session's last-seen time): waits at most
+    /// `wait` for its turn, `None` when busy.
+    #[track_caller]
+    pub fn writer_if_free(&self, wait: Duration) -> impl Future<Output = Option<WriteConn>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move {
+            let turn = self.gate.enter_within(at, wait).await.ok()?;
+            Some(WriteConn::new(self.write.acquire().await.ok()?, Some(turn)))
         }
     }
 

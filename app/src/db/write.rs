@@ -91,6 +91,15 @@ impl Gate {
 
     /// Waits for this process's turn, at most the configured time.
     pub async fn enter(self: &Arc<Gate>, at: &'static Location<'static>) -> Result<Turn, sqlx::Error> {
+        self.enter_within(at, self.wait()).await
+    }
+
+    /// Waits for a turn at most `wait`.
+    pub async fn enter_within(
+        self: &Arc<Gate>,
+        at: &'static Location<'static>,
+        wait: Duration,
+    ) -> Result<Turn, sqlx::Error> {
         let me = tokio::task::try_id();
         if me.is_some_and(|id| self.holders.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)) {
             // A write opened while this task holds another would wait for itself until the
@@ -100,7 +109,7 @@ impl Gate {
         }
         let started = Instant::now();
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = tokio::time::timeout(self.wait(), self.turn.clone().acquire_owned()).await;
+        let permit = tokio::time::timeout(wait, self.turn.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         let waited = started.elapsed();
         let permit = match permit {

@@ -75,12 +75,13 @@ fn back(id: i64, msg: &str) -> Response {
 
 async fn act(
     AxState(auth): AxState<AuthState>,
+    Extension(client): Extension<crate::auth::service::Client>,
     Extension(ctx): Extension<SessionContext>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let p = match signed_in(&auth, &ctx, Perm::UsersManage).await {
-        Ok((p, _)) => p,
+    let (p, admin) = match signed_in(&auth, &ctx, Perm::UsersManage).await {
+        Ok(x) => x,
         Err(res) => return res,
     };
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
@@ -97,6 +98,14 @@ async fn act(
         return back(id, Refusal::Escalation.code());
     }
     let op = field(&f, "op");
+    // Taking away someone's second factors or sessions is a sensitive change.
+    if matches!(op, "reset_mfa" | "end_sessions")
+        && let Err(res) =
+            crate::auth::handlers::reauth(&auth, &p, &admin, &client, field(&f, "current"), &routes::user_page(id))
+                .await
+    {
+        return res;
+    }
     let actor = Actor { id: p.user_id, now };
     // The custom role a `custom_role` form picks, looked up once for the check and the write.
     let custom = match op {

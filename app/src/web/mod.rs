@@ -3,6 +3,7 @@
 //! permission check each route gets, and the tests that walk every endpoint are all built from
 //! those rows, so an endpoint cannot be added without saying who may use it, nor be missed by
 //! the tests.
+pub mod encoding;
 pub mod route;
 
 pub use route::{Access, FormRoute, Method};

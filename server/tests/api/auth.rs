@@ -316,7 +316,7 @@ both_engines!(authenticator_codes_work_once_within_one_step_of_skew, |app: TestA
     let secret = base32_decode(&body["secret"].as_str().unwrap().replace(' ', ""));
     let now = app.clock.now();
     let code = app::auth::totp::code_at(&secret, now);
-    let res = b.post("/account/totp", &[("code", &code), ("name", "Work phone")]).await;
+    let res = b.post("/account/totp", &[("code", &code), ("name", "Work phone"), ("current", PASSWORD)]).await;
     assert_eq!(location(&res), "/profile/security?n=device_added");
     // The secret never reaches a page again.
     let overview = b.call("/api/security_overview", "").await.text().await.unwrap();
@@ -354,7 +354,7 @@ both_engines!(parallel_submits_of_one_totp_code_cannot_both_succeed, |app: TestA
         serde_json::from_str(&b.call("/api/totp_enrolment", "").await.text().await.unwrap()).unwrap();
     let secret = base32_decode(&body["secret"].as_str().unwrap().replace(' ', ""));
     let code = app::auth::totp::code_at(&secret, app.clock.now());
-    b.post("/account/totp", &[("code", &code), ("name", "Phone")]).await;
+    b.post("/account/totp", &[("code", &code), ("name", "Phone"), ("current", PASSWORD)]).await;
     app.clock.advance(30);
     let code = app::auth::totp::code_at(&secret, app.clock.now());
     let mut tries = Vec::new();
@@ -566,7 +566,7 @@ both_engines!(mfa_policy_off_lets_users_without_methods_in_with_a_password, |app
     app.user(t.a, "boss", "customer_admin", PASSWORD).await;
     app.user(t.a, "ada", "customer_user", PASSWORD).await;
     let mut boss = app.sign_in("boss", PASSWORD).await;
-    let res = boss.post("/admin/mfa-policy", &[("customer", &t.a.to_string())]).await;
+    let res = boss.post("/admin/mfa-policy", &[("customer", &t.a.to_string()), ("current", PASSWORD)]).await;
     assert_eq!(location(&res), "/settings/security?n=saved");
     let res = app.browser().post("/auth/login", &[("username", "ada"), ("password", PASSWORD)]).await;
     assert_eq!(location(&res), "/", "no second factor asked");

@@ -328,7 +328,12 @@ async fn new_key(app: &TestApp, cookie: &Option<String>, kind: &str, role: &str)
         &call(
             cookie,
             "/account/api-keys",
-            &[("name", format!("{kind} key")), ("kind", kind.into()), ("role", role.into())],
+            &[
+                ("name", format!("{kind} key")),
+                ("kind", kind.into()),
+                ("role", role.into()),
+                ("current", PASSWORD.into()),
+            ],
         ),
     )
     .await;
@@ -413,7 +418,7 @@ async fn sms_code(app: &TestApp, phone: &str) -> String {
     panic!("no SMS to {phone}");
 }
 
-fn base32_decode(s: &str) -> Vec<u8> {
+pub fn base32_decode(s: &str) -> Vec<u8> {
     const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
     for c in s.bytes() {
@@ -623,7 +628,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             run(app, path, vec![same; N], &expect(to("msg=saved"), Some("dashboard.default"))).await;
         }
         "/account/api-keys" => {
-            let form = [("name", s("ERP")), ("kind", s("api")), ("role", s("read_only"))];
+            let form = [("name", s("ERP")), ("kind", s("api")), ("role", s("read_only")), ("current", s(PASSWORD))];
             let calls = admins.iter().map(|c| call(c, path, &form)).collect();
             run(app, "new keys", calls, &expect(to("?new="), Some("api_key.created"))).await;
             let calls = (0..N).map(|_| call(&a0, path, &form)).collect();
@@ -726,7 +731,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 calls.push(call(
                     &g.2,
                     path,
-                    &[("code", app::auth::totp::code_at(&secret, app.clock.now())), ("name", s("Phone"))],
+                    &[
+                        ("code", app::auth::totp::code_at(&secret, app.clock.now())),
+                        ("name", s("Phone")),
+                        ("current", s(PASSWORD)),
+                    ],
                 ));
             }
             let one = calls.pop().unwrap();
@@ -790,7 +799,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                     .await
                     .unwrap()
                     .get(0);
-                calls.push(call(c, path, &[("id", other.to_string())]));
+                calls.push(call(c, path, &[("id", other.to_string()), ("current", s(PASSWORD))]));
             }
             let same = calls[0].clone();
             run(app, "sessions ended, 16 users", calls, &expect(to("n=session_ended"), None)).await;
@@ -863,8 +872,40 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 .map(|i| call(&admins[i], path, &[("customer", [a, w.f.t.a1][i % 2].to_string()), ("on", s("1"))]))
                 .collect();
             run(app, path, calls, &expect(to("n=saved"), Some("policy.mfa_on"))).await;
-            let calls = (0..N).map(|_| call(&a0, path, &[("customer", w.f.t.a1.to_string())])).collect();
+            let calls = (0..N)
+                .map(|_| call(&a0, path, &[("customer", w.f.t.a1.to_string()), ("current", s(PASSWORD))]))
+                .collect();
             run(app, path, calls, &expect(to("n=saved"), Some("policy.mfa_off"))).await;
+        }
+        "/account/confirm" => {
+            let form = [("current", s(PASSWORD)), ("next", s("/profile/api-keys"))];
+            let calls = admins.iter().map(|c| call(c, path, &form)).collect();
+            run(app, "confirm, 16 users", calls, &expect(to("n=confirmed"), None)).await;
+            let calls = (0..N).map(|_| call(&a0, path, &form)).collect();
+            run(app, "confirm, one session", calls, &expect(to("n=confirmed"), None)).await;
+        }
+        "/admin/sms-countries" => {
+            let subs = sub_customers(app, w).await;
+            let calls = (0..N)
+                .map(|i| {
+                    call(
+                        &admins[i],
+                        path,
+                        &[("customer", subs[i].to_string()), ("countries", s("IT, ES")), ("current", s(PASSWORD))],
+                    )
+                })
+                .collect();
+            run(app, path, calls, &expect(to("n=saved"), Some("policy.sms_countries"))).await;
+            let calls = (0..N)
+                .map(|i| {
+                    call(
+                        &a0,
+                        path,
+                        &[("customer", a.to_string()), ("countries", s(["IT", "DE"][i % 2])), ("current", s(PASSWORD))],
+                    )
+                })
+                .collect();
+            run(app, path, calls, &expect(to("n=saved"), Some("policy.sms_countries"))).await;
         }
         "/admin/roles" | "/admin/roles/{id}" => {
             if path != "/admin/roles" {
@@ -1424,3 +1465,57 @@ both_engines!(
         assert_no_half_writes(app).await;
     }
 );
+
+both_engines!(a_write_that_waits_too_long_is_refused_as_busy_and_writes_nothing, |app: TestApp| async move {
+    let w = world(&app).await;
+    let sim = &w.sims[0];
+    // Every writer's turn of this process is taken (SQLite has one; PostgreSQL half the pool)…
+    let mut held = Vec::new();
+    loop {
+        app.db.set_write_wait(Duration::from_millis(100));
+        match tokio::spawn({
+            let db = app.db.clone();
+            async move { db.write().await }
+        })
+        .await
+        .unwrap()
+        {
+            Ok(tx) => held.push(tx),
+            Err(e) => {
+                assert!(app::db::is_busy(&e), "{e}");
+                break;
+            }
+        }
+        assert!(held.len() <= 16, "the turns are bounded");
+    }
+    // …so a person's change waits its bounded time and is told to try again, nothing written.
+    let page = format!("/sims/{}", sim.0);
+    let form = [("to", "suspended".to_string()), ("from", "activated".into()), ("reason", "busy test".into())];
+    let r = post(&app, &call(&w.admins[0].2, &format!("{page}/status"), &form)).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.location, format!("{page}?n=busy"), "back to the page with the busy notice");
+    let r =
+        api(&app, &w.api_key, format!("/api/v1/sims/{}/status", sim.1), json!({ "to": "suspended", "reason": "x" }))
+            .await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.body.contains("\"code\":\"busy\""), "{}", r.body);
+    let retry = app
+        .client
+        .post(format!("{}/api/v1/sims/{}/status", app.base, sim.1))
+        .bearer_auth(&w.api_key)
+        .header("content-type", "application/json")
+        .body(r#"{"to":"suspended","reason":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 503);
+    assert!(retry.headers().get("retry-after").is_some(), "503 says when to retry");
+    let status: String =
+        sqlx::query("SELECT status FROM sims WHERE id = $1").bind(sim.0).fetch_one(app.db.pool()).await.unwrap().get(0);
+    assert_eq!(status, "activated", "nothing was written");
+    drop(held);
+    // Once the writer is free, the same change goes through.
+    app.db.set_write_wait(Duration::from_secs(5));
+    let r = post(&app, &call(&w.admins[0].2, &format!("{page}/status"), &form)).await;
+    assert_eq!(r.location, format!("{page}?n=status_changed"));
+});

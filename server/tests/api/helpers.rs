@@ -31,6 +31,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: app::auth::clock::Clock,
     pub outbox: PathBuf,
+    /// The server's password hasher: how many argon2 runs it made (timing equality of answers).
+    pub hasher: app::auth::hashing::Hasher,
 }
 
 impl TestApp {
@@ -216,6 +218,7 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
         max_hashes: 2,
     };
     let state = AppState::new(db.clone(), mailer, opts, site_root.clone(), format!("http://{addr}"), addr);
+    let hasher = state.auth.hasher.clone();
     tokio::spawn(async move {
         axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
     });
@@ -225,7 +228,7 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { base: format!("http://{addr}"), db, client, clock, outbox: site_root.join("outbox") }
+    TestApp { base: format!("http://{addr}"), db, client, clock, outbox: site_root.join("outbox"), hasher }
 }
 
 /// A browser: keeps the session cookie between requests and sends our Origin on posts.

@@ -1,6 +1,7 @@
 //! One integration-test binary: every test spawns the real router on port 0 against a fresh
 //! database, and storage tests run on SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
 mod access;
+mod attacks;
 mod auth;
 mod cli;
 mod concurrency;

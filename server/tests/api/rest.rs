@@ -16,7 +16,12 @@ pub async fn api(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
 
 /// Creates a key through the profile's form and reads it from the page that shows it once.
 pub async fn new_key(b: &mut Browser<'_>, form: &[(&str, &str)]) -> String {
-    let res = b.post("/account/api-keys", form).await;
+    // Making a key is confirmed with the password (the demo users' one).
+    let mut form = form.to_vec();
+    if !form.iter().any(|(k, _)| *k == "current") {
+        form.push(("current", PASSWORD));
+    }
+    let res = b.post("/account/api-keys", &form).await;
     let to = location(&res);
     assert!(to.starts_with("/profile/api-keys?new="), "{to}");
     let page = b.get(&to).await.text().await.unwrap();

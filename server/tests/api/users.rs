@@ -86,7 +86,7 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
     for (op, action) in
         [("reset_mfa", "mfa.reset"), ("end_sessions", "session.ended_by_admin"), ("deactivate", "user.deactivated")]
     {
-        let res = a.post(&format!("/admin/users/{user}"), &[("op", op)]).await;
+        let res = a.post(&format!("/admin/users/{user}"), &[("op", op), ("current", PASSWORD)]).await;
         assert_eq!(location(&res), format!("/users/{user}?msg={op}"));
         assert_eq!(journaled(&app, action).await, 1, "{op}");
     }

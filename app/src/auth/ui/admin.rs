@@ -179,6 +179,7 @@ pub fn SecuritySettingsPage() -> impl IntoView {
                     Ok(c) => c,
                     Err(e) => return error_view(&e),
                 };
+                let sms = customers.clone();
                 view! {
                     <ul class="plain-list policy-list">
                         {customers.into_iter().map(|c| {
@@ -192,6 +193,24 @@ pub fn SecuritySettingsPage() -> impl IntoView {
                                             <label for=id>{format!("{}{}", "\u{2003}".repeat(c.depth.saturating_sub(1)), c.name)}</label>
                                         </div>
                                         {(!c.is_provider).then(|| view! { <button type="submit" class="secondary">{format!("{} ({})", t(K::Save), c.name)}</button> })}
+                                    </form>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <h2 id="sms-countries">{t(K::SmsCountriesTitle)}</h2>
+                    <p>{t(K::SmsCountriesIntro)}</p>
+                    <ul class="plain-list policy-list">
+                        {sms.into_iter().map(|c| {
+                            let id = format!("sms-{}", c.id);
+                            let label = format!("{} {}", t(K::SmsCountriesLabel), c.name);
+                            view! {
+                                <li>
+                                    <form method="post" action="/admin/sms-countries" class="inline-form">
+                                        <Hidden name="customer" value=c.id.to_string()/>
+                                        <label for=id.clone()>{format!("{}{}", "\u{2003}".repeat(c.depth.saturating_sub(1)), c.name)}</label>
+                                        <input id=id name="countries" value=c.sms_countries.clone() placeholder="IT, ES" size="24" aria-label=label/>
+                                        <button type="submit" class="secondary">{format!("{} ({})", t(K::Save), c.name)}</button>
                                     </form>
                                 </li>
                             }

@@ -12,14 +12,43 @@ use crate::i18n::K;
 use crate::routes;
 use crate::time::local;
 
-/// The current-password field that guards each change.
+/// The confirmation that guards each change: the current password or an authenticator code.
+/// Left empty, a confirmation of the last five minutes counts (see `AuthState::confirm`).
 #[component]
-fn Current(#[prop(into)] id: String) -> impl IntoView {
+pub fn Current(#[prop(into)] id: String) -> impl IntoView {
+    let hint = format!("{id}-hint");
     view! {
         <div class="field">
             <label for=id.clone()>{t(K::CurrentPasswordLabel)}</label>
-            <input id=id name="current" type="password" autocomplete="current-password" required/>
+            <input id=id name="current" type="password" autocomplete="current-password" aria-describedby=hint.clone()/>
+            <p class="hint" id=hint>{t(K::ConfirmHint)}</p>
         </div>
+    }
+}
+
+/// "Confirm it is you": a sensitive change asked for a fresh proof; once given here (password or
+/// authenticator code), the next five minutes of changes need none.
+#[component]
+pub fn ConfirmPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || {
+        let n = query.read().get("next").unwrap_or_default();
+        routes::safe_local_path(&n).to_string()
+    };
+    view! {
+        <Title text=t(K::ConfirmTitle)/>
+        <h1>{t(K::ConfirmTitle)}</h1>
+        <NoticeBanner/>
+        <p>{t(K::ConfirmIntro)}</p>
+        <form method="post" action=routes::ACCOUNT_CONFIRM class="stack">
+            <input type="hidden" name="next" value=next/>
+            <div class="field">
+                <label for="confirm-current">{t(K::CurrentPasswordLabel)}</label>
+                <input id="confirm-current" name="current" type="password" autocomplete="current-password" required/>
+            </div>
+            <button type="submit" class="primary">{t(K::ConfirmButton)}</button>
+        </form>
+        <p class="aside"><a href=next>{t(K::Cancel)}</a></p>
     }
 }
 
@@ -242,6 +271,7 @@ pub fn AuthenticatorPage() -> impl IntoView {
                         <form method="post" action="/account/totp" class="stack">
                             <Field id="code" label=K::CodeLabel autocomplete="one-time-code" inputmode="numeric" hint=K::TotpCodeHint/>
                             <Field id="name" label=K::DeviceName hint=K::DeviceNameHint/>
+                            <Current id="current-totp"/>
                             <button type="submit" class="primary">{t(K::AddAuthenticator)}</button>
                         </form>
                         <p class="aside"><a href=routes::PROFILE_SECURITY>{t(K::Cancel)}</a></p>
