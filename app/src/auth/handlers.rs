@@ -1643,15 +1643,9 @@ impl LogQuery {
     }
 }
 
+/// A `YYYY-MM-DD` date as the Unix second it starts (UTC).
 pub fn parse_day(s: &str) -> Option<i64> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(crate::usage::days_from_civil(y, m, d) * 86_400)
+    crate::usage::parse_date(s).map(|d| d * 86_400)
 }
 
 /// A CSV cell: quoted, with cells a spreadsheet would run as a formula neutralised.

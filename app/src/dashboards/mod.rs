@@ -304,19 +304,8 @@ impl TimeRange {
     }
 }
 
-/// A `YYYY-MM-DD` date as a day number.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
-    if !(1970..=2200).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > 31 {
-        return None;
-    }
-    let day = crate::usage::days_from_civil(y, m, d);
-    // 31 February rolls over into March: refuse it rather than guess.
-    (crate::usage::civil_from_days(day) == (y, m, d)).then_some(day)
-}
+/// A `YYYY-MM-DD` date as a day number (the portal's one date parser).
+pub use crate::usage::parse_date;
 
 /// One widget of a layout, as stored and as edited.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

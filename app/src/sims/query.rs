@@ -692,17 +692,7 @@ fn format_amount(v: i64, unit: i64) -> String {
 }
 
 /// `YYYY-MM-DD` as a day number; the calendar is checked (no 31 April).
-pub fn parse_date(v: &str) -> Option<i64> {
-    let mut it = v.splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
-        return None;
-    }
-    let day = days_from_civil(y, m, d);
-    (crate::usage::civil_from_days(day) == (y, m, d)).then_some(day)
-}
+pub use crate::usage::parse_date;
 
 #[cfg(test)]
 mod tests {

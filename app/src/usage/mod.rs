@@ -97,6 +97,24 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Day number of a civil date; the inverse of [`civil_from_days`].
+/// The one parser of dates in the portal: `YYYY-MM-DD` exactly (RFC 3339's full-date, the
+/// `format: date` of JSON Schema), a real calendar day (no 31 February), year 0000 to 9999;
+/// surrounding spaces are ignored. The day number (days since 1970-01-01, negative before).
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| std::str::from_utf8(&b[r]).ok()?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    if !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
