@@ -52,6 +52,7 @@ use journal::ui::JournalPage;
 use notify::ui::{NotificationsPage, RulesPage};
 use pages::api_reference::ApiReferencePage;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
+use pages::error::ErrorPage;
 use pages::not_found::NotFound;
 use profile::ui::ProfilePage;
 use roles::ui::{CustomRolePage, RolesMatrixPage, RolesPage};
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/help/sim-terms") view=SimTerms/>
                     <Route path=path!("/help/troubleshooting") view=Troubleshooting/>
                     <Route path=path!("/help/api") view=ApiReferencePage/>
+                    <Route path=path!("/error") view=ErrorPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -115,8 +115,16 @@ pub const LOGIN_NEW_PASSWORD: &str = "/login/new-password";
 pub const LOGIN_MFA: &str = "/login/mfa";
 pub const FORGOT_PASSWORD: &str = "/forgot-password";
 pub const RESET_PASSWORD: &str = "/reset-password";
-pub const PUBLIC_PAGES: &[&str] =
-    &[LOGIN, LOGIN_VERIFY_EMAIL, LOGIN_CODE, LOGIN_NEW_PASSWORD, LOGIN_MFA, FORGOT_PASSWORD, RESET_PASSWORD];
+pub const PUBLIC_PAGES: &[&str] = &[
+    LOGIN,
+    LOGIN_VERIFY_EMAIL,
+    LOGIN_CODE,
+    LOGIN_NEW_PASSWORD,
+    LOGIN_MFA,
+    FORGOT_PASSWORD,
+    RESET_PASSWORD,
+    ERROR_PAGE,
+];
 
 /// Server functions that answer without a complete sign-in (each checks the half-finished one).
 pub const PUBLIC_API: &[&str] = &["/api/sign_in_state"];
@@ -130,6 +138,9 @@ pub const ADMIN: &str = "/admin";
 /// Server route that stores the language choice in a cookie: `/lang/{code}?next=/path`.
 pub const LANG: &str = "/lang";
 pub const HEALTHZ: &str = "/healthz";
+/// The portal's error page (`?code=…&back=…`): a refused, missing or failed request, inside the
+/// layout, in the reader's language, with a way back.
+pub const ERROR_PAGE: &str = "/error";
 
 /// The main navigation, in menu order, with what each entry needs.
 pub const NAV: &[(&str, K, Perm)] = &[

@@ -177,7 +177,7 @@ pub fn build_router(state: AppState) -> Router {
         );
 
     let auth = state.auth.clone();
-    let mut router = Router::new()
+    let router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
         // Every form post and download, from the one route table.
         .merge(app::web::router::<AppState>())
@@ -189,7 +189,12 @@ pub fn build_router(state: AppState) -> Router {
         })
         .nest_service("/pkg", pkg)
         .fallback_service(public)
-        .with_state(state)
+        .with_state(state);
+    // A form's refusal is shown as the portal's error page, rendered by the portal itself for
+    // the same session (through the same gate).
+    let pages = router.clone().layer(axum::middleware::from_fn_with_state(auth.clone(), session::layer));
+    let mut router = router
+        .layer(axum::middleware::from_fn(move |req, next| app::web::form::render_error_pages(pages.clone(), req, next)))
         // Every route, server function and file passes the one gate.
         .layer(axum::middleware::from_fn_with_state(auth, session::layer))
         // Bodies that are not UTF-8 are refused (400) before anything reads them.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::SimStatus;
 use super::ids::MccMnc;
 use crate::i18n::K;
-use crate::usage::{SECONDS_PER_DAY, days_from_civil};
+use crate::usage::SECONDS_PER_DAY;
 use crate::util::encode_component;
 
 /// A column of the SIM list. Every column can be shown, ordered and sorted on.

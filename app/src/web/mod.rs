@@ -4,8 +4,10 @@
 //! those rows, so an endpoint cannot be added without saying who may use it, nor be missed by
 //! the tests.
 pub mod encoding;
+pub mod form;
 pub mod route;
 
+pub use form::{Back, BackTo, Caller, FormError, FormResult, NoticeCode, Visitor, redirect};
 pub use route::{Access, FormRoute, Method};
 
 use axum::Router;

@@ -1,0 +1,301 @@
+//! How a form post or download answers, the way the REST handlers do: a handler returns
+//! [`FormResult`] and uses `?`. What goes wrong is a [`FormError`]: back to the form's page
+//! with a notice and what was typed ([`Back`]), to the sign-in page, or the portal's own error
+//! page in the reader's language ([`FormError::Page`], rendered inside the portal's layout by
+//! [`render_error_pages`]). Database and portal errors convert with `?`; where the handler
+//! knows its page, `.back_to(page)` sends fixable ones (busy, too many tries, changed meanwhile,
+//! bad input) back there instead of to an error page.
+use axum::extract::{FromRef, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::Perm;
+use crate::auth::db::AuthUser;
+use crate::auth::notice::Notice;
+use crate::auth::service::{AuthState, Client};
+use crate::auth::session::{Principal, SessionContext};
+use crate::error::AppError;
+use crate::routes;
+
+/// What a form handler answers: a redirect (see [`redirect`]) or a download.
+pub type FormResult = Result<Response, FormError>;
+
+/// A code a page turns into words (`?n=<code>`): the sign-in and account notices
+/// ([`Notice`]) and each feature's own.
+pub trait NoticeCode {
+    fn code(&self) -> &'static str;
+}
+
+impl NoticeCode for Notice {
+    fn code(&self) -> &'static str {
+        Notice::code(*self)
+    }
+}
+
+impl NoticeCode for &'static str {
+    fn code(&self) -> &'static str {
+        self
+    }
+}
+
+/// Back to a form's page with a notice, and what was typed (never a password), so that the
+/// form comes back filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Back {
+    page: String,
+    notice: &'static str,
+    kept: Vec<(&'static str, String)>,
+}
+
+impl Back {
+    pub fn to(page: impl Into<String>, notice: impl NoticeCode) -> Back {
+        Back { page: page.into(), notice: notice.code(), kept: Vec::new() }
+    }
+
+    /// Keeps a typed value, to fill the field `name` in again.
+    pub fn keep(mut self, name: &'static str, value: impl Into<String>) -> Back {
+        self.kept.push((name, value.into()));
+        self
+    }
+
+    /// The page's address with the notice and the kept values.
+    pub fn url(&self) -> String {
+        let mut url = self.page.clone();
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        for (k, v) in std::iter::once(&("n", self.notice.to_string())).chain(self.kept.iter()) {
+            url.push(sep);
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&routes::encode_query_value(v));
+            sep = '&';
+        }
+        url
+    }
+}
+
+/// Why a form did not do what it was sent to do.
+#[derive(Debug)]
+pub enum FormError {
+    /// Back to the form's page with a notice.
+    Back(Back),
+    /// No complete sign-in (ended, or never made): to the sign-in page.
+    SignIn,
+    /// The portal's error page for this error, with its status: refused (403), not found (404),
+    /// busy (503), or broken (500, with a reference to quote).
+    Page(AppError),
+}
+
+impl From<Back> for FormError {
+    fn from(b: Back) -> FormError {
+        FormError::Back(b)
+    }
+}
+
+impl From<AppError> for FormError {
+    fn from(e: AppError) -> FormError {
+        match e {
+            AppError::Unauthenticated | AppError::MfaRequired => FormError::SignIn,
+            other => FormError::Page(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for FormError {
+    fn from(e: sqlx::Error) -> FormError {
+        FormError::from(AppError::from(e))
+    }
+}
+
+/// The notice that tells of an error on the form's own page, if it is one a person can act on
+/// there (try again, wait, correct); `None` for those that need the error page.
+pub fn notice_of(e: &AppError) -> Option<Notice> {
+    match e {
+        AppError::Busy { .. } => Some(Notice::Busy),
+        AppError::RateLimited { .. } => Some(Notice::RateLimited),
+        AppError::Conflict { .. } => Some(Notice::ChangedMeanwhile),
+        AppError::Validation { .. } => Some(Notice::BadInput),
+        _ => None,
+    }
+}
+
+/// `.back_to(page)`: errors a person can act on go back to the form's page with a notice.
+pub trait BackTo<T> {
+    fn back_to(self, page: &str) -> Result<T, FormError>;
+}
+
+impl<T, E: Into<AppError>> BackTo<T> for Result<T, E> {
+    fn back_to(self, page: &str) -> Result<T, FormError> {
+        self.map_err(|e| {
+            let e = e.into();
+            match notice_of(&e) {
+                Some(n) => FormError::Back(Back::to(page, n)),
+                None => FormError::from(e),
+            }
+        })
+    }
+}
+
+/// A 303 redirect to `to` (post/redirect/get).
+pub fn redirect(to: &str) -> Response {
+    let to = HeaderValue::from_str(to).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+/// The error an error page shows, handed from a handler's answer to [`render_error_pages`].
+#[derive(Clone, Debug)]
+pub struct ErrorPage(pub AppError);
+
+impl IntoResponse for FormError {
+    fn into_response(self) -> Response {
+        match self {
+            FormError::Back(b) => redirect(&b.url()),
+            FormError::SignIn => redirect(&format!("{}?n={}", routes::LOGIN, Notice::SessionExpired.code())),
+            FormError::Page(e) => {
+                let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let mut res = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], fallback_text(&e))
+                    .into_response();
+                if let AppError::Busy { retry_after } | AppError::RateLimited { retry_after } = &e
+                    && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+                {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                res.extensions_mut().insert(ErrorPage(e));
+                res
+            }
+        }
+    }
+}
+
+/// The words of an error page where the portal's layout is not at hand (English).
+fn fallback_text(e: &AppError) -> String {
+    e.message(crate::i18n::Lang::En)
+}
+
+/// The signed-in caller of a form. The route table has already checked the route's
+/// permission ([`super::Access`]); [`Caller::require`] checks a further one a handler needs.
+pub struct Caller {
+    pub p: Principal,
+    pub client: Client,
+}
+
+impl Caller {
+    /// A further permission (the route's own was checked before the handler): the error page
+    /// "not allowed" when the role lacks it.
+    pub fn require(&self, perm: Perm) -> Result<(), FormError> {
+        if self.p.allows(perm) { Ok(()) } else { Err(FormError::Page(AppError::Forbidden)) }
+    }
+
+    /// The caller's account as the sign-in flow knows it.
+    pub async fn user(&self, auth: &AuthState) -> Result<AuthUser, FormError> {
+        crate::auth::db::user_by_id(&auth.db, self.p.user_id).await?.ok_or(FormError::SignIn)
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    AuthState: FromRef<S>,
+{
+    type Rejection = FormError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, FormError> {
+        let ctx = parts.extensions.get::<SessionContext>().cloned().unwrap_or_default();
+        let p = crate::auth::guard::check(&ctx, Perm::Portal)?;
+        let client = parts.extensions.get::<Client>().cloned().unwrap_or_default();
+        Ok(Caller { p, client })
+    }
+}
+
+/// The request's client (address, browser, language), for forms that need no sign-in.
+pub struct Visitor(pub Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Visitor, Self::Rejection> {
+        Ok(Visitor(parts.extensions.get::<Client>().cloned().unwrap_or_default()))
+    }
+}
+
+/// Renders error pages inside the portal's layout: an answer carrying an [`ErrorPage`] gets,
+/// instead of its plain text, the portal's page `/error` for that error, rendered by `app` for
+/// the same request (the same session, language and address to go back to), with the
+/// answer's status. Without the layer (or if rendering fails) the plain text stays.
+pub async fn render_error_pages(app: axum::Router, req: Request, next: Next) -> Response {
+    use tower::ServiceExt;
+    let headers = req.headers().clone();
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+        .and_then(|r| r.find('/').map(|i| r[i..].to_string()))
+        .unwrap_or_else(|| routes::HOME.to_string());
+    let res = next.run(req).await;
+    let Some(ErrorPage(e)) = res.extensions().get::<ErrorPage>().cloned() else { return res };
+    let status = res.status();
+    let query = format!(
+        "{}?code={}&back={}",
+        routes::ERROR_PAGE,
+        error_code(&e),
+        routes::encode_query_value(routes::safe_local_path(&back))
+    );
+    let Ok(mut page) = Request::get(query).body(axum::body::Body::empty()) else { return res };
+    for name in [header::COOKIE, header::ACCEPT_LANGUAGE, header::HOST] {
+        if let Some(v) = headers.get(&name) {
+            page.headers_mut().insert(name, v.clone());
+        }
+    }
+    match app.oneshot(page).await {
+        Ok(mut rendered) if rendered.status().is_success() => {
+            *rendered.status_mut() = status;
+            if let Some(v) = res.headers().get(header::RETRY_AFTER) {
+                rendered.headers_mut().insert(header::RETRY_AFTER, v.clone());
+            }
+            rendered
+        }
+        _ => res,
+    }
+}
+
+/// The `code` of `/error` for an error (the page turns it into words; a reference rides along).
+pub fn error_code(e: &AppError) -> String {
+    match e {
+        AppError::Forbidden => "forbidden".into(),
+        AppError::NotFound => "not_found".into(),
+        AppError::Busy { .. } => "busy".into(),
+        AppError::RateLimited { .. } => "rate_limited".into(),
+        AppError::Conflict { .. } => "conflict".into(),
+        AppError::Validation { .. } => "invalid".into(),
+        AppError::Internal { ref_id } => format!("internal.{ref_id}"),
+        _ => "internal".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_carries_the_notice_and_what_was_typed() {
+        let b = Back::to("/users/invite", Notice::BadPhone).keep("name", "Ada L").keep("phone", "+39 347");
+        assert_eq!(b.url(), "/users/invite?n=bad_phone&name=Ada%20L&phone=%2B39%20347");
+        assert_eq!(Back::to("/sims?status=activated", "saved").url(), "/sims?status=activated&n=saved");
+    }
+
+    #[test]
+    fn fixable_errors_go_back_to_the_page_others_to_the_error_page() {
+        let busy: Result<(), AppError> = Err(AppError::Busy { retry_after: 2 });
+        match busy.back_to("/sims/5") {
+            Err(FormError::Back(b)) => assert_eq!(b.url(), "/sims/5?n=busy"),
+            other => panic!("{other:?}"),
+        }
+        let gone: Result<(), AppError> = Err(AppError::NotFound);
+        assert!(matches!(gone.back_to("/sims/5"), Err(FormError::Page(AppError::NotFound))));
+        let res = FormError::Page(AppError::Forbidden).into_response();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.extensions().get::<ErrorPage>().is_some());
+        assert_eq!(FormError::from(AppError::Unauthenticated).into_response().headers()[header::LOCATION], "/login?n=session_expired");
+    }
+}
