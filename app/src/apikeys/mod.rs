@@ -11,7 +11,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 pub mod ui;
 
 /// What a key opens.

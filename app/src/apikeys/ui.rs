@@ -8,7 +8,7 @@ use leptos_router::hooks::use_location;
 
 use super::api::api_keys_data;
 use super::{KeyKind, Refusal};
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
@@ -21,15 +21,12 @@ pub fn ApiKeysPage() -> impl IntoView {
     let pairs = parse_query(&use_location().search.get_untracked());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let new = get("new").parse::<i64>().ok();
-    let msg = get("msg");
-    let banner = match msg.as_str() {
-        "" => None,
-        "revoked" => Some(view! { <p class="notice ok" role="status">{t(K::ApiKeyRevoked)}</p> }.into_any()),
-        other => Some(
-            view! { <p class="notice error" role="alert">{lang.t(Refusal::parse(other).map_or(K::ApiKeyNotFound, Refusal::message))}</p> }
-                .into_any(),
-        ),
+    let own = |code: &str| match code {
+        "revoked" => Some((false, lang.t(K::ApiKeyRevoked).to_string())),
+        "not_found" => Some((true, lang.t(K::ApiKeyNotFound).to_string())),
+        other => Refusal::parse(other).map(|r| (true, lang.t(r.message()).to_string())),
     };
+    let banner = crate::components::notice_view(lang, &use_location().search.get_untracked(), own);
     let data = Resource::new(move || new, api_keys_data);
     view! {
         <Title text=t(K::ApiKeyTitle)/>

@@ -262,7 +262,7 @@ pub async fn sign_in_log(
     before: Option<i64>,
 ) -> Result<Vec<LogEntry>, AppError> {
     let scope = guard::require(Perm::SignInLogsRead)?;
-    let query = super::handlers::LogQuery { user, result, from, to };
+    let query = super::forms::log::LogQuery { user, result, from, to };
     let mut filter = query.filter();
     filter.before_id = before;
     let rows = q::sign_in_log(&scope.auth.db, scope.path(), scope.is_provider(), &filter, 100).await?;

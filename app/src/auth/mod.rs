@@ -1,7 +1,7 @@
 //! Sign-in and account security: invitations, first login, second factors (email, SMS,
 //! authenticator apps, recovery codes), sessions, lockouts, password reset and sign-in logs.
 //!
-//! The browser-facing forms are plain HTML posts answered with a redirect (`handlers`), so the
+//! The browser-facing forms are plain HTML posts answered with a redirect (`forms`), so the
 //! whole flow works without JavaScript and a password never lives in wasm state. Everything that
 //! decides (`service`) takes a clock, so tests move time instead of waiting.
 pub mod api;
@@ -18,9 +18,9 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod emails;
 #[cfg(feature = "ssr")]
-pub mod guard;
+pub mod forms;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod hashing;
 #[cfg(feature = "ssr")]

@@ -5,7 +5,6 @@ use leptos_router::hooks::use_location;
 
 use super::{t, use_lang};
 use crate::auth::ViewerCtx;
-use crate::auth::ui::SignOut;
 use crate::i18n::{K, Lang};
 use crate::routes;
 
@@ -144,5 +143,15 @@ fn LangSwitcher() -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
+    }
+}
+
+/// The sign-out button of the header (a form, so it works without JavaScript).
+#[component]
+pub fn SignOut() -> impl IntoView {
+    view! {
+        <form method="post" action="/auth/logout" class="sign-out">
+            <button type="submit" class="link-button">{t(K::SignOut)}</button>
+        </form>
     }
 }

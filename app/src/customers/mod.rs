@@ -7,7 +7,7 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod exports;
 
 /// Materialised path of a customer: its ancestors and itself as `/1/5/23/`. A subtree is
 /// every path that starts with its root's path, which is how queries are scoped to a tenant.

@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::api::{customer_detail, customer_records, customer_tree};
 use super::model::CustomerRow;
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;

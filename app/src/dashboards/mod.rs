@@ -12,7 +12,7 @@ pub mod data;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod render;
 pub mod ui;

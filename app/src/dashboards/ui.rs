@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use super::api::{DashboardView, MenuEntry, Overview, dashboard_page, dashboards_overview};
 use super::{Access, Chart, Problem, REFRESH_CHOICES, TimeRange, Widget, WidgetKind};
 use crate::auth::Role;
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
@@ -18,7 +18,7 @@ use crate::util::parse_query;
 pub mod glue;
 use glue::DashboardGlue;
 
-/// The words for a `?msg=` code: (is a problem, text).
+/// The words for a dashboard page's `?n=` code: (is a problem, text).
 pub fn message(lang: Lang, code: &str) -> Option<(bool, String)> {
     let ok = |k: K| Some((false, lang.t(k).to_string()));
     match code {
@@ -33,15 +33,7 @@ pub fn message(lang: Lang, code: &str) -> Option<(bool, String)> {
 }
 
 fn banner(lang: Lang, raw: &str) -> impl IntoView + use<> {
-    let pairs = parse_query(raw);
-    let msg = pairs.iter().find(|(k, _)| k == "msg").and_then(|(_, v)| message(lang, v));
-    msg.map(|(bad, text)| {
-        if bad {
-            view! { <p class="notice error" role="alert">{text}</p> }.into_any()
-        } else {
-            view! { <p class="notice ok" role="status">{text}</p> }.into_any()
-        }
-    })
+    crate::components::notice_view(lang, raw, |code| message(lang, code))
 }
 
 #[component]
@@ -118,7 +110,7 @@ fn range_href(raw: &str, w: u32, range: &str) -> String {
     let key = format!("r{w}");
     let mut parts: Vec<String> = parse_query(raw)
         .into_iter()
-        .filter(|(k, _)| *k != key && k != "msg")
+        .filter(|(k, _)| *k != key && k != "n")
         .map(|(k, v)| format!("{k}={}", crate::routes::encode_query_value(&v)))
         .collect();
     parts.push(format!("{key}={range}"));

@@ -9,7 +9,7 @@ pub mod chain;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod record;
 

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_location;
 
 use super::api::journal_page;
 use super::{ENTITIES, JournalQuery, Problem};
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;

@@ -396,3 +396,19 @@ pub async fn unread_count(db: &Db, user: i64) -> R<i64> {
         .await?
         .try_get(0)
 }
+
+/// Whether the service `id` belongs to a customer of `tenant`'s tree.
+pub async fn service_in(db: &Db, tenant: &Tenant, id: i64) -> R<bool> {
+    let mut sql = crate::db::sql::Sql::new("SELECT 1 AS found FROM customer_services x WHERE x.id = ");
+    sql.bind(id);
+    tenant.clause(&mut sql, "x.customer_id");
+    Ok(sql.query().fetch_optional(db.pool()).await?.is_some())
+}
+
+/// Whether the user `id` belongs to a customer of `tenant`'s tree.
+pub async fn user_in(db: &Db, tenant: &Tenant, id: i64) -> R<bool> {
+    let mut sql = crate::db::sql::Sql::new("SELECT 1 AS found FROM users x WHERE x.id = ");
+    sql.bind(id);
+    tenant.clause(&mut sql, "x.customer_id");
+    Ok(sql.query().fetch_optional(db.pool()).await?.is_some())
+}

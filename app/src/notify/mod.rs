@@ -14,7 +14,7 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod eval;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 pub mod ui;
 
 /// What a rule watches.

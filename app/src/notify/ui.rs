@@ -6,7 +6,7 @@ use leptos_router::hooks::use_location;
 
 use super::api::{notification_history, notification_rules};
 use super::{Problem, RuleKind, SimAction, UNITS, describe};
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
@@ -157,11 +157,14 @@ pub fn RulesPage() -> impl IntoView {
     let lang = use_lang();
     let pairs = parse_query(&raw);
     let data = Resource::new(|| (), |_| notification_rules());
-    let msg = match get(&pairs, "msg").as_str() {
-        "created" => Some(K::NotifRuleCreated),
-        "deleted" => Some(K::NotifRuleDeleted),
-        "saved" => Some(K::NotifRuleSaved),
-        _ => None,
+    let own = |code: &str| {
+        let k = match code {
+            "created" => K::NotifRuleCreated,
+            "deleted" => K::NotifRuleDeleted,
+            "saved" => K::NotifRuleSaved,
+            _ => return None,
+        };
+        Some((false, lang.t(k).to_string()))
     };
     let errors: Vec<(String, Problem)> = get(&pairs, "errors")
         .split(',')
@@ -172,7 +175,7 @@ pub fn RulesPage() -> impl IntoView {
         <Title text=t(K::NotifRulesTitle)/>
         <h1>{t(K::NotifRulesTitle)}</h1>
         <p>{t(K::NotifRulesIntro)}</p>
-        {msg.map(|k| view! { <p class="notice success" role="status">{t(k)}</p> })}
+        {crate::components::notice_view(lang, &raw, own)}
         {(!errors.is_empty()).then(|| view! {
             <div class="notice error" role="alert">
                 <p>{t(K::NotifRuleRefused)}</p>

@@ -15,7 +15,16 @@ use crate::routes;
 pub fn ErrorPage() -> impl IntoView {
     let query = use_query_map();
     let lang = use_lang();
-    let (code, back) = query.with_untracked(|q| (q.get("code").unwrap_or_default(), q.get("back").unwrap_or_default()));
+    let (code, back, fields) = query.with_untracked(|q| {
+        (q.get("code").unwrap_or_default(), q.get("back").unwrap_or_default(), q.get("fields").unwrap_or_default())
+    });
+    // What was refused, field by field, as the API names it (`field: problem`).
+    let fields: Vec<String> = fields
+        .split(',')
+        .filter_map(|f| f.split_once(':'))
+        .take(20)
+        .map(|(f, p)| format!("{}: {}", f.chars().take(40).collect::<String>(), p.chars().take(40).collect::<String>()))
+        .collect();
     let back = routes::safe_local_path(&back).to_string();
     let (title, error) = match code.split_once('.').map_or(code.as_str(), |(c, _)| c) {
         "forbidden" => (K::ErrorPageForbidden, AppError::Forbidden),
@@ -35,6 +44,9 @@ pub fn ErrorPage() -> impl IntoView {
         <section class="page">
             <h1>{t(title)}</h1>
             <p role="alert">{error.message(lang)}</p>
+            {(!fields.is_empty()).then(|| view! {
+                <ul class="problems">{fields.into_iter().map(|f| view! { <li><code>{f}</code></li> }).collect_view()}</ul>
+            })}
             <p><a href=back>{t(K::ErrorPageBack)}</a></p>
         </section>
     }

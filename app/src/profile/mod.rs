@@ -3,7 +3,9 @@
 //! sessions) stay on their own page, linked from here.
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod forms;
 pub mod ui;
 
 /// The longest name.

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use super::api::profile_data;
-use crate::auth::ui::error_view;
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
@@ -14,23 +14,21 @@ use crate::routes;
 pub fn ProfilePage() -> impl IntoView {
     let raw = use_location().search.get_untracked();
     let lang = use_lang();
-    let msg = crate::util::parse_query(&raw).into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v).unwrap_or_default();
-    let banner = match msg.as_str() {
-        "" => None,
-        "saved" => Some((false, K::UsersSaved)),
-        "bad_name" => Some((true, K::ProfileBadName)),
-        "bad_time_zone" => Some((true, K::ProfileBadTimeZone)),
-        _ => Some((true, K::ProfileBadChoice)),
+    let own = |code: &str| {
+        let (problem, k) = match code {
+            "saved" => (false, K::UsersSaved),
+            "bad_name" => (true, K::ProfileBadName),
+            "bad_time_zone" => (true, K::ProfileBadTimeZone),
+            "bad_language" | "bad_dashboard" | "bad_role" => (true, K::ProfileBadChoice),
+            _ => return None,
+        };
+        Some((problem, lang.t(k).to_string()))
     };
     let data = Resource::new(|| (), |_| profile_data());
     view! {
         <Title text=t(K::ProfileTitle)/>
         <h1>{t(K::ProfileTitle)}</h1>
-        {banner.map(|(error, k)| if error {
-            view! { <p class="notice error" role="alert">{t(k)}</p> }.into_any()
-        } else {
-            view! { <p class="notice ok" role="status">{t(k)}</p> }.into_any()
-        })}
+        {crate::components::notice_view(lang, &raw, own)}
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let d = match data.await {

@@ -11,7 +11,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 pub mod ui;
 
 /// A custom role as the roles pages show it.

@@ -8,30 +8,25 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::api::{RolesInfo, roles_data};
 use super::{CustomRole, Refusal};
-use crate::auth::ui::error_view;
 use crate::auth::{Perm, Perms, Role};
+use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
-use crate::util::parse_query;
 
-/// The outcome named by `?msg=`: (is an error, text).
-fn message() -> Option<(bool, K)> {
-    let raw = use_location().search.get_untracked();
-    let msg = parse_query(&raw).into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v)?;
-    match msg.as_str() {
-        "created" => Some((false, K::CustomRoleCreated)),
-        "saved" => Some((false, K::CustomRoleSaved)),
-        "deleted" => Some((false, K::CustomRoleDeleted)),
-        other => Refusal::parse(other).map(|r| (true, r.message())),
-    }
+/// The outcome a roles page names with `?n=`: (is an error, text).
+fn message(lang: Lang, code: &str) -> Option<(bool, String)> {
+    let (problem, k) = match code {
+        "created" => (false, K::CustomRoleCreated),
+        "saved" => (false, K::CustomRoleSaved),
+        "deleted" => (false, K::CustomRoleDeleted),
+        other => (true, Refusal::parse(other)?.message()),
+    };
+    Some((problem, lang.t(k).to_string()))
 }
 
-fn banner(lang: Lang, msg: Option<(bool, K)>) -> Option<AnyView> {
-    msg.map(|(error, k)| match error {
-        true => view! { <p class="notice error" role="alert">{lang.t(k)}</p> }.into_any(),
-        false => view! { <p class="notice ok" role="status">{lang.t(k)}</p> }.into_any(),
-    })
+fn banner(lang: Lang) -> Option<(bool, String)> {
+    crate::components::notice_of(lang, &use_location().search.get_untracked(), |code| message(lang, code))
 }
 
 fn count_text(lang: Lang, perms: Perms) -> String {
@@ -81,7 +76,7 @@ fn role_fields(lang: Lang, d: &RolesInfo, current: Option<&CustomRole>) -> impl 
 pub fn RolesPage() -> impl IntoView {
     let lang = use_lang();
     let data = Resource::new(|| (), |_| roles_data());
-    let notice = banner(lang, message());
+    let notice = banner(lang).map(crate::components::notice_line);
     view! {
         <Title text=t(K::NavRoles)/>
         <h1>{t(K::NavRoles)}</h1>
@@ -150,7 +145,7 @@ pub fn CustomRolePage() -> impl IntoView {
     let lang = use_lang();
     let id = use_params_map().read_untracked().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let data = Resource::new(|| (), |_| roles_data());
-    let msg = message();
+    let msg = StoredValue::new(banner(lang));
     view! {
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
             {move || {
@@ -188,7 +183,7 @@ pub fn CustomRolePage() -> impl IntoView {
                 view! {
                     <Title text=r.name.clone()/>
                     <h1>{r.name.clone()}</h1>
-                    {banner(lang, msg)}
+                    {msg.get_value().map(crate::components::notice_line)}
                     <dl class="facts">
                         <dt>{t(K::CustomRoleBase)}</dt><dd>{lang.t(r.base.label())}</dd>
                         <dt>{t(K::CustomRoleCustomer)}</dt><dd>{r.customer.clone()}</dd>

@@ -1100,6 +1100,41 @@ pub async fn fields_of_tree(db: &Db, tenant: &Tenant, own_customer: i64, limit: 
         .collect()
 }
 
+/// Defines a SIM info field for `customer` (and so its whole tree); a name already taken there
+/// is a conflict.
+pub async fn insert_field(
+    tx: &mut crate::db::WriteTx,
+    customer: i64,
+    name: &str,
+    kind: &str,
+    choices: &[String],
+    now: i64,
+) -> R<()> {
+    sqlx::query("INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(customer)
+        .bind(name)
+        .bind(kind)
+        .bind(choices.join("\n"))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes `customer`'s own field `id` with every SIM's value of it; its name, or `None` when
+/// it is not that customer's (or was deleted meanwhile).
+pub async fn delete_field(tx: &mut crate::db::WriteTx, customer: i64, id: i64) -> R<Option<String>> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM sim_fields WHERE id = $1 AND customer_id = $2")
+        .bind(id)
+        .bind(customer)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(name) = name else { return Ok(None) };
+    sqlx::query("DELETE FROM sim_field_values WHERE field_id = $1").bind(id).execute(&mut **tx).await?;
+    let gone = sqlx::query("DELETE FROM sim_fields WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
+    Ok((gone > 0).then_some(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

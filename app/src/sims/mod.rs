@@ -15,7 +15,9 @@ pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod exports;
+#[cfg(feature = "ssr")]
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 

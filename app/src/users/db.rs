@@ -315,3 +315,12 @@ pub async fn remove_role(tx: &mut WriteTx, a: Actor, u: &UserView, id: i64, role
     sqlx::query("DELETE FROM user_roles WHERE id = $1").bind(id).execute(&mut *conn).await?;
     log(tx, a, u, "user.role_removed", json!({ "role": role.code(), "customer": customer })).await
 }
+
+/// Whether `customer` is the service provider's own customer.
+pub async fn is_provider(db: &Db, customer: i64) -> R<bool> {
+    let flag: Option<i64> = sqlx::query_scalar("SELECT is_provider FROM customers WHERE id = $1")
+        .bind(customer)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(flag.is_some_and(|f| f != 0))
+}

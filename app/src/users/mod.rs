@@ -11,7 +11,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod handlers;
+pub mod forms;
 pub mod ui;
 
 /// Where an account stands, as the list filters it.
@@ -159,6 +159,11 @@ pub fn may_change(actor: Role, target: Role, to: Role) -> bool {
 pub fn is_admin(role: Role) -> bool {
     matches!(role, Role::ProviderAdmin | Role::CustomerAdmin)
 }
+
+/// The actions of the user page's administration form (`op`), each also the notice of its
+/// success.
+pub const OPS: &[&str] =
+    &["edit", "deactivate", "reactivate", "reset_mfa", "end_sessions", "add_role", "remove_role", "custom_role"];
 
 #[cfg(test)]
 mod tests {

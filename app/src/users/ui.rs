@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use super::State;
 use super::api::{user_list, user_page};
 use crate::auth::Role;
-use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
@@ -136,15 +136,19 @@ pub fn UserPage() -> impl IntoView {
     let id = params.read_untracked().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let raw = use_location().search.get_untracked();
     let lang = use_lang();
-    let msg = get(&parse_query(&raw), "msg");
     let data = Resource::new(move || id, user_page);
-    let banner = match msg.as_str() {
-        "" => None,
-        "escalation" => Some((true, K::UsersRefusedEscalation)),
-        "last_admin" => Some((true, K::UsersRefusedLastAdmin)),
-        "bad_input" => Some((true, K::UsersRefusedBadInput)),
-        _ => Some((false, K::UsersSaved)),
+    // The user page's own outcomes: refusals, or the action done (its `op`).
+    let own = move |code: &str| {
+        let (problem, k) = match code {
+            "escalation" => (true, K::UsersRefusedEscalation),
+            "last_admin" => (true, K::UsersRefusedLastAdmin),
+            "bad_input" => (true, K::UsersRefusedBadInput),
+            c if super::OPS.contains(&c) => (false, K::UsersSaved),
+            _ => return None,
+        };
+        Some((problem, lang.t(k).to_string()))
     };
+    let notice = StoredValue::new(crate::components::notice_of(lang, &raw, own));
     view! {
         <Suspense fallback=|| view! { <p>{t(K::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -180,11 +184,7 @@ pub fn UserPage() -> impl IntoView {
                 view! {
                     <Title text=u.name.clone()/>
                     <h1>{u.name.clone()}</h1>
-                    {banner.map(|(error, k)| if error {
-                        view! { <p class="notice error" role="alert">{t(k)}</p> }.into_any()
-                    } else {
-                        view! { <p class="notice ok" role="status">{t(k)}</p> }.into_any()
-                    })}
+                    {notice.get_value().map(crate::components::notice_line)}
                     <dl class="facts">
                         <dt>{t(K::LoginUsername)}</dt><dd>{u.username.clone()}</dd>
                         <dt>{t(K::UsersEmail)}</dt><dd>{u.email.clone()}</dd>

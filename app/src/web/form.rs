@@ -1,6 +1,6 @@
 //! How a form post or download answers, the way the REST handlers do: a handler returns
 //! [`FormResult`] and uses `?`. What goes wrong is a [`FormError`]: back to the form's page
-//! with a notice and what was typed ([`Back`]), to the sign-in page, or the portal's own error
+//! with a notice and what was typed ([`Goto`]), to the sign-in page, or the portal's own error
 //! page in the reader's language ([`FormError::Page`], rendered inside the portal's layout by
 //! [`render_error_pages`]). Database and portal errors convert with `?`; where the handler
 //! knows its page, `.back_to(page)` sends fixable ones (busy, too many tries, changed meanwhile,
@@ -40,23 +40,50 @@ impl NoticeCode for &'static str {
     }
 }
 
-/// Back to a form's page with a notice, and what was typed (never a password), so that the
-/// form comes back filled in.
+/// Where a form's answer sends the browser (post/redirect/get): a page, with a notice
+/// (`?n=<code>`), what was typed (never a password, so that the form comes back filled in), and
+/// the session cookie when the session changed. Used for success and, inside
+/// [`FormError::Back`], for what went wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Back {
+pub struct Goto {
     page: String,
-    notice: &'static str,
+    notice: Option<&'static str>,
     kept: Vec<(&'static str, String)>,
+    fragment: Option<String>,
+    cookie: Option<HeaderValue>,
 }
 
-impl Back {
-    pub fn to(page: impl Into<String>, notice: impl NoticeCode) -> Back {
-        Back { page: page.into(), notice: notice.code(), kept: Vec::new() }
+impl Goto {
+    /// To `page` (a local path, with or without a query).
+    pub fn page(page: impl Into<String>) -> Goto {
+        Goto { page: page.into(), notice: None, kept: Vec::new(), fragment: None, cookie: None }
     }
 
-    /// Keeps a typed value, to fill the field `name` in again.
-    pub fn keep(mut self, name: &'static str, value: impl Into<String>) -> Back {
+    /// To `page` with a notice.
+    pub fn to(page: impl Into<String>, notice: impl NoticeCode) -> Goto {
+        Goto::page(page).notice(notice)
+    }
+
+    pub fn notice(mut self, notice: impl NoticeCode) -> Goto {
+        self.notice = Some(notice.code());
+        self
+    }
+
+    /// Keeps a typed value, to fill the field `name` in again (or a detail the page shows).
+    pub fn keep(mut self, name: &'static str, value: impl Into<String>) -> Goto {
         self.kept.push((name, value.into()));
+        self
+    }
+
+    /// The place on the page to show (`#fragment`), e.g. the widget just changed.
+    pub fn at(mut self, fragment: Option<String>) -> Goto {
+        self.fragment = fragment;
+        self
+    }
+
+    /// Sets (or clears) the session cookie with the answer.
+    pub fn cookie(mut self, cookie: HeaderValue) -> Goto {
+        self.cookie = Some(cookie);
         self
     }
 
@@ -64,32 +91,55 @@ impl Back {
     pub fn url(&self) -> String {
         let mut url = self.page.clone();
         let mut sep = if url.contains('?') { '&' } else { '?' };
-        for (k, v) in std::iter::once(&("n", self.notice.to_string())).chain(self.kept.iter()) {
+        let notice = self.notice.map(|n| ("n", n.to_string()));
+        for (k, v) in notice.iter().chain(self.kept.iter()) {
             url.push(sep);
             url.push_str(k);
             url.push('=');
             url.push_str(&routes::encode_query_value(v));
             sep = '&';
         }
+        if let Some(f) = &self.fragment {
+            url.push('#');
+            url.push_str(f);
+        }
         url
+    }
+}
+
+impl IntoResponse for Goto {
+    fn into_response(self) -> Response {
+        let mut res = redirect(&self.url());
+        if let Some(c) = self.cookie {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+        res
+    }
+}
+
+impl From<Goto> for Response {
+    fn from(g: Goto) -> Response {
+        g.into_response()
     }
 }
 
 /// Why a form did not do what it was sent to do.
 #[derive(Debug)]
 pub enum FormError {
-    /// Back to the form's page with a notice.
-    Back(Back),
+    /// Back to the form's page with a notice (and what was typed).
+    Back(Box<Goto>),
     /// No complete sign-in (ended, or never made): to the sign-in page.
     SignIn,
     /// The portal's error page for this error, with its status: refused (403), not found (404),
-    /// busy (503), or broken (500, with a reference to quote).
+    /// not accepted (422), busy (503), or broken (500, with a reference to quote).
     Page(AppError),
+    /// A download's address whose query cannot be read (a bad filter): the error page, 400.
+    BadQuery(AppError),
 }
 
-impl From<Back> for FormError {
-    fn from(b: Back) -> FormError {
-        FormError::Back(b)
+impl From<Goto> for FormError {
+    fn from(g: Goto) -> FormError {
+        FormError::Back(Box::new(g))
     }
 }
 
@@ -109,9 +159,11 @@ impl From<sqlx::Error> for FormError {
 }
 
 /// The notice that tells of an error on the form's own page, if it is one a person can act on
-/// there (try again, wait, correct); `None` for those that need the error page.
+/// there (try again, wait, correct, or not theirs to do); `None` for those that need the error
+/// page (not found, broken).
 pub fn notice_of(e: &AppError) -> Option<Notice> {
     match e {
+        AppError::Forbidden => Some(Notice::NotAllowed),
         AppError::Busy { .. } => Some(Notice::Busy),
         AppError::RateLimited { .. } => Some(Notice::RateLimited),
         AppError::Conflict { .. } => Some(Notice::ChangedMeanwhile),
@@ -120,20 +172,40 @@ pub fn notice_of(e: &AppError) -> Option<Notice> {
     }
 }
 
-/// `.back_to(page)`: errors a person can act on go back to the form's page with a notice.
+/// `.back_to(page)`: errors a person can act on (see [`notice_of`]) go back to the form's page
+/// with a notice; `.back_with(goto)` goes back with what was typed too. Errors already saying
+/// where to go ([`FormError::Back`], [`FormError::SignIn`]) keep their way.
 pub trait BackTo<T> {
-    fn back_to(self, page: &str) -> Result<T, FormError>;
+    fn back_with(self, goto: Goto) -> Result<T, FormError>;
+
+    fn back_to(self, page: &str) -> Result<T, FormError>
+    where
+        Self: Sized,
+    {
+        self.back_with(Goto::page(page))
+    }
 }
 
-impl<T, E: Into<AppError>> BackTo<T> for Result<T, E> {
-    fn back_to(self, page: &str) -> Result<T, FormError> {
-        self.map_err(|e| {
-            let e = e.into();
-            match notice_of(&e) {
-                Some(n) => FormError::Back(Back::to(page, n)),
-                None => FormError::from(e),
-            }
-        })
+impl<T, E: Into<FormError>> BackTo<T> for Result<T, E> {
+    fn back_with(self, goto: Goto) -> Result<T, FormError> {
+        self.map_err(|e| e.into().back_with(goto))
+    }
+}
+
+impl FormError {
+    /// This error answered on the form's own page (see [`BackTo`]).
+    pub fn back_with(self, goto: Goto) -> FormError {
+        match self {
+            FormError::Page(e) => match notice_of(&e) {
+                Some(n) => FormError::from(goto.notice(n)),
+                None => FormError::Page(e),
+            },
+            other => other,
+        }
+    }
+
+    pub fn back_to(self, page: &str) -> FormError {
+        self.back_with(Goto::page(page))
     }
 }
 
@@ -150,31 +222,51 @@ pub struct ErrorPage(pub AppError);
 impl IntoResponse for FormError {
     fn into_response(self) -> Response {
         match self {
-            FormError::Back(b) => redirect(&b.url()),
+            FormError::Back(g) => (*g).into_response(),
             FormError::SignIn => redirect(&format!("{}?n={}", routes::LOGIN, Notice::SessionExpired.code())),
+            FormError::BadQuery(e) => error_page(StatusCode::BAD_REQUEST, e),
             FormError::Page(e) => {
                 let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut res = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], fallback_text(&e))
-                    .into_response();
-                if let AppError::Busy { retry_after } | AppError::RateLimited { retry_after } = &e
-                    && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
-                {
-                    res.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                res.extensions_mut().insert(ErrorPage(e));
-                res
+                error_page(status, e)
             }
         }
     }
 }
 
-/// The words of an error page where the portal's layout is not at hand (English).
-fn fallback_text(e: &AppError) -> String {
-    e.message(crate::i18n::Lang::En)
+/// The answer carrying the error page for `e` with `status` (see [`render_error_pages`]).
+fn error_page(status: StatusCode, e: AppError) -> Response {
+    let mut res = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], fallback_text(&e)).into_response();
+    if let AppError::Busy { retry_after } | AppError::RateLimited { retry_after } = &e
+        && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res.extensions_mut().insert(ErrorPage(e));
+    res
 }
 
-/// The signed-in caller of a form. The route table has already checked the route's
-/// permission ([`super::Access`]); [`Caller::require`] checks a further one a handler needs.
+/// The words of an error page where the portal's layout is not at hand (English).
+fn fallback_text(e: &AppError) -> String {
+    let text = e.message(crate::i18n::Lang::En);
+    match problem_fields(e) {
+        Some(fields) => format!("{text} ({fields})"),
+        None => text,
+    }
+}
+
+/// What a refused request got wrong, field by field (`field:problem,…`), for the error page.
+fn problem_fields(e: &AppError) -> Option<String> {
+    match e {
+        AppError::Validation { fields } if !fields.is_empty() => {
+            Some(fields.iter().map(|f| format!("{}:{}", f.field, f.message)).collect::<Vec<_>>().join(","))
+        }
+        _ => None,
+    }
+}
+
+/// The signed-in caller of a form (a complete sign-in). The route table has already checked
+/// the route's permission ([`super::Access`]); [`Caller::require`] checks a further one a
+/// handler needs.
 pub struct Caller {
     pub p: Principal,
     pub client: Client,
@@ -208,17 +300,6 @@ where
     }
 }
 
-/// The request's client (address, browser, language), for forms that need no sign-in.
-pub struct Visitor(pub Client);
-
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Visitor, Self::Rejection> {
-        Ok(Visitor(parts.extensions.get::<Client>().cloned().unwrap_or_default()))
-    }
-}
-
 /// Renders error pages inside the portal's layout: an answer carrying an [`ErrorPage`] gets,
 /// instead of its plain text, the portal's page `/error` for that error, rendered by `app` for
 /// the same request (the same session, language and address to go back to), with the
@@ -235,12 +316,16 @@ pub async fn render_error_pages(app: axum::Router, req: Request, next: Next) -> 
     let res = next.run(req).await;
     let Some(ErrorPage(e)) = res.extensions().get::<ErrorPage>().cloned() else { return res };
     let status = res.status();
-    let query = format!(
+    let mut query = format!(
         "{}?code={}&back={}",
         routes::ERROR_PAGE,
         error_code(&e),
         routes::encode_query_value(routes::safe_local_path(&back))
     );
+    if let Some(fields) = problem_fields(&e) {
+        query.push_str("&fields=");
+        query.push_str(&routes::encode_query_value(&fields));
+    }
     let Ok(mut page) = Request::get(query).body(axum::body::Body::empty()) else { return res };
     for name in [header::COOKIE, header::ACCEPT_LANGUAGE, header::HOST] {
         if let Some(v) = headers.get(&name) {
@@ -278,10 +363,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn back_carries_the_notice_and_what_was_typed() {
-        let b = Back::to("/users/invite", Notice::BadPhone).keep("name", "Ada L").keep("phone", "+39 347");
+    fn goto_carries_the_notice_and_what_was_typed() {
+        let b = Goto::to("/users/invite", Notice::BadPhone).keep("name", "Ada L").keep("phone", "+39 347");
         assert_eq!(b.url(), "/users/invite?n=bad_phone&name=Ada%20L&phone=%2B39%20347");
-        assert_eq!(Back::to("/sims?status=activated", "saved").url(), "/sims?status=activated&n=saved");
+        assert_eq!(Goto::to("/sims?status=activated", "saved").url(), "/sims?status=activated&n=saved");
+        assert_eq!(Goto::page("/sims").url(), "/sims");
     }
 
     #[test]
@@ -296,6 +382,9 @@ mod tests {
         let res = FormError::Page(AppError::Forbidden).into_response();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.extensions().get::<ErrorPage>().is_some());
-        assert_eq!(FormError::from(AppError::Unauthenticated).into_response().headers()[header::LOCATION], "/login?n=session_expired");
+        assert_eq!(
+            FormError::from(AppError::Unauthenticated).into_response().headers()[header::LOCATION],
+            "/login?n=session_expired"
+        );
     }
 }

@@ -3,11 +3,12 @@
 //! permission check each route gets, and the tests that walk every endpoint are all built from
 //! those rows, so an endpoint cannot be added without saying who may use it, nor be missed by
 //! the tests.
+pub mod download;
 pub mod encoding;
 pub mod form;
 pub mod route;
 
-pub use form::{Back, BackTo, Caller, FormError, FormResult, NoticeCode, Visitor, redirect};
+pub use form::{BackTo, Caller, FormError, FormResult, Goto, NoticeCode, redirect};
 pub use route::{Access, FormRoute, Method};
 
 use axum::Router;
@@ -22,16 +23,16 @@ where
     AuthState: FromRef<S>,
 {
     [
-        crate::auth::handlers::routes::<S>(),
-        crate::sims::handlers::routes::<S>(),
-        crate::customers::handlers::routes::<S>(),
-        crate::dashboards::handlers::routes::<S>(),
-        crate::journal::handlers::routes::<S>(),
-        crate::notify::handlers::routes::<S>(),
-        crate::users::handlers::routes::<S>(),
-        crate::profile::handlers::routes::<S>(),
-        crate::roles::handlers::routes::<S>(),
-        crate::apikeys::handlers::routes::<S>(),
+        crate::auth::forms::routes::<S>(),
+        crate::sims::forms::routes::<S>(),
+        crate::customers::exports::routes::<S>(),
+        crate::dashboards::forms::routes::<S>(),
+        crate::journal::forms::routes::<S>(),
+        crate::notify::forms::routes::<S>(),
+        crate::users::forms::routes::<S>(),
+        crate::profile::forms::routes::<S>(),
+        crate::roles::forms::routes::<S>(),
+        crate::apikeys::forms::routes::<S>(),
     ]
     .into_iter()
     .flatten()

@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -68,12 +67,8 @@ async fn check(access: Access, req: Request, next: Next) -> Response {
     if let Access::Signed(perm) = access {
         let ctx = req.extensions().get::<SessionContext>().cloned().unwrap_or_default();
         if let Err(e) = guard::check(&ctx, perm) {
-            return match e {
-                crate::error::AppError::Forbidden => {
-                    (StatusCode::FORBIDDEN, "You are not allowed to do this.").into_response()
-                }
-                other => crate::auth::session::error_response(&other),
-            };
+            // Not the caller's to do: the portal's error page (403), whatever the form.
+            return super::FormError::from(e).into_response();
         }
     }
     next.run(req).await

@@ -155,7 +155,7 @@ both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission,
         match role {
             None => {
                 form.remove(0);
-                assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?msg=created");
+                assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?n=created");
                 let id: i64 = sqlx::query("SELECT id FROM custom_roles")
                     .fetch_one(app.db.pool())
                     .await
@@ -164,11 +164,11 @@ both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission,
                 let res = root
                     .post(&format!("/admin/users/{ops}"), &[("op", "custom_role"), ("custom", &id.to_string())])
                     .await;
-                assert_eq!(location(&res), format!("/users/{ops}?msg=custom_role"));
+                assert_eq!(location(&res), format!("/users/{ops}?n=custom_role"));
                 role = Some(id);
             }
             Some(id) => {
-                assert_eq!(location(&root.post(&format!("/admin/roles/{id}"), &form).await), "/roles?msg=saved");
+                assert_eq!(location(&root.post(&format!("/admin/roles/{id}"), &form).await), "/roles?n=saved");
             }
         }
         assert_eq!(Perms::from_iter(perms.iter()), perms);
@@ -230,7 +230,7 @@ both_engines!(
             match role {
                 None => {
                     form.remove(0);
-                    assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?msg=created");
+                    assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?n=created");
                     let id: i64 = sqlx::query("SELECT id FROM custom_roles")
                         .fetch_one(app.db.pool())
                         .await
@@ -239,11 +239,11 @@ both_engines!(
                     let res = root
                         .post(&format!("/admin/users/{ops}"), &[("op", "custom_role"), ("custom", &id.to_string())])
                         .await;
-                    assert_eq!(location(&res), format!("/users/{ops}?msg=custom_role"));
+                    assert_eq!(location(&res), format!("/users/{ops}?n=custom_role"));
                     role = Some(id);
                 }
                 Some(id) => {
-                    assert_eq!(location(&root.post(&format!("/admin/roles/{id}"), &form).await), "/roles?msg=saved");
+                    assert_eq!(location(&root.post(&format!("/admin/roles/{id}"), &form).await), "/roles?n=saved");
                 }
             }
             for (e, _) in &endpoints {

@@ -140,7 +140,7 @@ async fn journal(app: &TestApp, action: &str) -> i64 {
 /// A refusal a person can read: back to a page with a notice, or a 4xx that says why.
 fn is_clear_refusal(r: &Res) -> bool {
     match r.status {
-        303 | 302 => ["n=", "msg=", "errors=", "/login"].iter().any(|m| r.location.contains(m)),
+        303 | 302 => ["n=", "errors=", "/login"].iter().any(|m| r.location.contains(m)),
         400..=499 => !r.body.trim().is_empty(),
         _ => false,
     }
@@ -607,15 +607,15 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 _ => ("time_zone", ["Europe/Rome", "America/New_York"], "user.time_zone_changed"),
             };
             let calls = admins.iter().map(|c| call(c, path, &[(field, s(values[0]))])).collect();
-            run(app, path, calls, &expect(to("msg=saved"), Some(action))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some(action))).await;
             let calls = (0..N).map(|i| call(&a0, path, &[(field, s(values[i % 2]))])).collect();
-            run(app, path, calls, &expect(to("msg=saved"), Some(action))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some(action))).await;
         }
         "/account/active-role" => {
             let calls = admins.iter().map(|c| call(c, path, &[("role", s("own"))])).collect();
-            run(app, path, calls, &expect(to("msg=saved"), Some("session.role_switched"))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some("session.role_switched"))).await;
             let calls = (0..N).map(|_| call(&a0, path, &[("role", s("own"))])).collect();
-            run(app, path, calls, &expect(to("msg=saved"), Some("session.role_switched"))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some("session.role_switched"))).await;
         }
         "/account/default-dashboard" => {
             let mut calls = Vec::new();
@@ -624,8 +624,8 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 calls.push(call(c, path, &[("dashboard", board.to_string())]));
             }
             let same = calls[0].clone();
-            run(app, path, calls, &expect(to("msg=saved"), Some("dashboard.default"))).await;
-            run(app, path, vec![same; N], &expect(to("msg=saved"), Some("dashboard.default"))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some("dashboard.default"))).await;
+            run(app, path, vec![same; N], &expect(to("n=saved"), Some("dashboard.default"))).await;
         }
         "/account/api-keys" => {
             let form = [("name", s("ERP")), ("kind", s("api")), ("role", s("read_only")), ("current", s(PASSWORD))];
@@ -859,7 +859,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                             .map(|(i, (id, _))| call(&admins[i], &format!("/admin/users/{id}"), &form(i)))
                             .collect(),
                         call(&a0, &format!("/admin/users/{}", targets[0].0), &form(99)),
-                        expect(to("msg=edit"), Some("user.edited")),
+                        expect(to("n=edit"), Some("user.edited")),
                     )
                 }
             };
@@ -913,10 +913,10 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             }
             let form = |name: String| vec![("name", name), ("base", s("customer_user")), ("perm", s("sims_read"))];
             let calls = (0..N).map(|i| call(&admins[i], path, &form(format!("Role {i} {}", short())))).collect();
-            run(app, "custom roles, 16", calls, &expect(to("msg=created"), Some("role.created"))).await;
+            run(app, "custom roles, 16", calls, &expect(to("n=created"), Some("role.created"))).await;
             let name = format!("One role {}", short());
             let calls = (0..N).map(|_| call(&a0, path, &form(name.clone()))).collect();
-            run(app, "custom roles, one name", calls, &expect(to("msg=created"), Some("role.created"))).await;
+            run(app, "custom roles, one name", calls, &expect(to("n=created"), Some("role.created"))).await;
             let ids: Vec<i64> = sqlx::query("SELECT id FROM custom_roles WHERE customer_id = $1 ORDER BY id")
                 .bind(a)
                 .fetch_all(app.db.pool())
@@ -931,9 +931,9 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 call(&a0, &format!("/admin/roles/{id}"), &f)
             };
             let calls = ids.iter().take(N).enumerate().map(|(i, id)| save(*id, i)).collect();
-            run(app, "custom roles saved, 16", calls, &expect(to("msg=saved"), Some("role.updated"))).await;
+            run(app, "custom roles saved, 16", calls, &expect(to("n=saved"), Some("role.updated"))).await;
             let calls = (0..N).map(|i| save(ids[0], i)).collect();
-            run(app, "custom roles saved, one", calls, &expect(to("msg=saved"), Some("role.updated"))).await;
+            run(app, "custom roles saved, one", calls, &expect(to("n=saved"), Some("role.updated"))).await;
         }
         "/sims/{id}/status"
         | "/sims/{id}/label"
@@ -1078,10 +1078,10 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             let calls = (0..N)
                 .map(|i| call(&admins[i], path, &[("name", format!("Board {i}")), ("start", s("blank"))]))
                 .collect();
-            run(app, "dashboards, 16", calls, &expect(to("msg=created"), Some("dashboard.create"))).await;
+            run(app, "dashboards, 16", calls, &expect(to("n=created"), Some("dashboard.create"))).await;
             let calls =
                 (0..N).map(|i| call(&a0, path, &[("name", format!("Mine {i}")), ("start", s("blank"))])).collect();
-            run(app, "dashboards, one user", calls, &expect(to("msg=created"), Some("dashboard.create"))).await;
+            run(app, "dashboards, one user", calls, &expect(to("n=created"), Some("dashboard.create"))).await;
         }
         "/dashboards/templates" => {
             let subs = sub_customers(app, w).await;
@@ -1094,13 +1094,12 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                     )
                 })
                 .collect();
-            run(app, "templates, 16 customers", calls, &expect(to("msg=created"), Some("dashboard.template_create")))
+            run(app, "templates, 16 customers", calls, &expect(to("n=created"), Some("dashboard.template_create")))
                 .await;
             let calls = (0..N)
                 .map(|_| call(&a0, path, &[("customer", a.to_string()), ("role", s("read_only")), ("name", s("T"))]))
                 .collect();
-            run(app, "templates, one", calls, &once(expect(to("msg=created"), Some("dashboard.template_create"))))
-                .await;
+            run(app, "templates, one", calls, &once(expect(to("n=created"), Some("dashboard.template_create")))).await;
         }
         "/dashboards/{id}/manage" | "/dashboards/{id}/layout" => {
             let boards: Vec<(i64, i64, i64)> = sqlx::query(
@@ -1118,7 +1117,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 calls.push(board_call(c, path, board, version));
             }
             let action = if path.ends_with("manage") { "dashboard.settings" } else { "dashboard.layout" };
-            run(app, path, calls, &expect(to("msg=saved"), Some(action))).await;
+            run(app, path, calls, &expect(to("n=saved"), Some(action))).await;
             let boards: Vec<(i64, i64)> =
                 sqlx::query("SELECT id, version FROM dashboards WHERE owner_id = $1 ORDER BY id")
                     .bind(w.admins[0].0)
@@ -1131,7 +1130,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             let (board, version) = boards[0];
             let calls = (0..N).map(|_| board_call(&a0, path, board, version)).collect();
             // One version: the first change wins, the others are told it changed meanwhile.
-            run(app, path, calls, &once(expect(to("msg=saved"), Some(action)))).await;
+            run(app, path, calls, &once(expect(to("n=saved"), Some(action)))).await;
         }
         "/notifications/read" => {
             let calls = admins.iter().map(|c| call(c, path, &[("all", s("1"))])).collect();
@@ -1154,7 +1153,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 ]
             };
             let calls = (0..N).map(|i| call(&admins[i], path, &rule(format!("Rule {i}")))).collect();
-            run(app, "rules, 16", calls, &expect(to("msg=created"), Some("notification_rule.create"))).await;
+            run(app, "rules, 16", calls, &expect(to("n=created"), Some("notification_rule.create"))).await;
             let ids: Vec<i64> = sqlx::query("SELECT id FROM notification_rules WHERE name LIKE 'Rule %' ORDER BY id")
                 .fetch_all(app.db.pool())
                 .await
@@ -1166,11 +1165,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                 .iter()
                 .map(|id| call(&a0, &format!("/notifications/rules/{id}"), &[("op", s("disable"))]))
                 .collect();
-            run(app, "rules disabled, 16", calls, &expect(to("msg=saved"), None)).await;
+            run(app, "rules disabled, 16", calls, &expect(to("n=saved"), None)).await;
             let calls = (0..N)
                 .map(|_| call(&a0, &format!("/notifications/rules/{}", ids[0]), &[("op", s("delete"))]))
                 .collect();
-            run(app, "rule deleted", calls, &expect(to("msg=deleted"), None)).await;
+            run(app, "rule deleted", calls, &expect(to("n=deleted"), None)).await;
         }
         other => panic!("no concurrency fixture for POST {other}: add one to server/tests/api/concurrency.rs"),
     }

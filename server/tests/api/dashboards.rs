@@ -85,12 +85,12 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     let first = dashboard_id(&html(&mut u, "/").await);
     let res = u.post("/dashboards/new", &[("name", "Ops"), ("start", "blank")]).await;
     let to = location(&res);
-    assert!(to.contains("/edit?msg=created"), "{to}");
+    assert!(to.contains("/edit?n=created"), "{to}");
     let id = dashboard_id(&to);
     assert!(stored(&app, id).await.1.is_empty());
     // Add three widgets.
     for kind in ["kpi", "data_usage", "top_sims"] {
-        assert!(change(&app, &mut u, id, &[("op", "add"), ("kind", kind)]).await.contains("msg=saved"));
+        assert!(change(&app, &mut u, id, &[("op", "add"), ("kind", kind)]).await.contains("n=saved"));
     }
     let (v, w) = stored(&app, id).await;
     assert_eq!(w.iter().map(|w| w.kind.code()).collect::<Vec<_>>(), ["kpi", "data_usage", "top_sims"]);
@@ -119,7 +119,7 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
         ],
     )
     .await;
-    assert!(to.contains("msg=saved"), "{to}");
+    assert!(to.contains("n=saved"), "{to}");
     let w = stored(&app, id).await.1;
     let traffic = w.iter().find(|w| w.id == 2).unwrap();
     assert_eq!((traffic.span, traffic.title.as_str(), traffic.scope), (4, "Traffic", Some(f.t.a1)));
@@ -127,7 +127,7 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     let to =
         change(&app, &mut u, id, &[("op", "settings"), ("w", "3"), ("title", ""), ("metric", "sms"), ("top", "5")])
             .await;
-    assert!(to.contains("msg=saved"), "{to}");
+    assert!(to.contains("n=saved"), "{to}");
     // The page shows it all, and the range switch changes only what is shown.
     let page = html(&mut u, &format!("/dashboards/{id}?r2=7d")).await;
     assert!(page.contains("Traffic") && page.contains("span-4"));
@@ -139,7 +139,7 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     // A stale version (another tab saved meanwhile) is refused whole.
     let before = stored(&app, id).await;
     let to = layout(&mut u, id, &[("version", &v.to_string()), ("op", "remove"), ("w", "2")]).await;
-    assert!(to.contains("msg=conflict"), "{to}");
+    assert!(to.contains("n=conflict"), "{to}");
     assert_eq!(stored(&app, id).await, before, "nothing changed");
     let page = html(&mut u, &to).await;
     assert!(page.contains("changed in another tab"), "a clear message");
@@ -151,14 +151,14 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
             &[("op", "settings"), ("version", &ver), ("name", "Ops room"), ("refresh", "5")],
         )
         .await;
-    assert!(location(&res).contains("msg=saved"));
+    assert!(location(&res).contains("n=saved"));
     let res = u
         .post(
             &format!("/dashboards/{id}/manage"),
             &[("op", "settings"), ("version", &ver), ("name", "Lost"), ("refresh", "1")],
         )
         .await;
-    assert!(location(&res).contains("msg=conflict"));
+    assert!(location(&res).contains("n=conflict"));
     let page = html(&mut u, &format!("/dashboards/{id}")).await;
     assert!(page.contains("Ops room") && page.contains("data-refresh=\"5\"") && !page.contains("Lost"));
     // The menu: default, reorder, duplicate, delete.
@@ -181,7 +181,7 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     let copy = dashboard_id(&location(&res));
     assert_eq!(stored(&app, copy).await.1, stored(&app, id).await.1);
     let res = u.post(&format!("/dashboards/{id}/manage"), &[("op", "delete")]).await;
-    assert!(location(&res).contains("msg=deleted"));
+    assert!(location(&res).contains("n=deleted"));
     let default: i64 =
         sqlx::query("SELECT id FROM dashboards WHERE is_default = 1").fetch_one(app.db.pool()).await.unwrap().get(0);
     assert_eq!(default, first, "deleting the default hands it to the first one left");
@@ -234,10 +234,10 @@ both_engines!(bad_layouts_and_settings_are_refused_with_a_message_and_save_nothi
     let before = stored(&app, id).await;
     for (fields, code) in cases {
         let to = change(&app, &mut u, id, &fields).await;
-        assert!(to.contains(&format!("msg={code}")), "{fields:?} -> {to}");
+        assert!(to.contains(&format!("n={code}")), "{fields:?} -> {to}");
         assert_eq!(stored(&app, id).await, before, "{fields:?} saved nothing");
     }
-    let page = html(&mut u, &format!("/dashboards/{id}/edit?msg=scope")).await;
+    let page = html(&mut u, &format!("/dashboards/{id}/edit?n=scope")).await;
     assert!(page.contains("That customer is not in your tree."), "the message is shown");
     // A layout holds at most 30 widgets.
     for _ in 8..30 {
@@ -245,17 +245,17 @@ both_engines!(bad_layouts_and_settings_are_refused_with_a_message_and_save_nothi
     }
     assert_eq!(stored(&app, id).await.1.len(), 30);
     let to = change(&app, &mut u, id, &[("op", "add"), ("kind", "kpi")]).await;
-    assert!(to.contains("msg=too_many"), "{to}");
+    assert!(to.contains("n=too_many"), "{to}");
     // Names and unknown actions.
     let res = u.post("/dashboards/new", &[("name", "   ")]).await;
-    assert!(location(&res).contains("msg=name"));
+    assert!(location(&res).contains("n=name"));
     let res = u
         .post(
             &format!("/dashboards/{id}/manage"),
             &[("op", "settings"), ("version", "1"), ("name", "x"), ("refresh", "7")],
         )
         .await;
-    assert!(location(&res).contains("msg=bad_refresh"));
+    assert!(location(&res).contains("n=bad_refresh"));
     let res = u.post(&format!("/dashboards/{id}/manage"), &[("op", "melt")]).await;
     assert_eq!(res.status(), 422);
     let res = u.post("/dashboards/abc/layout", &[("op", "add")]).await;
@@ -295,7 +295,7 @@ both_engines!(a_private_dashboard_is_invisible_to_others_and_a_shared_one_is_rea
             ],
         )
         .await;
-    assert!(location(&res).contains("msg=saved"));
+    assert!(location(&res).contains("n=saved"));
     let page = html(&mut c, &format!("/dashboards/{id}")).await;
     assert!(page.contains("Shared read-only by"), "marked read-only");
     assert!(!page.contains(&format!("/dashboards/{id}/edit")), "no edit link");
@@ -340,7 +340,7 @@ both_engines!(templates_start_new_users_and_their_locks_hold, |app: TestApp| asy
         .post("/dashboards/templates", &[("customer", &a), ("role", "customer_user"), ("name", "Field team")])
         .await;
     let to = location(&res);
-    assert!(to.contains("/edit?msg=created"), "{to}");
+    assert!(to.contains("/edit?n=created"), "{to}");
     let tpl = dashboard_id(&to);
     // A second one for the same role is refused; outside the tree or above the admin, too.
     let res =
@@ -349,10 +349,10 @@ both_engines!(templates_start_new_users_and_their_locks_hold, |app: TestApp| asy
     let b = f.t.b.to_string();
     let res =
         admin.post("/dashboards/templates", &[("customer", &b), ("role", "customer_user"), ("name", "Theirs")]).await;
-    assert!(location(&res).contains("msg=scope"));
+    assert!(location(&res).contains("n=scope"));
     let res =
         admin.post("/dashboards/templates", &[("customer", &a), ("role", "provider_admin"), ("name", "Up")]).await;
-    assert!(location(&res).contains("msg=scope"));
+    assert!(location(&res).contains("n=scope"));
     // The admin shapes it: remove all but two widgets, lock one.
     for w in 3..=8 {
         change(&app, &mut admin, tpl, &[("op", "remove"), ("w", &w.to_string())]).await;
@@ -371,10 +371,10 @@ both_engines!(templates_start_new_users_and_their_locks_hold, |app: TestApp| asy
     assert!(widgets.iter().any(|w| w.id == 2 && w.locked));
     // The user cannot remove the locked widget nor lift the lock, but may move it.
     let to = change(&app, &mut n, mine, &[("op", "remove"), ("w", "2")]).await;
-    assert!(to.contains("msg=locked"), "{to}");
+    assert!(to.contains("n=locked"), "{to}");
     let to = change(&app, &mut n, mine, &[("op", "lock"), ("w", "2"), ("locked", "0")]).await;
-    assert!(to.contains("msg=locked"), "{to}");
-    assert!(change(&app, &mut n, mine, &[("op", "up"), ("w", "2")]).await.contains("msg=saved"));
+    assert!(to.contains("n=locked"), "{to}");
+    assert!(change(&app, &mut n, mine, &[("op", "up"), ("w", "2")]).await.contains("n=saved"));
     assert!(stored(&app, mine).await.1.iter().any(|w| w.id == 2 && w.locked));
     // The user may not edit the template itself or create templates.
     let v = stored(&app, tpl).await.0.to_string();

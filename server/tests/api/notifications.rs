@@ -60,7 +60,7 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
             ],
         )
         .await;
-    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    assert_eq!(location(&res), "/notifications/rules?n=created");
     let res = a
         .post(
             "/notifications/rules",
@@ -74,7 +74,7 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
             ],
         )
         .await;
-    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    assert_eq!(location(&res), "/notifications/rules?n=created");
     let rules = html(&mut a, "/notifications/rules").await;
     assert!(rules.contains("Half a gigabyte") && rules.contains("data ≥ 500 MB"), "listed");
 
@@ -176,7 +176,7 @@ both_engines!(two_writers_raising_the_same_occurrence_tell_once, |app: TestApp| 
             &[("name", "Security"), ("customer", &customer), ("kind", "security"), ("users", &me), ("in_app", "1")],
         )
         .await;
-    assert_eq!(location(&res), "/notifications/rules?msg=created");
+    assert_eq!(location(&res), "/notifications/rules?n=created");
     let mut tx = app.db.write().await.unwrap();
     app::journal::record(&mut tx, app::journal::JournalEntry::new(now, admin, f.t.a1, "account.locked", "a1.someone"));
     tx.commit().await.unwrap();
@@ -310,7 +310,7 @@ both_engines!(pool_rules_watch_a_services_total_once_per_cycle, |app: TestApp| a
                 ],
             )
             .await;
-        assert_eq!(location(&res), "/notifications/rules?msg=created", "{name}");
+        assert_eq!(location(&res), "/notifications/rules?n=created", "{name}");
     }
     // A pool needs its service.
     let res = a
@@ -404,7 +404,7 @@ both_engines!(an_imei_lock_that_differs_raises_its_rule_once_and_suspends_the_si
         ("roles", "customer_admin"),
         ("in_app", "1"),
     ];
-    assert_eq!(location(&a.post("/notifications/rules", &rule).await), "/notifications/rules?msg=created");
+    assert_eq!(location(&a.post("/notifications/rules", &rule).await), "/notifications/rules?n=created");
     // Only suspending is open to this rule.
     let mut wrong = rule.to_vec();
     wrong[3] = ("action", "deactivate");

@@ -98,10 +98,7 @@ both_engines!(an_api_key_lists_the_sims_of_its_owners_tree_only, |app: TestApp| 
 
     // Revoked: refused from the next request; both changes are journaled.
     let id: i64 = sqlx::query("SELECT id FROM api_keys").fetch_one(app.db.pool()).await.unwrap().get(0);
-    assert_eq!(
-        location(&a.post(&format!("/account/api-keys/{id}/revoke"), &[]).await),
-        "/profile/api-keys?msg=revoked"
-    );
+    assert_eq!(location(&a.post(&format!("/account/api-keys/{id}/revoke"), &[]).await), "/profile/api-keys?n=revoked");
     assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 401);
     let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'api_key.%'")
         .fetch_one(app.db.pool())
@@ -122,7 +119,7 @@ both_engines!(keys_never_exceed_their_owner_and_open_only_their_part, |app: Test
         [("name", "x"), ("kind", "api"), ("role", "provider_admin")],
         [("name", "x"), ("kind", "ingest"), ("role", "read_only")],
     ] {
-        assert_eq!(location(&a.post("/account/api-keys", &form).await), "/profile/api-keys?msg=escalation");
+        assert_eq!(location(&a.post("/account/api-keys", &form).await), "/profile/api-keys?n=escalation");
     }
     let key = new_key(&mut a, &[("name", "ERP"), ("kind", "api"), ("role", "customer_admin")]).await;
     assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 200);

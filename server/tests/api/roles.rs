@@ -76,7 +76,7 @@ both_engines!(a_custom_role_grants_only_what_is_ticked_from_the_next_request, |a
             &[("name", "Field operator"), ("base", "customer_user"), ("perm", "sims_read"), ("perm", "sims_write")],
         )
         .await;
-    assert_eq!(location(&res), "/roles?msg=created");
+    assert_eq!(location(&res), "/roles?n=created");
     let id = role_id(&app, "Field operator").await;
     assert_eq!(journaled(&app, "role.created").await, 1);
 
@@ -89,13 +89,13 @@ both_engines!(a_custom_role_grants_only_what_is_ticked_from_the_next_request, |a
         (vec![("name", ""), ("base", "customer_user"), ("perm", "sims_read")], "bad_name"),
         (vec![("name", "Empty"), ("base", "customer_user")], "no_perms"),
     ] {
-        assert_eq!(location(&a.post("/admin/roles", &form).await), format!("/roles?msg={reason}"), "{form:?}");
+        assert_eq!(location(&a.post("/admin/roles", &form).await), format!("/roles?n={reason}"), "{form:?}");
     }
     assert_eq!(journaled(&app, "role.created").await, 1);
 
     // Given to a user of the tree: no more exports, from the very next request.
     let res = a.post(&format!("/admin/users/{op}"), &[("op", "custom_role"), ("custom", &id.to_string())]).await;
-    assert_eq!(location(&res), format!("/users/{op}?msg=custom_role"));
+    assert_eq!(location(&res), format!("/users/{op}?n=custom_role"));
     assert_eq!(u.get("/sims.csv").await.status(), 403);
     assert_eq!(u.get("/sims").await.status(), 200);
     let list = u.get("/sims").await.text().await.unwrap();
@@ -114,19 +114,19 @@ both_engines!(a_custom_role_grants_only_what_is_ticked_from_the_next_request, |a
     // An edit applies at once to its holders.
     let path = format!("/admin/roles/{id}");
     let save = [("op", "save"), ("name", "Field operator"), ("base", "customer_user"), ("perm", "sims_read")];
-    assert_eq!(location(&a.post(&path, &save).await), "/roles?msg=saved");
+    assert_eq!(location(&a.post(&path, &save).await), "/roles?n=saved");
     assert_eq!(u.post("/sims/1/label", &[("label", "x")]).await.status(), 403);
     // A held role keeps its base and cannot be removed.
     let rebase = [("op", "save"), ("name", "Field operator"), ("base", "read_only"), ("perm", "sims_read")];
-    assert_eq!(location(&a.post(&path, &rebase).await), format!("/roles/custom/{id}?msg=in_use"));
-    assert_eq!(location(&a.post(&path, &[("op", "delete")]).await), format!("/roles/custom/{id}?msg=in_use"));
+    assert_eq!(location(&a.post(&path, &rebase).await), format!("/roles/custom/{id}?n=in_use"));
+    assert_eq!(location(&a.post(&path, &[("op", "delete")]).await), format!("/roles/custom/{id}?n=in_use"));
 
     // Another tree neither sees nor changes it, nor can it be given outside its tree.
     let mut b = app.sign_in("b.admin", PASSWORD).await;
     assert_eq!(b.post(&path, &[("op", "delete")]).await.status(), 404);
     assert!(!b.get("/roles").await.text().await.unwrap().contains("Field operator"));
     let res = b.post(&format!("/admin/users/{other}"), &[("op", "custom_role"), ("custom", &id.to_string())]).await;
-    assert_eq!(location(&res), format!("/users/{other}?msg=bad_input"));
+    assert_eq!(location(&res), format!("/users/{other}?n=bad_input"));
     // A user without the permission cannot define roles.
     assert_eq!(
         u.post("/admin/roles", &[("name", "Mine"), ("base", "read_only"), ("perm", "sims_read")]).await.status(),
@@ -135,9 +135,9 @@ both_engines!(a_custom_role_grants_only_what_is_ticked_from_the_next_request, |a
 
     // Taken away, the role can go.
     let res = a.post(&format!("/admin/users/{op}"), &[("op", "custom_role"), ("custom", "")]).await;
-    assert_eq!(location(&res), format!("/users/{op}?msg=custom_role"));
+    assert_eq!(location(&res), format!("/users/{op}?n=custom_role"));
     assert_eq!(u.get("/sims.csv").await.status(), 200);
-    assert_eq!(location(&a.post(&path, &[("op", "delete")]).await), "/roles?msg=deleted");
+    assert_eq!(location(&a.post(&path, &[("op", "delete")]).await), "/roles?n=deleted");
     assert_eq!(journaled(&app, "role.deleted").await, 1);
 });
 
@@ -153,16 +153,16 @@ both_engines!(an_administrator_narrowed_by_a_custom_role_hands_out_nothing_more,
         ("perm", "roles_manage"),
         ("perm", "sims_read"),
     ];
-    assert_eq!(location(&a.post("/admin/roles", &form).await), "/roles?msg=created");
+    assert_eq!(location(&a.post("/admin/roles", &form).await), "/roles?n=created");
     let id = role_id(&app, "User desk").await.to_string();
     let res = a.post(&format!("/admin/users/{narrow}"), &[("op", "custom_role"), ("custom", &id)]).await;
-    assert_eq!(location(&res), format!("/users/{narrow}?msg=custom_role"));
+    assert_eq!(location(&res), format!("/users/{narrow}?n=custom_role"));
 
     let mut n = app.sign_in("a.narrow", PASSWORD).await;
     assert_eq!(n.get("/journal.csv").await.status(), 403);
     // No role with a permission they lack, and no built-in role granting more than they hold.
     let wider = [("name", "Auditor"), ("base", "customer_admin"), ("perm", "journal_read")];
-    assert_eq!(location(&n.post("/admin/roles", &wider).await), "/roles?msg=escalation");
+    assert_eq!(location(&n.post("/admin/roles", &wider).await), "/roles?n=escalation");
     let a_id = t.a.to_string();
     let invite = [
         ("username", "new.admin"),
@@ -180,7 +180,7 @@ both_engines!(an_administrator_narrowed_by_a_custom_role_hands_out_nothing_more,
         .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     let res = a.post(&format!("/admin/users/{admin_id}"), &[("op", "deactivate")]).await;
-    assert_eq!(location(&res), format!("/users/{admin_id}?msg=last_admin"));
+    assert_eq!(location(&res), format!("/users/{admin_id}?n=last_admin"));
 });
 
 both_engines!(
@@ -192,18 +192,18 @@ both_engines!(
         let viewer = app.user(t.b, "b.viewer", "read_only", PASSWORD).await;
         let mut root = app.sign_in("root", PASSWORD).await;
         let form = [("name", "Auditor"), ("base", "read_only"), ("perm", "sims_read")];
-        assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?msg=created");
+        assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?n=created");
         let id = role_id(&app, "Auditor").await;
         // Offered for a user of any customer (customers are roots of their own trees).
         let page = root.get(&format!("/users/{viewer}")).await.text().await.unwrap();
         assert!(page.contains(&format!("<option value=\"{id}\"")), "offered on the user page");
         let res =
             root.post(&format!("/admin/users/{viewer}"), &[("op", "custom_role"), ("custom", &id.to_string())]).await;
-        assert_eq!(location(&res), format!("/users/{viewer}?msg=custom_role"));
+        assert_eq!(location(&res), format!("/users/{viewer}?n=custom_role"));
         // A customer's administrator sees it, and cannot change it.
         let mut a = app.sign_in("a.admin", PASSWORD).await;
         assert!(a.get("/roles").await.text().await.unwrap().contains("Auditor"));
         let res = a.post(&format!("/admin/roles/{id}"), &[("op", "delete")]).await;
-        assert_eq!(location(&res), format!("/roles/custom/{id}?msg=escalation"));
+        assert_eq!(location(&res), format!("/roles/custom/{id}?n=escalation"));
     }
 );

@@ -57,7 +57,7 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
             &[("op", "edit"), ("name", "Ada Renamed"), ("role", "read_only"), ("customer", &a_id)],
         )
         .await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=edit"));
+    assert_eq!(location(&res), format!("/users/{user}?n=edit"));
     assert_eq!(field(&app, user, "role").await, "read_only");
     assert_eq!(field(&app, user, "customer_id").await, t.a.to_string());
     assert_eq!(u.get("/sims").await.status(), 303, "signed out");
@@ -70,7 +70,7 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
             &[("op", "edit"), ("name", "X"), ("role", "provider_admin"), ("customer", &a_id)],
         )
         .await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=escalation"));
+    assert_eq!(location(&res), format!("/users/{user}?n=escalation"));
     assert_eq!(field(&app, user, "role").await, "read_only", "nothing saved");
     // A customer outside the tree.
     let b_id = t.b.to_string();
@@ -80,14 +80,14 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
             &[("op", "edit"), ("name", "X"), ("role", "read_only"), ("customer", &b_id)],
         )
         .await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=bad_input"));
+    assert_eq!(location(&res), format!("/users/{user}?n=bad_input"));
 
     // Reset second factors, end sessions, deactivate, reactivate: each journaled.
     for (op, action) in
         [("reset_mfa", "mfa.reset"), ("end_sessions", "session.ended_by_admin"), ("deactivate", "user.deactivated")]
     {
         let res = a.post(&format!("/admin/users/{user}"), &[("op", op), ("current", PASSWORD)]).await;
-        assert_eq!(location(&res), format!("/users/{user}?msg={op}"));
+        assert_eq!(location(&res), format!("/users/{user}?n={op}"));
         assert_eq!(journaled(&app, action).await, 1, "{op}");
     }
     assert_eq!(field(&app, user, "status").await, "disabled");
@@ -100,19 +100,19 @@ both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: T
 
     // The last administrator of A cannot be deactivated or demoted, not even by themselves.
     let res = a.post(&format!("/admin/users/{admin}"), &[("op", "deactivate")]).await;
-    assert_eq!(location(&res), format!("/users/{admin}?msg=last_admin"));
+    assert_eq!(location(&res), format!("/users/{admin}?n=last_admin"));
     let res = a
         .post(
             &format!("/admin/users/{admin}"),
             &[("op", "edit"), ("name", "Me"), ("role", "customer_user"), ("customer", &a_id)],
         )
         .await;
-    assert_eq!(location(&res), format!("/users/{admin}?msg=last_admin"));
+    assert_eq!(location(&res), format!("/users/{admin}?n=last_admin"));
     assert_eq!(field(&app, admin, "status").await, "active");
     // With a second administrator, it can.
     app.user(t.a, "a.admin2", "customer_admin", PASSWORD).await;
     let res = a.post(&format!("/admin/users/{admin}"), &[("op", "deactivate")]).await;
-    assert_eq!(location(&res), format!("/users/{admin}?msg=deactivate"));
+    assert_eq!(location(&res), format!("/users/{admin}?n=deactivate"));
 
     // A provider administrator is outside A's tree and above A's administrators: not found.
     let mut a2 = app.sign_in("a.admin2", PASSWORD).await;
@@ -129,17 +129,17 @@ both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestA
     let page = u.get("/profile").await.text().await.unwrap();
     assert!(page.contains("Your profile") && page.contains("a.user"));
     let res = u.post("/account/profile", &[("name", "  Ada Lovelace ")]).await;
-    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(location(&res), "/profile?n=saved");
     assert_eq!(field(&app, me, "name").await, "Ada Lovelace");
     let res = u.post("/account/profile", &[("name", "   ")]).await;
-    assert_eq!(location(&res), "/profile?msg=bad_name");
+    assert_eq!(location(&res), "/profile?n=bad_name");
     assert_eq!(field(&app, me, "name").await, "Ada Lovelace", "nothing saved");
     // Language: kept with the account (emails follow) and set for the pages at once.
     let res = u.post("/account/language", &[("lang", "it")]).await;
     assert!(res.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("lang=it")));
     assert_eq!(field(&app, me, "lang").await, "it");
     let res = u.post("/account/language", &[("lang", "klingon")]).await;
-    assert_eq!(location(&res), "/profile?msg=bad_language");
+    assert_eq!(location(&res), "/profile?n=bad_language");
     assert_eq!(journaled(&app, "user.name_changed").await + journaled(&app, "user.language_changed").await, 2);
     // Default dashboard: one of the caller's own only.
     u.get("/").await;
@@ -152,7 +152,7 @@ both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestA
         .unwrap()
         .get(0);
     let res = u.post("/account/default-dashboard", &[("dashboard", &id.to_string())]).await;
-    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(location(&res), "/profile?n=saved");
     let default: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
         .bind(me)
         .fetch_one(app.db.pool())
@@ -169,7 +169,7 @@ both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestA
         .unwrap()
         .unwrap_or(999_999);
     let res = u.post("/account/default-dashboard", &[("dashboard", &others.to_string())]).await;
-    assert_eq!(location(&res), "/profile?msg=bad_dashboard");
+    assert_eq!(location(&res), "/profile?n=bad_dashboard");
 });
 
 both_engines!(a_new_email_address_is_confirmed_by_a_code_sent_to_it, |app: TestApp| async move {
@@ -205,18 +205,18 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     let res = root
         .post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)])
         .await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=add_role"));
+    assert_eq!(location(&res), format!("/users/{user}?n=add_role"));
     assert_eq!(journaled(&app, "user.role_added").await, 1);
     // A's administrator cannot give roles outside A, nor above their own.
     let mut a = app.sign_in("a.admin", PASSWORD).await;
     let res =
         a.post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "read_only"), ("customer", &b)]).await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=bad_input"));
+    assert_eq!(location(&res), format!("/users/{user}?n=bad_input"));
     let a_id = t.a.to_string();
     let res = a
         .post(&format!("/admin/users/{user}"), &[("op", "add_role"), ("role", "provider_admin"), ("customer", &a_id)])
         .await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=escalation"));
+    assert_eq!(location(&res), format!("/users/{user}?n=escalation"));
 
     let mut m = app.sign_in("multi", PASSWORD).await;
     let a_iccid = &f.iccids_of(&[t.a])[0];
@@ -232,7 +232,7 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
         .unwrap()
         .get(0);
     let res = m.post("/account/active-role", &[("role", &role_id.to_string())]).await;
-    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(location(&res), "/profile?n=saved");
     let sims = m.get("/sims?size=100").await.text().await.unwrap();
     assert!(sims.contains(b_iccid.as_str()) && !sims.contains(a_iccid.as_str()), "now B's tree, read-only");
     assert_eq!(m.post("/account/active-role", &[("role", "999999")]).await.status(), 303);
@@ -240,7 +240,7 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     // Taking the role away puts the session back on the account's own.
     let res =
         root.post(&format!("/admin/users/{user}"), &[("op", "remove_role"), ("role_id", &role_id.to_string())]).await;
-    assert_eq!(location(&res), format!("/users/{user}?msg=remove_role"));
+    assert_eq!(location(&res), format!("/users/{user}?n=remove_role"));
     let sims = m.get("/sims?size=100").await.text().await.unwrap();
     assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()));
 });
@@ -253,7 +253,7 @@ both_engines!(times_are_shown_in_the_time_zone_of_the_profile, |app: TestApp| as
     let page = u.get("/profile/security").await.text().await.unwrap();
     assert!(page.contains("2026-09-21 14:13 UTC"), "UTC until a zone is chosen");
     let res = u.post("/account/time-zone", &[("time_zone", "Europe/Rome")]).await;
-    assert_eq!(location(&res), "/profile?msg=saved");
+    assert_eq!(location(&res), "/profile?n=saved");
     assert_eq!(field(&app, me, "time_zone").await, "Europe/Rome");
     let page = u.get("/profile/security").await.text().await.unwrap();
     assert!(page.contains("2026-09-21 16:13 CEST") && !page.contains("14:13 UTC"), "summer time in Rome");
@@ -262,7 +262,7 @@ both_engines!(times_are_shown_in_the_time_zone_of_the_profile, |app: TestApp| as
     // A name the tz database lacks is refused, and nothing changes.
     for bad in ["Mars/Olympus", "../etc/passwd", ""] {
         let res = u.post("/account/time-zone", &[("time_zone", bad)]).await;
-        assert_eq!(location(&res), "/profile?msg=bad_time_zone", "{bad}");
+        assert_eq!(location(&res), "/profile?n=bad_time_zone", "{bad}");
     }
     assert_eq!(field(&app, me, "time_zone").await, "Europe/Rome");
     assert_eq!(journaled(&app, "user.time_zone_changed").await, 1);

@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::group;
 use super::status_label;
-use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::chart::daily_bars;
 use super::{format_bytes, format_minutes, status_label};
-use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;

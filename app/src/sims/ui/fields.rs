@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;

@@ -9,7 +9,7 @@ use super::export::export_link;
 use super::group;
 use super::live::LiveFilter;
 use super::{format_bytes, format_minutes, status_label};
-use crate::auth::ui::{NoticeBanner, error_view};
+use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::error::AppError;
 use crate::i18n::{K, Lang};
