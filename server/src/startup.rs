@@ -177,11 +177,12 @@ pub fn build_router(state: AppState) -> Router {
         );
 
     let auth = state.auth.clone();
+    // The REST API, behind its own gate (keys, never the session cookie).
+    let api = app::rest::router::<AppState>(auth.clone()).with_state(state.clone());
     let router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
         // Every form post and download, from the one route table.
         .merge(app::web::router::<AppState>())
-        .merge(app::rest::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();
@@ -195,8 +196,9 @@ pub fn build_router(state: AppState) -> Router {
     let pages = router.clone().layer(axum::middleware::from_fn_with_state(auth.clone(), session::layer));
     let mut router = router
         .layer(axum::middleware::from_fn(move |req, next| app::web::form::render_error_pages(pages.clone(), req, next)))
-        // Every route, server function and file passes the one gate.
+        // Every page, form, server function and file passes the one session gate.
         .layer(axum::middleware::from_fn_with_state(auth, session::layer))
+        .merge(api)
         // Bodies that are not UTF-8 are refused (400) before anything reads them.
         .layer(axum::middleware::from_fn(app::web::encoding::layer));
 

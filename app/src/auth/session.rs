@@ -232,10 +232,6 @@ fn is_page_request(method: &HttpMethod, path: &str) -> bool {
 /// the public sign-in pages. Permissions are then checked per server function by `guard::require`.
 pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    // The REST API authenticates with keys, never with the session cookie.
-    if path.starts_with(routes::API_V1) {
-        return crate::rest::gate::gate(auth, req, next).await;
-    }
     let method = req.method().clone();
     let safe = method == HttpMethod::GET || method == HttpMethod::HEAD || method == HttpMethod::OPTIONS;
     if !safe && !same_origin(req.headers(), &auth.public_url) {

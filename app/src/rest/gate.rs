@@ -1,4 +1,4 @@
-//! The API's gate, run by the one request layer (`session::layer`) for `/api/v1/…`: the key
+//! The API's gate, the layer of the API's router (`/api/v1/…`, see [`super::router`]): the key
 //! becomes the request's principal (as a session would), a key opens only its own part of the
 //! API (ingest keys `/api/v1/ingest/…`, API keys the rest), and each key is rate-limited.
 //! Cookies are not read here, so a browser's session cannot be ridden across sites: no Origin
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -77,7 +77,7 @@ async fn shared_hit(db: &crate::db::Db, prefix: &str, now: i64) -> Result<Result
     if hits > i64::from(LIMIT.load(Ordering::Relaxed)) { Ok(Err((60 - now.rem_euclid(60)) as u64)) } else { Ok(Ok(())) }
 }
 
-pub async fn gate(auth: AuthState, mut req: Request, next: Next) -> Response {
+pub async fn gate(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path == routes::API_V1_OPENAPI {
         return next.run(req).await;

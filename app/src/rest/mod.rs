@@ -70,7 +70,9 @@ where
     ]
 }
 
-pub fn router<S>() -> Router<S>
+/// The API's router: every endpoint of [`endpoints`] behind the API's own gate ([`gate`]: keys,
+/// not sessions), so the session layer of the pages never sees an API request.
+pub fn router<S>(auth: AuthState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
@@ -90,5 +92,7 @@ where
         router = router.route(path, m.fallback(|| async { error::ApiError::method_not_allowed() }));
     }
     // Anything else under /api/v1 is the API's own 404.
-    router.route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found("endpoint") }))
+    router
+        .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found("endpoint") }))
+        .layer(axum::middleware::from_fn_with_state(auth, gate::gate))
 }
