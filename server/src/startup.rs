@@ -182,7 +182,7 @@ pub fn build_router(state: AppState) -> Router {
     let router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
         // Every form post and download, from the one route table.
-        .merge(app::web::router::<AppState>())
+        .merge(app::site::router::<AppState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();

@@ -1,8 +1,7 @@
-//! The browser-facing HTTP layer: every form post and download of the portal is one row of a
-//! route table ([`route::FormRoute`]: method, path, who may call it, handler). The router, the
-//! permission check each route gets, and the tests that walk every endpoint are all built from
-//! those rows, so an endpoint cannot be added without saying who may use it, nor be missed by
-//! the tests.
+//! The browser-facing HTTP layer, below the features: a form post or download is one row of a
+//! route table ([`route::FormRoute`]: method, path, who may call it, handler), answered the way
+//! [`form`] says, and downloads stream as [`download`] does. Each feature lists its rows; the
+//! portal's table (`crate::site`) gathers them.
 pub mod download;
 pub mod encoding;
 pub mod form;
@@ -10,40 +9,3 @@ pub mod route;
 
 pub use form::{BackTo, Caller, FormError, FormResult, Goto, NoticeCode, redirect};
 pub use route::{Access, FormRoute, Method};
-
-use axum::Router;
-use axum::extract::FromRef;
-
-use crate::auth::service::AuthState;
-
-/// Every form and download route of the portal, feature by feature.
-pub fn routes<S>() -> Vec<FormRoute<S>>
-where
-    S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
-{
-    [
-        crate::auth::forms::routes::<S>(),
-        crate::sims::forms::routes::<S>(),
-        crate::customers::exports::routes::<S>(),
-        crate::dashboards::forms::routes::<S>(),
-        crate::journal::forms::routes::<S>(),
-        crate::notify::forms::routes::<S>(),
-        crate::users::forms::routes::<S>(),
-        crate::profile::forms::routes::<S>(),
-        crate::roles::forms::routes::<S>(),
-        crate::apikeys::forms::routes::<S>(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-/// The router of every form and download route, each behind its access check.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
-{
-    route::build(routes::<S>())
-}

@@ -9,7 +9,7 @@ use crate::helpers::{PASSWORD, TestApp, location};
 
 /// Every form and download route from the table the router is built from, with `{id}` filled.
 fn form_routes() -> Vec<(app::web::Method, String, app::web::Access)> {
-    app::web::routes::<app::auth::service::AuthState>()
+    app::site::routes::<app::auth::service::AuthState>()
         .into_iter()
         .map(|r| (r.method, r.path.replace("{id}", "1"), r.access))
         .collect()

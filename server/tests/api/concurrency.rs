@@ -450,7 +450,7 @@ async fn server_fn(app: &TestApp, cookie: &Option<String>, path: &str, args: &st
 /// The form posts: for each route of the table, 16 callers on different rows, then 16 on one.
 async fn every_form_route(app: &TestApp, w: &mut World) -> Vec<&'static str> {
     let mut done = Vec::new();
-    let routes: Vec<(&'static str, app::web::Access)> = app::web::routes::<app::auth::service::AuthState>()
+    let routes: Vec<(&'static str, app::web::Access)> = app::site::routes::<app::auth::service::AuthState>()
         .into_iter()
         .filter(|r| r.writes())
         .map(|r| (r.path, r.access))
