@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SimStatus;
 use super::ids::MccMnc;
+use crate::codes::code_enum;
 use crate::i18n::K;
 use crate::usage::SECONDS_PER_DAY;
 use crate::util::encode_component;
@@ -320,43 +321,21 @@ impl Default for SimQuery {
     }
 }
 
-/// Why a parameter was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Problem {
-    NotANumber,
-    NotADate,
-    Unknown,
-    OutOfOrder,
-    PageSize,
-    TooLong,
-    BadCursor,
+code_enum! {
+    /// Why a parameter was refused.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Problem {
+        NotANumber = "not_a_number",
+        NotADate = "not_a_date",
+        Unknown = "unknown",
+        OutOfOrder = "out_of_order",
+        PageSize = "page_size",
+        TooLong = "too_long",
+        BadCursor = "bad_cursor",
+    }
 }
 
 impl Problem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Problem::NotANumber => "not_a_number",
-            Problem::NotADate => "not_a_date",
-            Problem::Unknown => "unknown",
-            Problem::OutOfOrder => "out_of_order",
-            Problem::PageSize => "page_size",
-            Problem::TooLong => "too_long",
-            Problem::BadCursor => "bad_cursor",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Problem> {
-        [
-            Problem::NotANumber,
-            Problem::NotADate,
-            Problem::Unknown,
-            Problem::OutOfOrder,
-            Problem::PageSize,
-            Problem::TooLong,
-            Problem::BadCursor,
-        ]
-        .into_iter()
-        .find(|p| p.code() == s)
-    }
     pub fn message(self) -> K {
         match self {
             Problem::NotANumber => K::SimsProblemNotANumber,
