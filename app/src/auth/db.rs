@@ -71,7 +71,7 @@ pub async fn register_failure(db: &Db, user_id: i64, now: i64) -> R<(i64, Option
     .bind(user_id)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("failed_attempts")?, row.try_get("locked_until")?))
 }
 
 /// The same counter for a username nobody has, so it locks and answers exactly like a real one.
@@ -93,7 +93,7 @@ pub async fn register_unknown_failure(db: &Db, username: &str, now: i64) -> R<(i
     .bind(now + FIRST_LOCK)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("failed_attempts")?, row.try_get("locked_until")?))
 }
 
 pub async fn unknown_locked_until(db: &Db, username: &str) -> R<Option<i64>> {
@@ -102,7 +102,7 @@ pub async fn unknown_locked_until(db: &Db, username: &str) -> R<Option<i64>> {
         .fetch_optional(db.pool())
         .await?;
     Ok(match row {
-        Some(r) => r.try_get(0)?,
+        Some(r) => r.try_get("locked_until")?,
         None => None,
     })
 }
@@ -180,7 +180,7 @@ pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
     .bind(s.user_agent)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    row.try_get(0)
+    row.try_get("id")
 }
 
 pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>> {
@@ -293,7 +293,7 @@ pub async fn take_flash(db: &Db, session_id: i64) -> R<Option<String>> {
     let mut tx = db.write().await?;
     let row = sqlx::query("SELECT flash FROM sessions WHERE id = $1").bind(session_id).fetch_optional(&mut *tx).await?;
     let flash: Option<String> = match row {
-        Some(r) => r.try_get(0)?,
+        Some(r) => r.try_get("flash")?,
         None => None,
     };
     sqlx::query("UPDATE sessions SET flash = NULL WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
@@ -369,12 +369,12 @@ pub async fn open_code(db: &Db, user_id: i64, purpose: &str, session_id: Option<
 
 /// When the last code of this purpose was sent to the user (used or not), for the resend limit.
 pub async fn last_code_at(db: &Db, user_id: i64, purpose: &str) -> R<Option<i64>> {
-    let row = sqlx::query("SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND purpose = $2")
+    let row = sqlx::query("SELECT MAX(created_at) AS last_at FROM auth_codes WHERE user_id = $1 AND purpose = $2")
         .bind(user_id)
         .bind(purpose)
         .fetch_one(db.pool())
         .await?;
-    row.try_get(0)
+    row.try_get("last_at")
 }
 
 /// When a code last went to `target` (an address or number) for this user, whatever its
@@ -382,7 +382,7 @@ pub async fn last_code_at(db: &Db, user_id: i64, purpose: &str) -> R<Option<i64>
 /// contact change), by any: the spacing of code sending.
 pub async fn last_code_to(db: &Db, user_id: i64, target: &str, session: Option<i64>) -> R<Option<i64>> {
     let row = sqlx::query(
-        "SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND target = $2 \
+        "SELECT MAX(created_at) AS last_at FROM auth_codes WHERE user_id = $1 AND target = $2 \
          AND (($3 = -1 AND session_id IS NULL) OR session_id = $3)",
     )
     .bind(user_id)
@@ -390,7 +390,7 @@ pub async fn last_code_to(db: &Db, user_id: i64, target: &str, session: Option<i
     .bind(session.unwrap_or(-1))
     .fetch_one(db.pool())
     .await?;
-    row.try_get(0)
+    row.try_get("last_at")
 }
 
 /// Marks a code used; false if someone else used it first.
@@ -487,7 +487,7 @@ pub async fn delete_totp(conn: &mut AnyConnection, user_id: i64, id: i64) -> R<O
         .fetch_optional(conn)
         .await?;
     Ok(match row {
-        Some(r) => Some(r.try_get(0)?),
+        Some(r) => Some(r.try_get("name")?),
         None => None,
     })
 }
@@ -519,11 +519,11 @@ pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: i64) -> R
 }
 
 pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> R<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)
         .fetch_one(db.pool())
         .await?;
-    row.try_get(0)
+    row.try_get("n")
 }
 
 // ---------------------------------------------------------------- passwords and reset links
@@ -534,7 +534,7 @@ pub async fn password_history(db: &Db, user_id: i64, limit: i64) -> R<Vec<String
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(|r| r.try_get(0)).collect()
+    rows.iter().map(|r| r.try_get("hash")).collect()
 }
 
 /// Stores a new password (and in history), activates the account, and ends every session of
@@ -584,7 +584,7 @@ pub async fn insert_reset_token(db: &Db, user_id: i64, token_hash: &str, now: i6
     .bind(user_id)
     .fetch_one(&mut *tx)
     .await?
-    .try_get(0)?;
+    .try_get("credential_generation")?;
     sqlx::query(
         "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at, generation) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -613,7 +613,7 @@ pub async fn reset_token_user(db: &Db, token_hash: &str, now: i64) -> R<Option<i
     .fetch_optional(db.pool())
     .await?;
     Ok(match row {
-        Some(r) => Some(r.try_get(0)?),
+        Some(r) => Some(r.try_get("user_id")?),
         None => None,
     })
 }
@@ -637,7 +637,7 @@ pub async fn reauth_at(db: &Db, session_id: i64) -> R<Option<i64>> {
     let row =
         sqlx::query("SELECT reauth_at FROM sessions WHERE id = $1").bind(session_id).fetch_optional(db.pool()).await?;
     Ok(match row {
-        Some(r) => r.try_get(0)?,
+        Some(r) => r.try_get("reauth_at")?,
         None => None,
     })
 }
@@ -662,7 +662,7 @@ pub async fn sms_countries(db: &Db, customer_id: i64) -> R<String> {
     .fetch_optional(db.pool())
     .await?;
     Ok(match row {
-        Some(r) => r.try_get(0)?,
+        Some(r) => r.try_get("sms_countries")?,
         None => String::new(),
     })
 }
@@ -784,15 +784,15 @@ pub struct LogRow {
 /// Whether the user has signed in completely before, and whether from this user agent.
 pub async fn seen_device(db: &Db, user: i64, user_agent: &str) -> R<(bool, bool)> {
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' LIMIT 1) a), \
-         (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' AND user_agent = $2 \
-         LIMIT 1) b)",
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' LIMIT 1) a) \
+         AS any_success, (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' \
+         AND user_agent = $2 LIMIT 1) b) AS agent_success",
     )
     .bind(user)
     .bind(user_agent.chars().take(300).collect::<String>())
     .fetch_one(db.pool())
     .await?;
-    Ok((row.try_get::<i64, _>(0)? > 0, row.try_get::<i64, _>(1)? > 0))
+    Ok((row.try_get::<i64, _>("any_success")? > 0, row.try_get::<i64, _>("agent_success")? > 0))
 }
 
 /// Attempts by users of the scope; the provider's scope also sees unknown usernames.
@@ -827,7 +827,7 @@ pub async fn hit(db: &Db, bucket: &str, window_start: i64) -> R<i64> {
     .bind(window_start)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    row.try_get(0)
+    row.try_get("hits")
 }
 
 /// Old windows are useless; dropped now and then so the table stays small.
@@ -917,7 +917,7 @@ pub async fn insert_invited_user(conn: &mut AnyConnection, u: NewUser<'_>) -> R<
     .bind(u.now)
     .fetch_one(conn)
     .await?;
-    row.try_get(0)
+    row.try_get("id")
 }
 
 /// A new temporary password for an invitation not yet accepted.
