@@ -686,7 +686,6 @@ struct Extra {
     plan_data_bytes: Option<i64>,
     plan_sms: Option<i64>,
     plan_voice_seconds: Option<i64>,
-
     rate_plan: Option<String>,
     imei_lock: String,
     lock_imei: Option<String>,

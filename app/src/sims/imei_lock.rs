@@ -137,13 +137,13 @@ mod store {
 
     fn sim(r: &sqlx::any::AnyRow) -> R<Sim> {
         Ok(Sim {
-            iccid: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
-            imei: r.try_get(2)?,
+            iccid: r.try_get("iccid")?,
+            customer_id: r.try_get("customer_id")?,
+            imei: r.try_get("imei")?,
             binding: Binding {
-                state: LockState::parse(&r.try_get::<String, _>(3)?).unwrap_or(LockState::Neutral),
-                bound: r.try_get(4)?,
-                seen: r.try_get(5)?,
+                state: LockState::parse(&r.try_get::<String, _>("imei_lock")?).unwrap_or(LockState::Neutral),
+                bound: r.try_get("lock_imei")?,
+                seen: r.try_get("lock_seen_imei")?,
             },
         })
     }
