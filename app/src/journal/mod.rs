@@ -125,6 +125,7 @@ impl JournalQuery {
 
 /// One entry as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JournalRow {
     pub id: i64,
     pub at: i64,
