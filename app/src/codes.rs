@@ -151,4 +151,22 @@ mod tests {
         assert_eq!(Loud::try_from("yes".to_string()), Ok(Loud::Yes));
         assert_eq!(format!("{}", Loud::Yes), "YES");
     }
+
+    /// What `TryFrom<String>` is for: a row struct holding the enum, an unknown code an error.
+    #[cfg(feature = "ssr")]
+    #[tokio::test]
+    async fn a_row_holds_the_enum_itself() {
+        use sqlx::Connection;
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(try_from = "String")]
+            fruit: Fruit,
+        }
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect("sqlite::memory:").await.unwrap();
+        let row: Row = sqlx::query_as("SELECT 'blood_orange' AS fruit").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(row.fruit, Fruit::BloodOrange);
+        let bad = sqlx::query_as::<_, Row>("SELECT 'pear' AS fruit").fetch_one(&mut conn).await;
+        assert!(matches!(bad, Err(sqlx::Error::ColumnDecode { .. })), "{:?}", bad.err());
+    }
 }

@@ -10,41 +10,27 @@ use crate::i18n::K;
 use crate::usage::SECONDS_PER_DAY;
 use crate::util::encode_component;
 
-/// A column of the SIM list. Every column can be shown, ordered and sorted on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Column {
-    Iccid,
-    Msisdn,
-    Imsi,
-    Imei,
-    Label,
-    Status,
-    Customer,
-    Plan,
-    Data,
-    Sms,
-    Voice,
-    LastSession,
-    Activated,
+code_enum! {
+    /// A column of the SIM list. Every column can be shown, ordered and sorted on.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Column {
+        Iccid = "iccid",
+        Msisdn = "msisdn",
+        Imsi = "imsi",
+        Imei = "imei",
+        Label = "label",
+        Status = "status",
+        Customer = "customer",
+        Plan = "plan",
+        Data = "data",
+        Sms = "sms",
+        Voice = "voice",
+        LastSession = "last_session",
+        Activated = "activated",
+    }
 }
 
 impl Column {
-    pub const ALL: [Column; 13] = [
-        Column::Iccid,
-        Column::Msisdn,
-        Column::Imsi,
-        Column::Imei,
-        Column::Label,
-        Column::Status,
-        Column::Customer,
-        Column::Plan,
-        Column::Data,
-        Column::Sms,
-        Column::Voice,
-        Column::LastSession,
-        Column::Activated,
-    ];
-
     /// What a new user sees until they choose.
     pub const DEFAULT: [Column; 9] = [
         Column::Iccid,
@@ -58,26 +44,9 @@ impl Column {
         Column::Activated,
     ];
 
+    /// The column's key in addresses and saved lists.
     pub fn key(self) -> &'static str {
-        match self {
-            Column::Iccid => "iccid",
-            Column::Msisdn => "msisdn",
-            Column::Imsi => "imsi",
-            Column::Imei => "imei",
-            Column::Label => "label",
-            Column::Status => "status",
-            Column::Customer => "customer",
-            Column::Plan => "plan",
-            Column::Data => "data",
-            Column::Sms => "sms",
-            Column::Voice => "voice",
-            Column::LastSession => "last_session",
-            Column::Activated => "activated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|c| c.key() == s)
+        self.code()
     }
 
     /// The column's name, the same words the "SIM overview terms" page explains.
