@@ -71,8 +71,9 @@ pub fn sort_expr(c: Column) -> &'static str {
 
 /// The customer a filter names, if it is inside the caller's tree: its path.
 pub async fn customer_path_in(db: &Db, tenant: &Tenant, customer: i64) -> R<Option<String>> {
-    let row = sqlx::query("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| r.get::<String, _>("path")).filter(|p| tenant.contains(p)))
+    let path: Option<String> =
+        sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(db.pool()).await?;
+    Ok(path.filter(|p| tenant.contains(p)))
 }
 
 /// The WHERE conditions of a query (after `WHERE 1 = 1`), scope first. `customer_path` is the
@@ -486,12 +487,11 @@ pub async fn roll_cycles(db: &Db, cycle_start_day: i64) -> R<u64> {
 pub const SETTING_COLUMNS: &str = "sim_columns";
 
 pub async fn setting(db: &Db, user: i64, key: &str) -> R<Option<String>> {
-    let row = sqlx::query("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
+    sqlx::query_scalar("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
         .bind(user)
         .bind(key)
         .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(|r| r.get("value")))
+        .await
 }
 
 pub async fn set_setting(db: &Db, user: i64, key: &str, value: &str) -> R<()> {
