@@ -1,30 +1,26 @@
 //! Languages and translated strings. The tables are generated at build time from `locales/`.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
 }
 pub use generated::K;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Lang {
-    #[default]
-    En,
-    Es,
-    It,
+code_enum! {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Lang {
+        #[default]
+        En = "en",
+        Es = "es",
+        It = "it",
+    }
+    // Below: region subtags and any case are accepted.
+    parse = by_hand;
 }
 
 impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::It];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-            Lang::It => "it",
-        }
-    }
-
     /// The language's own name for itself, as a switcher shows it.
     pub fn native_name(self) -> &'static str {
         match self {

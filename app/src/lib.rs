@@ -4,6 +4,7 @@
 
 pub mod apikeys;
 pub mod auth;
+pub mod codes;
 pub mod components;
 pub mod customers;
 pub mod dashboards;

@@ -15,15 +15,15 @@ type R<T> = Result<T, sqlx::Error>;
 
 fn view(r: &sqlx::any::AnyRow) -> R<KeyView> {
     Ok(KeyView {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        kind: KeyKind::parse(&r.try_get::<String, _>(2)?).unwrap_or(KeyKind::Api),
-        role: Role::parse(&r.try_get::<String, _>(3)?).unwrap_or(Role::ReadOnly),
-        prefix: r.try_get(4)?,
-        created_at: r.try_get(5)?,
-        expires_at: r.try_get(6)?,
-        last_used_at: r.try_get(7)?,
-        revoked_at: r.try_get(8)?,
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        kind: KeyKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(KeyKind::Api),
+        role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::ReadOnly),
+        prefix: r.try_get("prefix")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 
@@ -49,7 +49,7 @@ pub async fn create(
     let prefix = format!("{prefix:0<8}");
     let secret = crypto::random_token();
     let key = format!("iotp_{prefix}_{secret}");
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_keys (user_id, name, kind, role, prefix, hash, reveal, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -63,8 +63,7 @@ pub async fn create(
     .bind(now)
     .bind(k.days.map(|d| now + d * 86_400))
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
+    .await?;
     let details = json!({ "key": id, "name": k.name, "kind": k.kind.code(), "role": k.role.code(), "days": k.days });
     crate::journal::record(tx, JournalEntry::new(now, user, customer, "api_key.created", username).with(details));
     Ok(id)
@@ -73,12 +72,13 @@ pub async fn create(
 /// The key text of the owner's new key, once: the sealed copy is erased as it is read (the
 /// guarded UPDATE lets only one reader have it).
 pub async fn take_reveal(db: &Db, sealer: &ServerKey, user: i64, id: i64) -> R<Option<String>> {
-    let sealed: Option<String> = sqlx::query("SELECT reveal FROM api_keys WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user)
-        .fetch_optional(db.pool())
-        .await?
-        .and_then(|r| r.get::<Option<String>, _>(0));
+    let sealed: Option<String> =
+        sqlx::query_scalar::<_, Option<String>>("SELECT reveal FROM api_keys WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user)
+            .fetch_optional(db.pool())
+            .await?
+            .flatten();
     let Some(sealed) = sealed else { return Ok(None) };
     let taken = sqlx::query("UPDATE api_keys SET reveal = NULL WHERE id = $1 AND reveal = $2")
         .bind(id)
@@ -129,8 +129,9 @@ pub async fn principal(db: &Db, key: &str, now: i64) -> R<Option<KeyUse>> {
         return Ok(None);
     }
     let row = sqlx::query(
-        "SELECT k.id, k.kind, k.role, k.expires_at, k.revoked_at, k.last_used_at, u.id, u.username, u.name, \
-           u.email, u.role, u.customer_id, c.path, cr.perms, u.time_zone, u.status \
+        "SELECT k.id AS key_id, k.kind, k.role AS key_role, k.expires_at, k.revoked_at, k.last_used_at, \
+           u.id AS user_id, u.username, u.name, u.email, u.role AS own_role, u.customer_id, c.path, cr.perms, \
+           u.time_zone, u.status \
          FROM api_keys k JOIN users u ON u.id = k.user_id JOIN customers c ON c.id = u.customer_id \
          LEFT JOIN custom_roles cr ON cr.id = u.custom_role_id WHERE k.hash = $1",
     )
@@ -138,52 +139,52 @@ pub async fn principal(db: &Db, key: &str, now: i64) -> R<Option<KeyUse>> {
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let expired = r.try_get::<Option<i64>, _>(3)?.is_some_and(|t| t <= now);
-    let revoked = r.try_get::<Option<i64>, _>(4)?.is_some();
-    let status: String = r.try_get(15)?;
+    let expired = r.try_get::<Option<i64>, _>("expires_at")?.is_some_and(|t| t <= now);
+    let revoked = r.try_get::<Option<i64>, _>("revoked_at")?.is_some();
+    let status: String = r.try_get("status")?;
     let (Some(kind), Some(key_role), Some(own_role)) = (
-        KeyKind::parse(&r.try_get::<String, _>(1)?),
-        Role::parse(&r.try_get::<String, _>(2)?),
-        Role::parse(&r.try_get::<String, _>(10)?),
+        KeyKind::parse(&r.try_get::<String, _>("kind")?),
+        Role::parse(&r.try_get::<String, _>("key_role")?),
+        Role::parse(&r.try_get::<String, _>("own_role")?),
     ) else {
         return Ok(None);
     };
     if expired || revoked || status != "active" {
         return Ok(None);
     }
-    let own = match r.try_get::<Option<String>, _>(13)? {
+    let own = match r.try_get::<Option<String>, _>("perms")? {
         Some(codes) => own_role.perms().and(Perms::from_codes(&codes)),
         None => own_role.perms(),
     };
     // Never above the owner as they are now: the lower of the two levels, both sets at once.
     let level = if rank(key_role) >= rank(own_role) { key_role } else { own_role };
-    let id: i64 = r.try_get(0)?;
+    let id: i64 = r.try_get("key_id")?;
     // Like sessions, the last use is written at most once a minute.
-    if r.try_get::<Option<i64>, _>(5)?.is_none_or(|t| now - t >= 60) {
+    if r.try_get::<Option<i64>, _>("last_used_at")?.is_none_or(|t| now - t >= 60) {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&mut *db.writer().await?)
             .await?;
     }
-    let path: String = r.try_get(12)?;
+    let path: String = r.try_get("path")?;
     let p = Principal {
         session_id: 0,
-        user_id: r.try_get(6)?,
+        user_id: r.try_get("user_id")?,
         stage: Stage::Active,
         remember: false,
         mfa_method: None,
-        username: r.try_get(7)?,
-        name: r.try_get(8)?,
-        email: r.try_get(9)?,
+        username: r.try_get("username")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
         role: level,
-        customer_id: r.try_get(11)?,
+        customer_id: r.try_get("customer_id")?,
         customer_path: if level == Role::ProviderAdmin { "/".to_string() } else { path },
         unread: 0,
         role_id: None,
         perms: key_role.perms().and(own),
         custom_role: None,
-        time_zone: r.try_get(14)?,
+        time_zone: r.try_get("time_zone")?,
     };
     Ok(Some(KeyUse { principal: p, kind, id, owner_may: own.has(kind.perm()) }))
 }

@@ -71,7 +71,7 @@ pub async fn register_failure(db: &Db, user_id: i64, now: i64) -> R<(i64, Option
     .bind(user_id)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("failed_attempts")?, row.try_get("locked_until")?))
 }
 
 /// The same counter for a username nobody has, so it locks and answers exactly like a real one.
@@ -93,18 +93,16 @@ pub async fn register_unknown_failure(db: &Db, username: &str, now: i64) -> R<(i
     .bind(now + FIRST_LOCK)
     .fetch_one(&mut *db.writer().await?)
     .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("failed_attempts")?, row.try_get("locked_until")?))
 }
 
 pub async fn unknown_locked_until(db: &Db, username: &str) -> R<Option<i64>> {
-    let row = sqlx::query("SELECT locked_until FROM unknown_logins WHERE username = $1")
-        .bind(username.to_lowercase())
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get(0)?,
-        None => None,
-    })
+    let locked_until =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT locked_until FROM unknown_logins WHERE username = $1")
+            .bind(username.to_lowercase())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(locked_until.flatten())
 }
 
 pub async fn reset_failures(db: &Db, user_id: i64, now: i64) -> R<()> {
@@ -166,7 +164,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, user_id, stage, remember, created_at, last_seen_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) RETURNING id",
     )
@@ -179,8 +177,7 @@ pub async fn create_session(db: &Db, s: NewSession<'_>) -> R<i64> {
     .bind(s.ip)
     .bind(s.user_agent)
     .fetch_one(&mut *db.writer().await?)
-    .await?;
-    row.try_get(0)
+    .await
 }
 
 pub async fn session_by_token(db: &Db, token_hash: &str) -> R<Option<SessionRow>> {
@@ -291,11 +288,11 @@ pub async fn set_flash(db: &Db, session_id: i64, sealed: Option<&str>) -> R<()> 
 /// Reads and clears the one-time data of a session.
 pub async fn take_flash(db: &Db, session_id: i64) -> R<Option<String>> {
     let mut tx = db.write().await?;
-    let row = sqlx::query("SELECT flash FROM sessions WHERE id = $1").bind(session_id).fetch_optional(&mut *tx).await?;
-    let flash: Option<String> = match row {
-        Some(r) => r.try_get(0)?,
-        None => None,
-    };
+    let flash: Option<String> = sqlx::query_scalar::<_, Option<String>>("SELECT flash FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
     sqlx::query("UPDATE sessions SET flash = NULL WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(flash)
@@ -369,19 +366,18 @@ pub async fn open_code(db: &Db, user_id: i64, purpose: &str, session_id: Option<
 
 /// When the last code of this purpose was sent to the user (used or not), for the resend limit.
 pub async fn last_code_at(db: &Db, user_id: i64, purpose: &str) -> R<Option<i64>> {
-    let row = sqlx::query("SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND purpose = $2")
+    sqlx::query_scalar("SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND purpose = $2")
         .bind(user_id)
         .bind(purpose)
         .fetch_one(db.pool())
-        .await?;
-    row.try_get(0)
+        .await
 }
 
 /// When a code last went to `target` (an address or number) for this user, whatever its
 /// purpose or method, asked by the same sign-in (`session`) or, for codes of no sign-in (a
 /// contact change), by any: the spacing of code sending.
 pub async fn last_code_to(db: &Db, user_id: i64, target: &str, session: Option<i64>) -> R<Option<i64>> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "SELECT MAX(created_at) FROM auth_codes WHERE user_id = $1 AND target = $2 \
          AND (($3 = -1 AND session_id IS NULL) OR session_id = $3)",
     )
@@ -389,8 +385,7 @@ pub async fn last_code_to(db: &Db, user_id: i64, target: &str, session: Option<i
     .bind(target)
     .bind(session.unwrap_or(-1))
     .fetch_one(db.pool())
-    .await?;
-    row.try_get(0)
+    .await
 }
 
 /// Marks a code used; false if someone else used it first.
@@ -481,15 +476,11 @@ pub async fn advance_totp_step(db: &Db, id: i64, step: i64, now: i64) -> R<bool>
 }
 
 pub async fn delete_totp(conn: &mut AnyConnection, user_id: i64, id: i64) -> R<Option<String>> {
-    let row = sqlx::query("DELETE FROM totp_devices WHERE id = $1 AND user_id = $2 RETURNING name")
+    sqlx::query_scalar("DELETE FROM totp_devices WHERE id = $1 AND user_id = $2 RETURNING name")
         .bind(id)
         .bind(user_id)
         .fetch_optional(conn)
-        .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get(0)?),
-        None => None,
-    })
+        .await
 }
 
 // ---------------------------------------------------------------- recovery codes
@@ -519,22 +510,20 @@ pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: i64) -> R
 }
 
 pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> R<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+    sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)
         .fetch_one(db.pool())
-        .await?;
-    row.try_get(0)
+        .await
 }
 
 // ---------------------------------------------------------------- passwords and reset links
 
 pub async fn password_history(db: &Db, user_id: i64, limit: i64) -> R<Vec<String>> {
-    let rows = sqlx::query("SELECT hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
+    sqlx::query_scalar("SELECT hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
         .bind(user_id)
         .bind(limit)
         .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(|r| r.try_get(0)).collect()
+        .await
 }
 
 /// Stores a new password (and in history), activates the account, and ends every session of
@@ -578,13 +567,12 @@ pub async fn set_password(
 /// sent before it.
 pub async fn insert_reset_token(db: &Db, user_id: i64, token_hash: &str, now: i64, expires_at: i64) -> R<()> {
     let mut tx = db.write().await?;
-    let generation: i64 = sqlx::query(
+    let generation: i64 = sqlx::query_scalar(
         "UPDATE users SET credential_generation = credential_generation + 1 WHERE id = $1 RETURNING credential_generation",
     )
     .bind(user_id)
     .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     sqlx::query(
         "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at, generation) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -605,17 +593,13 @@ const RESET_VALID: &str = "t.used_at IS NULL AND t.expires_at > $2 AND t.generat
 
 /// The user a reset link belongs to, if it is still good (without spending it).
 pub async fn reset_token_user(db: &Db, token_hash: &str, now: i64) -> R<Option<i64>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT t.user_id FROM reset_tokens t WHERE t.token_hash = $1 AND {RESET_VALID}"
     )))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(db.pool())
-    .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get(0)?),
-        None => None,
-    })
+    .await
 }
 
 /// Spends a reset link inside the transaction that sets the new password.
@@ -634,12 +618,11 @@ pub async fn spend_reset_token(conn: &mut AnyConnection, token_hash: &str, now: 
 
 /// When the session last proved who it is (password or second factor), for sensitive changes.
 pub async fn reauth_at(db: &Db, session_id: i64) -> R<Option<i64>> {
-    let row =
-        sqlx::query("SELECT reauth_at FROM sessions WHERE id = $1").bind(session_id).fetch_optional(db.pool()).await?;
-    Ok(match row {
-        Some(r) => r.try_get(0)?,
-        None => None,
-    })
+    let reauth_at = sqlx::query_scalar::<_, Option<i64>>("SELECT reauth_at FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(reauth_at.flatten())
 }
 
 pub async fn set_reauth_at(db: &Db, session_id: i64, now: i64) -> R<()> {
@@ -654,17 +637,14 @@ pub async fn set_reauth_at(db: &Db, session_id: i64, now: i64) -> R<()> {
 /// The countries a customer's users may use for text messages (`"IT,ES"`; empty: any): the
 /// customer's own setting, else that of its nearest ancestor that has one.
 pub async fn sms_countries(db: &Db, customer_id: i64) -> R<String> {
-    let row = sqlx::query(
+    let countries: Option<String> = sqlx::query_scalar(
         "SELECT a.sms_countries FROM customers c JOIN customers a ON substr(c.path, 1, length(a.path)) = a.path \
          WHERE c.id = $1 AND a.sms_countries <> '' ORDER BY length(a.path) DESC LIMIT 1",
     )
     .bind(customer_id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(match row {
-        Some(r) => r.try_get(0)?,
-        None => String::new(),
-    })
+    Ok(countries.unwrap_or_default())
 }
 
 pub async fn set_sms_countries(conn: &mut AnyConnection, customer_id: i64, countries: &str) -> R<()> {
@@ -784,15 +764,15 @@ pub struct LogRow {
 /// Whether the user has signed in completely before, and whether from this user agent.
 pub async fn seen_device(db: &Db, user: i64, user_agent: &str) -> R<(bool, bool)> {
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' LIMIT 1) a), \
-         (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' AND user_agent = $2 \
-         LIMIT 1) b)",
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' LIMIT 1) a) \
+         AS any_success, (SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_log WHERE user_id = $1 AND result = 'success' \
+         AND user_agent = $2 LIMIT 1) b) AS agent_success",
     )
     .bind(user)
     .bind(user_agent.chars().take(300).collect::<String>())
     .fetch_one(db.pool())
     .await?;
-    Ok((row.try_get::<i64, _>(0)? > 0, row.try_get::<i64, _>(1)? > 0))
+    Ok((row.try_get::<i64, _>("any_success")? > 0, row.try_get::<i64, _>("agent_success")? > 0))
 }
 
 /// Attempts by users of the scope; the provider's scope also sees unknown usernames.
@@ -819,15 +799,14 @@ pub async fn sign_in_log(db: &Db, scope_path: &str, all: bool, f: &LogFilter, li
 
 /// Counts a hit in the current fixed window; returns the hits so far in it.
 pub async fn hit(db: &Db, bucket: &str, window_start: i64) -> R<i64> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits",
     )
     .bind(bucket)
     .bind(window_start)
     .fetch_one(&mut *db.writer().await?)
-    .await?;
-    row.try_get(0)
+    .await
 }
 
 /// Old windows are useless; dropped now and then so the table stays small.
@@ -901,7 +880,7 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert_invited_user(conn: &mut AnyConnection, u: NewUser<'_>) -> R<i64> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO users (customer_id, username, email, name, role, phone, status, lang, password_hash, \
            temp_password_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'invited', $7, $8, $9, $10) RETURNING id",
     )
@@ -916,8 +895,7 @@ pub async fn insert_invited_user(conn: &mut AnyConnection, u: NewUser<'_>) -> R<
     .bind(u.expires_at)
     .bind(u.now)
     .fetch_one(conn)
-    .await?;
-    row.try_get(0)
+    .await
 }
 
 /// A new temporary password for an invitation not yet accepted.

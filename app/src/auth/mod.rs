@@ -36,6 +36,8 @@ pub mod totp;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
+
 /// Lifetimes and limits of the sign-in rules, in seconds.
 pub mod limits {
     pub const TEMP_PASSWORD_TTL: i64 = 24 * 3600;
@@ -58,31 +60,18 @@ pub mod limits {
     pub const MAX_FORM_BYTES: usize = 8 * 1024;
 }
 
-/// The roles of the foundation; issue 6 turns them into an editable matrix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    ProviderAdmin,
-    CustomerAdmin,
-    CustomerUser,
-    ReadOnly,
+code_enum! {
+    /// The roles of the foundation; issue 6 turns them into an editable matrix.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Role {
+        ProviderAdmin = "provider_admin",
+        CustomerAdmin = "customer_admin",
+        CustomerUser = "customer_user",
+        ReadOnly = "read_only",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::ProviderAdmin, Role::CustomerAdmin, Role::CustomerUser, Role::ReadOnly];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::ProviderAdmin => "provider_admin",
-            Role::CustomerAdmin => "customer_admin",
-            Role::CustomerUser => "customer_user",
-            Role::ReadOnly => "read_only",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == s)
-    }
-
     pub fn label(self) -> crate::i18n::K {
         use crate::i18n::K;
         match self {
@@ -176,75 +165,55 @@ impl FromIterator<Perm> for Perms {
     }
 }
 
-/// Declares [`Perm`] and its complete list together, so the roles matrix (generated from
-/// [`Perm::ALL`] and [`Role::allows`]) cannot leave a permission out.
-macro_rules! permissions {
-    ($($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
-        /// What a server function or page needs. Checked in one place: `guard::require`.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum Perm {
-            $($(#[$doc])* $name),*
-        }
-
-        impl Perm {
-            /// Every permission, in the order of the roles matrix.
-            pub const ALL: &'static [Perm] = &[$(Perm::$name),*];
-
-            pub fn code(self) -> &'static str {
-                match self {
-                    $(Perm::$name => $code),*
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Perm> {
-                Perm::ALL.iter().copied().find(|p| p.code() == s)
-            }
-
-            /// The permission's bit in [`Perms`].
-            pub fn bit(self) -> u64 {
-                1 << (self as u32)
-            }
-        }
-    };
-}
-
-permissions! {
-    /// Any signed-in user: their own profile, help, dashboards.
-    Portal = "portal",
-    SimsRead = "sims_read",
-    /// Status, label and info fields of SIMs.
-    SimsWrite = "sims_write",
-    /// Moving SIMs to another rate plan (customer service), which changes what is billed.
-    SimsPlan = "sims_plan",
-    /// Handing SIMs from the provider's inventory to customers: the provider's own business.
-    SimsAssign = "sims_assign",
-    /// Changes to many SIMs at once (each kind of change still needs its own permission).
-    SimsBulk = "sims_bulk",
-    /// CSV exports of SIMs, CDRs and EDRs.
-    SimsExport = "sims_export",
-    /// Defining the extra SIM info fields of one's customer tree.
-    SimFields = "sim_fields",
-    /// Invite, unlock and re-invite users; see their second factors.
-    UsersManage = "users_manage",
-    /// The sign-in log of the users in scope.
-    SignInLogsRead = "sign_in_logs_read",
-    /// Settings > Security (the MFA policy).
-    SecuritySettings = "security_settings",
-    /// Dashboard templates of one's customer tree, per role, with locked widgets.
-    DashboardTemplates = "dashboard_templates",
-    /// The audit journal of one's customer tree, and its export.
-    JournalRead = "journal_read",
-    /// Notification rules of one's customer tree: usage alarms, status, idle SIMs, security.
-    NotificationRules = "notification_rules",
-    /// Custom roles of one's customer tree, defined from this permission list.
-    RolesManage = "roles_manage",
-    /// API keys for the REST API (`/api/v1`), acting with a role no higher than one's own.
-    ApiUse = "api_use",
-    /// Ingest keys that deliver the network's usage records: the provider's own business.
-    Ingest = "ingest",
+// Declared with its complete list (`Perm::ALL`, a slice: callers iterate it by reference), so
+// the roles matrix (generated from `Perm::ALL` and `Role::allows`) cannot leave a permission out.
+code_enum! {
+    /// What a server function or page needs. Checked in one place: `guard::require`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Perm {
+        /// Any signed-in user: their own profile, help, dashboards.
+        Portal = "portal",
+        SimsRead = "sims_read",
+        /// Status, label and info fields of SIMs.
+        SimsWrite = "sims_write",
+        /// Moving SIMs to another rate plan (customer service), which changes what is billed.
+        SimsPlan = "sims_plan",
+        /// Handing SIMs from the provider's inventory to customers: the provider's own business.
+        SimsAssign = "sims_assign",
+        /// Changes to many SIMs at once (each kind of change still needs its own permission).
+        SimsBulk = "sims_bulk",
+        /// CSV exports of SIMs, CDRs and EDRs.
+        SimsExport = "sims_export",
+        /// Defining the extra SIM info fields of one's customer tree.
+        SimFields = "sim_fields",
+        /// Invite, unlock and re-invite users; see their second factors.
+        UsersManage = "users_manage",
+        /// The sign-in log of the users in scope.
+        SignInLogsRead = "sign_in_logs_read",
+        /// Settings > Security (the MFA policy).
+        SecuritySettings = "security_settings",
+        /// Dashboard templates of one's customer tree, per role, with locked widgets.
+        DashboardTemplates = "dashboard_templates",
+        /// The audit journal of one's customer tree, and its export.
+        JournalRead = "journal_read",
+        /// Notification rules of one's customer tree: usage alarms, status, idle SIMs, security.
+        NotificationRules = "notification_rules",
+        /// Custom roles of one's customer tree, defined from this permission list.
+        RolesManage = "roles_manage",
+        /// API keys for the REST API (`/api/v1`), acting with a role no higher than one's own.
+        ApiUse = "api_use",
+        /// Ingest keys that deliver the network's usage records: the provider's own business.
+        Ingest = "ingest",
+    }
+    all = slice;
 }
 
 impl Perm {
+    /// The permission's bit in [`Perms`].
+    pub fn bit(self) -> u64 {
+        1 << (self as u32)
+    }
+
     /// The permission's name in the roles matrix.
     pub fn label(self) -> crate::i18n::K {
         use crate::i18n::K;
@@ -270,29 +239,18 @@ impl Perm {
     }
 }
 
-/// A second factor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Method {
-    Email,
-    Sms,
-    Totp,
-    Recovery,
+code_enum! {
+    /// A second factor.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Method {
+        Email = "email",
+        Sms = "sms",
+        Totp = "totp",
+        Recovery = "recovery",
+    }
 }
 
 impl Method {
-    pub fn code(self) -> &'static str {
-        match self {
-            Method::Email => "email",
-            Method::Sms => "sms",
-            Method::Totp => "totp",
-            Method::Recovery => "recovery",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Method> {
-        [Method::Email, Method::Sms, Method::Totp, Method::Recovery].into_iter().find(|m| m.code() == s)
-    }
-
     pub fn label(self) -> crate::i18n::K {
         use crate::i18n::K;
         match self {
@@ -304,37 +262,23 @@ impl Method {
     }
 }
 
-/// Where a sign-in stands; stored with the session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Stage {
-    /// First login: re-enter the email address on file.
-    VerifyEmail,
-    /// First login: the emailed code.
-    FirstCode,
-    /// First login: choose a password.
-    SetPassword,
-    /// Every later login: the second factor.
-    Mfa,
-    Active,
+code_enum! {
+    /// Where a sign-in stands; stored with the session.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Stage {
+        /// First login: re-enter the email address on file.
+        VerifyEmail = "verify_email",
+        /// First login: the emailed code.
+        FirstCode = "first_code",
+        /// First login: choose a password.
+        SetPassword = "set_password",
+        /// Every later login: the second factor.
+        Mfa = "mfa",
+        Active = "active",
+    }
 }
 
 impl Stage {
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::VerifyEmail => "verify_email",
-            Stage::FirstCode => "first_code",
-            Stage::SetPassword => "set_password",
-            Stage::Mfa => "mfa",
-            Stage::Active => "active",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Stage> {
-        [Stage::VerifyEmail, Stage::FirstCode, Stage::SetPassword, Stage::Mfa, Stage::Active]
-            .into_iter()
-            .find(|x| x.code() == s)
-    }
-
     /// The page that continues a sign-in at this stage.
     pub fn page(self) -> &'static str {
         use crate::routes;

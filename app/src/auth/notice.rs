@@ -1,136 +1,72 @@
 //! Messages a sign-in or account page shows after a form post. The handler redirects with
 //! `?n=<code>` (and `&until=<unix seconds>` for locks); the page turns that into text. Codes in
 //! the URL carry nothing secret and survive a reload.
+use crate::codes::code_enum;
 use crate::i18n::{K, Lang};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Notice {
-    BadCredentials,
-    Locked,
-    TempPasswordExpired,
-    WrongEmail,
-    WrongCode,
-    ExpiredCode,
-    CodeSent,
-    ResendTooSoon,
-    PasswordsDiffer,
-    PasswordReused,
-    PasswordIsTemporary,
-    PasswordTooShort,
-    PasswordTooLong,
-    PasswordHasUsername,
-    PasswordHasEmail,
-    PasswordCommon,
-    WrongPassword,
-    RateLimited,
-    SignedOut,
-    SessionExpired,
-    ResetSent,
-    ResetDone,
-    ResetInvalid,
-    Saved,
-    PasswordChanged,
-    SessionEnded,
-    InvitationSent,
-    Unlocked,
-    DeviceAdded,
-    DeviceRemoved,
-    BadDeviceName,
-    PhoneCodeSent,
-    EmailCodeSent,
-    PhoneVerified,
-    BadPhone,
-    LastMethod,
-    BadInput,
-    UsernameTaken,
-    NotAllowed,
-    ValidatePhone,
-    FilterSaved,
-    FilterDeleted,
-    BadFilterName,
-    StatusChanged,
-    TransitionRefused,
-    ReasonRequired,
-    Changed,
-    NothingChanged,
-    JobStarted,
-    FieldExists,
-    Busy,
-    ChangedMeanwhile,
-    ConfirmNeeded,
-    PhoneNotMobile,
-    PhoneCountry,
-    Confirmed,
+code_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Notice {
+        BadCredentials = "bad_credentials",
+        Locked = "locked",
+        TempPasswordExpired = "temp_expired",
+        WrongEmail = "wrong_email",
+        WrongCode = "wrong_code",
+        ExpiredCode = "expired_code",
+        CodeSent = "code_sent",
+        ResendTooSoon = "resend_too_soon",
+        PasswordsDiffer = "passwords_differ",
+        PasswordReused = "password_reused",
+        PasswordIsTemporary = "password_is_temporary",
+        PasswordTooShort = "password_too_short",
+        PasswordTooLong = "password_too_long",
+        PasswordHasUsername = "password_has_username",
+        PasswordHasEmail = "password_has_email",
+        PasswordCommon = "password_common",
+        WrongPassword = "wrong_password",
+        RateLimited = "rate_limited",
+        SignedOut = "signed_out",
+        SessionExpired = "session_expired",
+        ResetSent = "reset_sent",
+        ResetDone = "reset_done",
+        ResetInvalid = "reset_invalid",
+        Saved = "saved",
+        PasswordChanged = "password_changed",
+        SessionEnded = "session_ended",
+        InvitationSent = "invitation_sent",
+        Unlocked = "unlocked",
+        DeviceAdded = "device_added",
+        DeviceRemoved = "device_removed",
+        BadDeviceName = "bad_device_name",
+        PhoneCodeSent = "phone_code_sent",
+        EmailCodeSent = "email_code_sent",
+        PhoneVerified = "phone_verified",
+        BadPhone = "bad_phone",
+        LastMethod = "last_method",
+        BadInput = "bad_input",
+        UsernameTaken = "username_taken",
+        NotAllowed = "not_allowed",
+        ValidatePhone = "validate_phone",
+        FilterSaved = "filter_saved",
+        FilterDeleted = "filter_deleted",
+        BadFilterName = "bad_filter_name",
+        StatusChanged = "status_changed",
+        TransitionRefused = "transition_refused",
+        ReasonRequired = "reason_required",
+        Changed = "changed",
+        NothingChanged = "nothing_changed",
+        JobStarted = "job_started",
+        FieldExists = "field_exists",
+        Busy = "busy",
+        ChangedMeanwhile = "changed_meanwhile",
+        ConfirmNeeded = "confirm_needed",
+        PhoneNotMobile = "phone_not_mobile",
+        PhoneCountry = "phone_country",
+        Confirmed = "confirmed",
+    }
 }
 
-const ALL: &[(Notice, &str, K)] = &[
-    (Notice::BadCredentials, "bad_credentials", K::NoticeBadCredentials),
-    (Notice::Locked, "locked", K::NoticeLocked),
-    (Notice::TempPasswordExpired, "temp_expired", K::NoticeTempExpired),
-    (Notice::WrongEmail, "wrong_email", K::NoticeWrongEmail),
-    (Notice::WrongCode, "wrong_code", K::NoticeWrongCode),
-    (Notice::ExpiredCode, "expired_code", K::NoticeExpiredCode),
-    (Notice::CodeSent, "code_sent", K::NoticeCodeSent),
-    (Notice::ResendTooSoon, "resend_too_soon", K::NoticeResendTooSoon),
-    (Notice::PasswordsDiffer, "passwords_differ", K::NoticePasswordsDiffer),
-    (Notice::PasswordReused, "password_reused", K::NoticePasswordReused),
-    (Notice::PasswordIsTemporary, "password_is_temporary", K::NoticePasswordIsTemporary),
-    (Notice::PasswordTooShort, "password_too_short", K::PasswordTooShort),
-    (Notice::PasswordTooLong, "password_too_long", K::PasswordTooLong),
-    (Notice::PasswordHasUsername, "password_has_username", K::PasswordContainsUsername),
-    (Notice::PasswordHasEmail, "password_has_email", K::PasswordContainsEmail),
-    (Notice::PasswordCommon, "password_common", K::PasswordCommon),
-    (Notice::WrongPassword, "wrong_password", K::NoticeWrongPassword),
-    (Notice::RateLimited, "rate_limited", K::NoticeRateLimited),
-    (Notice::SignedOut, "signed_out", K::NoticeSignedOut),
-    (Notice::SessionExpired, "session_expired", K::NoticeSessionExpired),
-    (Notice::ResetSent, "reset_sent", K::NoticeResetSent),
-    (Notice::ResetDone, "reset_done", K::NoticeResetDone),
-    (Notice::ResetInvalid, "reset_invalid", K::NoticeResetInvalid),
-    (Notice::Saved, "saved", K::NoticeSaved),
-    (Notice::PasswordChanged, "password_changed", K::NoticePasswordChanged),
-    (Notice::SessionEnded, "session_ended", K::NoticeSessionEnded),
-    (Notice::InvitationSent, "invitation_sent", K::NoticeInvitationSent),
-    (Notice::Unlocked, "unlocked", K::NoticeUnlocked),
-    (Notice::DeviceAdded, "device_added", K::NoticeDeviceAdded),
-    (Notice::DeviceRemoved, "device_removed", K::NoticeDeviceRemoved),
-    (Notice::BadDeviceName, "bad_device_name", K::NoticeBadDeviceName),
-    (Notice::PhoneCodeSent, "phone_code_sent", K::NoticePhoneCodeSent),
-    (Notice::EmailCodeSent, "email_code_sent", K::NoticeEmailCodeSent),
-    (Notice::PhoneVerified, "phone_verified", K::NoticePhoneVerified),
-    (Notice::BadPhone, "bad_phone", K::NoticeBadPhone),
-    (Notice::LastMethod, "last_method", K::NoticeLastMethod),
-    (Notice::BadInput, "bad_input", K::NoticeBadInput),
-    (Notice::UsernameTaken, "username_taken", K::NoticeUsernameTaken),
-    (Notice::NotAllowed, "not_allowed", K::NoticeNotAllowed),
-    (Notice::ValidatePhone, "validate_phone", K::NoticeValidatePhone),
-    (Notice::FilterSaved, "filter_saved", K::NoticeFilterSaved),
-    (Notice::FilterDeleted, "filter_deleted", K::NoticeFilterDeleted),
-    (Notice::BadFilterName, "bad_filter_name", K::NoticeBadFilterName),
-    (Notice::StatusChanged, "status_changed", K::NoticeStatusChanged),
-    (Notice::TransitionRefused, "transition_refused", K::NoticeTransitionRefused),
-    (Notice::ReasonRequired, "reason_required", K::NoticeReasonRequired),
-    (Notice::Changed, "changed", K::NoticeChanged),
-    (Notice::NothingChanged, "nothing_changed", K::NoticeNothingChanged),
-    (Notice::JobStarted, "job_started", K::NoticeJobStarted),
-    (Notice::FieldExists, "field_exists", K::NoticeFieldExists),
-    (Notice::Busy, "busy", K::ErrorBusy),
-    (Notice::ChangedMeanwhile, "changed_meanwhile", K::ErrorConflict),
-    (Notice::ConfirmNeeded, "confirm_needed", K::NoticeConfirmNeeded),
-    (Notice::PhoneNotMobile, "phone_not_mobile", K::NoticePhoneNotMobile),
-    (Notice::PhoneCountry, "phone_country", K::NoticePhoneCountry),
-    (Notice::Confirmed, "confirmed", K::NoticeConfirmed),
-];
-
 impl Notice {
-    pub fn code(self) -> &'static str {
-        ALL.iter().find(|(n, _, _)| *n == self).map(|(_, c, _)| *c).unwrap_or("bad_input")
-    }
-
-    pub fn parse(code: &str) -> Option<Notice> {
-        ALL.iter().find(|(_, c, _)| *c == code).map(|(n, _, _)| *n)
-    }
-
     /// Good news is announced politely; problems are announced at once.
     pub fn is_error(self) -> bool {
         !matches!(
@@ -162,15 +98,76 @@ impl Notice {
 
     /// The text to show; `until` is the end of a lock, already formatted for the reader.
     pub fn message(self, lang: Lang, until: Option<&str>) -> String {
-        let key = ALL.iter().find(|(n, _, _)| *n == self).map(|(_, _, k)| *k).unwrap_or(K::NoticeBadInput);
         lang.tf(
-            key,
+            self.key(),
             &[
                 ("until", until.unwrap_or("")),
                 ("min", &super::password::MIN_CHARS.to_string()),
                 ("max", &super::password::MAX_CHARS.to_string()),
             ],
         )
+    }
+
+    /// The message's key in the translations.
+    fn key(self) -> K {
+        match self {
+            Notice::BadCredentials => K::NoticeBadCredentials,
+            Notice::Locked => K::NoticeLocked,
+            Notice::TempPasswordExpired => K::NoticeTempExpired,
+            Notice::WrongEmail => K::NoticeWrongEmail,
+            Notice::WrongCode => K::NoticeWrongCode,
+            Notice::ExpiredCode => K::NoticeExpiredCode,
+            Notice::CodeSent => K::NoticeCodeSent,
+            Notice::ResendTooSoon => K::NoticeResendTooSoon,
+            Notice::PasswordsDiffer => K::NoticePasswordsDiffer,
+            Notice::PasswordReused => K::NoticePasswordReused,
+            Notice::PasswordIsTemporary => K::NoticePasswordIsTemporary,
+            Notice::PasswordTooShort => K::PasswordTooShort,
+            Notice::PasswordTooLong => K::PasswordTooLong,
+            Notice::PasswordHasUsername => K::PasswordContainsUsername,
+            Notice::PasswordHasEmail => K::PasswordContainsEmail,
+            Notice::PasswordCommon => K::PasswordCommon,
+            Notice::WrongPassword => K::NoticeWrongPassword,
+            Notice::RateLimited => K::NoticeRateLimited,
+            Notice::SignedOut => K::NoticeSignedOut,
+            Notice::SessionExpired => K::NoticeSessionExpired,
+            Notice::ResetSent => K::NoticeResetSent,
+            Notice::ResetDone => K::NoticeResetDone,
+            Notice::ResetInvalid => K::NoticeResetInvalid,
+            Notice::Saved => K::NoticeSaved,
+            Notice::PasswordChanged => K::NoticePasswordChanged,
+            Notice::SessionEnded => K::NoticeSessionEnded,
+            Notice::InvitationSent => K::NoticeInvitationSent,
+            Notice::Unlocked => K::NoticeUnlocked,
+            Notice::DeviceAdded => K::NoticeDeviceAdded,
+            Notice::DeviceRemoved => K::NoticeDeviceRemoved,
+            Notice::BadDeviceName => K::NoticeBadDeviceName,
+            Notice::PhoneCodeSent => K::NoticePhoneCodeSent,
+            Notice::EmailCodeSent => K::NoticeEmailCodeSent,
+            Notice::PhoneVerified => K::NoticePhoneVerified,
+            Notice::BadPhone => K::NoticeBadPhone,
+            Notice::LastMethod => K::NoticeLastMethod,
+            Notice::BadInput => K::NoticeBadInput,
+            Notice::UsernameTaken => K::NoticeUsernameTaken,
+            Notice::NotAllowed => K::NoticeNotAllowed,
+            Notice::ValidatePhone => K::NoticeValidatePhone,
+            Notice::FilterSaved => K::NoticeFilterSaved,
+            Notice::FilterDeleted => K::NoticeFilterDeleted,
+            Notice::BadFilterName => K::NoticeBadFilterName,
+            Notice::StatusChanged => K::NoticeStatusChanged,
+            Notice::TransitionRefused => K::NoticeTransitionRefused,
+            Notice::ReasonRequired => K::NoticeReasonRequired,
+            Notice::Changed => K::NoticeChanged,
+            Notice::NothingChanged => K::NoticeNothingChanged,
+            Notice::JobStarted => K::NoticeJobStarted,
+            Notice::FieldExists => K::NoticeFieldExists,
+            Notice::Busy => K::ErrorBusy,
+            Notice::ChangedMeanwhile => K::ErrorConflict,
+            Notice::ConfirmNeeded => K::NoticeConfirmNeeded,
+            Notice::PhoneNotMobile => K::NoticePhoneNotMobile,
+            Notice::PhoneCountry => K::NoticePhoneCountry,
+            Notice::Confirmed => K::NoticeConfirmed,
+        }
     }
 
     #[cfg(feature = "ssr")]
@@ -200,9 +197,8 @@ mod tests {
 
     #[test]
     fn every_notice_round_trips_through_its_code() {
-        for (n, code, _) in ALL {
-            assert_eq!(Notice::parse(code), Some(*n));
-            assert_eq!(n.code(), *code);
+        for n in Notice::ALL {
+            assert_eq!(Notice::parse(n.code()), Some(n));
         }
     }
 

@@ -25,39 +25,39 @@ async fn enrich(db: &Db, rows: &mut [CustomerRow]) -> R<()> {
         ids.bind(r.id);
     }
     let mut sql = Sql::new(
-        "SELECT p.id, sc.status, CAST(SUM(sc.n) AS BIGINT) FROM customers p JOIN customers c ON c.path >= p.path \
+        "SELECT p.id, sc.status, CAST(SUM(sc.n) AS BIGINT) AS n FROM customers p JOIN customers c ON c.path >= p.path \
          AND c.path < substr(p.path, 1, length(p.path) - 1) || '0' JOIN sim_counts sc ON sc.customer_id = c.id \
          WHERE sc.n <> 0 AND p.id IN (",
     );
     sql.append(&ids).push(") GROUP BY p.id, sc.status ORDER BY sc.status");
     for r in sql.query().fetch_all(db.pool()).await? {
-        let id: i64 = r.try_get(0)?;
+        let id: i64 = r.try_get("id")?;
         if let Some(row) = rows.iter_mut().find(|x| x.id == id) {
-            row.counts.push((r.try_get(1)?, r.try_get(2)?));
+            row.counts.push((r.try_get("status")?, r.try_get("n")?));
         }
     }
     let mut sql = Sql::new(
-        "SELECT customer_id, CAST(SUM(cycle_data_bytes) AS BIGINT), CAST(SUM(cycle_sms) AS BIGINT), \
-         CAST(SUM(cycle_voice_seconds) AS BIGINT) FROM sims WHERE customer_id IN (",
+        "SELECT customer_id, CAST(SUM(cycle_data_bytes) AS BIGINT) AS data_bytes, CAST(SUM(cycle_sms) AS BIGINT) AS sms, \
+         CAST(SUM(cycle_voice_seconds) AS BIGINT) AS voice_seconds FROM sims WHERE customer_id IN (",
     );
     sql.append(&ids).push(") GROUP BY customer_id");
     for r in sql.query().fetch_all(db.pool()).await? {
-        let id: i64 = r.try_get(0)?;
+        let id: i64 = r.try_get("customer_id")?;
         if let Some(row) = rows.iter_mut().find(|x| x.id == id) {
-            row.data_bytes = r.try_get(1)?;
-            row.sms = r.try_get(2)?;
-            row.voice_seconds = r.try_get(3)?;
+            row.data_bytes = r.try_get("data_bytes")?;
+            row.sms = r.try_get("sms")?;
+            row.voice_seconds = r.try_get("voice_seconds")?;
         }
     }
     Ok(())
 }
 
 fn bare(tenant: &Tenant, r: &sqlx::any::AnyRow) -> R<CustomerRow> {
-    let path: String = r.try_get(3)?;
+    let path: String = r.try_get("path")?;
     Ok(CustomerRow {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        account: r.try_get(2)?,
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        account: r.try_get("account_number")?,
         depth: depth(tenant, &path),
         path,
         counts: Vec::new(),
@@ -96,7 +96,7 @@ pub async fn customer_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Customer
     let mut rows = vec![bare(tenant, &r)?];
     enrich(db, &mut rows).await?;
     let row = rows.remove(0);
-    let parent_id: Option<i64> = r.try_get(4)?;
+    let parent_id: Option<i64> = r.try_get("parent_id")?;
     // The parent is named only when the viewer may see it.
     let parent = match parent_id {
         Some(p) => {
@@ -106,13 +106,13 @@ pub async fn customer_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Customer
             sql.query()
                 .fetch_optional(db.pool())
                 .await?
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("name")?)))
                 .transpose()?
         }
         None => None,
     };
     let services = sqlx::query(
-        "SELECT cs.id, cs.name, rp.name, rp.data_bytes, rp.sms, rp.voice_seconds FROM customer_services cs \
+        "SELECT cs.id, cs.name, rp.name AS plan, rp.data_bytes, rp.sms, rp.voice_seconds FROM customer_services cs \
          JOIN rate_plans rp ON rp.id = cs.rate_plan_id JOIN customers c ON c.id = cs.customer_id \
          WHERE substr($1, 1, length(c.path)) = c.path ORDER BY cs.name",
     )
@@ -122,12 +122,12 @@ pub async fn customer_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Customer
     .iter()
     .map(|r| {
         Ok(ServiceInfo {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            plan: r.try_get(2)?,
-            data_bytes: r.try_get(3)?,
-            sms: r.try_get(4)?,
-            voice_seconds: r.try_get(5)?,
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            plan: r.try_get("plan")?,
+            data_bytes: r.try_get("data_bytes")?,
+            sms: r.try_get("sms")?,
+            voice_seconds: r.try_get("voice_seconds")?,
         })
     })
     .collect::<R<Vec<_>>>()?;
@@ -136,19 +136,19 @@ pub async fn customer_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Customer
         .fetch_all(db.pool())
         .await?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("account_number")?)))
         .collect::<R<Vec<_>>>()?;
-    let tags: String = r.try_get(10)?;
+    let tags: String = r.try_get("tags")?;
     Ok(Some(CustomerInfo {
         row,
         parent,
-        contact_name: r.try_get(5)?,
-        contact_email: r.try_get(6)?,
-        contact_phone: r.try_get(7)?,
-        address: r.try_get(8)?,
-        country: r.try_get(9)?,
+        contact_name: r.try_get("contact_name")?,
+        contact_email: r.try_get("contact_email")?,
+        contact_phone: r.try_get("contact_phone")?,
+        address: r.try_get("address")?,
+        country: r.try_get("country")?,
         tags: tags.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
-        mfa_required: r.try_get::<i64, _>(11)? != 0,
+        mfa_required: r.try_get::<i64, _>("mfa_required")? != 0,
         services,
         subs,
     }))
@@ -196,9 +196,10 @@ fn records_sql(edr: bool, path: &str, f: &RecordFilter, columns: &str) -> Sql {
     sql
 }
 
-pub const CDR_COLUMNS: &str = "r.id, r.sim_id, s.iccid, r.started_at, r.kind, r.bytes_up + r.bytes_down, r.units, \
-     r.mcc_mnc || ' ' || r.rat, r.record_id, r.ended_at, r.bytes_up, r.bytes_down";
-pub const EDR_COLUMNS: &str = "r.id, r.sim_id, s.iccid, r.occurred_at, r.event_type, r.mcc_mnc, r.details, r.record_id";
+pub const CDR_COLUMNS: &str = "r.id, r.sim_id, s.iccid, r.started_at AS at, r.kind, r.bytes_up + r.bytes_down AS bytes, \
+     r.units, r.mcc_mnc || ' ' || r.rat AS network, r.record_id, r.ended_at, r.bytes_up, r.bytes_down";
+pub const EDR_COLUMNS: &str =
+    "r.id, r.sim_id, s.iccid, r.occurred_at AS at, r.event_type AS kind, r.mcc_mnc, r.details, r.record_id";
 
 /// A page of a customer's CDRs or EDRs, newest first.
 pub async fn records(db: &Db, edr: bool, path: &str, f: &RecordFilter, limit: i64) -> R<Vec<RecordRow>> {
@@ -211,26 +212,26 @@ pub async fn records(db: &Db, edr: bool, path: &str, f: &RecordFilter, limit: i6
         .map(|r| {
             if edr {
                 Ok(RecordRow {
-                    id: r.try_get(0)?,
-                    sim_id: r.try_get(1)?,
-                    iccid: r.try_get(2)?,
-                    at: r.try_get(3)?,
-                    kind: r.try_get(4)?,
+                    id: r.try_get("id")?,
+                    sim_id: r.try_get("sim_id")?,
+                    iccid: r.try_get("iccid")?,
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
                     amount: None,
-                    network: r.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-                    details: r.try_get(6)?,
+                    network: r.try_get::<Option<String>, _>("mcc_mnc")?.unwrap_or_default(),
+                    details: r.try_get("details")?,
                 })
             } else {
-                let kind: String = r.try_get(4)?;
-                let amount: i64 = if kind == "data" { r.try_get(5)? } else { r.try_get(6)? };
+                let kind: String = r.try_get("kind")?;
+                let amount: i64 = if kind == "data" { r.try_get("bytes")? } else { r.try_get("units")? };
                 Ok(RecordRow {
-                    id: r.try_get(0)?,
-                    sim_id: r.try_get(1)?,
-                    iccid: r.try_get(2)?,
-                    at: r.try_get(3)?,
+                    id: r.try_get("id")?,
+                    sim_id: r.try_get("sim_id")?,
+                    iccid: r.try_get("iccid")?,
+                    at: r.try_get("at")?,
                     kind,
                     amount: Some(amount),
-                    network: r.try_get(7)?,
+                    network: r.try_get("network")?,
                     details: String::new(),
                 })
             }

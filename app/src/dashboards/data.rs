@@ -226,14 +226,14 @@ fn unit_of(m: Metric) -> Unit {
 /// SIMs per status in a customer tree, from the per-customer counters, in lifecycle order.
 pub async fn status_counts(db: &Db, path: &str) -> R<Vec<(SimStatus, i64)>> {
     let mut sql =
-        crate::db::sql::Sql::new("SELECT sc.status, CAST(SUM(sc.n) AS BIGINT) FROM sim_counts sc WHERE 1 = 1");
+        crate::db::sql::Sql::new("SELECT sc.status, CAST(SUM(sc.n) AS BIGINT) AS n FROM sim_counts sc WHERE 1 = 1");
     Tenant::new(path).clause(&mut sql, "sc.customer_id");
     sql.push(" GROUP BY sc.status");
     let rows = sql.query().fetch_all(db.pool()).await?;
     let mut out: Vec<(SimStatus, i64)> = SimStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for r in rows {
-        if let Some(s) = SimStatus::parse(&r.get::<String, _>(0)) {
-            out.iter_mut().filter(|(x, _)| *x == s).for_each(|e| e.1 += r.get::<i64, _>(1));
+        if let Some(s) = SimStatus::parse(&r.get::<String, _>("status")) {
+            out.iter_mut().filter(|(x, _)| *x == s).for_each(|e| e.1 += r.get::<i64, _>("n"));
         }
     }
     Ok(out)
@@ -250,7 +250,8 @@ async fn allowance_of(db: &Db, services: &[(String, i64)], m: Metric) -> R<i64> 
         _ => "rp.data_bytes",
     };
     let mut sql = crate::db::sql::Sql::new(&format!(
-        "SELECT cs.id, {col} FROM customer_services cs JOIN rate_plans rp ON rp.id = cs.rate_plan_id WHERE cs.id IN ("
+        "SELECT cs.id, {col} AS per_sim FROM customer_services cs JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
+         WHERE cs.id IN ("
     ));
     for (i, (id, _)) in services.iter().enumerate() {
         if i > 0 {
@@ -262,8 +263,8 @@ async fn allowance_of(db: &Db, services: &[(String, i64)], m: Metric) -> R<i64> 
     let plans = sql.query().fetch_all(db.pool()).await?;
     let mut total = 0i64;
     for r in plans {
-        let id: i64 = r.get(0);
-        let per_sim: i64 = r.get(1);
+        let id: i64 = r.get("id");
+        let per_sim: i64 = r.get("per_sim");
         let n = services.iter().find(|(s, _)| s.parse::<i64>().ok() == Some(id)).map_or(0, |s| s.1);
         total = total.saturating_add(per_sim.saturating_mul(n));
     }

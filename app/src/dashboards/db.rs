@@ -2,7 +2,7 @@
 //! its journal entry), so a change from a stale page is refused whole, never half-applied.
 use crate::db::WriteTx;
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::{Widget, starter_layout};
 use crate::auth::Role;
@@ -32,28 +32,29 @@ pub struct Dashboard {
     pub owner_name: String,
 }
 
-const COLUMNS: &str = "d.id, d.owner_id, d.customer_id, c.path, d.template_role, d.name, d.position, d.is_default, \
-     d.refresh_minutes, d.share_customer, d.share_role, d.widgets, d.version, d.updated_at, COALESCE(u.name, '')";
+const COLUMNS: &str = "d.id, d.owner_id, d.customer_id, c.path AS customer_path, d.template_role, d.name, d.position, \
+     d.is_default, d.refresh_minutes, d.share_customer, d.share_role, d.widgets, d.version, d.updated_at, \
+     COALESCE(u.name, '') AS owner_name";
 const FROM: &str = "FROM dashboards d JOIN customers c ON c.id = d.customer_id LEFT JOIN users u ON u.id = d.owner_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> R<Dashboard> {
-    let widgets: String = r.try_get(11)?;
+    let widgets: String = r.try_get("widgets")?;
     Ok(Dashboard {
-        id: r.try_get(0)?,
-        owner_id: r.try_get(1)?,
-        customer_id: r.try_get(2)?,
-        customer_path: r.try_get(3)?,
-        template_role: r.try_get(4)?,
-        name: r.try_get(5)?,
-        position: r.try_get(6)?,
-        is_default: r.try_get::<i64, _>(7)? != 0,
-        refresh_minutes: r.try_get::<i64, _>(8)?.clamp(0, 60) as u32,
-        share_customer: r.try_get::<i64, _>(9)? != 0,
-        share_role: r.try_get::<Option<String>, _>(10)?.as_deref().and_then(Role::parse),
+        id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        customer_id: r.try_get("customer_id")?,
+        customer_path: r.try_get("customer_path")?,
+        template_role: r.try_get("template_role")?,
+        name: r.try_get("name")?,
+        position: r.try_get("position")?,
+        is_default: r.try_get::<i64, _>("is_default")? != 0,
+        refresh_minutes: r.try_get::<i64, _>("refresh_minutes")?.clamp(0, 60) as u32,
+        share_customer: r.try_get::<i64, _>("share_customer")? != 0,
+        share_role: r.try_get::<Option<String>, _>("share_role")?.as_deref().and_then(Role::parse),
         widgets: parse_widgets(&widgets),
-        version: r.try_get(12)?,
-        updated_at: r.try_get(13)?,
-        owner_name: r.try_get(14)?,
+        version: r.try_get("version")?,
+        updated_at: r.try_get("updated_at")?,
+        owner_name: r.try_get("owner_name")?,
     })
 }
 
@@ -157,13 +158,13 @@ async fn log(tx: &mut WriteTx, a: Actor, action: &str, id: i64, details: serde_j
 /// Gives a user without dashboards their first one: a copy of their role's template (locks
 /// included) or the starter layout. Returns the default dashboard's id.
 pub async fn ensure_first(db: &Db, a: Actor, path: &str, role: Role, name: &str) -> R<i64> {
-    if let Some(r) =
-        sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 ORDER BY is_default DESC, position LIMIT 1")
+    if let Some(id) =
+        sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id = $1 ORDER BY is_default DESC, position LIMIT 1")
             .bind(a.user_id)
             .fetch_optional(db.pool())
             .await?
     {
-        return Ok(r.get(0));
+        return Ok(id);
     }
     let (name, widgets) = match template_for(db, path, role).await? {
         Some(t) => (t.name, t.widgets),
@@ -176,13 +177,14 @@ pub async fn ensure_first(db: &Db, a: Actor, path: &str, role: Role, name: &str)
 pub async fn create(db: &Db, a: Actor, name: &str, widgets: &[Widget]) -> R<i64> {
     let mut tx = db.write().await?;
     let (count, last): (i64, i64) = {
-        let r = sqlx::query("SELECT COUNT(*), COALESCE(MAX(position), 0) FROM dashboards WHERE owner_id = $1")
-            .bind(a.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        (r.get(0), r.get(1))
+        let r =
+            sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(position), 0) AS last FROM dashboards WHERE owner_id = $1")
+                .bind(a.user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        (r.get("n"), r.get("last"))
     };
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO dashboards (owner_id, customer_id, name, position, is_default, widgets, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
@@ -194,8 +196,7 @@ pub async fn create(db: &Db, a: Actor, name: &str, widgets: &[Widget]) -> R<i64>
     .bind(widgets_json(widgets))
     .bind(a.now)
     .fetch_one(&mut *tx)
-    .await?
-    .get(0);
+    .await?;
     log(&mut tx, a, "dashboard.create", id, json!({ "name": name, "widgets": widgets.len() })).await?;
     tx.commit().await?;
     Ok(id)
@@ -213,7 +214,7 @@ pub async fn create_template(db: &Db, a: Actor, customer: i64, role: &str, name:
     if exists.is_some() {
         return Ok(None);
     }
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO dashboards (owner_id, customer_id, template_role, name, widgets, created_at, updated_at) \
          VALUES (NULL, $1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -223,8 +224,7 @@ pub async fn create_template(db: &Db, a: Actor, customer: i64, role: &str, name:
     .bind(widgets_json(&starter_layout()))
     .bind(a.now)
     .fetch_one(&mut *tx)
-    .await?
-    .get(0);
+    .await?;
     log(&mut tx, a, "dashboard.template_create", id, json!({ "customer": customer, "role": role })).await?;
     tx.commit().await?;
     Ok(Some(id))
@@ -320,11 +320,10 @@ pub async fn set_default(db: &Db, a: Actor, id: i64) -> R<()> {
 /// Moves a dashboard one place up or down in the user's menu (swapping with its neighbour).
 pub async fn move_in_menu(db: &Db, a: Actor, id: i64, up: bool) -> R<()> {
     let mut tx = db.write().await?;
-    let rows = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 ORDER BY position, id")
+    let mut ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id = $1 ORDER BY position, id")
         .bind(a.user_id)
         .fetch_all(&mut *tx)
         .await?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let Some(at) = ids.iter().position(|d| *d == id) else { return Ok(()) };
     let to = if up { at.checked_sub(1) } else { Some(at + 1).filter(|t| *t < ids.len()) };
     let Some(to) = to else { return Ok(()) };
@@ -343,26 +342,25 @@ pub async fn move_in_menu(db: &Db, a: Actor, id: i64, up: bool) -> R<()> {
 /// Notifications of a user, newest first, and how many are unread.
 pub async fn recent_notifications(db: &Db, user: i64, limit: i64) -> R<(Vec<NotificationRow>, i64)> {
     let rows = sqlx::query(
-        "SELECT id, kind, message, created_at, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, sim_id FROM notifications WHERE user_id = $1 \
+        "SELECT id, kind, message, created_at, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END AS is_read, sim_id FROM notifications WHERE user_id = $1 \
          ORDER BY id DESC LIMIT $2",
     )
     .bind(user)
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    let unread: i64 = sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+    let unread: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user)
         .fetch_one(db.pool())
-        .await?
-        .get(0);
+        .await?;
     let rows = rows
         .iter()
         .map(|r| NotificationRow {
-            kind: r.get(1),
-            message: r.get(2),
-            at: r.get(3),
-            read: r.get::<i64, _>(4) != 0,
-            sim_id: r.get(5),
+            kind: r.get("kind"),
+            message: r.get("message"),
+            at: r.get("created_at"),
+            read: r.get::<i64, _>("is_read") != 0,
+            sim_id: r.get("sim_id"),
         })
         .collect();
     Ok((rows, unread))
@@ -377,7 +375,7 @@ pub struct NotificationRow {
     pub sim_id: Option<i64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, FromRow)]
 pub struct JournalRow {
     pub at: i64,
     pub actor: String,
@@ -388,11 +386,11 @@ pub struct JournalRow {
 /// The newest journal entries of a customer tree.
 pub async fn recent_journal(db: &Db, tree_path: &str, limit: i64) -> R<Vec<JournalRow>> {
     let mut sql = crate::db::sql::Sql::new(
-        "SELECT j.at, COALESCE(u.username, ''), j.action, j.target FROM journal j \
+        "SELECT j.at, COALESCE(u.username, '') AS actor, j.action, j.target FROM journal j \
          LEFT JOIN users u ON u.id = j.actor_id WHERE 1 = 1",
     );
     crate::sims::db::Tenant::new(tree_path).clause(&mut sql, "j.customer_id");
     sql.push(" ORDER BY j.id DESC LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;
-    Ok(rows.iter().map(|r| JournalRow { at: r.get(0), actor: r.get(1), action: r.get(2), target: r.get(3) }).collect())
+    rows.iter().map(JournalRow::from_row).collect()
 }

@@ -66,10 +66,10 @@ pub async fn append(conn: &mut AnyConnection, c: &Content<'_>) -> R<i64> {
     let head = sqlx::query("UPDATE journal_head SET entries = entries + 1 WHERE id = 1 RETURNING hash, last_at")
         .fetch_one(&mut *conn)
         .await?;
-    let (prev, last_at): (String, i64) = (head.try_get(0)?, head.try_get(1)?);
+    let (prev, last_at): (String, i64) = (head.try_get("hash")?, head.try_get("last_at")?);
     let c = Content { at: c.at.max(last_at), ..*c };
     let h = hash(&prev, &c);
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO journal (at, actor_id, customer_id, action, target, details, ip, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -82,8 +82,7 @@ pub async fn append(conn: &mut AnyConnection, c: &Content<'_>) -> R<i64> {
     .bind(c.ip)
     .bind(&h)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
+    .await?;
     sqlx::query("UPDATE journal_head SET hash = $1, last_id = $2, last_at = $3 WHERE id = 1")
         .bind(&h)
         .bind(id)
@@ -96,6 +95,7 @@ pub async fn append(conn: &mut AnyConnection, c: &Content<'_>) -> R<i64> {
 const COLUMNS: &str = "id, at, actor_id, customer_id, action, target, details, ip, hash";
 
 /// An entry as stored, for re-hashing.
+#[derive(sqlx::FromRow)]
 struct Stored {
     id: i64,
     at: i64,
@@ -105,22 +105,11 @@ struct Stored {
     target: String,
     details: String,
     ip: Option<String>,
+    /// `None` for the entries written before the chain existed.
+    hash: Option<String>,
 }
 
 impl Stored {
-    fn read(r: &sqlx::any::AnyRow) -> R<Stored> {
-        Ok(Stored {
-            id: r.try_get(0)?,
-            at: r.try_get(1)?,
-            actor_id: r.try_get(2)?,
-            customer_id: r.try_get(3)?,
-            action: r.try_get(4)?,
-            target: r.try_get(5)?,
-            details: r.try_get(6)?,
-            ip: r.try_get(7)?,
-        })
-    }
-
     fn content(&self) -> Content<'_> {
         Content {
             at: self.at,
@@ -137,7 +126,7 @@ impl Stored {
 /// Hashes the entries written before the chain existed (migration 0005), once, in id order.
 pub async fn seal_unhashed(db: &Db) -> R<u64> {
     let pending: i64 =
-        sqlx::query("SELECT COUNT(*) FROM journal WHERE hash IS NULL").fetch_one(db.pool()).await?.try_get(0)?;
+        sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE hash IS NULL").fetch_one(db.pool()).await?;
     if pending == 0 {
         return Ok(0);
     }
@@ -145,14 +134,13 @@ pub async fn seal_unhashed(db: &Db) -> R<u64> {
     let head = sqlx::query("UPDATE journal_head SET entries = entries WHERE id = 1 RETURNING hash, entries")
         .fetch_one(&mut *tx)
         .await?;
-    let (mut prev, mut entries): (String, i64) = (head.try_get(0)?, head.try_get(1)?);
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM journal WHERE hash IS NULL ORDER BY id")))
+    let (mut prev, mut entries): (String, i64) = (head.try_get("hash")?, head.try_get("entries")?);
+    let rows: Vec<Stored> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM journal WHERE hash IS NULL ORDER BY id")))
             .fetch_all(&mut *tx)
             .await?;
     let mut last = 0;
-    for r in &rows {
-        let e = Stored::read(r)?;
+    for e in &rows {
         prev = hash(&prev, &e.content());
         sqlx::query("UPDATE journal SET hash = $1 WHERE id = $2").bind(&prev).bind(e.id).execute(&mut *tx).await?;
         entries += 1;
@@ -186,7 +174,7 @@ pub async fn verify(db: &Db) -> R<Verdict> {
     let mut prev = String::new();
     let (mut after, mut checked) = (0i64, 0u64);
     loop {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM journal WHERE id > $1 ORDER BY id LIMIT 5000"
         )))
         .bind(after)
@@ -195,11 +183,9 @@ pub async fn verify(db: &Db) -> R<Verdict> {
         if rows.is_empty() {
             break;
         }
-        for r in &rows {
-            let e = Stored::read(r)?;
-            let stored: Option<String> = r.try_get(8)?;
+        for e in &rows {
             let h = hash(&prev, &e.content());
-            if stored.as_deref() != Some(h.as_str()) {
+            if e.hash.as_deref() != Some(h.as_str()) {
                 return Ok(Verdict::Broken { id: e.id, checked });
             }
             prev = h;
@@ -208,7 +194,8 @@ pub async fn verify(db: &Db) -> R<Verdict> {
         }
     }
     let head = sqlx::query("SELECT hash, entries, last_id FROM journal_head WHERE id = 1").fetch_one(db.pool()).await?;
-    let (hash, entries, last_id): (String, i64, i64) = (head.try_get(0)?, head.try_get(1)?, head.try_get(2)?);
+    let (hash, entries, last_id): (String, i64, i64) =
+        (head.try_get("hash")?, head.try_get("entries")?, head.try_get("last_id")?);
     if hash != prev || entries != checked as i64 || last_id != after {
         return Ok(Verdict::Truncated { last_id: after, entries: checked, expected: entries });
     }

@@ -1,7 +1,7 @@
 //! Reading the journal: one page of a customer tree's entries, newest first, with filters.
 //! At ten million entries every filter must read an index range in id order, so the
 //! statement depends on the filters (see [`list`]).
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::{JournalQuery, JournalRow};
 use crate::db::Db;
@@ -15,18 +15,18 @@ type R<T> = Result<T, sqlx::Error>;
 /// entries and keeping the tree's is quick.
 const MERGE_UP_TO: usize = 200;
 
-const COLUMNS: &str = "j.id, j.at, COALESCE(u.username, ''), COALESCE(c.name, ''), j.action, j.target, j.details, \
-     COALESCE(j.ip, '')";
+/// The columns of a [`JournalRow`], named as its fields.
+const COLUMNS: &str = "j.id, j.at, COALESCE(u.username, '') AS actor, COALESCE(c.name, '') AS customer, j.action, \
+     j.target, j.details, COALESCE(j.ip, '') AS ip";
 const JOINS: &str = " LEFT JOIN users u ON u.id = j.actor_id LEFT JOIN customers c ON c.id = j.customer_id";
 
 /// The first entry at or after `at`: times only go forward along the chain, so the entries
 /// of a date range are an id range.
 async fn first_at_or_after(db: &Db, at: i64) -> R<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM journal WHERE at >= $1 ORDER BY at, id LIMIT 1")
+    sqlx::query_scalar("SELECT id FROM journal WHERE at >= $1 ORDER BY at, id LIMIT 1")
         .bind(at)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| r.try_get(0)).transpose()
+        .await
 }
 
 /// Up to `limit` entries of `tenant`'s tree matching `q`, newest first. The provider's tree
@@ -36,12 +36,12 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &JournalQuery, limit: i64) -> R<V
     let mut f = Sql::new("");
     let actor = match &q.user {
         Some(name) => {
-            let row =
-                sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(db.pool()).await?;
-            match row {
-                Some(r) => Some(r.try_get::<i64, _>(0)?),
-                None => return Ok(Vec::new()),
-            }
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                .bind(name)
+                .fetch_optional(db.pool())
+                .await?;
+            let Some(id) = id else { return Ok(Vec::new()) };
+            Some(id)
         }
         None => None,
     };
@@ -86,7 +86,7 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &JournalQuery, limit: i64) -> R<V
         let mut c = Sql::new("SELECT id FROM customers j WHERE 1 = 1");
         tenant.clause(&mut c, "j.id");
         c.push(" LIMIT ").bind(MERGE_UP_TO as i64 + 1);
-        let ids: Vec<i64> = c.query().fetch_all(db.pool()).await?.iter().map(|r| r.get(0)).collect();
+        let ids: Vec<i64> = c.query().fetch_all(db.pool()).await?.iter().map(|r| r.get("id")).collect();
         (ids.len() <= MERGE_UP_TO).then_some(ids)
     };
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM journal j{JOINS}"));
@@ -114,18 +114,5 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &JournalQuery, limit: i64) -> R<V
     }
     sql.push(" ORDER BY j.id DESC LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(JournalRow {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                actor: r.try_get(2)?,
-                customer: r.try_get(3)?,
-                action: r.try_get(4)?,
-                target: r.try_get(5)?,
-                details: r.try_get(6)?,
-                ip: r.try_get(7)?,
-            })
-        })
-        .collect()
+    rows.iter().map(JournalRow::from_row).collect()
 }

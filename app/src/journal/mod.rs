@@ -3,6 +3,8 @@
 //! with filters and a CSV export. Nothing in the portal changes or removes an entry.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
+
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod chain;
@@ -41,25 +43,15 @@ pub struct JournalQuery {
     pub before: Option<i64>,
 }
 
-/// What is wrong with one filter; the code doubles as the message key's suffix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Problem {
-    Unknown,
-    TooLong,
-    NotADate,
-    Backwards,
-    NotANumber,
-}
-
-impl Problem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Problem::Unknown => "unknown",
-            Problem::TooLong => "too_long",
-            Problem::NotADate => "not_a_date",
-            Problem::Backwards => "backwards",
-            Problem::NotANumber => "not_a_number",
-        }
+code_enum! {
+    /// What is wrong with one filter; the code doubles as the message key's suffix.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Problem {
+        Unknown = "unknown",
+        TooLong = "too_long",
+        NotADate = "not_a_date",
+        Backwards = "backwards",
+        NotANumber = "not_a_number",
     }
 }
 
@@ -133,6 +125,7 @@ impl JournalQuery {
 
 /// One entry as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JournalRow {
     pub id: i64,
     pub at: i64,

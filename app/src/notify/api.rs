@@ -105,10 +105,11 @@ pub async fn notification_rules() -> Result<RulesData, AppError> {
     customers.push(" ORDER BY x.path LIMIT 500");
     let mut services = list("SELECT x.id, x.name FROM customer_services x WHERE 1 = 1");
     services.push(" ORDER BY x.name LIMIT 500");
-    let mut users = list("SELECT x.id, x.username FROM users x WHERE x.status <> 'disabled'");
+    let mut users = list("SELECT x.id, x.username AS name FROM users x WHERE x.status <> 'disabled'");
     users.push(" ORDER BY x.username LIMIT 500");
-    let pairs =
-        |rows: Vec<sqlx::any::AnyRow>| -> Vec<(i64, String)> { rows.iter().map(|r| (r.get(0), r.get(1))).collect() };
+    let pairs = |rows: Vec<sqlx::any::AnyRow>| -> Vec<(i64, String)> {
+        rows.iter().map(|r| (r.get("id"), r.get("name"))).collect()
+    };
     let names: std::collections::HashMap<i64, String> =
         pairs(users.query().fetch_all(db.pool()).await?).into_iter().collect();
     let rows = rules

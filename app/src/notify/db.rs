@@ -35,28 +35,29 @@ pub struct Rule {
     pub created_by: Option<i64>,
 }
 
-const RULE_COLUMNS: &str = "r.id, r.customer_id, c.path, c.name, r.name, r.kind, r.metric, r.threshold, r.unit, \
-     r.service_id, r.status, r.action, r.recipients, r.in_app, r.email, r.enabled, r.created_by";
+const RULE_COLUMNS: &str = "r.id, r.customer_id, c.path AS customer_path, c.name AS customer, r.name, r.kind, \
+     r.metric, r.threshold, r.unit, r.service_id, r.status, r.action, r.recipients, r.in_app, r.email, r.enabled, \
+     r.created_by";
 
 fn rule(r: &sqlx::any::AnyRow) -> R<Rule> {
     Ok(Rule {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        customer_path: r.try_get(2)?,
-        customer: r.try_get(3)?,
-        name: r.try_get(4)?,
-        kind: r.try_get(5)?,
-        metric: r.try_get(6)?,
-        threshold: r.try_get(7)?,
-        percent: r.try_get::<Option<String>, _>(8)?.as_deref() == Some("percent"),
-        service_id: r.try_get(9)?,
-        status: r.try_get(10)?,
-        action: r.try_get(11)?,
-        recipients: serde_json::from_str(&r.try_get::<String, _>(12)?).unwrap_or_default(),
-        in_app: r.try_get::<i64, _>(13)? != 0,
-        email: r.try_get::<i64, _>(14)? != 0,
-        enabled: r.try_get::<i64, _>(15)? != 0,
-        created_by: r.try_get(16)?,
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        customer_path: r.try_get("customer_path")?,
+        customer: r.try_get("customer")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        metric: r.try_get("metric")?,
+        threshold: r.try_get("threshold")?,
+        percent: r.try_get::<Option<String>, _>("unit")?.as_deref() == Some("percent"),
+        service_id: r.try_get("service_id")?,
+        status: r.try_get("status")?,
+        action: r.try_get("action")?,
+        recipients: serde_json::from_str(&r.try_get::<String, _>("recipients")?).unwrap_or_default(),
+        in_app: r.try_get::<i64, _>("in_app")? != 0,
+        email: r.try_get::<i64, _>("email")? != 0,
+        enabled: r.try_get::<i64, _>("enabled")? != 0,
+        created_by: r.try_get("created_by")?,
     })
 }
 
@@ -107,7 +108,7 @@ pub async fn rule_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<Rule>> {
 /// Stores a rule and its journal entry in one transaction.
 pub async fn create_rule(db: &Db, r: &NewRule, actor: i64, now: i64) -> R<i64> {
     let mut tx = db.write().await?;
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO notification_rules (customer_id, name, kind, metric, threshold, unit, service_id, status, \
          action, recipients, in_app, email, enabled, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $14) RETURNING id",
@@ -127,8 +128,7 @@ pub async fn create_rule(db: &Db, r: &NewRule, actor: i64, now: i64) -> R<i64> {
     .bind(actor)
     .bind(now)
     .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     let target = format!("rule:{id}");
     crate::journal::record(
         &mut tx,
@@ -181,7 +181,7 @@ pub struct Occurrence<'a> {
 /// queued emails). Returns the event's id when this call recorded it.
 pub async fn raise(conn: &mut AnyConnection, rule: &Rule, o: &Occurrence<'_>) -> R<Option<i64>> {
     let details = o.details.to_string();
-    let inserted = sqlx::query(
+    let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO notification_events (rule_id, occurrence, customer_id, sim_id, at, details) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule_id, occurrence) DO NOTHING RETURNING id",
     )
@@ -193,8 +193,7 @@ pub async fn raise(conn: &mut AnyConnection, rule: &Rule, o: &Occurrence<'_>) ->
     .bind(&details)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = inserted else { return Ok(None) };
-    let event: i64 = row.try_get(0)?;
+    let Some(event) = inserted else { return Ok(None) };
     // Recipients: the named users and the users holding the named roles, not deactivated, each
     // once, inside the rule's tree (or the provider's administrators, who see every tree).
     let mut sql = Sql::new(
@@ -214,7 +213,7 @@ pub async fn raise(conn: &mut AnyConnection, rule: &Rule, o: &Occurrence<'_>) ->
     sql.push(") ORDER BY u.id LIMIT 1000");
     let users = sql.query().fetch_all(&mut *conn).await?;
     for u in &users {
-        let (id, email, lang): (i64, String, String) = (u.try_get(0)?, u.try_get(1)?, u.try_get(2)?);
+        let (id, email, lang): (i64, String, String) = (u.try_get("id")?, u.try_get("email")?, u.try_get("lang")?);
         if rule.in_app {
             sqlx::query(
                 "INSERT INTO notifications (user_id, customer_id, kind, sim_id, message, created_at, event_id, details) \
@@ -268,7 +267,8 @@ pub struct Filter {
 /// The user's notifications, newest first.
 pub async fn list(db: &Db, user: i64, f: &Filter, limit: i64) -> R<Vec<NotificationRow>> {
     let mut sql = Sql::new(
-        "SELECT n.id, n.created_at, n.kind, n.message, n.sim_id, s.iccid, n.read_at, COALESCE(r.name, ''), n.details \
+        "SELECT n.id, n.created_at, n.kind, n.message, n.sim_id, s.iccid, n.read_at, COALESCE(r.name, '') AS rule, \
+         n.details \
          FROM notifications n LEFT JOIN sims s ON s.id = n.sim_id \
          LEFT JOIN notification_events e ON e.id = n.event_id LEFT JOIN notification_rules r ON r.id = e.rule_id \
          WHERE n.user_id = ",
@@ -299,15 +299,15 @@ pub async fn list(db: &Db, user: i64, f: &Filter, limit: i64) -> R<Vec<Notificat
         .iter()
         .map(|r| {
             Ok(NotificationRow {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                message: r.try_get(3)?,
-                sim_id: r.try_get(4)?,
-                iccid: r.try_get(5)?,
-                read: r.try_get::<Option<i64>, _>(6)?.is_some(),
-                rule: r.try_get(7)?,
-                details: r.try_get(8)?,
+                id: r.try_get("id")?,
+                at: r.try_get("created_at")?,
+                kind: r.try_get("kind")?,
+                message: r.try_get("message")?,
+                sim_id: r.try_get("sim_id")?,
+                iccid: r.try_get("iccid")?,
+                read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                rule: r.try_get("rule")?,
+                details: r.try_get("details")?,
             })
         })
         .collect()
@@ -345,7 +345,7 @@ pub async fn claim_mail(db: &Db, now: i64, limit: i64) -> R<Vec<Pending>> {
     let stale = now - 300;
     // The conditions are repeated outside the subquery: PostgreSQL re-checks them on a row
     // another process claimed meanwhile, so it is skipped rather than claimed twice.
-    let claimed = sqlx::query(
+    let claimed: Vec<i64> = sqlx::query_scalar(
         "UPDATE notification_mail SET claimed_at = $1, attempts = attempts + 1 WHERE id IN (\
            SELECT id FROM notification_mail WHERE sent_at IS NULL AND attempts < 5 \
            AND (claimed_at IS NULL OR claimed_at < $2) ORDER BY id LIMIT $3) \
@@ -357,10 +357,9 @@ pub async fn claim_mail(db: &Db, now: i64, limit: i64) -> R<Vec<Pending>> {
     .fetch_all(&mut *db.writer().await?)
     .await?;
     let mut out = Vec::new();
-    for c in claimed {
-        let id: i64 = c.try_get(0)?;
+    for id in claimed {
         let r = sqlx::query(
-            "SELECT m.address, m.lang, r.kind, r.name, e.details FROM notification_mail m \
+            "SELECT m.address, m.lang, r.kind, r.name AS rule, e.details FROM notification_mail m \
              JOIN notification_events e ON e.id = m.event_id JOIN notification_rules r ON r.id = e.rule_id \
              WHERE m.id = $1",
         )
@@ -369,11 +368,11 @@ pub async fn claim_mail(db: &Db, now: i64, limit: i64) -> R<Vec<Pending>> {
         .await?;
         out.push(Pending {
             id,
-            address: r.try_get(0)?,
-            lang: r.try_get(1)?,
-            kind: r.try_get(2)?,
-            rule: r.try_get(3)?,
-            details: r.try_get(4)?,
+            address: r.try_get("address")?,
+            lang: r.try_get("lang")?,
+            kind: r.try_get("kind")?,
+            rule: r.try_get("rule")?,
+            details: r.try_get("details")?,
         });
     }
     Ok(out)
@@ -390,11 +389,12 @@ pub async fn mail_sent(db: &Db, id: i64, now: i64) -> R<()> {
 
 /// The user's unread notifications (the bell), capped: a bell says "99+" past it.
 pub async fn unread_count(db: &Db, user: i64) -> R<i64> {
-    sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT 100) x")
-        .bind(user)
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT 100) x",
+    )
+    .bind(user)
+    .fetch_one(db.pool())
+    .await
 }
 
 /// Whether the service `id` belongs to a customer of `tenant`'s tree.

@@ -15,8 +15,7 @@ use crate::journal::chain::Content;
 type R<T> = Result<T, sqlx::Error>;
 
 async fn customer_path(conn: &mut AnyConnection, customer: i64) -> R<Option<String>> {
-    let row = sqlx::query("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(conn).await?;
-    row.map(|r| r.try_get(0)).transpose()
+    sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(conn).await
 }
 
 /// A journal entry was just appended (in the caller's transaction): SIM status changes and
@@ -78,7 +77,8 @@ pub async fn on_usage(tx: &mut WriteTx, sims: &[i64], cycle: i64, now: i64) -> R
     for chunk in sims.chunks(500) {
         let mut sql = crate::db::sql::Sql::new(
             "SELECT s.id, s.iccid, s.customer_id, c.path, s.service_id, s.status, s.cycle_data_bytes, s.cycle_sms, \
-             s.cycle_voice_seconds, COALESCE(rp.data_bytes, 0), COALESCE(rp.sms, 0), COALESCE(rp.voice_seconds, 0) \
+             s.cycle_voice_seconds, COALESCE(rp.data_bytes, 0) AS plan_data_bytes, COALESCE(rp.sms, 0) AS plan_sms, \
+             COALESCE(rp.voice_seconds, 0) AS plan_voice_seconds \
              FROM sims s JOIN customers c ON c.id = s.customer_id \
              LEFT JOIN customer_services cs ON cs.id = s.service_id LEFT JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
              WHERE s.cycle_start_day = ",
@@ -91,15 +91,17 @@ pub async fn on_usage(tx: &mut WriteTx, sims: &[i64], cycle: i64, now: i64) -> R
         let rows = sql.query().fetch_all(&mut **tx).await?;
         for r in rows {
             let (sim, iccid, customer, path): (i64, String, i64, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
-            let service: Option<i64> = r.try_get(4)?;
+                (r.try_get("id")?, r.try_get("iccid")?, r.try_get("customer_id")?, r.try_get("path")?);
+            let service: Option<i64> = r.try_get("service_id")?;
             if let Some(s) = service
                 && !services.contains(&s)
             {
                 services.push(s);
             }
-            let used = [r.try_get::<i64, _>(6)?, r.try_get(7)?, r.try_get(8)?];
-            let allowance = [r.try_get::<i64, _>(9)?, r.try_get(10)?, r.try_get(11)?];
+            let used =
+                [r.try_get::<i64, _>("cycle_data_bytes")?, r.try_get("cycle_sms")?, r.try_get("cycle_voice_seconds")?];
+            let allowance =
+                [r.try_get::<i64, _>("plan_data_bytes")?, r.try_get("plan_sms")?, r.try_get("plan_voice_seconds")?];
             for rule in rules.iter().filter(|rule| path.starts_with(&rule.customer_path)) {
                 if rule.service_id.is_some() && rule.service_id != service {
                     continue;
@@ -161,15 +163,15 @@ async fn pool(tx: &mut WriteTx, rule: &Rule, cycle: i64, now: i64) -> R<()> {
         Metric::Voice => ("cycle_voice_seconds", "voice_seconds"),
     };
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN s.cycle_start_day = $2 THEN s.{col} ELSE 0 END), 0) AS BIGINT),          CAST(COALESCE(SUM(CASE WHEN s.status = 'activated' THEN 1 ELSE 0 END), 0) AS BIGINT),          (SELECT rp.{plan_col} FROM customer_services cs JOIN rate_plans rp ON rp.id = cs.rate_plan_id WHERE cs.id = $1),          (SELECT cs.name FROM customer_services cs WHERE cs.id = $1),          (SELECT cs.customer_id FROM customer_services cs WHERE cs.id = $1)          FROM sims s WHERE s.service_id = $1"
+        "SELECT CAST(COALESCE(SUM(CASE WHEN s.cycle_start_day = $2 THEN s.{col} ELSE 0 END), 0) AS BIGINT) AS used,          CAST(COALESCE(SUM(CASE WHEN s.status = 'activated' THEN 1 ELSE 0 END), 0) AS BIGINT) AS activated,          (SELECT rp.{plan_col} FROM customer_services cs JOIN rate_plans rp ON rp.id = cs.rate_plan_id WHERE cs.id = $1) AS allowance,          (SELECT cs.name FROM customer_services cs WHERE cs.id = $1) AS name,          (SELECT cs.customer_id FROM customer_services cs WHERE cs.id = $1) AS customer_id          FROM sims s WHERE s.service_id = $1"
     )))
     .bind(service)
     .bind(cycle)
     .fetch_one(&mut **tx)
     .await?;
-    let (used, activated): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-    let allowance: Option<i64> = row.try_get(2)?;
-    let (name, customer): (Option<String>, Option<i64>) = (row.try_get(3)?, row.try_get(4)?);
+    let (used, activated): (i64, i64) = (row.try_get("used")?, row.try_get("activated")?);
+    let allowance: Option<i64> = row.try_get("allowance")?;
+    let (name, customer): (Option<String>, Option<i64>) = (row.try_get("name")?, row.try_get("customer_id")?);
     let (Some(allowance), Some(customer)) = (allowance, customer) else { return Ok(()) };
     let pool_size =
         if rule.kind == RuleKind::PoolDynamic.code() { allowance.saturating_mul(activated) } else { allowance };
@@ -192,14 +194,12 @@ async fn pool(tx: &mut WriteTx, rule: &Rule, cycle: i64, now: i64) -> R<()> {
     };
     if nq::raise(tx, rule, &o).await?.is_some() && rule.action != SimAction::None.code() {
         // The action applies to every activated SIM of the pool, each journaled.
-        let sims: Vec<i64> =
-            sqlx::query("SELECT id FROM sims WHERE service_id = $1 AND status = 'activated' ORDER BY id LIMIT 10000")
-                .bind(service)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+        let sims: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM sims WHERE service_id = $1 AND status = 'activated' ORDER BY id LIMIT 10000",
+        )
+        .bind(service)
+        .fetch_all(&mut **tx)
+        .await?;
         for sim in sims {
             act(tx, rule, sim, now).await?;
         }
@@ -264,7 +264,7 @@ pub async fn sweep_idle(db: &Db, now: i64, per_rule: i64) -> R<u64> {
         let days = rule.threshold.unwrap_or(30);
         let mut tx = db.write().await?;
         let rows = sqlx::query(
-            "SELECT s.id, s.iccid, s.customer_id, COALESCE(s.last_session_at, 0) FROM sims s \
+            "SELECT s.id, s.iccid, s.customer_id, COALESCE(s.last_session_at, 0) AS last_session FROM sims s \
              JOIN customers c ON c.id = s.customer_id \
              WHERE s.status = 'activated' AND COALESCE(s.last_session_at, 0) < $1 \
              AND c.path >= $2 AND c.path < $3 \
@@ -281,7 +281,7 @@ pub async fn sweep_idle(db: &Db, now: i64, per_rule: i64) -> R<u64> {
         .await?;
         for r in rows {
             let (sim, iccid, customer, last): (i64, String, i64, i64) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                (r.try_get("id")?, r.try_get("iccid")?, r.try_get("customer_id")?, r.try_get("last_session")?);
             let details = json!({ "iccid": iccid, "days": days, "last_session": last });
             let message = describe(Lang::En, "no_session", &details);
             let o = Occurrence {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
+use crate::codes::code_enum;
 use crate::i18n::{K, Lang};
 use crate::sims::SimStatus;
 
@@ -17,56 +18,32 @@ pub mod eval;
 pub mod forms;
 pub mod ui;
 
-/// What a rule watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RuleKind {
-    /// Each SIM's usage in the billing cycle against a threshold or its plan's allowance.
-    UsageSim,
-    /// A customer service's usage (all its SIMs) against a fixed pool: an amount, or a
-    /// percentage of the plan's allowance taken once, whatever the number of SIMs.
-    PoolStatic,
-    /// A customer service's usage against the plan's allowance times its activated SIMs.
-    PoolDynamic,
-    /// A SIM changing status (to any status, or to one).
-    Status,
-    /// An activated SIM without a session for N days.
-    NoSession,
-    /// Lockouts, second factors added or removed, phone numbers changed.
-    Security,
-    /// A locked SIM seen in another device (IMEI lock: locked → differed).
-    ImeiLock,
+code_enum! {
+    /// What a rule watches.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum RuleKind {
+        /// Each SIM's usage in the billing cycle against a threshold or its plan's allowance.
+        UsageSim = "usage_sim",
+        /// A customer service's usage (all its SIMs) against a fixed pool: an amount, or a
+        /// percentage of the plan's allowance taken once, whatever the number of SIMs.
+        PoolStatic = "pool_static",
+        /// A customer service's usage against the plan's allowance times its activated SIMs.
+        PoolDynamic = "pool_dynamic",
+        /// A SIM changing status (to any status, or to one).
+        Status = "status",
+        /// An activated SIM without a session for N days.
+        NoSession = "no_session",
+        /// Lockouts, second factors added or removed, phone numbers changed.
+        Security = "security",
+        /// A locked SIM seen in another device (IMEI lock: locked → differed).
+        ImeiLock = "imei_lock",
+    }
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 7] = [
-        RuleKind::UsageSim,
-        RuleKind::PoolStatic,
-        RuleKind::PoolDynamic,
-        RuleKind::Status,
-        RuleKind::NoSession,
-        RuleKind::Security,
-        RuleKind::ImeiLock,
-    ];
-
     /// Rules on usage: a threshold, a metric, a service, an action.
     pub fn is_usage(self) -> bool {
         matches!(self, RuleKind::UsageSim | RuleKind::PoolStatic | RuleKind::PoolDynamic)
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RuleKind::UsageSim => "usage_sim",
-            RuleKind::PoolStatic => "pool_static",
-            RuleKind::PoolDynamic => "pool_dynamic",
-            RuleKind::Status => "status",
-            RuleKind::NoSession => "no_session",
-            RuleKind::Security => "security",
-            RuleKind::ImeiLock => "imei_lock",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RuleKind> {
-        RuleKind::ALL.into_iter().find(|k| k.code() == s)
     }
 
     pub fn label(self) -> K {
@@ -96,47 +73,26 @@ pub const SECURITY_ACTIONS: &[&str] = &[
     "signin.new_device",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Metric {
-    Data,
-    Sms,
-    Voice,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 3] = [Metric::Data, Metric::Sms, Metric::Voice];
-    pub fn code(self) -> &'static str {
-        match self {
-            Metric::Data => "data",
-            Metric::Sms => "sms",
-            Metric::Voice => "voice",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.code() == s)
+code_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Metric {
+        Data = "data",
+        Sms = "sms",
+        Voice = "voice",
     }
 }
 
-/// What happens to a SIM whose usage crosses the threshold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SimAction {
-    None,
-    Suspend,
-    Deactivate,
+code_enum! {
+    /// What happens to a SIM whose usage crosses the threshold.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum SimAction {
+        None = "none",
+        Suspend = "suspend",
+        Deactivate = "deactivate",
+    }
 }
 
 impl SimAction {
-    pub const ALL: [SimAction; 3] = [SimAction::None, SimAction::Suspend, SimAction::Deactivate];
-    pub fn code(self) -> &'static str {
-        match self {
-            SimAction::None => "none",
-            SimAction::Suspend => "suspend",
-            SimAction::Deactivate => "deactivate",
-        }
-    }
-    pub fn parse(s: &str) -> Option<SimAction> {
-        SimAction::ALL.into_iter().find(|a| a.code() == s)
-    }
     pub fn status(self) -> Option<SimStatus> {
         match self {
             SimAction::None => None,
@@ -181,43 +137,21 @@ pub const UNITS: &[&str] = &["MB", "GB", "messages", "minutes", "percent"];
 pub const MAX_NAME: usize = 80;
 pub const MAX_EMAILS: usize = 20;
 
-/// What is wrong with one field of the rule form; the code is the message's key suffix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Problem {
-    Missing,
-    TooLong,
-    Unknown,
-    OutOfRange,
-    BadEmail,
-    NoRecipient,
-    NoChannel,
+code_enum! {
+    /// What is wrong with one field of the rule form; the code is the message's key suffix.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Problem {
+        Missing = "missing",
+        TooLong = "too_long",
+        Unknown = "unknown",
+        OutOfRange = "out_of_range",
+        BadEmail = "bad_email",
+        NoRecipient = "no_recipient",
+        NoChannel = "no_channel",
+    }
 }
 
 impl Problem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Problem::Missing => "missing",
-            Problem::TooLong => "too_long",
-            Problem::Unknown => "unknown",
-            Problem::OutOfRange => "out_of_range",
-            Problem::BadEmail => "bad_email",
-            Problem::NoRecipient => "no_recipient",
-            Problem::NoChannel => "no_channel",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Problem> {
-        [
-            Problem::Missing,
-            Problem::TooLong,
-            Problem::Unknown,
-            Problem::OutOfRange,
-            Problem::BadEmail,
-            Problem::NoRecipient,
-            Problem::NoChannel,
-        ]
-        .into_iter()
-        .find(|p| p.code() == s)
-    }
     pub fn text(self) -> K {
         match self {
             Problem::Missing => K::NotifBadMissing,

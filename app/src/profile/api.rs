@@ -59,7 +59,8 @@ pub async fn profile_data() -> Result<Profile, AppError> {
 pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crate::auth::Role, String)>, sqlx::Error> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT 'own', u.role, c.name, 0 FROM users u JOIN customers c ON c.id = u.customer_id WHERE u.id = $1 \
+        "SELECT 'own' AS role_key, u.role, c.name AS customer, 0 AS ord FROM users u \
+         JOIN customers c ON c.id = u.customer_id WHERE u.id = $1 \
          UNION ALL SELECT CAST(r.id AS TEXT), r.role, c.name, r.id FROM user_roles r \
          JOIN customers c ON c.id = r.customer_id WHERE r.user_id = $1 ORDER BY 4",
     )
@@ -69,8 +70,8 @@ pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crat
     Ok(rows
         .iter()
         .filter_map(|r| {
-            let role = crate::auth::Role::parse(&r.get::<String, _>(1))?;
-            Some((r.get::<String, _>(0), role, r.get::<String, _>(2)))
+            let role = crate::auth::Role::parse(&r.get::<String, _>("role"))?;
+            Some((r.get::<String, _>("role_key"), role, r.get::<String, _>("customer")))
         })
         .collect())
 }

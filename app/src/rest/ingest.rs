@@ -485,14 +485,14 @@ async fn resolve(db: &Db, tenant: &Tenant, refs: &[(usize, &SimRef)]) -> Result<
         wanted.sort_unstable();
         wanted.dedup();
         for chunk in wanted.chunks(2_000) {
-            let mut sql = Sql::new(&format!("SELECT s.id, s.{col} FROM sims s WHERE s.{col} IN ("));
+            let mut sql = Sql::new(&format!("SELECT s.id, s.{col} AS value FROM sims s WHERE s.{col} IN ("));
             for (i, v) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "" } else { ", " }).bind(*v);
             }
             sql.push(")");
             tenant.clause(&mut sql, "s.customer_id");
             for r in sql.for_engine(db.engine()).query().fetch_all(db.pool()).await? {
-                let (id, v): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+                let (id, v): (i64, String) = (r.try_get("id")?, r.try_get("value")?);
                 let key = if pick == 0 { SimRef::Iccid(v) } else { SimRef::Imsi(v) };
                 ids.insert(key, id);
             }

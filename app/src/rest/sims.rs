@@ -434,7 +434,7 @@ async fn ids_of(auth: &AuthState, tenant: &Tenant, iccids: &[String]) -> Result<
         sql.push(")");
         tenant.clause(&mut sql, "s.customer_id");
         for r in sql.for_engine(auth.db.engine()).query().fetch_all(auth.db.pool()).await? {
-            found.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
+            found.insert(r.try_get::<String, _>("iccid")?, r.try_get::<i64, _>("id")?);
         }
     }
     iccids

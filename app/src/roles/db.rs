@@ -11,8 +11,8 @@ use crate::db::sql::{Sql, prefix_upper};
 
 type R<T> = Result<T, sqlx::Error>;
 
-const COLUMNS: &str = "r.id, r.customer_id, c.name, r.name, r.base, r.perms, c.path, \
-     (SELECT COUNT(*) FROM users u WHERE u.custom_role_id = r.id)";
+const COLUMNS: &str = "r.id, r.customer_id, c.name AS customer, r.name, r.base, r.perms, c.path, \
+     (SELECT COUNT(*) FROM users u WHERE u.custom_role_id = r.id) AS holders";
 
 /// `/1/5/23/` → `/1/`, `/1/5/`, `/1/5/23/`: the customer and its ancestors.
 pub fn ancestors(path: &str) -> Vec<String> {
@@ -20,17 +20,17 @@ pub fn ancestors(path: &str) -> Vec<String> {
 }
 
 fn row(r: &sqlx::any::AnyRow, tree: &str, author_perms: Perms) -> R<Option<CustomRole>> {
-    let Some(base) = Role::parse(&r.try_get::<String, _>(4)?) else { return Ok(None) };
-    let perms = base.perms().and(Perms::from_codes(&r.try_get::<String, _>(5)?));
-    let path: String = r.try_get(6)?;
+    let Some(base) = Role::parse(&r.try_get::<String, _>("base")?) else { return Ok(None) };
+    let perms = base.perms().and(Perms::from_codes(&r.try_get::<String, _>("perms")?));
+    let path: String = r.try_get("path")?;
     Ok(Some(CustomRole {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        customer: r.try_get(2)?,
-        name: r.try_get(3)?,
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        customer: r.try_get("customer")?,
+        name: r.try_get("name")?,
         base,
         perms,
-        holders: r.try_get(7)?,
+        holders: r.try_get("holders")?,
         editable: path.starts_with(tree) && author_perms.contains(perms),
     }))
 }
@@ -94,7 +94,7 @@ pub async fn create(tx: &mut WriteTx, a: Actor, customer: i64, f: &RoleForm) -> 
     if name_taken(conn, customer, &f.name, 0).await? {
         return Ok(None);
     }
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO custom_roles (customer_id, name, base, perms, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -104,8 +104,7 @@ pub async fn create(tx: &mut WriteTx, a: Actor, customer: i64, f: &RoleForm) -> 
     .bind(f.perms.codes())
     .bind(a.now)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
+    .await?;
     let details = json!({ "after": { "name": f.name, "base": f.base.code(), "perms": f.perms.codes() } });
     crate::journal::record(tx, JournalEntry::new(a.now, a.id, customer, "role.created", &id.to_string()).with(details));
     Ok(Some(id))
@@ -140,7 +139,7 @@ pub async fn update(tx: &mut WriteTx, a: Actor, old: &CustomRole, f: &RoleForm) 
 
 /// Accounts holding the role, counted inside the transaction that would remove it.
 pub async fn holders(conn: &mut AnyConnection, id: i64) -> R<i64> {
-    sqlx::query("SELECT COUNT(*) FROM users WHERE custom_role_id = $1").bind(id).fetch_one(conn).await?.try_get(0)
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE custom_role_id = $1").bind(id).fetch_one(conn).await
 }
 
 pub async fn delete(tx: &mut WriteTx, a: Actor, old: &CustomRole) -> R<()> {

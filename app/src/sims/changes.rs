@@ -5,7 +5,7 @@
 //! other unseen, and running the same change twice changes nothing the second time.
 use crate::db::WriteTx;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::SimStatus;
 use super::db::{Tenant, adjust_counts};
@@ -42,6 +42,7 @@ pub struct Actor<'a> {
     pub job: Option<i64>,
 }
 
+#[derive(FromRow)]
 struct Current {
     iccid: String,
     status: String,
@@ -58,21 +59,12 @@ struct Current {
 async fn current(conn: &mut AnyConnection, tenant: &Tenant, sim: i64) -> R<Option<Current>> {
     sqlx::query("UPDATE sims SET id = id WHERE id = $1").bind(sim).execute(&mut *conn).await?;
     let mut sql = Sql::new(
-        "SELECT s.iccid, s.status, s.customer_id, c.path, s.label, s.service_id, s.last_mcc_mnc FROM sims s \
-         JOIN customers c ON c.id = s.customer_id WHERE s.id = ",
+        "SELECT s.iccid, s.status, s.customer_id, c.path AS customer_path, s.label, s.service_id, s.last_mcc_mnc \
+         FROM sims s JOIN customers c ON c.id = s.customer_id WHERE s.id = ",
     );
     sql.bind(sim);
     tenant.clause(&mut sql, "s.customer_id");
-    let Some(r) = sql.query().fetch_optional(&mut *conn).await? else { return Ok(None) };
-    Ok(Some(Current {
-        iccid: r.try_get(0)?,
-        status: r.try_get(1)?,
-        customer_id: r.try_get(2)?,
-        customer_path: r.try_get(3)?,
-        label: r.try_get(4)?,
-        service_id: r.try_get(5)?,
-        last_mcc_mnc: r.try_get(6)?,
-    }))
+    sql.query().fetch_optional(&mut *conn).await?.as_ref().map(Current::from_row).transpose()
 }
 
 /// The longest reason kept with a status change.
@@ -184,7 +176,7 @@ pub async fn change_service(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, servic
     if cur.service_id == Some(service) {
         return Ok(Outcome::Unchanged);
     }
-    let allowed = sqlx::query(
+    let allowed: Option<String> = sqlx::query_scalar(
         "SELECT cs.name FROM customer_services cs JOIN customers c ON c.id = cs.customer_id \
          WHERE cs.id = $1 AND substr($2, 1, length(c.path)) = c.path",
     )
@@ -192,13 +184,14 @@ pub async fn change_service(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, servic
     .bind(&cur.customer_path)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(new_name) = allowed.map(|r| r.get::<String, _>(0)) else { return Ok(Outcome::Invalid) };
+    let Some(new_name) = allowed else { return Ok(Outcome::Invalid) };
     let old_name: Option<String> = match cur.service_id {
-        Some(id) => sqlx::query("SELECT name FROM customer_services WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.get(0)),
+        Some(id) => {
+            sqlx::query_scalar("SELECT name FROM customer_services WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
         None => None,
     };
     let done =
@@ -242,16 +235,17 @@ pub async fn change_field(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, field: i
     .fetch_optional(&mut *conn)
     .await?;
     let Some(def) = def else { return Ok(Outcome::Invalid) };
-    let (name, kind, choices): (String, String, String) = (def.try_get(0)?, def.try_get(1)?, def.try_get(2)?);
+    let (name, kind, choices): (String, String, String) =
+        (def.try_get("name")?, def.try_get("kind")?, def.try_get("choices")?);
     if !value.is_empty() && !super::fields::accepts(&kind, &choices, value) {
         return Ok(Outcome::Invalid);
     }
-    let old: Option<String> = sqlx::query("SELECT value FROM sim_field_values WHERE sim_id = $1 AND field_id = $2")
-        .bind(sim)
-        .bind(field)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.get(0));
+    let old: Option<String> =
+        sqlx::query_scalar("SELECT value FROM sim_field_values WHERE sim_id = $1 AND field_id = $2")
+            .bind(sim)
+            .bind(field)
+            .fetch_optional(&mut *conn)
+            .await?;
     if old.as_deref().unwrap_or("") == value {
         return Ok(Outcome::Unchanged);
     }
@@ -288,11 +282,10 @@ pub async fn assign(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, customer: i64,
     if cur.customer_id == customer && (service.is_none() || cur.service_id == service) {
         return Ok(Outcome::Unchanged);
     }
-    let owner_is_provider: i64 = sqlx::query("SELECT is_provider FROM customers WHERE id = $1")
+    let owner_is_provider: i64 = sqlx::query_scalar("SELECT is_provider FROM customers WHERE id = $1")
         .bind(cur.customer_id)
         .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+        .await?;
     if owner_is_provider == 0 {
         return Ok(Outcome::NotAllowed { from: SimStatus::parse(&cur.status).unwrap_or(SimStatus::Inventory) });
     }
@@ -301,7 +294,7 @@ pub async fn assign(tx: &mut WriteTx, actor: Actor<'_>, sim: i64, customer: i64,
     else {
         return Ok(Outcome::Invalid);
     };
-    let (path, name): (String, String) = (target.try_get(0)?, target.try_get(1)?);
+    let (path, name): (String, String) = (target.try_get("path")?, target.try_get("name")?);
     if !actor.tenant.contains(&path) {
         return Ok(Outcome::Invalid);
     }

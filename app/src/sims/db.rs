@@ -1,6 +1,6 @@
 //! The SIM list's data access. Every statement starts from the caller's customer subtree
 //! ([`Tenant`]), so a SIM outside it can be neither listed, counted nor guessed.
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::SimStatus;
 use super::model::{Count, SimPage, SimRow};
@@ -71,8 +71,9 @@ pub fn sort_expr(c: Column) -> &'static str {
 
 /// The customer a filter names, if it is inside the caller's tree: its path.
 pub async fn customer_path_in(db: &Db, tenant: &Tenant, customer: i64) -> R<Option<String>> {
-    let row = sqlx::query("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| r.get::<String, _>(0)).filter(|p| tenant.contains(p)))
+    let path: Option<String> =
+        sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(db.pool()).await?;
+    Ok(path.filter(|p| tenant.contains(p)))
 }
 
 /// The WHERE conditions of a query (after `WHERE 1 = 1`), scope first. `customer_path` is the
@@ -183,32 +184,10 @@ pub const STATUS_SCAN_FROM: i64 = 2_000;
 /// Counting stops here when the total cannot come from the per-status counts.
 pub const COUNT_CAP: i64 = 10_000;
 
-const ROW_COLUMNS: &str = "s.id, s.iccid, s.msisdn, s.imsi, s.imei, s.label, s.status, s.customer_id, c.name, \
-     s.service_id, cs.name, s.cycle_data_bytes, s.cycle_sms, s.cycle_voice_seconds, s.last_session_at, \
-     s.last_country, s.last_mcc_mnc, s.activated_at";
-
-fn row(r: &sqlx::any::AnyRow) -> R<SimRow> {
-    Ok(SimRow {
-        id: r.try_get(0)?,
-        iccid: r.try_get(1)?,
-        msisdn: r.try_get(2)?,
-        imsi: r.try_get(3)?,
-        imei: r.try_get(4)?,
-        label: r.try_get(5)?,
-        status: r.try_get(6)?,
-        customer_id: r.try_get(7)?,
-        customer: r.try_get(8)?,
-        service_id: r.try_get(9)?,
-        service: r.try_get(10)?,
-        data_bytes: r.try_get(11)?,
-        sms: r.try_get(12)?,
-        voice_seconds: r.try_get(13)?,
-        last_session_at: r.try_get(14)?,
-        last_country: r.try_get(15)?,
-        last_mcc_mnc: r.try_get(16)?,
-        activated_at: r.try_get(17)?,
-    })
-}
+/// The columns of a [`SimRow`], named as its fields.
+const ROW_COLUMNS: &str = "s.id, s.iccid, s.msisdn, s.imsi, s.imei, s.label, s.status, s.customer_id, \
+     c.name AS customer, s.service_id, cs.name AS service, s.cycle_data_bytes AS data_bytes, s.cycle_sms AS sms, \
+     s.cycle_voice_seconds AS voice_seconds, s.last_session_at, s.last_country, s.last_mcc_mnc, s.activated_at";
 
 fn bind_key(sql: &mut Sql, key: &SortKey) {
     match key {
@@ -226,9 +205,9 @@ pub const TREE_DRIVES_UP_TO: i64 = 50_000;
 
 /// The SIMs of a scope (tenant and customer conditions only), from the per-status counts.
 async fn scope_total(db: &Db, scope: &Sql) -> R<i64> {
-    let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
+    let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) AS n FROM sim_counts s WHERE 1 = 1");
     sql.append(scope);
-    sql.query().fetch_one(db.pool()).await?.try_get(0)
+    sql.query().fetch_one(db.pool()).await?.try_get("n")
 }
 
 /// `SELECT s.id … ORDER BY <sort> LIMIT n` for one page: a keyset range scan on the sort
@@ -311,7 +290,7 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<
         let count = async { refine(db, &scope, &filters, capped_count(db, q, &filters).await?).await };
         tokio::try_join!(count, sql.query().fetch_all(db.pool()))?
     };
-    let mut rows = fetched.iter().map(row).collect::<R<Vec<_>>>()?;
+    let mut rows = fetched.iter().map(SimRow::from_row).collect::<R<Vec<_>>>()?;
     let more = rows.len() > size;
     rows.truncate(size);
     let forward = q.cursor.as_ref().is_none_or(|c| c.forward);
@@ -345,12 +324,12 @@ async fn count(db: &Db, q: &SimQuery, scope: &Sql, filters: &Sql) -> R<Count> {
 async fn capped_count(db: &Db, q: &SimQuery, filters: &Sql) -> R<Count> {
     if q.counts_by_status_suffice() {
         // (PostgreSQL sums BIGINTs as NUMERIC, hence the cast.) The filters then only name `s.customer_id` and `s.status`, which sim_counts has too.
-        let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) FROM sim_counts s WHERE 1 = 1");
+        let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(s.n), 0) AS BIGINT) AS n FROM sim_counts s WHERE 1 = 1");
         sql.append(filters);
-        let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
+        let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get("n")?;
         return Ok(Count::Exact(n));
     }
-    let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM sims s WHERE 1 = 1");
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM sims s WHERE 1 = 1");
     sql.append(filters);
     if q.idle_days.is_some() && q.statuses.len() == 1 {
         // One status and "idle": one range of the (status, COALESCE(last_session_at, 0), id)
@@ -360,7 +339,7 @@ async fn capped_count(db: &Db, q: &SimQuery, filters: &Sql) -> R<Count> {
         sql.push(" ORDER BY s.status, COALESCE(s.last_session_at, 0)");
     }
     sql.push(" LIMIT ").bind(COUNT_CAP + 1).push(") x");
-    let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get(0)?;
+    let n: i64 = sql.query().fetch_one(db.pool()).await?.try_get("n")?;
     Ok(if n <= COUNT_CAP { Count::Exact(n) } else { Count::AtLeast(COUNT_CAP) })
 }
 
@@ -390,24 +369,24 @@ async fn estimate(db: &Db, scope: &Sql, filters: &Sql) -> R<Option<i64>> {
     // Two subqueries: SQLite reads a MIN or a MAX from the index end only when it is alone.
     let mut range = Sql::new("SELECT (SELECT MIN(s.id) FROM sims s WHERE 1 = 1");
     range.append(scope);
-    range.push("), (SELECT MAX(s.id) FROM sims s WHERE 1 = 1");
+    range.push(") AS lo, (SELECT MAX(s.id) FROM sims s WHERE 1 = 1");
     range.append(scope);
-    range.push(")");
+    range.push(") AS hi");
     let (total, range) = tokio::try_join!(scope_total(db, scope), range.query().fetch_one(db.pool()))?;
-    let (Some(lo), Some(hi)) = (range.try_get::<Option<i64>, _>(0)?, range.try_get::<Option<i64>, _>(1)?) else {
+    let (Some(lo), Some(hi)) = (range.try_get::<Option<i64>, _>("lo")?, range.try_get::<Option<i64>, _>("hi")?) else {
         return Ok(None);
     };
     let ids = sample_ids(lo, hi, ESTIMATE_SAMPLE);
-    let mut sql = Sql::new("SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN 1 = 1");
+    let mut sql = Sql::new("SELECT COUNT(*) AS seen, CAST(COALESCE(SUM(CASE WHEN 1 = 1");
     sql.append(filters);
     // The ids are integers this function made, written into the text: thousands of binds
     // would exceed what some drivers accept.
-    sql.push(" THEN 1 ELSE 0 END), 0) AS BIGINT) FROM sims s WHERE s.id IN (");
+    sql.push(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS hits FROM sims s WHERE s.id IN (");
     sql.push(&ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     sql.push(")");
     sql.append(scope);
     let row = sql.query().fetch_one(db.pool()).await?;
-    let (seen, hits): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    let (seen, hits): (i64, i64) = (row.try_get("seen")?, row.try_get("hits")?);
     if hits < ESTIMATE_MIN_HITS || seen == 0 {
         return Ok(None);
     }
@@ -508,12 +487,11 @@ pub async fn roll_cycles(db: &Db, cycle_start_day: i64) -> R<u64> {
 pub const SETTING_COLUMNS: &str = "sim_columns";
 
 pub async fn setting(db: &Db, user: i64, key: &str) -> R<Option<String>> {
-    let row = sqlx::query("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
+    sqlx::query_scalar("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
         .bind(user)
         .bind(key)
         .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(|r| r.get(0)))
+        .await
 }
 
 pub async fn set_setting(db: &Db, user: i64, key: &str, value: &str) -> R<()> {
@@ -535,7 +513,7 @@ pub async fn saved_filters(db: &Db, user: i64) -> R<Vec<(i64, String, String)>> 
         .bind(user)
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("query")?))).collect()
 }
 
 /// Saves (or replaces, by name) a filter.
@@ -572,9 +550,9 @@ pub async fn customers(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, Stri
     let base = tenant.path().matches('/').count();
     rows.iter()
         .map(|r| {
-            let path: String = r.try_get(2)?;
+            let path: String = r.try_get("path")?;
             let depth = path.matches('/').count().saturating_sub(base.max(2));
-            Ok((r.try_get(0)?, r.try_get(1)?, depth))
+            Ok((r.try_get("id")?, r.try_get("name")?, depth))
         })
         .collect()
 }
@@ -582,7 +560,7 @@ pub async fn customers(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, Stri
 /// Rate plans as (id, name).
 pub async fn rate_plans(db: &Db) -> R<Vec<(i64, String)>> {
     let rows = sqlx::query("SELECT id, name FROM rate_plans ORDER BY name").fetch_all(db.pool()).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
 }
 
 // ---------------------------------------------------------------- one SIM
@@ -606,48 +584,39 @@ async fn sim_where(db: &Db, tenant: &Tenant, col: &str, value: crate::db::sql::A
     ));
     sql.bind(value);
     tenant.clause(&mut sql, "s.customer_id");
-    sql.query().fetch_optional(db.pool()).await?.as_ref().map(row).transpose()
+    sql.query().fetch_optional(db.pool()).await?.as_ref().map(SimRow::from_row).transpose()
 }
 
 /// The rest of the details page for a SIM already known to be in scope.
 pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool) -> R<super::model::SimDetail> {
     use super::model::{DayUsage, FieldValue, SimDetail, StatusChange};
     let pool = db.pool();
-    let extra = sqlx::query(
-        "SELECT s.eid, c.account_number, c.path, s.created_at, s.updated_at, rp.data_bytes, rp.sms, rp.voice_seconds, \
-         rp.name, s.imei_lock, s.lock_imei, s.lock_seen_imei FROM sims s JOIN customers c ON c.id = s.customer_id \
+    let extra = sqlx::query_as::<_, Extra>(
+        "SELECT s.eid, c.account_number, c.path, s.created_at, s.updated_at, rp.data_bytes AS plan_data_bytes, \
+         rp.sms AS plan_sms, rp.voice_seconds AS plan_voice_seconds, rp.name AS rate_plan, s.imei_lock, s.lock_imei, \
+         s.lock_seen_imei FROM sims s JOIN customers c ON c.id = s.customer_id \
          LEFT JOIN customer_services cs ON cs.id = s.service_id LEFT JOIN rate_plans rp ON rp.id = cs.rate_plan_id \
          WHERE s.id = $1",
     )
     .bind(sim.id)
     .fetch_one(pool)
     .await?;
-    let path: String = extra.try_get(2)?;
-    let allowance = match extra.try_get::<Option<i64>, _>(5)? {
-        Some(d) => Some((d, extra.try_get(6)?, extra.try_get(7)?)),
-        None => None,
+    let path = extra.path;
+    // All three or none: a SIM without a rate plan has none (the plan's columns are NOT NULL).
+    let allowance = match (extra.plan_data_bytes, extra.plan_sms, extra.plan_voice_seconds) {
+        (Some(d), Some(sms), Some(voice)) => Some((d, sms, voice)),
+        _ => None,
     };
     let services = services_for(db, &path).await?;
-    let history = sqlx::query(
-        "SELECT h.at, h.from_status, h.to_status, h.reason, u.username FROM sim_status_history h \
+    let history = sqlx::query_as::<_, StatusChange>(
+        "SELECT h.at, h.from_status, h.to_status, h.reason, u.username AS actor FROM sim_status_history h \
          LEFT JOIN users u ON u.id = h.actor_id WHERE h.sim_id = $1 ORDER BY h.at DESC, h.id DESC LIMIT 20",
     )
     .bind(sim.id)
     .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(StatusChange {
-            at: r.try_get(0)?,
-            from: r.try_get(1)?,
-            to: r.try_get(2)?,
-            reason: r.try_get(3)?,
-            actor: r.try_get(4)?,
-        })
-    })
-    .collect::<R<Vec<_>>>()?;
+    .await?;
     let first_day = today - days + 1;
-    let usage = sqlx::query(
+    let usage = sqlx::query_as::<_, DayUsage>(
         "SELECT day, data_bytes, sms, voice_seconds FROM usage_daily WHERE sim_id = $1 AND day >= $2 AND day <= $3 \
          ORDER BY day",
     )
@@ -655,12 +624,7 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
     .bind(first_day)
     .bind(today)
     .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(DayUsage { day: r.try_get(0)?, data_bytes: r.try_get(1)?, sms: r.try_get(2)?, voice_seconds: r.try_get(3)? })
-    })
-    .collect::<R<Vec<_>>>()?;
+    .await?;
     let cdrs = cdrs_of(db, sim.id, None, None, None, 10).await?;
     let edrs = edrs_of(db, sim.id, None, 10).await?;
     // Fields defined anywhere above the SIM's customer apply to it.
@@ -675,23 +639,23 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
     .await?
     .iter()
     .map(|r| {
-        let choices: String = r.try_get(3)?;
+        let choices: String = r.try_get("choices")?;
         Ok(FieldValue {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            kind: r.try_get(2)?,
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            kind: r.try_get("kind")?,
             choices: choices.lines().map(str::to_string).filter(|c| !c.is_empty()).collect(),
-            value: r.try_get(4)?,
+            value: r.try_get("value")?,
         })
     })
     .collect::<R<Vec<_>>>()?;
     Ok(SimDetail {
-        eid: extra.try_get(0)?,
-        customer_account: extra.try_get(1)?,
-        created_at: extra.try_get(3)?,
-        updated_at: extra.try_get(4)?,
+        eid: extra.eid,
+        customer_account: extra.account_number,
+        created_at: extra.created_at,
+        updated_at: extra.updated_at,
         allowance,
-        rate_plan: extra.try_get(8)?,
+        rate_plan: extra.rate_plan,
         services,
         history,
         usage,
@@ -702,13 +666,30 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
         fields,
         can_write,
         imei_lock: super::imei_lock::Binding {
-            state: super::imei_lock::LockState::parse(&extra.try_get::<String, _>(9)?)
-                .unwrap_or(super::imei_lock::LockState::Neutral),
-            bound: extra.try_get(10)?,
-            seen: extra.try_get(11)?,
+            state: super::imei_lock::LockState::parse(&extra.imei_lock).unwrap_or(super::imei_lock::LockState::Neutral),
+            bound: extra.lock_imei,
+            seen: extra.lock_seen_imei,
         },
         sim,
     })
+}
+
+/// The parts of a SIM's details page that are not in its [`SimRow`].
+#[derive(FromRow)]
+struct Extra {
+    eid: Option<String>,
+    account_number: String,
+    path: String,
+    created_at: i64,
+    updated_at: i64,
+    /// The rate plan's allowance, when the SIM has one.
+    plan_data_bytes: Option<i64>,
+    plan_sms: Option<i64>,
+    plan_voice_seconds: Option<i64>,
+    rate_plan: Option<String>,
+    imei_lock: String,
+    lock_imei: Option<String>,
+    lock_seen_imei: Option<String>,
 }
 
 /// Services a SIM of the customer at `path` may use: those of the customer and its ancestors.
@@ -720,7 +701,7 @@ pub async fn services_for(db: &Db, path: &str) -> R<Vec<(i64, String)>> {
     .bind(path)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
 }
 
 /// A SIM's CDRs, newest first, in `[from, to)` (Unix seconds), before `before_id` (keyset).
@@ -733,7 +714,7 @@ pub async fn cdrs_of(
     limit: i64,
 ) -> R<Vec<super::model::CdrRow>> {
     let mut sql = Sql::new(
-        "SELECT record_id, kind, started_at, ended_at, bytes_up + bytes_down, units, mcc_mnc, rat, id FROM cdrs \
+        "SELECT record_id, kind, started_at, ended_at, bytes_up + bytes_down AS bytes, units, mcc_mnc, rat, id FROM cdrs \
          WHERE sim_id = ",
     );
     sql.bind(sim);
@@ -747,23 +728,7 @@ pub async fn cdrs_of(
         sql.push(" AND (started_at, id) < (").bind(at).push(", ").bind(id).push(")");
     }
     sql.push(" ORDER BY started_at DESC, id DESC LIMIT ").bind(limit);
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(super::model::CdrRow {
-                record_id: r.try_get(0)?,
-                kind: r.try_get(1)?,
-                started_at: r.try_get(2)?,
-                ended_at: r.try_get(3)?,
-                bytes: r.try_get(4)?,
-                units: r.try_get(5)?,
-                mcc_mnc: r.try_get(6)?,
-                rat: r.try_get(7)?,
-            })
-        })
-        .collect()
+    sql.query().fetch_all(db.pool()).await?.iter().map(super::model::CdrRow::from_row).collect()
 }
 
 /// A SIM's EDRs, newest first.
@@ -774,20 +739,7 @@ pub async fn edrs_of(db: &Db, sim: i64, before: Option<i64>, limit: i64) -> R<Ve
         sql.push(" AND occurred_at < ").bind(b);
     }
     sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").bind(limit);
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(super::model::EdrRow {
-                record_id: r.try_get(0)?,
-                event_type: r.try_get(1)?,
-                occurred_at: r.try_get(2)?,
-                mcc_mnc: r.try_get(3)?,
-                details: r.try_get(4)?,
-            })
-        })
-        .collect()
+    sql.query().fetch_all(db.pool()).await?.iter().map(super::model::EdrRow::from_row).collect()
 }
 
 /// All CDRs (or EDRs) of one SIM in `[from, to)`, oldest first, as CSV lines built by the
@@ -816,7 +768,7 @@ pub async fn count_ids_in(db: &Db, tenant: &Tenant, ids: &[i64]) -> R<i64> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let mut sql = Sql::new("SELECT COUNT(*) FROM sims s WHERE s.id IN (");
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM sims s WHERE s.id IN (");
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -825,15 +777,15 @@ pub async fn count_ids_in(db: &Db, tenant: &Tenant, ids: &[i64]) -> R<i64> {
     }
     sql.push(")");
     tenant.clause(&mut sql, "s.customer_id");
-    sql.query().fetch_one(db.pool()).await?.try_get(0)
+    sql.query().fetch_one(db.pool()).await?.try_get("n")
 }
 
 /// The exact number of SIMs a filter matches (for a bulk change's confirmation, where an
 /// estimate will not do).
 pub async fn count_all(db: &Db, tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, now: i64) -> R<i64> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM sims s WHERE 1 = 1");
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM sims s WHERE 1 = 1");
     sql.append(&filter_sql(tenant, q, customer_path, now));
-    sql.query().fetch_one(db.pool()).await?.try_get(0)
+    sql.query().fetch_one(db.pool()).await?.try_get("n")
 }
 
 /// Services usable in the tenant's tree (its own, its sub-customers' and its ancestors'), by
@@ -846,7 +798,7 @@ pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i6
     }
     sql.push(" ORDER BY cs.name, cs.id LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
 }
 
 // ---------------------------------------------------------------- export
@@ -1067,14 +1019,15 @@ pub async fn field_values(db: &Db, sims: &[i64], fields: &[i64]) -> R<Vec<(i64, 
         sql.push(if i > 0 { ", " } else { "" }).bind(*id);
     }
     sql.push(")");
-    sql.query().fetch_all(db.pool()).await?.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get("sim_id")?, r.try_get("field_id")?, r.try_get("value")?))).collect()
 }
 
 /// Fields that apply inside the tenant's tree: those defined by its customers and by the
 /// ancestors of its top, by name.
 pub async fn fields_of_tree(db: &Db, tenant: &Tenant, own_customer: i64, limit: i64) -> R<Vec<super::model::FieldDef>> {
     let mut sql = Sql::new(
-        "SELECT f.id, f.name, f.kind, f.choices, c.name, f.customer_id FROM sim_fields f \
+        "SELECT f.id, f.name, f.kind, f.choices, c.name AS customer, f.customer_id FROM sim_fields f \
          JOIN customers c ON c.id = f.customer_id",
     );
     if !tenant.is_everything() {
@@ -1087,14 +1040,14 @@ pub async fn fields_of_tree(db: &Db, tenant: &Tenant, own_customer: i64, limit: 
         .await?
         .iter()
         .map(|r| {
-            let choices: String = r.try_get(3)?;
+            let choices: String = r.try_get("choices")?;
             Ok(super::model::FieldDef {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                kind: r.try_get(2)?,
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
                 choices: choices.lines().map(str::to_string).filter(|c| !c.is_empty()).collect(),
-                customer: r.try_get(4)?,
-                own: r.try_get::<i64, _>(5)? == own_customer,
+                customer: r.try_get("customer")?,
+                own: r.try_get::<i64, _>("customer_id")? == own_customer,
             })
         })
         .collect()

@@ -10,32 +10,20 @@
 //! an IMEI with its check digit and an IMEISV with its software version name the same device.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::i18n::K;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LockState {
-    Neutral,
-    Armed,
-    Locked,
-    Differed,
+code_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum LockState {
+        Neutral = "neutral",
+        Armed = "armed",
+        Locked = "locked",
+        Differed = "differed",
+    }
 }
 
 impl LockState {
-    pub const ALL: [LockState; 4] = [LockState::Neutral, LockState::Armed, LockState::Locked, LockState::Differed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            LockState::Neutral => "neutral",
-            LockState::Armed => "armed",
-            LockState::Locked => "locked",
-            LockState::Differed => "differed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LockState> {
-        LockState::ALL.into_iter().find(|x| x.code() == s)
-    }
-
     pub fn label(self) -> K {
         match self {
             LockState::Neutral => K::ImeiLockNeutral,
@@ -46,33 +34,22 @@ impl LockState {
     }
 }
 
-/// What a person does to a SIM's binding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LockOp {
-    /// Bind to the next device seen.
-    Arm,
-    /// Bind to the device the SIM is in now.
-    LockCurrent,
-    /// Accept the other device that was seen: bind to it.
-    Accept,
-    /// Back to no binding.
-    Release,
+code_enum! {
+    /// What a person does to a SIM's binding.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum LockOp {
+        /// Bind to the next device seen.
+        Arm = "arm",
+        /// Bind to the device the SIM is in now.
+        LockCurrent = "lock",
+        /// Accept the other device that was seen: bind to it.
+        Accept = "accept",
+        /// Back to no binding.
+        Release = "release",
+    }
 }
 
 impl LockOp {
-    pub fn code(self) -> &'static str {
-        match self {
-            LockOp::Arm => "arm",
-            LockOp::LockCurrent => "lock",
-            LockOp::Accept => "accept",
-            LockOp::Release => "release",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LockOp> {
-        [LockOp::Arm, LockOp::LockCurrent, LockOp::Accept, LockOp::Release].into_iter().find(|x| x.code() == s)
-    }
-
     pub fn label(self) -> K {
         match self {
             LockOp::Arm => K::ImeiLockArm,
@@ -160,13 +137,13 @@ mod store {
 
     fn sim(r: &sqlx::any::AnyRow) -> R<Sim> {
         Ok(Sim {
-            iccid: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
-            imei: r.try_get(2)?,
+            iccid: r.try_get("iccid")?,
+            customer_id: r.try_get("customer_id")?,
+            imei: r.try_get("imei")?,
             binding: Binding {
-                state: LockState::parse(&r.try_get::<String, _>(3)?).unwrap_or(LockState::Neutral),
-                bound: r.try_get(4)?,
-                seen: r.try_get(5)?,
+                state: LockState::parse(&r.try_get::<String, _>("imei_lock")?).unwrap_or(LockState::Neutral),
+                bound: r.try_get("lock_imei")?,
+                seen: r.try_get("lock_seen_imei")?,
             },
         })
     }

@@ -63,7 +63,7 @@ pub async fn create(
 ) -> R<(i64, i64)> {
     let mut tx = db.write().await?;
     let params = serde_json::to_string(action).unwrap_or_default();
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO bulk_jobs (user_id, customer_id, scope_path, kind, params, query, total, state, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 0, 'queued', $7) RETURNING id",
     )
@@ -75,8 +75,7 @@ pub async fn create(
     .bind(query_text)
     .bind(now)
     .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     let mut sql = Sql::new("INSERT INTO bulk_job_items (job_id, seq, sim_id) SELECT ");
     sql.bind(id).push(", s.id, s.id FROM sims s WHERE 1 = 1");
     match selection {
@@ -115,14 +114,13 @@ pub async fn create(
 
 /// Takes the oldest unfinished job nobody holds; `None` when there is none.
 pub async fn claim(db: &Db, now: i64) -> R<Option<i64>> {
-    let candidates = sqlx::query(
+    let candidates: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM bulk_jobs WHERE state IN ('queued', 'running') AND lease_until < $1 ORDER BY id LIMIT 5",
     )
     .bind(now)
     .fetch_all(db.pool())
     .await?;
-    for c in candidates {
-        let id: i64 = c.try_get(0)?;
+    for id in candidates {
         let won = sqlx::query(
             "UPDATE bulk_jobs SET state = 'running', lease_until = $1 WHERE id = $2 AND lease_until < $3 \
              AND state IN ('queued', 'running')",
@@ -140,6 +138,13 @@ pub async fn claim(db: &Db, now: i64) -> R<Option<i64>> {
     Ok(None)
 }
 
+/// A job's SIM waiting for its change.
+#[derive(Clone, Copy, sqlx::FromRow)]
+struct Item {
+    seq: i64,
+    sim_id: i64,
+}
+
 /// Applies the change to the next `size` pending SIMs of a job in one transaction. Returns how
 /// many it handled (0: the job is finished, and is then marked done).
 pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
@@ -149,14 +154,14 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
         .fetch_one(&mut *tx)
         .await?;
     let (user, scope, params, state): (i64, String, String, String) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+        (row.try_get("user_id")?, row.try_get("scope_path")?, row.try_get("params")?, row.try_get("state")?);
     if state == "done" || state == "cancelled" {
         return Ok(0);
     }
     let Ok(action) = serde_json::from_str::<BulkAction>(&params) else {
         return finish(tx, job, "cancelled", now).await;
     };
-    let items = sqlx::query(
+    let items = sqlx::query_as::<_, Item>(
         "SELECT seq, sim_id FROM bulk_job_items WHERE job_id = $1 AND state = 'pending' ORDER BY seq LIMIT $2",
     )
     .bind(job)
@@ -172,7 +177,7 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
         // batch for it, never each for the other. (SQLite has one writer at a time.)
         let mut sql = Sql::new("SELECT id FROM sims WHERE id IN (");
         for (i, item) in items.iter().enumerate() {
-            sql.push(if i > 0 { ", " } else { "" }).bind(item.try_get::<i64, _>(1)?);
+            sql.push(if i > 0 { ", " } else { "" }).bind(item.sim_id);
         }
         sql.push(") ORDER BY id FOR UPDATE");
         sql.query().fetch_all(&mut *tx).await?;
@@ -187,7 +192,7 @@ pub async fn run_batch(db: &Db, job: i64, size: i64, now: i64) -> R<i64> {
             break;
         }
         handled += 1;
-        let (seq, sim): (i64, i64) = (item.try_get(0)?, item.try_get(1)?);
+        let Item { seq, sim_id: sim } = *item;
         let outcome = match &action {
             BulkAction::Status { to, reason } => changes::change_status(&mut tx, actor, sim, None, *to, reason).await?,
             BulkAction::Service { service } => changes::change_service(&mut tx, actor, sim, *service).await?,
@@ -274,13 +279,14 @@ pub async fn worker(db: Db, clock: Clock, wake: Arc<tokio::sync::Notify>) {
 /// A job of the tenant's tree, with its first skipped SIMs.
 pub async fn job_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<JobInfo>> {
     let mut sql = Sql::new(
-        "SELECT j.id, j.params, j.state, j.total, j.done, j.skipped, j.created_at, j.finished_at, u.username, j.query \
+        "SELECT j.id, j.params, j.state, j.total, j.done, j.skipped, j.created_at, j.finished_at, u.username AS creator, \
+         j.query \
          FROM bulk_jobs j JOIN users u ON u.id = j.user_id WHERE j.id = ",
     );
     sql.bind(id);
     tenant.clause(&mut sql, "j.customer_id");
     let Some(r) = sql.query().fetch_optional(db.pool()).await? else { return Ok(None) };
-    let params: String = r.try_get(1)?;
+    let params: String = r.try_get("params")?;
     let Ok(action) = serde_json::from_str::<BulkAction>(&params) else { return Ok(None) };
     let skipped_items = sqlx::query(
         "SELECT s.iccid, i.message FROM bulk_job_items i JOIN sims s ON s.id = i.sim_id \
@@ -290,21 +296,21 @@ pub async fn job_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<JobInfo>> {
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .map(|r| Ok((r.try_get("iccid")?, r.try_get("message")?)))
     .collect::<R<Vec<_>>>()?;
     let describe = describe(db, &action).await?;
     Ok(Some(JobInfo {
-        id: r.try_get(0)?,
+        id: r.try_get("id")?,
         action,
         describe,
-        state: r.try_get(2)?,
-        total: r.try_get(3)?,
-        done: r.try_get(4)?,
-        skipped: r.try_get(5)?,
-        created_at: r.try_get(6)?,
-        finished_at: r.try_get(7)?,
-        creator: r.try_get(8)?,
-        query: r.try_get(9)?,
+        state: r.try_get("state")?,
+        total: r.try_get("total")?,
+        done: r.try_get("done")?,
+        skipped: r.try_get("skipped")?,
+        created_at: r.try_get("created_at")?,
+        finished_at: r.try_get("finished_at")?,
+        creator: r.try_get("creator")?,
+        query: r.try_get("query")?,
         skipped_items,
     }))
 }
@@ -312,8 +318,8 @@ pub async fn job_in(db: &Db, tenant: &Tenant, id: i64) -> R<Option<JobInfo>> {
 /// The names behind an action's ids.
 pub async fn describe(db: &Db, action: &BulkAction) -> R<String> {
     let name = |sql: &'static str, id: i64| async move {
-        let r = sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?;
-        Ok::<String, sqlx::Error>(r.map(|r| r.get::<String, _>(0)).unwrap_or_else(|| format!("#{id}")))
+        let r: Option<String> = sqlx::query_scalar(sql).bind(id).fetch_optional(db.pool()).await?;
+        Ok::<String, sqlx::Error>(r.unwrap_or_else(|| format!("#{id}")))
     };
     Ok(match action {
         BulkAction::Status { to, reason } => {
@@ -346,13 +352,13 @@ pub async fn recent(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i64, String,
         .iter()
         .map(|r| {
             Ok((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-                r.try_get(5)?,
-                r.try_get(6)?,
+                r.try_get("id")?,
+                r.try_get("kind")?,
+                r.try_get("state")?,
+                r.try_get("total")?,
+                r.try_get("done")?,
+                r.try_get("skipped")?,
+                r.try_get("created_at")?,
             ))
         })
         .collect()

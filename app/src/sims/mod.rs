@@ -23,46 +23,26 @@ pub mod jobs;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
+
 pub use ids::{Eid, Iccid, IdError, Imei, Imsi, MccMnc, Msisdn};
 
-/// Where a SIM is in its life. Stored as the `code()` text in the database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub enum SimStatus {
-    Inventory,
-    TestReady,
-    Activated,
-    Suspended,
-    Deactivated,
-    Retired,
+code_enum! {
+    /// Where a SIM is in its life. Stored as the `code()` text in the database.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+    pub enum SimStatus {
+        Inventory = "inventory",
+        TestReady = "test_ready",
+        Activated = "activated",
+        Suspended = "suspended",
+        Deactivated = "deactivated",
+        Retired = "retired",
+    }
 }
 
 impl SimStatus {
-    pub const ALL: [SimStatus; 6] = [
-        SimStatus::Inventory,
-        SimStatus::TestReady,
-        SimStatus::Activated,
-        SimStatus::Suspended,
-        SimStatus::Deactivated,
-        SimStatus::Retired,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            SimStatus::Inventory => "inventory",
-            SimStatus::TestReady => "test_ready",
-            SimStatus::Activated => "activated",
-            SimStatus::Suspended => "suspended",
-            SimStatus::Deactivated => "deactivated",
-            SimStatus::Retired => "retired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SimStatus> {
-        SimStatus::ALL.into_iter().find(|st| st.code() == s)
-    }
-
     /// The one lifecycle table: which status may follow which. The server enforces it and the
     /// UI offers only these moves.
     pub fn allowed_next(self) -> &'static [SimStatus] {
@@ -82,35 +62,28 @@ impl SimStatus {
     }
 }
 
-/// Radio access technology of a session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Rat {
-    #[serde(rename = "2G")]
-    G2,
-    #[serde(rename = "3G")]
-    G3,
-    #[serde(rename = "4G")]
-    G4,
-    #[serde(rename = "5G")]
-    G5,
-    #[serde(rename = "NB-IoT")]
-    NbIot,
-    #[serde(rename = "LTE-M")]
-    LteM,
+code_enum! {
+    /// Radio access technology of a session.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Rat {
+        #[serde(rename = "2G")]
+        G2 = "2G",
+        #[serde(rename = "3G")]
+        G3 = "3G",
+        #[serde(rename = "4G")]
+        G4 = "4G",
+        #[serde(rename = "5G")]
+        G5 = "5G",
+        #[serde(rename = "NB-IoT")]
+        NbIot = "NB-IoT",
+        #[serde(rename = "LTE-M")]
+        LteM = "LTE-M",
+    }
+    // Below: any case is accepted.
+    parse = by_hand;
 }
 
 impl Rat {
-    pub const ALL: [Rat; 6] = [Rat::G2, Rat::G3, Rat::G4, Rat::G5, Rat::NbIot, Rat::LteM];
-    pub fn code(self) -> &'static str {
-        match self {
-            Rat::G2 => "2G",
-            Rat::G3 => "3G",
-            Rat::G4 => "4G",
-            Rat::G5 => "5G",
-            Rat::NbIot => "NB-IoT",
-            Rat::LteM => "LTE-M",
-        }
-    }
     pub fn parse(s: &str) -> Option<Rat> {
         Rat::ALL.into_iter().find(|r| r.code().eq_ignore_ascii_case(s))
     }

@@ -5,7 +5,7 @@ use super::query::{Column, Cursor, SortKey};
 
 /// One row of the list, with every column (the page shows the chosen ones).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema, sqlx::FromRow))]
 pub struct SimRow {
     pub id: i64,
     pub iccid: String,
@@ -78,6 +78,7 @@ pub struct SimPage {
 
 /// One day of a SIM's usage (from the daily rollup).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DayUsage {
     pub day: i64,
     pub data_bytes: i64,
@@ -86,15 +87,19 @@ pub struct DayUsage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct StatusChange {
     pub at: i64,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "from_status"))]
     pub from: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "to_status"))]
     pub to: String,
     pub reason: String,
     pub actor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct CdrRow {
     pub record_id: String,
     pub kind: String,
@@ -107,6 +112,7 @@ pub struct CdrRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct EdrRow {
     pub record_id: String,
     pub event_type: String,

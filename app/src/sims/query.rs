@@ -5,45 +5,32 @@ use serde::{Deserialize, Serialize};
 
 use super::SimStatus;
 use super::ids::MccMnc;
+use crate::codes::code_enum;
 use crate::i18n::K;
 use crate::usage::SECONDS_PER_DAY;
 use crate::util::encode_component;
 
-/// A column of the SIM list. Every column can be shown, ordered and sorted on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Column {
-    Iccid,
-    Msisdn,
-    Imsi,
-    Imei,
-    Label,
-    Status,
-    Customer,
-    Plan,
-    Data,
-    Sms,
-    Voice,
-    LastSession,
-    Activated,
+code_enum! {
+    /// A column of the SIM list. Every column can be shown, ordered and sorted on.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Column {
+        Iccid = "iccid",
+        Msisdn = "msisdn",
+        Imsi = "imsi",
+        Imei = "imei",
+        Label = "label",
+        Status = "status",
+        Customer = "customer",
+        Plan = "plan",
+        Data = "data",
+        Sms = "sms",
+        Voice = "voice",
+        LastSession = "last_session",
+        Activated = "activated",
+    }
 }
 
 impl Column {
-    pub const ALL: [Column; 13] = [
-        Column::Iccid,
-        Column::Msisdn,
-        Column::Imsi,
-        Column::Imei,
-        Column::Label,
-        Column::Status,
-        Column::Customer,
-        Column::Plan,
-        Column::Data,
-        Column::Sms,
-        Column::Voice,
-        Column::LastSession,
-        Column::Activated,
-    ];
-
     /// What a new user sees until they choose.
     pub const DEFAULT: [Column; 9] = [
         Column::Iccid,
@@ -57,26 +44,9 @@ impl Column {
         Column::Activated,
     ];
 
+    /// The column's key in addresses and saved lists.
     pub fn key(self) -> &'static str {
-        match self {
-            Column::Iccid => "iccid",
-            Column::Msisdn => "msisdn",
-            Column::Imsi => "imsi",
-            Column::Imei => "imei",
-            Column::Label => "label",
-            Column::Status => "status",
-            Column::Customer => "customer",
-            Column::Plan => "plan",
-            Column::Data => "data",
-            Column::Sms => "sms",
-            Column::Voice => "voice",
-            Column::LastSession => "last_session",
-            Column::Activated => "activated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|c| c.key() == s)
+        self.code()
     }
 
     /// The column's name, the same words the "SIM overview terms" page explains.
@@ -320,43 +290,21 @@ impl Default for SimQuery {
     }
 }
 
-/// Why a parameter was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Problem {
-    NotANumber,
-    NotADate,
-    Unknown,
-    OutOfOrder,
-    PageSize,
-    TooLong,
-    BadCursor,
+code_enum! {
+    /// Why a parameter was refused.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Problem {
+        NotANumber = "not_a_number",
+        NotADate = "not_a_date",
+        Unknown = "unknown",
+        OutOfOrder = "out_of_order",
+        PageSize = "page_size",
+        TooLong = "too_long",
+        BadCursor = "bad_cursor",
+    }
 }
 
 impl Problem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Problem::NotANumber => "not_a_number",
-            Problem::NotADate => "not_a_date",
-            Problem::Unknown => "unknown",
-            Problem::OutOfOrder => "out_of_order",
-            Problem::PageSize => "page_size",
-            Problem::TooLong => "too_long",
-            Problem::BadCursor => "bad_cursor",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Problem> {
-        [
-            Problem::NotANumber,
-            Problem::NotADate,
-            Problem::Unknown,
-            Problem::OutOfOrder,
-            Problem::PageSize,
-            Problem::TooLong,
-            Problem::BadCursor,
-        ]
-        .into_iter()
-        .find(|p| p.code() == s)
-    }
     pub fn message(self) -> K {
         match self {
             Problem::NotANumber => K::SimsProblemNotANumber,

@@ -61,13 +61,13 @@ async fn owners(conn: &mut AnyConnection, engine: Engine, sims: &[i64]) -> Resul
         sql.push(")");
         for r in sql.for_engine(engine).query().fetch_all(&mut *conn).await? {
             let owner = Owner {
-                id: r.try_get(1)?,
-                path: r.try_get(2)?,
-                net: r.try_get(3)?,
-                last: r.try_get(4)?,
-                cycle: r.try_get(5)?,
+                id: r.try_get("customer_id")?,
+                path: r.try_get("path")?,
+                net: r.try_get("last_mcc_mnc")?,
+                last: r.try_get("last_session_at")?,
+                cycle: r.try_get("cycle_start_day")?,
             };
-            out.insert(r.try_get::<i64, _>(0)?, owner);
+            out.insert(r.try_get::<i64, _>("id")?, owner);
         }
     }
     Ok(out)
@@ -170,7 +170,7 @@ async fn stage(tx: &mut AnyConnection, engine: Engine, cdrs: &[NewCdr]) -> Resul
             sql.push(" AND started_at >= ").bind(from).push(" AND started_at <= ").bind(to);
         }
         for r in sql.for_engine(engine).query().fetch_all(&mut *tx).await? {
-            filed.insert(identity(engine, &r.try_get::<String, _>(0)?, r.try_get(1)?));
+            filed.insert(identity(engine, &r.try_get::<String, _>("record_id")?, r.try_get("started_at")?));
         }
     }
     let fresh: Vec<&NewCdr> =
@@ -248,12 +248,12 @@ async fn fold_in(tx: &mut WriteTx, engine: Engine, now: i64, max: usize) -> Resu
     .await?;
     let mut sims = SimUsage::default();
     let legacy = take_legacy_queue(tx, cycle, &mut sims).await?;
-    let mut sim_ids: Vec<i64> = rows.iter().map(|r| r.try_get(1)).collect::<Result<_, _>>()?;
+    let mut sim_ids: Vec<i64> = rows.iter().map(|r| r.try_get("sim_id")).collect::<Result<_, _>>()?;
     sim_ids.extend(sims.counters.keys().chain(sims.latest.keys()));
     sim_ids.sort_unstable();
     sim_ids.dedup();
     let owners = owners(tx, engine, &sim_ids).await?;
-    let Some(last) = rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()? else {
+    let Some(last) = rows.last().map(|r| r.try_get::<i64, _>("id")).transpose()? else {
         if legacy > 0 {
             apply_to_sims(tx, engine, now, cycle, sims, owners).await?;
         }
@@ -282,16 +282,15 @@ async fn fold_in(tx: &mut WriteTx, engine: Engine, now: i64, max: usize) -> Resu
     let mut dupes = HashSet::new();
     if taken != rows.len() as u64 {
         sqlx::query("ROLLBACK TO SAVEPOINT filing").execute(&mut **tx).await?;
-        dupes = sqlx::query(sqlx::AssertSqlSafe(format!(
+        dupes = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
             "SELECT i.id FROM cdr_inbox i WHERE i.id <= $1 \
              AND EXISTS (SELECT 1 FROM cdrs c WHERE c.record_id = i.record_id{same})"
         )))
         .bind(last)
         .fetch_all(&mut **tx)
         .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<HashSet<i64>, _>>()?;
+        .into_iter()
+        .collect();
         tracing::warn!(records = dupes.len(), "inbox records already filed were skipped");
         sqlx::query(sqlx::AssertSqlSafe(file(true))).bind(last).execute(&mut **tx).await?;
     }
@@ -299,15 +298,15 @@ async fn fold_in(tx: &mut WriteTx, engine: Engine, now: i64, max: usize) -> Resu
     let mut daily: HashMap<(i64, i64), (i64, Usage)> = HashMap::new();
     let mut deltas = UsageDeltas::default();
     for r in &rows {
-        if dupes.contains(&r.try_get::<i64, _>(0)?) {
+        if dupes.contains(&r.try_get::<i64, _>("id")?) {
             continue;
         }
-        let sim: i64 = r.try_get(1)?;
-        let kind = CdrKind::parse(&r.try_get::<String, _>(2)?).ok_or(sqlx::Error::RowNotFound)?;
-        let (started_at, ended_at): (i64, i64) = (r.try_get(3)?, r.try_get(4)?);
-        let units: i64 = r.try_get(7)?;
+        let sim: i64 = r.try_get("sim_id")?;
+        let kind = CdrKind::parse(&r.try_get::<String, _>("kind")?).ok_or(sqlx::Error::RowNotFound)?;
+        let (started_at, ended_at): (i64, i64) = (r.try_get("started_at")?, r.try_get("ended_at")?);
+        let units: i64 = r.try_get("units")?;
         let (data, sms, voice, sessions) = match kind {
-            CdrKind::Data => (r.try_get::<i64, _>(5)? + r.try_get::<i64, _>(6)?, 0, 0, 1),
+            CdrKind::Data => (r.try_get::<i64, _>("bytes_up")? + r.try_get::<i64, _>("bytes_down")?, 0, 0, 1),
             CdrKind::SmsMo | CdrKind::SmsMt => (0, units, 0, 0),
             CdrKind::VoiceMo | CdrKind::VoiceMt => (0, 0, units, 0),
         };
@@ -321,7 +320,7 @@ async fn fold_in(tx: &mut WriteTx, engine: Engine, now: i64, max: usize) -> Resu
             sims.count(sim, [data, sms, voice]);
         }
         if kind == CdrKind::Data {
-            sims.seen(sim, ended_at, r.try_get(8)?, r.try_get(9)?);
+            sims.seen(sim, ended_at, r.try_get("mcc_mnc")?, r.try_get("rat")?);
         }
     }
     // 2. Out of the inbox.
@@ -362,13 +361,13 @@ async fn take_legacy_queue(tx: &mut AnyConnection, cycle: i64, sims: &mut SimUsa
     .fetch_all(&mut *tx)
     .await?;
     for r in &rows {
-        let sim: i64 = r.try_get(0)?;
-        if r.try_get::<i64, _>(1)? == cycle {
-            sims.count(sim, [r.try_get(2)?, r.try_get(3)?, r.try_get(4)?]);
+        let sim: i64 = r.try_get("sim_id")?;
+        if r.try_get::<i64, _>("cycle")? == cycle {
+            sims.count(sim, [r.try_get("data_bytes")?, r.try_get("sms")?, r.try_get("voice_seconds")?]);
         }
-        if let Some(at) = r.try_get::<Option<i64>, _>(5)? {
-            let net = r.try_get::<Option<String>, _>(6)?.unwrap_or_default();
-            sims.seen(sim, at, net, r.try_get::<Option<String>, _>(7)?.unwrap_or_default());
+        if let Some(at) = r.try_get::<Option<i64>, _>("session_at")? {
+            let net = r.try_get::<Option<String>, _>("mcc_mnc")?.unwrap_or_default();
+            sims.seen(sim, at, net, r.try_get::<Option<String>, _>("rat")?.unwrap_or_default());
         }
     }
     Ok(rows.len() as u64)
@@ -610,7 +609,7 @@ pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
              ON CONFLICT DO NOTHING RETURNING record_id, occurred_at",
         );
         for r in sql.for_engine(db.engine()).query().fetch_all(&mut *tx).await? {
-            new.insert((r.try_get(0)?, r.try_get(1)?));
+            new.insert((r.try_get("record_id")?, r.try_get("occurred_at")?));
             inserted += 1;
         }
     }

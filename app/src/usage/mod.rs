@@ -2,6 +2,8 @@
 //! arithmetic used by the daily rollups.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
+
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
@@ -9,69 +11,31 @@ pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod rollups;
 
-/// Kind of a charging data record. `Data` carries bytes; SMS one message each; voice seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CdrKind {
-    Data,
-    SmsMo,
-    SmsMt,
-    VoiceMo,
-    VoiceMt,
-}
-
-impl CdrKind {
-    pub const ALL: [CdrKind; 5] = [CdrKind::Data, CdrKind::SmsMo, CdrKind::SmsMt, CdrKind::VoiceMo, CdrKind::VoiceMt];
-    pub fn code(self) -> &'static str {
-        match self {
-            CdrKind::Data => "data",
-            CdrKind::SmsMo => "sms_mo",
-            CdrKind::SmsMt => "sms_mt",
-            CdrKind::VoiceMo => "voice_mo",
-            CdrKind::VoiceMt => "voice_mt",
-        }
-    }
-    pub fn parse(s: &str) -> Option<CdrKind> {
-        CdrKind::ALL.into_iter().find(|k| k.code() == s)
+code_enum! {
+    /// Kind of a charging data record. `Data` carries bytes; SMS one message each; voice seconds.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CdrKind {
+        Data = "data",
+        SmsMo = "sms_mo",
+        SmsMt = "sms_mt",
+        VoiceMo = "voice_mo",
+        VoiceMt = "voice_mt",
     }
 }
 
-/// Kind of an event data record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EdrType {
-    Attach,
-    Detach,
-    LocationUpdate,
-    PdpContextCreate,
-    PdpContextDelete,
-    StatusChange,
-    ImeiChange,
-}
-
-impl EdrType {
-    pub const ALL: [EdrType; 7] = [
-        EdrType::Attach,
-        EdrType::Detach,
-        EdrType::LocationUpdate,
-        EdrType::PdpContextCreate,
-        EdrType::PdpContextDelete,
-        EdrType::StatusChange,
-        EdrType::ImeiChange,
-    ];
-    pub fn code(self) -> &'static str {
-        match self {
-            EdrType::Attach => "attach",
-            EdrType::Detach => "detach",
-            EdrType::LocationUpdate => "location_update",
-            EdrType::PdpContextCreate => "pdp_context_create",
-            EdrType::PdpContextDelete => "pdp_context_delete",
-            EdrType::StatusChange => "status_change",
-            EdrType::ImeiChange => "imei_change",
-        }
-    }
-    pub fn parse(s: &str) -> Option<EdrType> {
-        EdrType::ALL.into_iter().find(|k| k.code() == s)
+code_enum! {
+    /// Kind of an event data record.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EdrType {
+        Attach = "attach",
+        Detach = "detach",
+        LocationUpdate = "location_update",
+        PdpContextCreate = "pdp_context_create",
+        PdpContextDelete = "pdp_context_delete",
+        StatusChange = "status_change",
+        ImeiChange = "imei_change",
     }
 }
 

@@ -8,8 +8,6 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use sqlx::Row;
-
 use super::{SECONDS_PER_DAY, civil_from_days, days_from_civil};
 use crate::db::{Db, Engine};
 
@@ -96,8 +94,7 @@ async fn create_partition_of(db: &Db, table: &str, column: &str, from: i64) -> R
     let lock = format!("SELECT pg_advisory_xact_lock({})", crate::usage::db::INGEST_LOCK);
     sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut *tx).await?;
     // Another server (or task) may have made it since the caller looked: nothing left to do.
-    let made: bool =
-        sqlx::query("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(&mut *tx).await?.try_get(0)?;
+    let made: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(&mut *tx).await?;
     if made {
         return tx.commit().await;
     }
@@ -118,7 +115,7 @@ async fn create_partition_of(db: &Db, table: &str, column: &str, from: i64) -> R
 
 /// The monthly partitions of `table`: (name, first second of its month).
 pub async fn partitions(db: &Db, table: &str) -> R<Vec<(String, i64)>> {
-    let rows = sqlx::query(
+    let names: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
          JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1 ORDER BY c.relname",
     )
@@ -126,8 +123,7 @@ pub async fn partitions(db: &Db, table: &str) -> R<Vec<(String, i64)>> {
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::new();
-    for r in rows {
-        let name: String = r.try_get(0)?;
+    for name in names {
         // `<table>_yYYYYmMM`; the default partition has no month.
         let month = name.strip_prefix(&format!("{table}_y")).and_then(|rest| {
             let (y, m) = rest.split_once('m')?;
@@ -172,10 +168,9 @@ pub async fn expire(db: &Db, now: i64, months: u32) -> R<Expired> {
             Engine::Postgres => {
                 for (name, month) in partitions(db, table).await? {
                     if month_start(month, 1) <= cutoff {
-                        let rows: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {name}")))
+                        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {name}")))
                             .fetch_one(db.pool())
-                            .await?
-                            .try_get(0)?;
+                            .await?;
                         sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {name}")))
                             .execute(&mut *db.writer().await?)
                             .await?;

@@ -28,7 +28,7 @@ pub fn tree_of(path: &str) -> i64 {
 }
 
 /// Usage totals of a period.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct Usage {
     pub data_bytes: i64,
     pub sms: i64,
@@ -131,32 +131,32 @@ pub async fn rebuild(conn: &mut AnyConnection, engine: Engine, now: i64) -> R<()
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1)))
+        .map(|r| (r.get::<i64, _>("id"), r.get::<String, _>("path")))
         .collect();
     let path_of = |id: i64| paths.get(&id).map(String::as_str).unwrap_or("/");
     for t in ["usage_tree_daily", "usage_tree_hourly", "sim_tree_counts"] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *conn).await?;
     }
     let mut deltas = UsageDeltas::default();
-    let rows = sqlx::query(
-        "SELECT customer_id, day, CAST(SUM(data_bytes) AS BIGINT), CAST(SUM(sms) AS BIGINT), \
-         CAST(SUM(voice_seconds) AS BIGINT), CAST(SUM(sessions) AS BIGINT) FROM usage_daily GROUP BY customer_id, day",
+    let rows = sqlx::query_as::<_, CustomerBucket>(
+        "SELECT customer_id, day AS bucket, CAST(SUM(data_bytes) AS BIGINT) AS data_bytes, \
+         CAST(SUM(sms) AS BIGINT) AS sms, CAST(SUM(voice_seconds) AS BIGINT) AS voice_seconds, \
+         CAST(SUM(sessions) AS BIGINT) AS sessions FROM usage_daily GROUP BY customer_id, day",
     )
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let u = Usage { data_bytes: r.get(2), sms: r.get(3), voice_seconds: r.get(4), sessions: r.get(5) };
-        for tree in tree_ids(path_of(r.get(0))) {
-            deltas.daily.entry((tree, r.get(1))).or_default().add(&u);
+        for tree in tree_ids(path_of(r.customer_id)) {
+            deltas.daily.entry((tree, r.bucket)).or_default().add(&r.usage);
         }
     }
     let since = now - HOURLY_KEEP_SECONDS;
-    let rows = sqlx::query(
-        "SELECT c.customer_id, c.started_at / 3600, \
-         CAST(SUM(CASE WHEN c.kind = 'data' THEN c.bytes_up + c.bytes_down ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN c.kind IN ('sms_mo', 'sms_mt') THEN c.units ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN c.kind IN ('voice_mo', 'voice_mt') THEN c.units ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN c.kind = 'data' THEN 1 ELSE 0 END) AS BIGINT) \
+    let rows = sqlx::query_as::<_, CustomerBucket>(
+        "SELECT c.customer_id, c.started_at / 3600 AS bucket, \
+         CAST(SUM(CASE WHEN c.kind = 'data' THEN c.bytes_up + c.bytes_down ELSE 0 END) AS BIGINT) AS data_bytes, \
+         CAST(SUM(CASE WHEN c.kind IN ('sms_mo', 'sms_mt') THEN c.units ELSE 0 END) AS BIGINT) AS sms, \
+         CAST(SUM(CASE WHEN c.kind IN ('voice_mo', 'voice_mt') THEN c.units ELSE 0 END) AS BIGINT) AS voice_seconds, \
+         CAST(SUM(CASE WHEN c.kind = 'data' THEN 1 ELSE 0 END) AS BIGINT) AS sessions \
          FROM cdrs c WHERE c.started_at >= $1 \
          GROUP BY c.customer_id, c.started_at / 3600",
     )
@@ -164,29 +164,28 @@ pub async fn rebuild(conn: &mut AnyConnection, engine: Engine, now: i64) -> R<()
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let u = Usage { data_bytes: r.get(2), sms: r.get(3), voice_seconds: r.get(4), sessions: r.get(5) };
-        for tree in tree_ids(path_of(r.get(0))) {
-            deltas.hourly.entry((tree, r.get(1))).or_default().add(&u);
+        for tree in tree_ids(path_of(r.customer_id)) {
+            deltas.hourly.entry((tree, r.bucket)).or_default().add(&r.usage);
         }
     }
     deltas.write(conn, engine).await?;
     let mut facets: HashMap<(i64, &str, String), i64> = HashMap::new();
     let nets = sqlx::query(
-        "SELECT customer_id, last_mcc_mnc, COUNT(*) FROM sims WHERE last_mcc_mnc IS NOT NULL \
+        "SELECT customer_id, last_mcc_mnc AS value, COUNT(*) AS n FROM sims WHERE last_mcc_mnc IS NOT NULL \
          GROUP BY customer_id, last_mcc_mnc",
     )
     .fetch_all(&mut *conn)
     .await?;
     let services = sqlx::query(
-        "SELECT customer_id, CAST(service_id AS TEXT), COUNT(*) FROM sims \
+        "SELECT customer_id, CAST(service_id AS TEXT) AS value, COUNT(*) AS n FROM sims \
          WHERE status = 'activated' AND service_id IS NOT NULL GROUP BY customer_id, service_id",
     )
     .fetch_all(&mut *conn)
     .await?;
     for (facet, rows) in [(FACET_NET, nets), (FACET_SERVICE, services)] {
         for r in rows {
-            for tree in tree_ids(path_of(r.get(0))) {
-                *facets.entry((tree, facet, r.get(1))).or_default() += r.get::<i64, _>(2);
+            for tree in tree_ids(path_of(r.get("customer_id"))) {
+                *facets.entry((tree, facet, r.get("value"))).or_default() += r.get::<i64, _>("n");
             }
         }
     }
@@ -244,8 +243,8 @@ pub async fn prune_hourly(db: &Db, now: i64) -> R<u64> {
 /// left out.
 pub async fn usage_series(db: &Db, tree: i64, hourly: bool, from: i64, to: i64) -> R<Vec<(i64, Usage)>> {
     let (table, key) = if hourly { ("usage_tree_hourly", "hour") } else { ("usage_tree_daily", "day") };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {key}, data_bytes, sms, voice_seconds, sessions FROM {table} \
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {key} AS bucket, data_bytes, sms, voice_seconds, sessions FROM {table} \
          WHERE tree_id = $1 AND {key} >= $2 AND {key} <= $3 ORDER BY {key}"
     )))
     .bind(tree)
@@ -253,13 +252,13 @@ pub async fn usage_series(db: &Db, tree: i64, hourly: bool, from: i64, to: i64) 
     .bind(to)
     .fetch_all(db.pool())
     .await?;
-    Ok(series(&rows))
+    Ok(series(rows))
 }
 
 /// Usage of one SIM per day from `from` to `to` inclusive (days without usage left out).
 pub async fn sim_series(db: &Db, sim: i64, from: i64, to: i64) -> R<Vec<(i64, Usage)>> {
-    let rows = sqlx::query(
-        "SELECT day, data_bytes, sms, voice_seconds, sessions FROM usage_daily \
+    let rows = sqlx::query_as(
+        "SELECT day AS bucket, data_bytes, sms, voice_seconds, sessions FROM usage_daily \
          WHERE sim_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
     )
     .bind(sim)
@@ -267,14 +266,29 @@ pub async fn sim_series(db: &Db, sim: i64, from: i64, to: i64) -> R<Vec<(i64, Us
     .bind(to)
     .fetch_all(db.pool())
     .await?;
-    Ok(series(&rows))
+    Ok(series(rows))
 }
 
-/// Rows of (bucket, data bytes, SMS, voice seconds, sessions) as a series.
-fn series(rows: &[sqlx::any::AnyRow]) -> Vec<(i64, Usage)> {
-    rows.iter()
-        .map(|r| (r.get(0), Usage { data_bytes: r.get(1), sms: r.get(2), voice_seconds: r.get(3), sessions: r.get(4) }))
-        .collect()
+/// A day's or an hour's usage, as a series lists it.
+#[derive(sqlx::FromRow)]
+struct Bucket {
+    bucket: i64,
+    #[sqlx(flatten)]
+    usage: Usage,
+}
+
+/// A customer's usage of a day or an hour, as the tree rollups are rebuilt from.
+#[derive(sqlx::FromRow)]
+struct CustomerBucket {
+    customer_id: i64,
+    bucket: i64,
+    #[sqlx(flatten)]
+    usage: Usage,
+}
+
+/// Buckets as a series.
+fn series(rows: Vec<Bucket>) -> Vec<(i64, Usage)> {
+    rows.into_iter().map(|b| (b.bucket, b.usage)).collect()
 }
 
 /// SIM counts of a tree per value of a facet, largest first.
@@ -286,7 +300,7 @@ pub async fn facet_counts(db: &Db, tree: i64, facet: &str) -> R<Vec<(String, i64
     .bind(facet)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows.iter().map(|r| (r.get("value"), r.get("n"))).collect())
 }
 
 #[cfg(test)]

@@ -12,16 +12,17 @@ use crate::db::sql::{Sql, contains_pattern, prefix_upper};
 
 type R<T> = Result<T, sqlx::Error>;
 
-const COLUMNS: &str = "u.id, u.username, u.name, u.email, u.role, u.status, u.customer_id, c.name, u.locked_until, \
-     u.temp_password_expires_at, u.mfa_email, u.phone_verified_at, \
-     (SELECT COUNT(*) FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL), \
-     (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL), u.last_sign_in_at, \
-     u.custom_role_id, (SELECT x.name FROM custom_roles x WHERE x.id = u.custom_role_id)";
+const COLUMNS: &str = "u.id, u.username, u.name, u.email, u.role, u.status, u.customer_id, c.name AS customer, \
+     u.locked_until, u.temp_password_expires_at, u.mfa_email, u.phone_verified_at, \
+     (SELECT COUNT(*) FROM totp_devices t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp_devices, \
+     (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS recovery_codes, \
+     u.last_sign_in_at, u.custom_role_id, \
+     (SELECT x.name FROM custom_roles x WHERE x.id = u.custom_role_id) AS custom_role_name";
 
 fn view(r: &sqlx::any::AnyRow, now: i64) -> R<UserView> {
-    let status: String = r.try_get(5)?;
-    let locked_until: Option<i64> = r.try_get::<Option<i64>, _>(8)?.filter(|t| *t > now);
-    let expires: Option<i64> = r.try_get(9)?;
+    let status: String = r.try_get("status")?;
+    let locked_until: Option<i64> = r.try_get::<Option<i64>, _>("locked_until")?.filter(|t| *t > now);
+    let expires: Option<i64> = r.try_get("temp_password_expires_at")?;
     let state = match status.as_str() {
         "disabled" => State::Deactivated,
         _ if locked_until.is_some() => State::Locked,
@@ -29,32 +30,34 @@ fn view(r: &sqlx::any::AnyRow, now: i64) -> R<UserView> {
         _ => State::Active,
     };
     let mut methods = Vec::new();
-    if r.try_get::<i64, _>(10)? != 0 {
+    if r.try_get::<i64, _>("mfa_email")? != 0 {
         methods.push(Method::Email);
     }
-    if r.try_get::<Option<i64>, _>(11)?.is_some() {
+    if r.try_get::<Option<i64>, _>("phone_verified_at")?.is_some() {
         methods.push(Method::Sms);
     }
-    if r.try_get::<i64, _>(12)? > 0 {
+    if r.try_get::<i64, _>("totp_devices")? > 0 {
         methods.push(Method::Totp);
     }
-    if r.try_get::<i64, _>(13)? > 0 {
+    if r.try_get::<i64, _>("recovery_codes")? > 0 {
         methods.push(Method::Recovery);
     }
     Ok(UserView {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        name: r.try_get(2)?,
-        email: r.try_get(3)?,
-        role: Role::parse(&r.try_get::<String, _>(4)?).unwrap_or(Role::ReadOnly),
-        customer_id: r.try_get(6)?,
-        customer: r.try_get(7)?,
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::ReadOnly),
+        customer_id: r.try_get("customer_id")?,
+        customer: r.try_get("customer")?,
         state,
         locked_until,
         invitation_expired: status == "invited" && expires.is_none_or(|t| t <= now),
         methods,
-        last_sign_in_at: r.try_get(14)?,
-        custom_role: r.try_get::<Option<i64>, _>(15)?.zip(r.try_get::<Option<String>, _>(16)?),
+        last_sign_in_at: r.try_get("last_sign_in_at")?,
+        custom_role: r
+            .try_get::<Option<i64>, _>("custom_role_id")?
+            .zip(r.try_get::<Option<String>, _>("custom_role_name")?),
     })
 }
 
@@ -69,11 +72,8 @@ pub async fn list(db: &Db, tree: &str, f: &UserFilter, now: i64, limit: i64) -> 
     in_tree(&mut sql, tree);
     if let Some(c) = f.customer {
         // The customer and its subtree (a customer outside the tree matches nobody).
-        let path: Option<String> = sqlx::query("SELECT path FROM customers WHERE id = $1")
-            .bind(c)
-            .fetch_optional(db.pool())
-            .await?
-            .map(|r| r.get(0));
+        let path: Option<String> =
+            sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(c).fetch_optional(db.pool()).await?;
         match path {
             Some(p) => in_tree(&mut sql, &p),
             None => return Ok(Vec::new()),
@@ -147,7 +147,7 @@ pub async fn sessions(db: &Db, user: i64, now: i64) -> R<Vec<(i64, i64, String, 
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+    .map(|r| Ok((r.try_get("created_at")?, r.try_get("last_seen_at")?, r.try_get("ip")?, r.try_get("user_agent")?)))
     .collect()
 }
 
@@ -155,8 +155,8 @@ pub async fn sessions(db: &Db, user: i64, now: i64) -> R<Vec<(i64, i64, String, 
 /// do not count) for the user's customer (or, for a provider
 /// administrator, for the provider) if this user stopped being one.
 pub async fn admins_left(conn: &mut AnyConnection, u: &UserView) -> R<i64> {
-    let row = if u.role == Role::ProviderAdmin {
-        sqlx::query(
+    let n = if u.role == Role::ProviderAdmin {
+        sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE role = 'provider_admin' AND custom_role_id IS NULL \
              AND status = 'active' AND id <> $1",
         )
@@ -164,7 +164,7 @@ pub async fn admins_left(conn: &mut AnyConnection, u: &UserView) -> R<i64> {
         .fetch_one(conn)
         .await?
     } else {
-        sqlx::query(
+        sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE customer_id = $1 AND role IN ('customer_admin', 'provider_admin') \
              AND custom_role_id IS NULL AND status = 'active' AND id <> $2",
         )
@@ -173,7 +173,7 @@ pub async fn admins_left(conn: &mut AnyConnection, u: &UserView) -> R<i64> {
         .fetch_one(conn)
         .await?
     };
-    row.try_get(0)
+    Ok(n)
 }
 
 /// Who acts, for the journal.
@@ -305,7 +305,7 @@ pub async fn extra_role(conn: &mut AnyConnection, user: i64, id: i64) -> R<Optio
     .bind(user)
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|r| Some((Role::parse(&r.get::<String, _>(0))?, r.get(1), r.get(2)))))
+    Ok(row.and_then(|r| Some((Role::parse(&r.get::<String, _>("role"))?, r.get("customer_id"), r.get("path")))))
 }
 
 /// Takes a further role away; sessions acting in it fall back to the account's own role.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Method, Role};
+use crate::codes::code_enum;
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -14,28 +15,18 @@ pub mod db;
 pub mod forms;
 pub mod ui;
 
-/// Where an account stands, as the list filters it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum State {
-    Active,
-    Invited,
-    Locked,
-    Deactivated,
+code_enum! {
+    /// Where an account stands, as the list filters it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum State {
+        Active = "active",
+        Invited = "invited",
+        Locked = "locked",
+        Deactivated = "deactivated",
+    }
 }
 
 impl State {
-    pub const ALL: [State; 4] = [State::Active, State::Invited, State::Locked, State::Deactivated];
-    pub fn code(self) -> &'static str {
-        match self {
-            State::Active => "active",
-            State::Invited => "invited",
-            State::Locked => "locked",
-            State::Deactivated => "deactivated",
-        }
-    }
-    pub fn parse(s: &str) -> Option<State> {
-        State::ALL.into_iter().find(|x| x.code() == s)
-    }
     pub fn label(self) -> crate::i18n::K {
         use crate::i18n::K;
         match self {
@@ -128,24 +119,16 @@ pub struct SessionView {
     pub device: String,
 }
 
-/// Why an action on a user was refused; the code is the message's key suffix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    /// The new role is above the actor's own, or the user's role already is.
-    Escalation,
-    /// The change would leave the customer (or the provider) without an active administrator.
-    LastAdmin,
-    /// A customer outside the actor's tree, an empty or too long name.
-    BadInput,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::Escalation => "escalation",
-            Refusal::LastAdmin => "last_admin",
-            Refusal::BadInput => "bad_input",
-        }
+code_enum! {
+    /// Why an action on a user was refused; the code is the message's key suffix.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Refusal {
+        /// The new role is above the actor's own, or the user's role already is.
+        Escalation = "escalation",
+        /// The change would leave the customer (or the provider) without an active administrator.
+        LastAdmin = "last_admin",
+        /// A customer outside the actor's tree, an empty or too long name.
+        BadInput = "bad_input",
     }
 }
 

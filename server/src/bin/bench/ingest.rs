@@ -7,7 +7,6 @@ use app::db::Db;
 use app::db::sql::Sql;
 use app::usage::db::{NewCdr, NewEdr};
 use server::demo::{self, DemoOptions};
-use sqlx::Row;
 
 use crate::journal::Rng;
 
@@ -25,14 +24,11 @@ pub(crate) async fn ingest_db(url: &str) -> Db {
 
 /// The first `n` activated SIMs, which the batches spread their records over.
 pub(crate) async fn activated_sims(db: &Db, n: usize) -> Vec<i64> {
-    sqlx::query("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
+    sqlx::query_scalar("SELECT id FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
         .bind(n as i64)
         .fetch_all(db.pool())
         .await
         .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 /// A batch of 10,000 CDRs of `sims`: four in five data sessions (on two networks), one in five SMS.
@@ -203,7 +199,10 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
     // take the ingest API's path (into the inbox); filing them (records, rollups, SIM rows,
     // usage rules) is timed apart, as the fold worker would run it.
     let customers: std::collections::HashMap<i64, i64> =
-        crate::journal::pairs(db, "SELECT id, customer_id FROM sims").await.into_iter().collect();
+        crate::journal::pairs(db, "SELECT id, customer_id FROM sims", ("id", "customer_id"))
+            .await
+            .into_iter()
+            .collect();
     let (mut portal, mut floor, mut folding, mut records) = (0.0, 0.0, 0.0, 0.0);
     let (mut pace, mut waiting, mut sizes) = (app::usage::db::FoldPace::for_engine(db.engine()), 0, Vec::new());
     for b in &batches {

@@ -27,13 +27,13 @@ const ACTIONS: &[&str] = &[
     "mfa.device_added",
 ];
 
-/// The first two columns of every row a query returns.
-pub(crate) async fn pairs<A, B>(db: &Db, sql: &'static str) -> Vec<(A, B)>
+/// The columns `a` and `b` of every row a query returns.
+pub(crate) async fn pairs<A, B>(db: &Db, sql: &'static str, (a, b): (&str, &str)) -> Vec<(A, B)>
 where
     A: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
     B: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    sqlx::query(sql).fetch_all(db.pool()).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+    sqlx::query(sql).fetch_all(db.pool()).await.unwrap().iter().map(|r| (r.get(a), r.get(b))).collect()
 }
 
 /// A small deterministic generator (splitmix64): the same database on every machine.
@@ -68,18 +68,14 @@ async fn journal_db(url: &str, entries: u64) -> Db {
         demo::seed(&db, &DemoOptions { sims: 100_000, days: 1, seed: 7, now: demo::now() }, |_| {}).await.unwrap();
     }
     let t = Instant::now();
-    let users: Vec<(i64, i64)> = pairs(&db, "SELECT id, customer_id FROM users ORDER BY id").await;
-    let iccids: Vec<String> = sqlx::query("SELECT iccid FROM sims ORDER BY id LIMIT 20000")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let users: Vec<(i64, i64)> =
+        pairs(&db, "SELECT id, customer_id FROM users ORDER BY id", ("id", "customer_id")).await;
+    let iccids: Vec<String> =
+        sqlx::query_scalar("SELECT iccid FROM sims ORDER BY id LIMIT 20000").fetch_all(db.pool()).await.unwrap();
     let mut rng = Rng(11);
     let mut conn = db.writer().await.unwrap();
     let head = sqlx::query("SELECT hash, entries FROM journal_head WHERE id = 1").fetch_one(&mut *conn).await.unwrap();
-    let (mut prev, before): (String, i64) = (head.get(0), head.get(1));
+    let (mut prev, before): (String, i64) = (head.get("hash"), head.get("entries"));
     let start = demo::now() - 400 * 86_400;
     let step = (400 * 86_400) as f64 / entries as f64;
     let batch = 50_000u64;
@@ -125,7 +121,7 @@ async fn journal_db(url: &str, entries: u64) -> Db {
         }
         ins.finish(&mut tx).await.unwrap();
         written = (written + batch).min(entries);
-        let last: i64 = sqlx::query("SELECT MAX(id) FROM journal").fetch_one(&mut *tx).await.unwrap().get(0);
+        let last: i64 = sqlx::query_scalar("SELECT MAX(id) FROM journal").fetch_one(&mut *tx).await.unwrap();
         sqlx::query("UPDATE journal_head SET hash = $1, entries = $2, last_id = $3, last_at = $4 WHERE id = 1")
             .bind(&prev)
             .bind(before + written as i64)
@@ -180,20 +176,19 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
     let router = router_for(db, site_root);
     let (sp, _) = session(db, "sp.admin").await;
     let (admin, _) = session(db, "demo.admin").await;
-    let admin_tree: String = sqlx::query(
+    let admin_tree: String = sqlx::query_scalar(
         "SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.username = 'demo.admin'",
     )
     .fetch_one(db.pool())
     .await
-    .unwrap()
-    .get(0);
+    .unwrap();
     let someone: String =
-        sqlx::query("SELECT username FROM users ORDER BY id DESC LIMIT 1").fetch_one(db.pool()).await.unwrap().get(0);
-    let target: String = sqlx::query("SELECT target FROM journal WHERE action = 'sim.status' ORDER BY id DESC LIMIT 1")
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .get(0);
+        sqlx::query_scalar("SELECT username FROM users ORDER BY id DESC LIMIT 1").fetch_one(db.pool()).await.unwrap();
+    let target: String =
+        sqlx::query_scalar("SELECT target FROM journal WHERE action = 'sim.status' ORDER BY id DESC LIMIT 1")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     let day = |d: i64| app::usage::iso_date(app::usage::day_of(demo::now()) - d);
     let week = format!("from={}&to={}", day(200), day(193));
     let by_user = format!("user={someone}");
@@ -272,8 +267,10 @@ async fn fill_notifications(db: &Db) {
         return;
     }
     let t = Instant::now();
-    let users: Vec<(i64, i64)> = pairs(db, "SELECT id, customer_id FROM users ORDER BY id").await;
-    let sims: Vec<(i64, String)> = pairs(db, "SELECT id, iccid FROM sims ORDER BY id LIMIT 20000").await;
+    let users: Vec<(i64, i64)> =
+        pairs(db, "SELECT id, customer_id FROM users ORDER BY id", ("id", "customer_id")).await;
+    let sims: Vec<(i64, String)> =
+        pairs(db, "SELECT id, iccid FROM sims ORDER BY id LIMIT 20000", ("id", "iccid")).await;
     let total = 2_000_000u64;
     let start = demo::now() - 400 * 86_400;
     let mut rng = Rng(23);
@@ -355,13 +352,12 @@ async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
         app::usage::db::insert_cdrs(db, &batch("plain", k), run).await.unwrap();
     }
     let plain = rate(t.elapsed().as_secs_f64());
-    let root: i64 = sqlx::query("SELECT customer_id FROM users WHERE username = 'demo.admin'")
+    let root: i64 = sqlx::query_scalar("SELECT customer_id FROM users WHERE username = 'demo.admin'")
         .fetch_one(db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let admin: i64 =
-        sqlx::query("SELECT id FROM users WHERE username = 'sp.admin'").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'sp.admin'").fetch_one(db.pool()).await.unwrap();
     for (name, metric, amount, unit) in [
         ("bench data 50 MB", "data", "50", "MB"),
         ("bench data 80 %", "data", "80", "percent"),
@@ -374,14 +370,14 @@ async fn notify_figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
         app::notify::db::create_rule(db, &rule, admin, run).await.unwrap();
     }
     let events_before: i64 =
-        sqlx::query("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap();
     let t = Instant::now();
     for k in 0..5 {
         app::usage::db::insert_cdrs(db, &batch("rules", k), run).await.unwrap();
     }
     let with_rules = rate(t.elapsed().as_secs_f64());
     let events: i64 =
-        sqlx::query("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT COUNT(*) FROM notification_events").fetch_one(db.pool()).await.unwrap();
     println!(
         "| {engine} | ingest, batches of 10,000 CDRs | no rule / 3 usage rules ({} occurrences raised) | {plain:.0} CDRs/s | {with_rules:.0} CDRs/s | {:.2} |",
         events - events_before,

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
-use sqlx::Row;
 use tower::ServiceExt;
 
 use app::db::Db;
@@ -52,7 +51,7 @@ fn router(db: &Db, site_root: &std::path::Path) -> Router {
 /// not one hot row), and 64 × 8 activated SIMs with their ICCIDs.
 async fn fixtures(db: &Db) -> (Vec<String>, Vec<Vec<String>>) {
     let user: i64 =
-        sqlx::query("SELECT id FROM users WHERE username = 'sp.admin'").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'sp.admin'").fetch_one(db.pool()).await.unwrap();
     let tag = demo::now() % 1_000_000;
     let mut unique = Vec::new();
     for i in 0..64i64 {
@@ -70,14 +69,12 @@ async fn fixtures(db: &Db) -> (Vec<String>, Vec<Vec<String>>) {
         .unwrap();
         unique.push(key);
     }
-    let iccids: Vec<String> = sqlx::query("SELECT iccid FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
-        .bind((64 * SIMS_EACH) as i64)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let iccids: Vec<String> =
+        sqlx::query_scalar("SELECT iccid FROM sims WHERE status = 'activated' ORDER BY id LIMIT $1")
+            .bind((64 * SIMS_EACH) as i64)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     assert_eq!(iccids.len(), 64 * SIMS_EACH, "enough activated SIMs");
     (unique, iccids.chunks(SIMS_EACH).map(|c| c.to_vec()).collect())
 }
@@ -171,7 +168,7 @@ async fn figures(db: &Db, engine: &str, site_root: &std::path::Path) {
         rounds.push((f.p95, f.p99));
         errors += f.errors;
         requests += f.requests;
-        let left: i64 = sqlx::query("SELECT COUNT(*) FROM cdr_inbox").fetch_one(db.pool()).await.unwrap().get(0);
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cdr_inbox").fetch_one(db.pool()).await.unwrap();
         if left == 0 || started.elapsed() > Duration::from_secs(120) {
             break;
         }
