@@ -230,7 +230,7 @@ impl LocalPath {
     pub fn parse(s: &str) -> Option<LocalPath> {
         let b = s.as_bytes();
         let printable = b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\');
-        let local = b.first() == Some(&b'/') && b.get(1) != Some(&b'/');
+        let local = b.starts_with(b"/") && !b.starts_with(b"//");
         (printable && local && s.len() <= Self::MAX).then(|| LocalPath(s.to_string()))
     }
 

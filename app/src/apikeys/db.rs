@@ -188,3 +188,22 @@ pub async fn principal(db: &Db, key: &str, now: i64) -> R<Option<KeyUse>> {
     };
     Ok(Some(KeyUse { principal: p, kind, id, owner_may: own.has(kind.perm()) }))
 }
+
+/// Counts a request of the key with `prefix` in `minute` (PostgreSQL: shared by every server
+/// process); the minute's count so far.
+pub async fn count_hit(db: &Db, prefix: &str, minute: i64) -> R<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO api_rate_hits (key_prefix, minute, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (key_prefix, minute) DO UPDATE SET hits = api_rate_hits.hits + 1 RETURNING hits",
+    )
+    .bind(prefix)
+    .bind(minute)
+    .fetch_one(&mut *db.writer().await?)
+    .await
+}
+
+/// Forgets the counts of minutes before `minute`.
+pub async fn forget_hits_before(db: &Db, minute: i64) -> R<()> {
+    sqlx::query("DELETE FROM api_rate_hits WHERE minute < $1").bind(minute).execute(&mut *db.writer().await?).await?;
+    Ok(())
+}

@@ -244,5 +244,5 @@ pub async fn records(db: &Db, edr: bool, path: &str, f: &RecordFilter, limit: i6
 pub fn export_sql(engine: crate::db::Engine, edr: bool, path: &str, f: &RecordFilter) -> Sql {
     let csv = crate::db::csv::CsvSql(engine);
     let line = if edr { csv.edr_line("s.iccid") } else { csv.cdr_line("s.iccid") };
-    records_sql(edr, path, f, &line)
+    records_sql(edr, path, f, &format!("{line} AS line"))
 }

@@ -162,6 +162,14 @@ impl Sql {
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
         sqlx::query_with(AssertSqlSafe(self.text.as_str()), self.arguments())
     }
+
+    /// The statement, its rows read into `T` by column name.
+    pub fn query_as<T>(&self) -> sqlx::query::QueryAs<'_, sqlx::Any, T, AnyArguments>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        sqlx::query_as_with(AssertSqlSafe(self.text.as_str()), self.arguments())
+    }
 }
 
 /// `LIKE` pattern matching `s` anywhere, with `\` escaping the wildcards in `s`.

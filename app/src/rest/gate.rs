@@ -56,23 +56,11 @@ fn hit(prefix: &str, now: i64) -> Result<(), u64> {
 /// The same count kept in the database (PostgreSQL): one upsert per request, on the key's row of
 /// the minute; rows of past minutes are deleted now and then.
 async fn shared_hit(db: &crate::db::Db, prefix: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
-    use sqlx::Row;
     static PRUNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
     let minute = now.div_euclid(60);
-    let hits: i64 = sqlx::query(
-        "INSERT INTO api_rate_hits (key_prefix, minute, hits) VALUES ($1, $2, 1) \
-         ON CONFLICT (key_prefix, minute) DO UPDATE SET hits = api_rate_hits.hits + 1 RETURNING hits",
-    )
-    .bind(prefix)
-    .bind(minute)
-    .fetch_one(&mut *db.writer().await?)
-    .await?
-    .try_get(0)?;
+    let hits = crate::apikeys::db::count_hit(db, prefix, minute).await?;
     if PRUNED.swap(minute, Ordering::Relaxed) != minute {
-        sqlx::query("DELETE FROM api_rate_hits WHERE minute < $1")
-            .bind(minute - 1)
-            .execute(&mut *db.writer().await?)
-            .await?;
+        crate::apikeys::db::forget_hits_before(db, minute - 1).await?;
     }
     if hits > i64::from(LIMIT.load(Ordering::Relaxed)) { Ok(Err((60 - now.rem_euclid(60)) as u64)) } else { Ok(Ok(())) }
 }

@@ -751,7 +751,8 @@ pub fn records_export_sql(engine: crate::db::Engine, edr: bool, sim: i64, from: 
     } else {
         ("cdrs", "r.started_at", csv.cdr_line("s.iccid"))
     };
-    let mut sql = Sql::new(&format!("SELECT {line} FROM {table} r JOIN sims s ON s.id = r.sim_id WHERE r.sim_id = "));
+    let mut sql =
+        Sql::new(&format!("SELECT {line} AS line FROM {table} r JOIN sims s ON s.id = r.sim_id WHERE r.sim_id = "));
     sql.bind(sim);
     if let Some(f) = from {
         sql.push(&format!(" AND {at} >= ")).bind(f);
@@ -947,8 +948,8 @@ pub fn export_chunk_sql(
     sql.push(&format!(
         "), page AS MATERIALIZED (SELECT {} AS line, ids.k AS k, ids.id AS id FROM ids JOIN sims s ON s.id = ids.id \
          JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_services cs ON cs.id = s.service_id{field_joins}) \
-         SELECT {}, COUNT(*), (SELECT k FROM ids ORDER BY k {back}, id {back} LIMIT 1), \
-         (SELECT id FROM ids ORDER BY k {back}, id {back} LIMIT 1) FROM page",
+         SELECT {} AS text, COUNT(*) AS n, (SELECT k FROM ids ORDER BY k {back}, id {back} LIMIT 1) AS last_key, \
+         (SELECT id FROM ids ORDER BY k {back}, id {back} LIMIT 1) AS last_id FROM page",
         line,
         crate::db::csv::CsvSql(engine).lines_agg("line", &format!("k {ord}, id {ord}"))
     ));
@@ -980,8 +981,8 @@ pub fn cdr_chunk_sql(
     sql.append(&chosen_sims(tenant, q, customer_path, ids, now));
     sql.push(" AND s.id > ").bind(after).push(" ORDER BY s.id LIMIT ").bind(CDR_EXPORT_SIMS);
     sql.push(&format!(
-        ") SELECT {}, COUNT(r.id), (SELECT MAX(id) FROM chosen), (SELECT COUNT(*) FROM chosen) \
-         FROM chosen c JOIN cdrs r ON r.sim_id = c.id",
+        ") SELECT {} AS text, COUNT(r.id) AS n, (SELECT MAX(id) FROM chosen) AS last_sim, \
+         (SELECT COUNT(*) FROM chosen) AS sims FROM chosen c JOIN cdrs r ON r.sim_id = c.id",
         csv.lines_agg(&line, "c.id, r.started_at, r.id")
     ));
     started_between(&mut sql, from, to);
@@ -1086,6 +1087,39 @@ pub async fn delete_field(tx: &mut crate::db::WriteTx, customer: i64, id: i64) -
     sqlx::query("DELETE FROM sim_field_values WHERE field_id = $1").bind(id).execute(&mut **tx).await?;
     let gone = sqlx::query("DELETE FROM sim_fields WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
     Ok((gone > 0).then_some(name))
+}
+
+/// A chunk of a SIM export ([`export_chunk_sql`]): its CSV lines, how many, and where the next
+/// chunk starts (the sort key and id of its last SIM; `None` when it was empty).
+pub struct ExportChunk {
+    pub text: String,
+    pub n: i64,
+    pub last: Option<(SortKey, i64)>,
+}
+
+/// Reads the chunk `sql` selects; `numeric`: the list is sorted by a number.
+pub async fn export_chunk(db: &Db, sql: &Sql, numeric: bool) -> R<ExportChunk> {
+    let row = sql.query().fetch_one(db.pool()).await?;
+    let n: i64 = row.try_get("n")?;
+    if n == 0 {
+        return Ok(ExportChunk { text: String::new(), n, last: None });
+    }
+    let key = if numeric { SortKey::Int(row.try_get("last_key")?) } else { SortKey::Text(row.try_get("last_key")?) };
+    Ok(ExportChunk { text: row.try_get("text")?, n, last: Some((key, row.try_get("last_id")?)) })
+}
+
+/// A chunk of a CDR export ([`cdr_chunk_sql`]): its CSV lines, how many, the last SIM id it
+/// covered and how many SIMs.
+#[derive(sqlx::FromRow)]
+pub struct CdrChunk {
+    pub text: Option<String>,
+    pub n: i64,
+    pub last_sim: Option<i64>,
+    pub sims: i64,
+}
+
+pub async fn cdr_chunk(db: &Db, sql: &Sql) -> R<CdrChunk> {
+    sql.query_as::<CdrChunk>().fetch_one(db.pool()).await
 }
 
 #[cfg(test)]

@@ -127,7 +127,6 @@ async fn export_chunks(
     tx: &CsvSender,
     follow: &Option<Follow>,
 ) -> Result<(), sqlx::Error> {
-    use sqlx::Row;
     let mut cursor: Option<(super::query::SortKey, i64)> = None;
     loop {
         let sql = q::export_chunk_sql(
@@ -140,24 +139,16 @@ async fn export_chunks(
             cursor.as_ref(),
             q::EXPORT_CHUNK,
         );
-        let row = sql.query().fetch_one(db.pool()).await?;
-        let n: i64 = row.try_get(1)?;
-        if n == 0 {
+        let chunk = q::export_chunk(db, &sql, c.query.sort.numeric()).await?;
+        if chunk.n == 0 {
             return Ok(());
         }
-        let mut text: String = row.try_get(0)?;
-        text.push_str("\r\n");
-        if tx.send(Ok(Bytes::from(text))).await.is_err() {
+        if tx.send(Ok(Bytes::from(chunk.text + "\r\n"))).await.is_err() {
             return Ok(()); // the browser went away
         }
-        Follow::step(follow, |p| p.done += n);
-        let key = if c.query.sort.numeric() {
-            super::query::SortKey::Int(row.try_get(2)?)
-        } else {
-            super::query::SortKey::Text(row.try_get(2)?)
-        };
-        cursor = Some((key, row.try_get(3)?));
-        if n < q::EXPORT_CHUNK {
+        Follow::step(follow, |p| p.done += chunk.n);
+        cursor = chunk.last;
+        if chunk.n < q::EXPORT_CHUNK {
             return Ok(());
         }
     }
@@ -254,7 +245,6 @@ pub async fn cdrs_of_filter(State(auth): State<AuthState>, caller: Caller, RawQu
     let name = format!("cdrs-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
     let db = auth.db.clone();
     Ok(csv_stream(&name, CDR_HEADER.to_string(), move |tx| async move {
-        use sqlx::Row;
         if let Some(pg) = db.pg_options() {
             let sql = q::cdr_all_sql(db.engine(), &tenant, &query, customer_path.as_deref(), &ids, from, to, now);
             return copy_to(pg, &sql, &tx, |_| {}).await;
@@ -263,19 +253,16 @@ pub async fn cdrs_of_filter(State(auth): State<AuthState>, caller: Caller, RawQu
         loop {
             let sql =
                 q::cdr_chunk_sql(db.engine(), &tenant, &query, customer_path.as_deref(), &ids, from, to, now, after);
-            let row = sql.query().fetch_one(db.pool()).await?;
-            let (lines, sims): (i64, i64) = (row.try_get(1)?, row.try_get(3)?);
-            if lines > 0 {
-                let mut text: String = row.try_get(0)?;
-                text.push_str("\r\n");
-                if tx.send(Ok(Bytes::from(text))).await.is_err() {
-                    return Ok(());
-                }
-            }
-            if sims < q::CDR_EXPORT_SIMS {
+            let chunk = q::cdr_chunk(&db, &sql).await?;
+            if let Some(text) = chunk.text.filter(|_| chunk.n > 0)
+                && tx.send(Ok(Bytes::from(text + "\r\n"))).await.is_err()
+            {
                 return Ok(());
             }
-            after = row.try_get(2)?;
+            match chunk.last_sim {
+                Some(last) if chunk.sims >= q::CDR_EXPORT_SIMS => after = last,
+                _ => return Ok(()),
+            }
         }
     }))
 }

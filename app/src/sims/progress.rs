@@ -98,13 +98,13 @@ mod tests {
 
     #[test]
     fn figures_belong_to_the_user_who_started_the_export() {
-        let reg = ExportProgress::default();
-        reg.start(1, "abcdefgh");
-        reg.update(1, "abcdefgh", |p| p.done += 2_000);
-        assert_eq!(reg.get(1, "abcdefgh").map(|p| p.done), Some(2_000));
-        assert_eq!(reg.get(2, "abcdefgh"), None);
-        reg.update(2, "abcdefgh", |p| p.done = 9);
-        assert_eq!(reg.get(1, "abcdefgh").map(|p| p.done), Some(2_000));
+        let (reg, ada, bob) = (ExportProgress::default(), 1, 2);
+        reg.start(ada, "abcdefgh");
+        reg.update(ada, "abcdefgh", |p| p.done += 2_000);
+        assert_eq!(reg.get(ada, "abcdefgh").map(|p| p.done), Some(2_000));
+        assert_eq!(reg.get(bob, "abcdefgh"), None);
+        reg.update(bob, "abcdefgh", |p| p.done = 9);
+        assert_eq!(reg.get(ada, "abcdefgh").map(|p| p.done), Some(2_000));
     }
 
     #[test]

@@ -59,8 +59,8 @@ where
         .into_response()
 }
 
-/// Streams the CSV lines `sql` selects (one text column, `line`, built by the database; see
-/// `db::csv`) as a download.
+/// Streams the CSV lines `sql` selects (one text column named `line`, built by the database;
+/// see `db::csv`) as a download.
 pub fn stream_lines(db: &Db, file_name: &str, header: String, sql: Sql) -> Response {
     let db = db.clone();
     csv_stream(file_name, header, move |tx| async move {
@@ -68,7 +68,7 @@ pub fn stream_lines(db: &Db, file_name: &str, header: String, sql: Sql) -> Respo
         let mut buf = String::with_capacity(64 * 1024);
         let mut rows = sql.query().fetch(db.pool());
         while let Some(row) = rows.next().await {
-            buf.push_str(row?.try_get::<&str, _>(0)?);
+            buf.push_str(row?.try_get::<&str, _>("line")?);
             buf.push_str("\r\n");
             if buf.len() >= 60 * 1024 {
                 let chunk = Bytes::from(std::mem::replace(&mut buf, String::with_capacity(64 * 1024)));

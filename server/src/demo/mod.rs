@@ -7,7 +7,7 @@ mod rng;
 use std::path::Path;
 use std::time::Instant;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use app::customers::{child_path, root_path};
 use app::db::Db;
@@ -59,7 +59,7 @@ pub fn now() -> i64 {
 
 /// True when the database already holds customers (demo or real): seeding would collide.
 pub async fn is_seeded(db: &Db) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM customers").fetch_one(db.pool()).await?.try_get(0)?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(db.pool()).await?;
     Ok(n > 0)
 }
 
