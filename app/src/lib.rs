@@ -11,11 +11,15 @@ pub mod dashboards;
 pub mod error;
 pub mod i18n;
 pub mod journal;
+pub mod notice;
 pub mod notify;
 pub mod pages;
+pub mod password;
 pub mod profile;
+pub mod progress;
 pub mod roles;
 pub mod routes;
+pub mod scope;
 pub mod sims;
 pub mod time;
 pub mod usage;
@@ -23,7 +27,13 @@ pub mod users;
 pub mod util;
 
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod hashing;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
@@ -33,7 +43,11 @@ pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod site;
 #[cfg(feature = "ssr")]
+pub mod sms;
+#[cfg(feature = "ssr")]
 pub mod startup;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod web;
 
@@ -43,7 +57,6 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use apikeys::ui::ApiKeysPage;
-use auth::ViewerCtx;
 use auth::ui::admin::{InvitePage, SecuritySettingsPage, SignInLogPage};
 use auth::ui::security::{AuthenticatorPage, ConfirmPage, RecoveryCodesPage, SecurityPage};
 use auth::ui::signin::{CodePage, ForgotPage, LoginPage, MfaPage, NewPasswordPage, ResetPage, VerifyEmailPage};
@@ -59,6 +72,7 @@ use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use profile::ui::ProfilePage;
 use roles::ui::{CustomRolePage, RolesMatrixPage, RolesPage};
+use scope::ViewerCtx;
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};
 use sims::ui::detail::SimDetailPage;
 use sims::ui::fields::SimFieldsPage;

@@ -1,6 +1,4 @@
-//! Every path of the portal in one place, and the navigation built from them.
-use crate::auth::Perm;
-use crate::i18n::K;
+//! Every path of the portal in one place.
 
 pub const HOME: &str = "/";
 pub const DASHBOARDS: &str = "/dashboards";
@@ -141,19 +139,6 @@ pub const HEALTHZ: &str = "/healthz";
 /// The portal's error page (`?code=…&back=…`): a refused, missing or failed request, inside the
 /// layout, in the reader's language, with a way back.
 pub const ERROR_PAGE: &str = "/error";
-
-/// The main navigation, in menu order, with what each entry needs.
-pub const NAV: &[(&str, K, Perm)] = &[
-    (DASHBOARDS, K::NavDashboards, Perm::Portal),
-    (SIMS, K::NavSims, Perm::SimsRead),
-    (CUSTOMERS, K::NavCustomers, Perm::SimsRead),
-    (USERS, K::NavUsers, Perm::UsersManage),
-    (ROLES, K::NavRoles, Perm::UsersManage),
-    (NOTIFICATIONS, K::NavNotifications, Perm::Portal),
-    (JOURNAL, K::NavJournal, Perm::JournalRead),
-    (PROFILE, K::NavProfile, Perm::Portal),
-    (HELP, K::NavHelp, Perm::Portal),
-];
 
 /// Every page a browser can open, for tests that visit them all.
 pub const ALL_PAGES: &[&str] = &[
@@ -301,12 +286,5 @@ mod tests {
         assert!(!is_public("/") && !is_public("/sims") && !is_public("/api/anything"));
         assert!(!is_public(USERS_SIGN_IN_LOG_CSV) && !is_public("/account/password"));
         assert!(!is_public("/login/../sims") && !is_public("/auth/../sims"));
-    }
-
-    #[test]
-    fn every_nav_entry_is_a_known_page() {
-        for (path, _, _) in NAV {
-            assert!(ALL_PAGES.contains(path), "{path}");
-        }
     }
 }

@@ -5,14 +5,14 @@
 use axum::Router;
 use axum::extract::FromRef;
 
-use crate::auth::service::AuthState;
+use crate::state::AppState;
 use crate::web::{FormRoute, route};
 
 /// Every form and download route of the portal, feature by feature.
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     [
         crate::auth::forms::routes::<S>(),
@@ -35,7 +35,7 @@ where
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     route::build(routes::<S>())
 }

@@ -1,4 +1,5 @@
-//! Times as people read them: in the time zone of their profile (UTC until they choose one).
+//! Times as people read them: in the time zone of their profile (UTC until they choose one),
+//! and the calendar arithmetic of UTC days (day numbers, `YYYY-MM-DD`, ISO 8601).
 //!
 //! Pages are rendered on the server (islands), so the conversion runs there only, with the
 //! system's tz database; the browser never formats a time. Each request provides its viewer's
@@ -49,7 +50,7 @@ impl Zone {
         {
             return ts.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
         }
-        crate::auth::notice::format_utc(unix_seconds)
+        format_utc(unix_seconds)
     }
 }
 
@@ -71,6 +72,101 @@ pub fn zone_names() -> Vec<String> {
 /// A time in the viewer's zone.
 pub fn local(unix_seconds: i64) -> String {
     use_context::<Zone>().unwrap_or_default().format(unix_seconds)
+}
+
+// ------------------------------------------------------------------ UTC calendar days
+
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The UTC day number (days since 1970-01-01) of a Unix time in seconds.
+pub fn day_of(unix_seconds: i64) -> i64 {
+    unix_seconds.div_euclid(SECONDS_PER_DAY)
+}
+
+/// Civil date (year, month, day) of a day number; Howard Hinnant's algorithm.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The one parser of dates in the portal: `YYYY-MM-DD` exactly (RFC 3339's full-date, the
+/// `format: date` of JSON Schema), a real calendar day (no 31 February), year 0000 to 9999;
+/// surrounding spaces are ignored. The day number (days since 1970-01-01, negative before).
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| std::str::from_utf8(&b[r]).ok()?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    if !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
+/// Day number of a civil date; the inverse of [`civil_from_days`].
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// ISO-8601 UTC text of a Unix time, e.g. `2026-11-22T16:37:00Z`.
+pub fn iso8601(unix_seconds: i64) -> String {
+    let (y, m, d) = civil_from_days(day_of(unix_seconds));
+    let s = unix_seconds.rem_euclid(SECONDS_PER_DAY);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn iso_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Formats a Unix time as `YYYY-MM-DD HH:MM UTC`, the way lock ends are shown.
+pub fn format_utc(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, (secs % 3600) / 60)
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for z in [-1000, 0, 1, 59, 60, 365, 10_957, 20_414, 20_779, 100_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn iso8601_formats_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_795_365_420), "2026-11-22T16:37:00Z");
+        assert_eq!(day_of(-1), -1);
+    }
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -8,7 +8,7 @@ use app::mail::Mailer;
 
 use crate::config::ServeConfig;
 use crate::demo::{self, DemoOptions};
-use crate::startup::{AppState, AuthOptions, serve};
+use crate::startup::{AuthOptions, ServerState, serve};
 
 #[derive(Parser, Debug)]
 #[command(name = "server", version, about = "IoT connectivity portal server")]
@@ -163,11 +163,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let opts = AuthOptions {
                 sms,
                 key,
-                clock: app::auth::clock::Clock::system(),
+                clock: app::clock::Clock::system(),
                 trust_proxy: cfg.trust_proxy,
                 max_hashes: crate::startup::default_max_hashes(),
             };
-            let state = AppState::new(db, mailer, opts, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
+            let state = ServerState::new(db, mailer, opts, cfg.site_root.clone(), cfg.public_url.clone(), cfg.addr);
             serve(state, cfg.addr).await
         }
     }
@@ -204,7 +204,7 @@ async fn import(db: &Db, args: &ImportArgs) -> Result<(), String> {
         Some(Ok(h)) => h,
         _ => return Err(format!("{}: no header row", args.file.display())),
     };
-    let tenant = app::sims::db::Tenant::new("/");
+    let tenant = app::scope::Tenant::new("/");
     let started = Instant::now();
     let (mut read, mut sent, mut inserted, mut duplicates) = (header.len() as u64 + 1, 0u64, 0u64, 0u64);
     let mut body = String::new();

@@ -83,8 +83,8 @@ impl ServeConfig {
     }
 
     /// The SMS gateway: the HTTP provider when `SMS_URL` is set, else the development outbox.
-    pub fn sms(&self) -> Result<app::auth::sms::Sms, String> {
-        use app::auth::sms::{HttpSms, HttpSmsConfig, OutboxSms};
+    pub fn sms(&self) -> Result<app::sms::Sms, String> {
+        use app::sms::{HttpSms, HttpSmsConfig, OutboxSms};
         match self.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
             Some(url) => Ok(std::sync::Arc::new(
                 HttpSms::new(HttpSmsConfig {
@@ -102,8 +102,8 @@ impl ServeConfig {
     }
 
     /// The server key: from `PORTAL_SECRET_KEY`, or generated once into the data folder.
-    pub fn server_key(&self) -> Result<app::auth::crypto::ServerKey, String> {
-        use app::auth::crypto::ServerKey;
+    pub fn server_key(&self) -> Result<app::crypto::ServerKey, String> {
+        use app::crypto::ServerKey;
         match self.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
             Some(hex) => ServerKey::from_hex(hex).map_err(|e| e.to_string()),
             None => ServerKey::load_or_create(&self.data_dir.join("secret.key")).map_err(|e| e.to_string()),

@@ -19,31 +19,34 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use app::auth::service::{AuthInner, AuthState};
-use app::auth::{Stage, ViewerCtx, session};
+use app::auth::session;
 use app::db::Db;
 use app::i18n::{LANG_COOKIE, Lang};
 use app::mail::Mailer;
+use app::scope::{Stage, ViewerCtx};
 use app::shell::{Assets, shell};
+use app::state::{AppInner, AppState, AuthServices, SimsServices};
 use app::{App, routes};
 
 use crate::headers::{self, X_REQUEST_ID};
 
+/// The router's state: what rendering needs (Leptos' options, the assets) and the portal's
+/// state ([`AppState`]), which handlers take through `FromRef`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub mailer: Mailer,
     pub assets: Assets,
     pub settings: Arc<Settings>,
-    pub auth: AuthState,
+    pub app: AppState,
 }
 
 /// The sign-in services that differ between production and tests.
 pub struct AuthOptions {
-    pub sms: app::auth::sms::Sms,
-    pub key: app::auth::crypto::ServerKey,
-    pub clock: app::auth::clock::Clock,
+    pub sms: app::sms::Sms,
+    pub key: app::crypto::ServerKey,
+    pub clock: app::clock::Clock,
     pub trust_proxy: bool,
     /// argon2 hashes run at once (19 MiB each); the rest queue.
     pub max_hashes: usize,
@@ -58,8 +61,8 @@ pub struct Settings {
     pub secure_cookies: bool,
 }
 
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(s: &AppState) -> Self {
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(s: &ServerState) -> Self {
         s.leptos_options.clone()
     }
 }
@@ -70,13 +73,13 @@ pub fn default_max_hashes() -> usize {
     std::thread::available_parallelism().map(|n| n.get().saturating_sub(1)).unwrap_or(1).max(1)
 }
 
-impl FromRef<AppState> for AuthState {
-    fn from_ref(s: &AppState) -> Self {
-        s.auth.clone()
+impl FromRef<ServerState> for AppState {
+    fn from_ref(s: &ServerState) -> Self {
+        s.app.clone()
     }
 }
 
-impl AppState {
+impl ServerState {
     pub fn new(
         db: Db,
         mailer: Mailer,
@@ -84,7 +87,7 @@ impl AppState {
         site_root: PathBuf,
         public_url: String,
         addr: SocketAddr,
-    ) -> AppState {
+    ) -> ServerState {
         let leptos_options = LeptosOptions::builder()
             .output_name("portal")
             .site_root(site_root.to_string_lossy().to_string())
@@ -93,35 +96,33 @@ impl AppState {
             .build();
         let assets = Assets::load(&site_root);
         let secure_cookies = public_url.starts_with("https://");
-        let auth = AuthState(Arc::new(AuthInner {
+        let app = AppState(Arc::new(AppInner {
             db: db.clone(),
             mailer: mailer.clone(),
-            sms: opts.sms,
             clock: opts.clock,
             key: opts.key,
-            hasher: app::auth::hashing::Hasher::new(opts.max_hashes),
             public_url: public_url.clone(),
             secure_cookies,
             trust_proxy: opts.trust_proxy,
-            jobs: Arc::new(tokio::sync::Notify::new()),
-            exports: Default::default(),
+            auth: AuthServices { sms: opts.sms, hasher: app::hashing::Hasher::new(opts.max_hashes) },
+            sims: SimsServices::default(),
         }));
         // Bulk jobs left unfinished by an earlier run (or another instance) resume here.
-        tokio::spawn(app::sims::jobs::worker(db.clone(), auth.clock.clone(), auth.jobs.clone()));
-        tokio::spawn(app::sims::db::cycle_keeper(db.clone(), auth.clock.clone()));
+        tokio::spawn(::app::sims::jobs::worker(db.clone(), app.clock.clone(), app.sims.jobs.clone()));
+        tokio::spawn(::app::sims::db::cycle_keeper(db.clone(), app.clock.clone()));
         // Ingested CDRs filed from the inbox (rollups, SIM rows, usage rules) as batches arrive.
-        tokio::spawn(app::usage::db::fold_worker(db.clone(), auth.clock.clone()));
+        tokio::spawn(::app::usage::db::fold_worker(db.clone(), app.clock.clone()));
         // Partitions for the coming months, and the expiry of old CDRs and EDRs.
-        tokio::spawn(app::usage::retention::worker(db.clone(), auth.clock.clone()));
+        tokio::spawn(::app::usage::retention::worker(db.clone(), app.clock.clone()));
         // Notification email queued by rules, and the sweep for SIMs without a session.
-        tokio::spawn(app::notify::eval::worker(db.clone(), mailer.clone(), auth.clock.clone(), public_url.clone()));
-        AppState {
+        tokio::spawn(::app::notify::eval::worker(db.clone(), mailer.clone(), app.clock.clone(), public_url.clone()));
+        ServerState {
             leptos_options,
             db,
             mailer,
             assets,
             settings: Arc::new(Settings { site_root, public_url, secure_cookies }),
-            auth,
+            app,
         }
     }
 }
@@ -131,20 +132,20 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
     session::request_lang(headers)
 }
 
-pub fn build_router(state: AppState) -> Router {
+pub fn build_router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
     let context = move || {
         provide_context(ctx_state.db.clone());
         provide_context(ctx_state.mailer.clone());
         provide_context(ctx_state.assets.clone());
-        provide_context(ctx_state.auth.clone());
+        provide_context(ctx_state.app.clone());
         leptos::nonce::provide_nonce();
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             provide_context(request_lang(&parts.headers));
             let active = parts
                 .extensions
-                .get::<session::SessionContext>()
+                .get::<app::scope::SessionContext>()
                 .and_then(|c| c.0.as_ref())
                 .filter(|p| p.stage == Stage::Active);
             provide_context(active.and_then(|p| app::time::Zone::named(&p.time_zone)).unwrap_or_default());
@@ -176,13 +177,13 @@ pub fn build_router(state: AppState) -> Router {
                 .fallback(axum::routing::any(render_not_found).with_state(())),
         );
 
-    let auth = state.auth.clone();
+    let auth = state.app.clone();
     // The REST API, behind its own gate (keys, never the session cookie).
-    let api = app::rest::router::<AppState>(auth.clone()).with_state(state.clone());
+    let api = app::rest::router::<ServerState>(auth.clone()).with_state(state.clone());
     let router = Router::new()
         .route(routes::HEALTHZ, get(healthz))
         // Every form post and download, from the one route table.
-        .merge(app::site::router::<AppState>())
+        .merge(app::site::router::<ServerState>())
         .route(&format!("{}/{{code}}", routes::LANG), get(set_lang))
         .leptos_routes_with_context(&state, routes, context, {
             let opts = state.leptos_options.clone();
@@ -244,7 +245,7 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
     (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
+async fn healthz(State(state): State<ServerState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Json(serde_json::json!({ "status": "ok", "database": state.db.engine().name() })).into_response(),
         Ok(Err(e)) => {
@@ -266,7 +267,7 @@ struct LangQuery {
 }
 
 /// Remembers the language in a cookie and goes back to the page the switcher was used on.
-async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+async fn set_lang(State(state): State<ServerState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
     let Some(lang) = Lang::parse(&code) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -281,7 +282,7 @@ async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Query
 }
 
 /// Binds, serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
-pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), String> {
+pub async fn serve(state: ServerState, addr: SocketAddr) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => format!("port {} is already in use (set PORTAL_ADDR or --addr)", addr.port()),
         _ => format!("cannot listen on {addr}: {e}"),

@@ -3,11 +3,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{KeyKind, KeyView};
-use crate::auth::Role;
 use crate::error::AppError;
-
+use crate::scope::Role;
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// The caller's keys, what they may create, and a new key's text the one time it is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,13 +22,13 @@ pub struct KeysInfo {
 pub async fn api_keys_data(new: Option<i64>) -> Result<KeysInfo, AppError> {
     let scope = guard::require(Perm::Portal)?;
     let p = &scope.principal;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let revealed = match new {
-        Some(id) => super::db::take_reveal(db, &scope.auth.key, p.user_id, id).await?.map(|k| (id, k)),
+        Some(id) => super::db::take_reveal(db, &scope.app.key, p.user_id, id).await?.map(|k| (id, k)),
         None => None,
     };
     let kinds: Vec<KeyKind> = [KeyKind::Api, KeyKind::Ingest].into_iter().filter(|k| p.allows(k.perm())).collect();
     let roles =
         if kinds.is_empty() { Vec::new() } else { Role::ALL.into_iter().filter(|r| p.role.may_grant(*r)).collect() };
-    Ok(KeysInfo { keys: super::db::list(db, p.user_id).await?, kinds, roles, revealed, now: scope.auth.now() })
+    Ok(KeysInfo { keys: super::db::list(db, p.user_id).await?, kinds, roles, revealed, now: scope.app.now() })
 }

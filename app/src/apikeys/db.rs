@@ -5,11 +5,10 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{KeyKind, KeyView, NewKey};
-use crate::auth::crypto::{self, ServerKey};
 use crate::auth::db::JournalEntry;
-use crate::auth::session::Principal;
-use crate::auth::{Perms, Role, Stage};
+use crate::crypto::{self, ServerKey};
 use crate::db::Db;
+use crate::scope::{Perms, Principal, Role, Stage};
 
 type R<T> = Result<T, sqlx::Error>;
 

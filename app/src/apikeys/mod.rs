@@ -5,7 +5,7 @@
 //! deactivated owner's keys lose their rights with them.
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Perm, Perms, Role};
+use crate::scope::{Perm, Perms, Role};
 
 pub mod api;
 #[cfg(feature = "ssr")]

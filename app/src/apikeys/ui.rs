@@ -114,7 +114,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             </select>
                             <label for="k-role">{t(K::RoleLabel)}</label>
                             <select id="k-role" name="role">
-                                {d.roles.iter().map(|r| view! { <option value=r.code() selected=*r == crate::auth::Role::ReadOnly>{lang.t(r.label())}</option> }).collect_view()}
+                                {d.roles.iter().map(|r| view! { <option value=r.code() selected=*r == crate::scope::Role::ReadOnly>{lang.t(r.label())}</option> }).collect_view()}
                             </select>
                             <label for="k-days">{t(K::ApiKeyDays)}</label>
                             <input id="k-days" name="days" inputmode="numeric" aria-describedby="k-days-help"/>

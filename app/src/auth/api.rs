@@ -2,11 +2,14 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Method, Role};
+use crate::auth::Method;
 use crate::error::AppError;
+use crate::scope::Role;
+#[cfg(feature = "ssr")]
+use crate::scope::{Perm, guard};
 
 #[cfg(feature = "ssr")]
-use super::{Perm, db as q, guard};
+use crate::auth::db as q;
 
 /// What the second-factor page needs to know about the sign-in in progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,11 +24,11 @@ pub struct SignInInfo {
 #[server(endpoint = "sign_in_state")]
 pub async fn sign_in_state() -> Result<SignInInfo, AppError> {
     let scope = guard::pending()?;
-    let auth = &scope.auth;
-    let u = q::user_by_id(&auth.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
+    let app = &scope.app;
+    let u = q::user_by_id(&app.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
     // Before an invited user has shown they know their email address, nothing of it (or of
     // their second factors) is told: a temporary password alone reveals only the username.
-    if scope.principal.stage == super::Stage::VerifyEmail {
+    if scope.principal.stage == crate::scope::Stage::VerifyEmail {
         return Ok(SignInInfo {
             username: u.username.clone(),
             methods: Vec::new(),
@@ -34,7 +37,7 @@ pub async fn sign_in_state() -> Result<SignInInfo, AppError> {
             current: None,
         });
     }
-    let methods = auth.methods(&u).await?;
+    let methods = app.methods(&u).await?;
     Ok(SignInInfo {
         username: u.username.clone(),
         methods,
@@ -116,16 +119,16 @@ pub fn describe_agent(ua: &str) -> String {
 #[server(endpoint = "security_overview")]
 pub async fn security_overview() -> Result<SecurityData, AppError> {
     let scope = guard::require(Perm::Portal)?;
-    let auth = &scope.auth;
-    let now = auth.now();
-    let u = q::user_by_id(&auth.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
-    let methods = auth.methods(&u).await?;
-    let devices = q::totp_devices(&auth.db, u.id)
+    let app = &scope.app;
+    let now = app.now();
+    let u = q::user_by_id(&app.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
+    let methods = app.methods(&u).await?;
+    let devices = q::totp_devices(&app.db, u.id)
         .await?
         .into_iter()
         .map(|d| DeviceInfo { id: d.id, name: d.name, created_at: d.created_at, last_used_at: d.last_used_at })
         .collect();
-    let sessions = q::active_sessions(&auth.db, u.id, now)
+    let sessions = q::active_sessions(&app.db, u.id, now)
         .await?
         .into_iter()
         .map(|s| SessionInfo {
@@ -138,9 +141,9 @@ pub async fn security_overview() -> Result<SecurityData, AppError> {
         })
         .collect();
     let pending_phone =
-        q::open_code(&auth.db, u.id, "phone", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
+        q::open_code(&app.db, u.id, "phone", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
     let pending_email =
-        q::open_code(&auth.db, u.id, "email_change", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
+        q::open_code(&app.db, u.id, "email_change", None).await?.filter(|c| c.expires_at > now).map(|c| c.target);
     Ok(SecurityData {
         pending_email,
         name: u.name.clone(),
@@ -153,7 +156,7 @@ pub async fn security_overview() -> Result<SecurityData, AppError> {
         default_method: methods.first().copied().unwrap_or(Method::Email),
         methods,
         devices,
-        recovery_left: q::unused_recovery_codes(&auth.db, u.id).await?,
+        recovery_left: q::unused_recovery_codes(&app.db, u.id).await?,
         sessions,
         policy_requires_mfa: u.customer_is_provider != 0 || u.customer_mfa_required != 0,
     })
@@ -170,12 +173,12 @@ pub struct Enrolment {
 #[server(endpoint = "totp_enrolment")]
 pub async fn totp_enrolment() -> Result<Enrolment, AppError> {
     let scope = guard::require(Perm::Portal)?;
-    let auth = &scope.auth;
-    let secret = match q::pending_totp(&auth.db, scope.user_id()).await?.and_then(|p| auth.key.open(&p.secret_enc)) {
+    let app = &scope.app;
+    let secret = match q::pending_totp(&app.db, scope.user_id()).await?.and_then(|p| app.key.open(&p.secret_enc)) {
         Some(s) => s,
         None => {
             let s = super::totp::new_secret();
-            q::start_totp(&auth.db, scope.user_id(), &auth.key.seal(&s), auth.now()).await?;
+            q::start_totp(&app.db, scope.user_id(), &app.key.seal(&s), app.now()).await?;
             s
         }
     };
@@ -188,9 +191,9 @@ pub async fn totp_enrolment() -> Result<Enrolment, AppError> {
 #[server(endpoint = "take_recovery_codes")]
 pub async fn take_recovery_codes() -> Result<Vec<String>, AppError> {
     let scope = guard::require(Perm::Portal)?;
-    let auth = &scope.auth;
-    let Some(sealed) = q::take_flash(&auth.db, scope.principal.session_id).await? else { return Ok(vec![]) };
-    let plain = auth.key.open(&sealed).unwrap_or_default();
+    let app = &scope.app;
+    let Some(sealed) = q::take_flash(&app.db, scope.principal.session_id).await? else { return Ok(vec![]) };
+    let plain = app.key.open(&sealed).unwrap_or_default();
     Ok(String::from_utf8_lossy(&plain).lines().map(str::to_string).collect())
 }
 
@@ -214,7 +217,7 @@ pub struct InviteChoices {
 #[cfg(feature = "ssr")]
 async fn customer_options(scope: &guard::Scope) -> Result<Vec<CustomerOption>, AppError> {
     let base = scope.path().matches('/').count();
-    Ok(q::customers_in_scope(&scope.auth.db, scope.path(), 2000)
+    Ok(q::customers_in_scope(&scope.app.db, scope.path(), 2000)
         .await?
         .into_iter()
         .map(|c| CustomerOption {
@@ -265,7 +268,7 @@ pub async fn sign_in_log(
     let query = super::forms::log::LogQuery { user, result, from, to };
     let mut filter = query.filter();
     filter.before_id = before;
-    let rows = q::sign_in_log(&scope.auth.db, scope.path(), scope.is_provider(), &filter, 100).await?;
+    let rows = q::sign_in_log(&scope.app.db, scope.path(), scope.is_provider(), &filter, 100).await?;
     Ok(rows
         .into_iter()
         .map(|r| LogEntry {
@@ -282,31 +285,31 @@ pub async fn sign_in_log(
 
 /// Every server function with the permission it requires (`None`: the half-finished sign-in
 /// is enough). The access test walks the registered functions and checks each is listed here.
-pub const SERVER_FNS: &[(&str, Option<super::Perm>)] = &[
+pub const SERVER_FNS: &[(&str, Option<crate::scope::Perm>)] = &[
     ("/api/sign_in_state", None),
-    ("/api/security_overview", Some(super::Perm::Portal)),
-    ("/api/totp_enrolment", Some(super::Perm::Portal)),
-    ("/api/take_recovery_codes", Some(super::Perm::Portal)),
-    ("/api/user_list", Some(super::Perm::UsersManage)),
-    ("/api/roles_data", Some(super::Perm::Portal)),
-    ("/api/api_keys_data", Some(super::Perm::Portal)),
-    ("/api/profile_data", Some(super::Perm::Portal)),
-    ("/api/user_page", Some(super::Perm::UsersManage)),
-    ("/api/invite_options", Some(super::Perm::UsersManage)),
-    ("/api/security_settings", Some(super::Perm::SecuritySettings)),
-    ("/api/sign_in_log", Some(super::Perm::SignInLogsRead)),
-    ("/api/journal_page", Some(super::Perm::JournalRead)),
-    ("/api/notification_history", Some(super::Perm::Portal)),
-    ("/api/notification_rules", Some(super::Perm::NotificationRules)),
-    ("/api/sim_list", Some(super::Perm::SimsRead)),
-    ("/api/sim_detail", Some(super::Perm::SimsRead)),
-    ("/api/bulk_preview", Some(super::Perm::SimsBulk)),
-    ("/api/bulk_job", Some(super::Perm::SimsRead)),
-    ("/api/bulk_jobs", Some(super::Perm::SimsRead)),
-    ("/api/customer_tree", Some(super::Perm::SimsRead)),
-    ("/api/sim_fields", Some(super::Perm::SimFields)),
-    ("/api/customer_detail", Some(super::Perm::SimsRead)),
-    ("/api/customer_records", Some(super::Perm::SimsRead)),
-    ("/api/dashboard_page", Some(super::Perm::Portal)),
-    ("/api/dashboards_overview", Some(super::Perm::Portal)),
+    ("/api/security_overview", Some(crate::scope::Perm::Portal)),
+    ("/api/totp_enrolment", Some(crate::scope::Perm::Portal)),
+    ("/api/take_recovery_codes", Some(crate::scope::Perm::Portal)),
+    ("/api/user_list", Some(crate::scope::Perm::UsersManage)),
+    ("/api/roles_data", Some(crate::scope::Perm::Portal)),
+    ("/api/api_keys_data", Some(crate::scope::Perm::Portal)),
+    ("/api/profile_data", Some(crate::scope::Perm::Portal)),
+    ("/api/user_page", Some(crate::scope::Perm::UsersManage)),
+    ("/api/invite_options", Some(crate::scope::Perm::UsersManage)),
+    ("/api/security_settings", Some(crate::scope::Perm::SecuritySettings)),
+    ("/api/sign_in_log", Some(crate::scope::Perm::SignInLogsRead)),
+    ("/api/journal_page", Some(crate::scope::Perm::JournalRead)),
+    ("/api/notification_history", Some(crate::scope::Perm::Portal)),
+    ("/api/notification_rules", Some(crate::scope::Perm::NotificationRules)),
+    ("/api/sim_list", Some(crate::scope::Perm::SimsRead)),
+    ("/api/sim_detail", Some(crate::scope::Perm::SimsRead)),
+    ("/api/bulk_preview", Some(crate::scope::Perm::SimsBulk)),
+    ("/api/bulk_job", Some(crate::scope::Perm::SimsRead)),
+    ("/api/bulk_jobs", Some(crate::scope::Perm::SimsRead)),
+    ("/api/customer_tree", Some(crate::scope::Perm::SimsRead)),
+    ("/api/sim_fields", Some(crate::scope::Perm::SimFields)),
+    ("/api/customer_detail", Some(crate::scope::Perm::SimsRead)),
+    ("/api/customer_records", Some(crate::scope::Perm::SimsRead)),
+    ("/api/dashboard_page", Some(crate::scope::Perm::Portal)),
+    ("/api/dashboards_overview", Some(crate::scope::Perm::Portal)),
 ];

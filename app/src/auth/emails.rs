@@ -3,7 +3,7 @@
 use crate::i18n::{K, Lang};
 use crate::mail::Email;
 
-use super::notice::format_utc;
+use crate::time::format_utc;
 
 pub enum Message<'a> {
     Invitation {

@@ -1,50 +1,16 @@
-//! What the sign-in steps share: the process-wide services, rate limits, failure counting with
-//! lock emails, code delivery, sign-in logging and the journal.
-use std::sync::Arc;
-
-use crate::db::Db;
+//! What the sign-in steps share, as methods of the portal's state ([`AppState`]): rate limits,
+//! the one password check, failure counting with lock emails, code delivery, the confirmation
+//! of sensitive changes, sign-in logging and the journal.
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail::Mailer;
 
-use super::clock::Clock;
-use super::crypto::{self, ServerKey};
 use super::db::{self as q, AuthUser};
 use super::emails::{self, Message};
-use super::hashing::Hasher;
 use super::limits;
-use super::sms::Sms;
-use super::{Method, Role};
-
-pub struct AuthInner {
-    pub db: Db,
-    pub mailer: Mailer,
-    pub sms: Sms,
-    pub clock: Clock,
-    pub key: ServerKey,
-    pub hasher: Hasher,
-    /// Where links in emails point, e.g. `https://portal.example.com`.
-    pub public_url: String,
-    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix.
-    pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
-    /// Wakes the bulk-job worker when a job is created.
-    pub jobs: Arc<tokio::sync::Notify>,
-    /// How far the running exports have got (see `sims::progress`).
-    pub exports: crate::sims::progress::ExportProgress,
-}
-
-/// Everything the sign-in flow needs, shared by every request. Cheap to clone.
-#[derive(Clone)]
-pub struct AuthState(pub Arc<AuthInner>);
-
-impl std::ops::Deref for AuthState {
-    type Target = AuthInner;
-    fn deref(&self) -> &AuthInner {
-        &self.0
-    }
-}
+use crate::auth::Method;
+use crate::crypto;
+use crate::scope::Role;
+use crate::state::AppState;
 
 /// Who is asking, for logs and rate limits.
 #[derive(Clone, Debug, Default)]
@@ -58,7 +24,7 @@ pub struct Client {
 ///
 /// Limits an attacker could spend on someone else's behalf are keyed by the account *and* the
 /// address asking ([`Limit::AuthPerAccount`], [`Limit::ResetPerAccount`]: use
-/// [`AuthState::account_key`]), so posts naming a victim from elsewhere use up the attacker's
+/// [`AppState::account_key`]), so posts naming a victim from elsewhere use up the attacker's
 /// quota, not the victim's. What bounds the victim's mailbox is counted per account but never
 /// refused to the asker ([`Limit::ResetMailsPerAccount`]: the link is silently not sent).
 #[derive(Clone, Copy, Debug)]
@@ -104,11 +70,7 @@ pub enum PasswordCheck {
 /// How long a proof of identity (password or second factor) covers further sensitive changes.
 pub const REAUTH_WINDOW: i64 = 5 * 60;
 
-impl AuthState {
-    pub fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
+impl AppState {
     /// Counts a hit; refuses when the window is full. Stored in the database, so the limit
     /// holds across every server process.
     pub async fn rate_limit(&self, limit: Limit, key: &str) -> Result<(), AppError> {
@@ -147,12 +109,16 @@ impl AuthState {
     ) -> Result<PasswordCheck, AppError> {
         let now = self.now();
         if let Some(until) = user.locked_until.filter(|t| *t > now) {
-            self.hasher.verify(password, None).await.map_err(|e| AppError::internal(&e))?;
+            self.auth.hasher.verify(password, None).await.map_err(|e| AppError::internal(&e))?;
             self.log(client, &user.username, Some(user), method, "locked").await;
             return Ok(PasswordCheck::Locked { until });
         }
-        let ok =
-            self.hasher.verify(password, user.password_hash.as_deref()).await.map_err(|e| AppError::internal(&e))?;
+        let ok = self
+            .auth
+            .hasher
+            .verify(password, user.password_hash.as_deref())
+            .await
+            .map_err(|e| AppError::internal(&e))?;
         if ok {
             return Ok(PasswordCheck::Right);
         }
@@ -187,7 +153,7 @@ impl AuthState {
     /// for the session.
     pub async fn confirm(
         &self,
-        p: &super::session::Principal,
+        p: &crate::scope::Principal,
         u: &AuthUser,
         client: &Client,
         typed: &str,
@@ -373,7 +339,7 @@ impl AuthState {
         match method {
             Method::Sms => {
                 let text = lang.tf(crate::i18n::K::SmsCode, &[("code", &code)]);
-                if let Err(e) = self.sms.send(&target, &text).await {
+                if let Err(e) = self.auth.sms.send(&target, &text).await {
                     tracing::error!(error = %e, "SMS could not be sent");
                 }
             }

@@ -6,92 +6,43 @@ use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, heade
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::crypto;
 use super::db::{self as q, SessionRow};
 use super::limits;
-use super::service::{AuthState, Client};
-use super::{Perm, Perms, Role, Stage, Viewer};
+use crate::auth::service::Client;
+use crate::crypto;
 use crate::error::AppError;
 use crate::routes;
+use crate::scope::{Perms, Principal, Role, SessionContext, Stage};
+use crate::state::AppState;
 
-/// A resolved session, placed in the request's extensions by [`layer`].
-#[derive(Clone, Debug)]
-pub struct Principal {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub stage: Stage,
-    pub remember: bool,
-    pub mfa_method: Option<String>,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    pub customer_id: i64,
-    pub customer_path: String,
-    pub unread: i64,
-    /// The active role when it is not the account's own (the profile switches it).
-    pub role_id: Option<i64>,
-    /// What the session may do: the built-in role's permissions, narrowed by a custom role.
-    pub perms: Perms,
-    /// The custom role's name, when the account acts in one.
-    pub custom_role: Option<String>,
-    /// The profile's time zone (IANA name), in which pages show times.
-    pub time_zone: String,
+/// The principal of a stored session (None for a role or stage this build does not know).
+fn principal_of(r: SessionRow) -> Option<Principal> {
+    let role = Role::parse(&r.role)?;
+    let perms = match &r.custom_perms {
+        Some(codes) => role.perms().and(Perms::from_codes(codes)),
+        None => role.perms(),
+    };
+    // Customers are roots of their own trees; the provider's administrators see all of them.
+    let customer_path = if role == Role::ProviderAdmin { "/".to_string() } else { r.customer_path };
+    Some(Principal {
+        session_id: r.id,
+        user_id: r.user_id,
+        stage: Stage::parse(&r.stage)?,
+        remember: r.remember != 0,
+        mfa_method: r.mfa_method,
+        username: r.username,
+        name: r.name,
+        email: r.email,
+        role,
+        customer_id: r.customer_id,
+        customer_path,
+        unread: r.unread,
+        role_id: r.role_id,
+        perms,
+        custom_role: r.custom_role,
+        time_zone: r.time_zone,
+    })
 }
-
-impl Principal {
-    fn from_row(r: SessionRow) -> Option<Principal> {
-        let role = Role::parse(&r.role)?;
-        let perms = match &r.custom_perms {
-            Some(codes) => role.perms().and(Perms::from_codes(codes)),
-            None => role.perms(),
-        };
-        // Customers are roots of their own trees; the provider's administrators see all of them.
-        let customer_path = if role == Role::ProviderAdmin { "/".to_string() } else { r.customer_path };
-        Some(Principal {
-            session_id: r.id,
-            user_id: r.user_id,
-            stage: Stage::parse(&r.stage)?,
-            remember: r.remember != 0,
-            mfa_method: r.mfa_method,
-            username: r.username,
-            name: r.name,
-            email: r.email,
-            role,
-            customer_id: r.customer_id,
-            customer_path,
-            unread: r.unread,
-            role_id: r.role_id,
-            perms,
-            custom_role: r.custom_role,
-            time_zone: r.time_zone,
-        })
-    }
-
-    pub fn allows(&self, perm: Perm) -> bool {
-        self.perms.has(perm)
-    }
-
-    /// Whether this administrator may hand out a role of `level` granting `perms`: never above
-    /// their own level, never a permission they do not hold themselves.
-    pub fn may_grant(&self, level: Role, perms: Perms) -> bool {
-        self.role.may_grant(level) && self.perms.contains(perms)
-    }
-
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
-            name: self.name.clone(),
-            username: self.username.clone(),
-            role: self.role,
-            perms: self.perms,
-            unread: self.unread,
-        }
-    }
-}
-
-/// What [`layer`] found, in the request's extensions (also for pages, through leptos_axum).
-#[derive(Clone, Debug, Default)]
-pub struct SessionContext(pub Option<Principal>);
 
 pub fn cookie_name(secure: bool) -> &'static str {
     if secure { "__Host-portal_session" } else { "portal_session" }
@@ -146,18 +97,18 @@ pub fn is_live(row: &SessionRow, now: i64) -> bool {
 }
 
 /// Looks up the session of a request. Expired sessions are deleted on sight.
-pub async fn resolve(auth: &AuthState, headers: &HeaderMap) -> Result<(Option<Principal>, bool), AppError> {
-    let Some(token) = read_cookie(headers, cookie_name(auth.secure_cookies)) else { return Ok((None, false)) };
+pub async fn resolve(app: &AppState, headers: &HeaderMap) -> Result<(Option<Principal>, bool), AppError> {
+    let Some(token) = read_cookie(headers, cookie_name(app.secure_cookies)) else { return Ok((None, false)) };
     if token.is_empty() || token.len() > 100 {
         return Ok((None, true));
     }
-    let Some(row) = q::session_by_token(&auth.db, &crypto::token_hash(token)).await? else {
+    let Some(row) = q::session_by_token(&app.db, &crypto::token_hash(token)).await? else {
         return Ok((None, true));
     };
-    let now = auth.now();
+    let now = app.now();
     if !is_live(&row, now) {
         // Gone for this request at once; the row goes when the writer is free.
-        let (db, id) = (auth.db.clone(), row.id);
+        let (db, id) = (app.db.clone(), row.id);
         tokio::spawn(async move {
             if let Err(e) = q::delete_session(&db, id).await {
                 tracing::debug!(error = %e, "expired session left for the next sight");
@@ -169,15 +120,15 @@ pub async fn resolve(auth: &AuthState, headers: &HeaderMap) -> Result<(Option<Pr
     // enough for a 30-minute idle rule. A page view waits at most 50 ms for the writer for it
     // (see `touch_session`): one missed is harmless.
     if now - row.last_seen_at >= 60
-        && let Err(e) = q::touch_session(&auth.db, row.id, now).await
+        && let Err(e) = q::touch_session(&app.db, row.id, now).await
     {
         tracing::debug!(error = %e, "session not touched this time");
     }
-    Ok((Principal::from_row(row), false))
+    Ok((principal_of(row), false))
 }
 
-pub fn client(auth: &AuthState, headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Client {
-    let forwarded = auth
+pub fn client(app: &AppState, headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Client {
+    let forwarded = app
         .trust_proxy
         .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
@@ -230,20 +181,20 @@ fn is_page_request(method: &HttpMethod, path: &str) -> bool {
 
 /// The one gate: cross-site check, session lookup, and sign-in requirement for every route but
 /// the public sign-in pages. Permissions are then checked per server function by `guard::require`.
-pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
+pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let safe = method == HttpMethod::GET || method == HttpMethod::HEAD || method == HttpMethod::OPTIONS;
-    if !safe && !same_origin(req.headers(), &auth.public_url) {
+    if !safe && !same_origin(req.headers(), &app.public_url) {
         tracing::warn!(%path, "cross-site request refused");
         return (StatusCode::FORBIDDEN, "This form was sent from another site and was refused.").into_response();
     }
-    let (principal, clear) = match resolve(&auth, req.headers()).await {
+    let (principal, clear) = match resolve(&app, req.headers()).await {
         Ok(found) => found,
         Err(e) => return error_response(&e),
     };
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-    let mut who = client(&auth, req.headers(), peer);
+    let mut who = client(&app, req.headers(), peer);
     who.lang = request_lang(req.headers());
     let ip = who.ip.clone();
     req.extensions_mut().insert(who);
@@ -287,7 +238,7 @@ pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) 
     }
     // A stale cookie is cleared, unless the answer sets a new one (a sign-in made with the
     // stale cookie still in the browser): clearing after setting would undo the sign-in.
-    let name = cookie_name(auth.secure_cookies);
+    let name = cookie_name(app.secure_cookies);
     let sets_session = res
         .headers()
         .get_all(header::SET_COOKIE)
@@ -295,7 +246,7 @@ pub async fn layer(State(auth): State<AuthState>, mut req: Request, next: Next) 
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')));
     if clear && !sets_session {
-        res.headers_mut().append(header::SET_COOKIE, clear_cookie(auth.secure_cookies));
+        res.headers_mut().append(header::SET_COOKIE, clear_cookie(app.secure_cookies));
     }
     res
 }

@@ -7,7 +7,7 @@ const ISSUER: &str = "IoT Portal";
 
 /// 160 random bits, the size RFC 4226 recommends.
 pub fn new_secret() -> Vec<u8> {
-    super::crypto::random_bytes::<20>().to_vec()
+    crate::crypto::random_bytes::<20>().to_vec()
 }
 
 fn totp(secret: &[u8], account: &str) -> Option<TOTP> {
@@ -46,7 +46,7 @@ pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
     // Check all three steps, so the time taken does not tell which one matched.
     let mut found = None;
     for step in [current - 1, current, current + 1] {
-        if step >= 0 && super::crypto::ct_eq(&t.generate((step * STEP) as u64), &code) {
+        if step >= 0 && crate::crypto::ct_eq(&t.generate((step * STEP) as u64), &code) {
             found = Some(step);
         }
     }

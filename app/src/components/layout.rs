@@ -4,9 +4,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use super::{t, use_lang};
-use crate::auth::ViewerCtx;
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::scope::{Perm, ViewerCtx};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -49,7 +49,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             {viewer.map(|v| view! {
             <nav id="site-nav" class="site-nav" aria-label=t(K::ShellNavLabel)>
                 <ul>
-                    {routes::NAV
+                    {NAV
                         .iter()
                         .filter(|(_, _, perm)| v.can(*perm))
                         .map(|(path, key, _)| {
@@ -153,5 +153,30 @@ pub fn SignOut() -> impl IntoView {
         <form method="post" action="/auth/logout" class="sign-out">
             <button type="submit" class="link-button">{t(K::SignOut)}</button>
         </form>
+    }
+}
+
+/// The main navigation, in menu order, with what each entry needs.
+pub const NAV: &[(&str, K, Perm)] = &[
+    (routes::DASHBOARDS, K::NavDashboards, Perm::Portal),
+    (routes::SIMS, K::NavSims, Perm::SimsRead),
+    (routes::CUSTOMERS, K::NavCustomers, Perm::SimsRead),
+    (routes::USERS, K::NavUsers, Perm::UsersManage),
+    (routes::ROLES, K::NavRoles, Perm::UsersManage),
+    (routes::NOTIFICATIONS, K::NavNotifications, Perm::Portal),
+    (routes::JOURNAL, K::NavJournal, Perm::JournalRead),
+    (routes::PROFILE, K::NavProfile, Perm::Portal),
+    (routes::HELP, K::NavHelp, Perm::Portal),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_nav_entry_is_a_known_page() {
+        for (path, _, _) in NAV {
+            assert!(routes::ALL_PAGES.contains(path), "{path}");
+        }
     }
 }

@@ -20,15 +20,16 @@ pub fn t(key: K) -> &'static str {
 }
 
 /// Whether the viewer of this render holds `perm`: pages hide what the server would refuse.
-pub fn viewer_can(perm: crate::auth::Perm) -> bool {
-    use_context::<crate::auth::ViewerCtx>().and_then(|v| v.0).is_some_and(|v| v.can(perm))
+pub fn viewer_can(perm: crate::scope::Perm) -> bool {
+    use_context::<crate::scope::ViewerCtx>().and_then(|v| v.0).is_some_and(|v| v.can(perm))
 }
 
 /// What a page says after a form post (`?n=<code>`, see `web::form::Goto`): the page's own
 /// words for its codes (`own`: whether it is a problem, and the text), else the portal's
 /// notices known on every page (busy, not allowed, changed meanwhile, sign-in notices, …).
 pub fn notice_of(lang: Lang, search: &str, own: impl Fn(&str) -> Option<(bool, String)>) -> Option<(bool, String)> {
-    use crate::auth::notice::{Notice, format_utc};
+    use crate::notice::Notice;
+    use crate::time::format_utc;
     let pairs = crate::util::parse_query(search);
     let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let code = value("n")?;

@@ -5,9 +5,7 @@ use super::model::{CustomerInfo, CustomerPage, RecordPage};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
-#[cfg(feature = "ssr")]
-use crate::sims::db::Tenant;
+use crate::scope::{Perm, Tenant, guard};
 
 /// Customers per page of the overview.
 pub const TREE_PAGE: i64 = 100;
@@ -19,7 +17,7 @@ pub const RECORD_PAGE: i64 = 100;
 pub async fn customer_tree(after: Option<String>) -> Result<CustomerPage, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
     let tenant = Tenant::new(scope.path());
-    Ok(super::db::tree_page(&scope.auth.db, &tenant, after.as_deref(), TREE_PAGE).await?)
+    Ok(super::db::tree_page(&scope.app.db, &tenant, after.as_deref(), TREE_PAGE).await?)
 }
 
 /// A customer of the caller's tree; any other id is "not found".
@@ -27,7 +25,7 @@ pub async fn customer_tree(after: Option<String>) -> Result<CustomerPage, AppErr
 pub async fn customer_detail(id: i64) -> Result<CustomerInfo, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
     let tenant = Tenant::new(scope.path());
-    super::db::customer_in(&scope.auth.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
+    super::db::customer_in(&scope.app.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
 }
 
 /// A page of a customer's CDRs (`edr = false`) or EDRs, filtered by the URL query
@@ -36,7 +34,7 @@ pub async fn customer_detail(id: i64) -> Result<CustomerInfo, AppError> {
 pub async fn customer_records(id: i64, edr: bool, query: String) -> Result<RecordPage, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
     let tenant = Tenant::new(scope.path());
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let filter = super::records::parse(&crate::util::parse_query(&query), edr)
         .map_err(|e| guard::with_status(crate::sims::api::filter_errors(e)))?;
     let Some(c) = super::db::customer_in(db, &tenant, id).await? else {

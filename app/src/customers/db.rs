@@ -4,7 +4,7 @@ use sqlx::Row;
 use super::model::{CustomerInfo, CustomerPage, CustomerRow, RecordRow, ServiceInfo};
 use crate::db::Db;
 use crate::db::sql::{Sql, prefix_upper};
-use crate::sims::db::Tenant;
+use crate::scope::Tenant;
 
 type R<T> = Result<T, sqlx::Error>;
 

@@ -2,11 +2,10 @@
 use axum::extract::{FromRef, Path, RawQuery, State};
 use axum::routing::get;
 
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
 use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::error::{AppError, FieldError};
-use crate::sims::db::Tenant;
+use crate::scope::{Perm, Tenant};
+use crate::state::AppState;
 use crate::web::download::stream_lines;
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute};
 
@@ -14,7 +13,7 @@ use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute};
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::Signed;
     vec![
@@ -23,16 +22,16 @@ where
     ]
 }
 
-async fn cdrs(state: State<AuthState>, caller: Caller, id: Path<String>, raw: RawQuery) -> FormResult {
+async fn cdrs(state: State<AppState>, caller: Caller, id: Path<String>, raw: RawQuery) -> FormResult {
     export(state, caller, id, raw, false).await
 }
 
-async fn edrs(state: State<AuthState>, caller: Caller, id: Path<String>, raw: RawQuery) -> FormResult {
+async fn edrs(state: State<AppState>, caller: Caller, id: Path<String>, raw: RawQuery) -> FormResult {
     export(state, caller, id, raw, true).await
 }
 
 async fn export(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -41,7 +40,7 @@ async fn export(
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let tenant = Tenant::new(&caller.p.customer_path);
     // A customer outside the caller's tree is "not found", so its existence does not leak.
-    let customer = super::db::customer_in(&auth.db, &tenant, id)
+    let customer = super::db::customer_in(&app.db, &tenant, id)
         .await
         .back_to(crate::routes::CUSTOMERS)?
         .ok_or(AppError::NotFound)?;
@@ -54,8 +53,8 @@ async fn export(
             FormError::BadQuery(AppError::Validation { fields })
         })?;
     filter.before = None;
-    let sql = super::db::export_sql(auth.db.engine(), edr, &customer.row.path, &filter);
+    let sql = super::db::export_sql(app.db.engine(), edr, &customer.row.path, &filter);
     let (kind, header) = if edr { ("edrs", EDR_HEADER) } else { ("cdrs", CDR_HEADER) };
     let name = format!("{kind}-{}.csv", customer.row.account);
-    Ok(stream_lines(&auth.db, &name, header.to_string(), sql))
+    Ok(stream_lines(&app.db, &name, header.to_string(), sql))
 }

@@ -1,7 +1,8 @@
 //! The URL of a customer's CDR or EDR list: `from` and `to` (dates), `kind` (CDR kind or EDR
 //! type) and `before` (`at.id`, the keyset of older pages).
 use crate::sims::query::{FilterError, Problem, parse_date};
-use crate::usage::{CdrKind, EdrType, SECONDS_PER_DAY};
+use crate::time::SECONDS_PER_DAY;
+use crate::usage::{CdrKind, EdrType};
 
 #[cfg(feature = "ssr")]
 pub use super::db::RecordFilter;
@@ -47,7 +48,7 @@ pub fn parse_plain(pairs: &[(String, String)], edr: bool) -> Result<Parsed, Vec<
     if let (Some(a), Some(b)) = (from_day, to_day)
         && a > b
     {
-        err("from", &crate::usage::iso_date(a), Problem::OutOfOrder);
+        err("from", &crate::time::iso_date(a), Problem::OutOfOrder);
     }
     p.from = from_day.map(|d| d * SECONDS_PER_DAY);
     p.to = to_day.map(|d| (d + 1) * SECONDS_PER_DAY);

@@ -205,7 +205,7 @@ pub fn CustomerRecordsPage(edr: bool) -> impl IntoView {
                 </select>
             </div>
             <button type="submit" class="primary">{lang.t(K::Filter)}</button>
-            {crate::components::viewer_can(crate::auth::Perm::SimsExport).then(|| view! {
+            {crate::components::viewer_can(crate::scope::Perm::SimsExport).then(|| view! {
                 <a class="button secondary" href=format!("{base}.csv?{filter_query}") rel="external" download="">{lang.t(K::ExportCsv)}</a>
             })}
         </form>

@@ -7,7 +7,7 @@ use super::{Access, Widget};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// A widget as the page draws it: its frame and its body, already rendered on the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,11 +69,11 @@ pub struct Overview {
 pub const CUSTOMER_MENU_MAX: usize = 300;
 
 #[cfg(feature = "ssr")]
-pub fn access(d: &super::db::Dashboard, p: &crate::auth::session::Principal) -> Option<Access> {
+pub fn access(d: &super::db::Dashboard, p: &crate::scope::Principal) -> Option<Access> {
     match d.owner_id {
         Some(owner) if owner == p.user_id => Some(Access::Owner),
         None => (p.allows(Perm::DashboardTemplates)
-            && crate::sims::db::Tenant::new(&p.customer_path).contains(&d.customer_path))
+            && crate::scope::Tenant::new(&p.customer_path).contains(&d.customer_path))
         .then_some(Access::TemplateAdmin),
         Some(_) => (d.customer_id == p.customer_id && (d.share_customer || d.share_role == Some(p.role)))
             .then_some(Access::ReadOnly),
@@ -82,7 +82,7 @@ pub fn access(d: &super::db::Dashboard, p: &crate::auth::session::Principal) -> 
 
 #[cfg(feature = "ssr")]
 fn actor(scope: &guard::Scope) -> super::db::Actor {
-    super::db::Actor { user_id: scope.user_id(), customer_id: scope.principal.customer_id, now: scope.auth.now() }
+    super::db::Actor { user_id: scope.user_id(), customer_id: scope.principal.customer_id, now: scope.app.now() }
 }
 
 /// The caller's dashboard `id`, or their default one (created from their role's template on
@@ -93,7 +93,7 @@ pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Resul
     use super::{TimeRange, db as dq};
     use crate::sims::db as q;
     let scope = guard::require(Perm::Portal)?;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let p = &scope.principal;
     let id = match id {
         Some(id) => id,
@@ -105,10 +105,10 @@ pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Resul
     let not_found = || guard::with_status(AppError::NotFound);
     let d = dq::get(db, id).await?.ok_or_else(not_found)?;
     let access = access(&d, p).ok_or_else(not_found)?;
-    let tenant = q::Tenant::new(&p.customer_path);
+    let tenant = crate::scope::Tenant::new(&p.customer_path);
     let lang = use_context::<crate::i18n::Lang>().unwrap_or_default();
     let pairs = crate::util::parse_query(&query);
-    let viewer = super::data::Viewer { db, tenant: &tenant, user_id: p.user_id, perms: p.perms, now: scope.auth.now() };
+    let viewer = super::data::Viewer { db, tenant: &tenant, user_id: p.user_id, perms: p.perms, now: scope.app.now() };
     let loads = d.widgets.iter().map(|w| {
         let key = format!("r{}", w.id);
         let range = pairs.iter().find(|(k, _)| *k == key).and_then(|(_, v)| TimeRange::parse(v));
@@ -164,7 +164,7 @@ pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Resul
         customers: if customers.len() <= CUSTOMER_MENU_MAX { customers } else { Vec::new() },
         share_customer: d.share_customer,
         share_role: d.share_role.map(|r| r.code().to_string()),
-        rendered_at: scope.auth.now(),
+        rendered_at: scope.app.now(),
     })
 }
 
@@ -173,9 +173,9 @@ pub async fn dashboards_overview() -> Result<Overview, AppError> {
     use super::db as dq;
     use crate::sims::db as q;
     let scope = guard::require(Perm::Portal)?;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let p = &scope.principal;
-    let tenant = q::Tenant::new(&p.customer_path);
+    let tenant = crate::scope::Tenant::new(&p.customer_path);
     let admin = p.allows(Perm::DashboardTemplates);
     let (own, shared, templates, customers) = tokio::try_join!(
         dq::owned(db, p.user_id),

@@ -5,14 +5,15 @@ use sqlx::Row;
 
 use super::render::{Place, TopRow, Unit, Why, WidgetData};
 use super::{Metric, TimeRange, Widget, WidgetKind};
-use crate::auth::Perm;
 use crate::db::Db;
 use crate::routes;
+use crate::scope::{Perm, Tenant};
 use crate::sims::SimStatus;
-use crate::sims::db::{self as q, Tenant};
+use crate::sims::db as q;
 use crate::sims::query::{Column, Dir, SimQuery};
+use crate::time::day_of;
 use crate::usage::rollups::{self, FACET_NET, FACET_SERVICE, Usage};
-use crate::usage::{cycle_start, day_of, mcc_country};
+use crate::usage::{cycle_start, mcc_country};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -21,7 +22,7 @@ pub struct Viewer<'a> {
     pub db: &'a Db,
     pub tenant: &'a Tenant,
     pub user_id: i64,
-    pub perms: crate::auth::Perms,
+    pub perms: crate::scope::Perms,
     pub now: i64,
 }
 

@@ -5,9 +5,9 @@ use serde_json::json;
 use sqlx::{FromRow, Row};
 
 use super::{Widget, starter_layout};
-use crate::auth::Role;
 use crate::auth::db::JournalEntry;
 use crate::db::Db;
+use crate::scope::Role;
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -389,7 +389,7 @@ pub async fn recent_journal(db: &Db, tree_path: &str, limit: i64) -> R<Vec<Journ
         "SELECT j.at, COALESCE(u.username, '') AS actor, j.action, j.target FROM journal j \
          LEFT JOIN users u ON u.id = j.actor_id WHERE 1 = 1",
     );
-    crate::sims::db::Tenant::new(tree_path).clause(&mut sql, "j.customer_id");
+    crate::scope::Tenant::new(tree_path).clause(&mut sql, "j.customer_id");
     sql.push(" ORDER BY j.id DESC LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(db.pool()).await?;
     rows.iter().map(JournalRow::from_row).collect()

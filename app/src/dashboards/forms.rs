@@ -9,20 +9,18 @@ use axum::routing::post;
 use super::api::access;
 use super::db::{self as dq, Actor, Dashboard};
 use super::{Access, Chart, Metric, Problem, TimeRange, Widget, WidgetKind};
-use crate::auth::Perm;
-use crate::auth::Role;
-use crate::auth::service::AuthState;
-use crate::auth::session::Principal;
 use crate::error::AppError;
 use crate::routes;
-use crate::sims::db::{Tenant, customer_path_in};
+use crate::scope::{Perm, Principal, Role, Tenant};
+use crate::sims::db::customer_path_in;
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 
 /// The dashboards' forms.
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::Signed;
     vec![
@@ -39,8 +37,8 @@ fn field<'a>(f: &'a Form, name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
 
-fn actor(auth: &AuthState, p: &Principal) -> Actor {
-    Actor { user_id: p.user_id, customer_id: p.customer_id, now: auth.now() }
+fn actor(app: &AppState, p: &Principal) -> Actor {
+    Actor { user_id: p.user_id, customer_id: p.customer_id, now: app.now() }
 }
 
 /// A dashboard shared read-only cannot be changed by its reader.
@@ -50,60 +48,60 @@ fn read_only() -> FormError {
 
 /// The dashboard and what the caller may do with it; another user's private dashboard is
 /// "not found", so its existence does not leak.
-async fn load(auth: &AuthState, p: &Principal, id: &str) -> Result<(Dashboard, Access), FormError> {
+async fn load(app: &AppState, p: &Principal, id: &str) -> Result<(Dashboard, Access), FormError> {
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let d = dq::get(&auth.db, id).await.back_to(routes::DASHBOARDS)?.ok_or(AppError::NotFound)?;
+    let d = dq::get(&app.db, id).await.back_to(routes::DASHBOARDS)?.ok_or(AppError::NotFound)?;
     let a = access(&d, p).ok_or(AppError::NotFound)?;
     Ok((d, a))
 }
 
 /// Whether the caller may have one more dashboard of their own.
-async fn room_for_one(auth: &AuthState, p: &Principal) -> Result<(), FormError> {
-    if dq::owned(&auth.db, p.user_id).await.back_to(routes::DASHBOARDS)?.len() >= super::MAX_DASHBOARDS {
+async fn room_for_one(app: &AppState, p: &Principal) -> Result<(), FormError> {
+    if dq::owned(&app.db, p.user_id).await.back_to(routes::DASHBOARDS)?.len() >= super::MAX_DASHBOARDS {
         return Err(Goto::to(routes::DASHBOARDS, Problem::TooManyDashboards.code()).into());
     }
     Ok(())
 }
 
-async fn create(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn create(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let (p, page) = (&caller.p, routes::DASHBOARDS);
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let name = super::parse_name(field(&f, "name")).map_err(|_| Goto::to(page, Problem::Name.code()))?;
-    room_for_one(&auth, p).await?;
+    room_for_one(&app, p).await?;
     let widgets = if field(&f, "start") == "blank" { Vec::new() } else { super::starter_layout() };
-    let id = dq::create(&auth.db, actor(&auth, p), &name, &widgets).await.back_to(page)?;
+    let id = dq::create(&app.db, actor(&app, p), &name, &widgets).await.back_to(page)?;
     Ok(Goto::to(routes::dashboard_edit(id), "created").into())
 }
 
-async fn create_template(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn create_template(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let (p, page) = (&caller.p, routes::DASHBOARDS);
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let role = field(&f, "role");
     let role_ok = role == "*" || Role::parse(role).is_some_and(|r| p.role.may_grant(r));
     let customer = field(&f, "customer").parse::<i64>().unwrap_or(p.customer_id);
     let tenant = Tenant::new(&p.customer_path);
-    let in_tree = customer_path_in(&auth.db, &tenant, customer).await.back_to(page)?.is_some();
+    let in_tree = customer_path_in(&app.db, &tenant, customer).await.back_to(page)?.is_some();
     if !role_ok || !in_tree {
         return Err(Goto::to(page, Problem::Scope.code()).into());
     }
     let name = super::parse_name(field(&f, "name")).unwrap_or_else(|_| "Template".into());
-    match dq::create_template(&auth.db, actor(&auth, p), customer, role, &name).await.back_to(page)? {
+    match dq::create_template(&app.db, actor(&app, p), customer, role, &name).await.back_to(page)? {
         Some(id) => Ok(Goto::to(routes::dashboard_edit(id), "created").into()),
         None => Err(Goto::to(page, "template_exists").into()),
     }
 }
 
 /// The dashboard itself: rename and settings, duplicate, delete, default, order in the menu.
-async fn manage(State(auth): State<AuthState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
+async fn manage(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
     let p = &caller.p;
-    let (d, acc) = load(&auth, p, &id).await?;
+    let (d, acc) = load(&app, p, &id).await?;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
-    let (a, db, list) = (actor(&auth, p), &auth.db, routes::DASHBOARDS);
+    let (a, db, list) = (actor(&app, p), &app.db, routes::DASHBOARDS);
     let op = field(&f, "op");
     match (op, acc) {
         // Anyone who sees a dashboard may copy it into their own.
         ("duplicate", _) => {
-            room_for_one(&auth, p).await?;
+            room_for_one(&app, p).await?;
             let name: String = format!("{} (2)", d.name).chars().take(super::MAX_NAME).collect();
             // A copy is the user's own: the template's locks do not come along.
             let widgets: Vec<Widget> = d.widgets.iter().cloned().map(|w| w.with(|w| w.locked = false)).collect();
@@ -114,7 +112,7 @@ async fn manage(State(auth): State<AuthState>, caller: Caller, Path(id): Path<St
         ("delete", _) => dq::delete(db, a, d.id).await.map(|_| ()),
         ("default", Access::Owner) => dq::set_default(db, a, d.id).await,
         ("up" | "down", Access::Owner) => dq::move_in_menu(db, a, d.id, op == "up").await,
-        ("settings", _) => return settings(&auth, a, &d, acc, &f).await,
+        ("settings", _) => return settings(&app, a, &d, acc, &f).await,
         _ => return Err(AppError::validation("op", "unknown").into()),
     }
     .back_to(list)?;
@@ -122,7 +120,7 @@ async fn manage(State(auth): State<AuthState>, caller: Caller, Path(id): Path<St
 }
 
 /// A dashboard's name, refresh and (for its owner) sharing.
-async fn settings(auth: &AuthState, a: Actor, d: &Dashboard, acc: Access, f: &Form) -> FormResult {
+async fn settings(app: &AppState, a: Actor, d: &Dashboard, acc: Access, f: &Form) -> FormResult {
     let page = routes::dashboard_edit(d.id);
     let name = super::parse_name(field(f, "name")).map_err(|_| Goto::to(&page, Problem::Name.code()))?;
     let refresh = field(f, "refresh")
@@ -140,16 +138,16 @@ async fn settings(auth: &AuthState, a: Actor, d: &Dashboard, acc: Access, f: &Fo
         (false, None)
     };
     let version = field(f, "version").parse::<i64>().unwrap_or(-1);
-    let saved = dq::save_settings(&auth.db, a, d.id, version, &name, refresh, share_customer, share_role)
+    let saved = dq::save_settings(&app.db, a, d.id, version, &name, refresh, share_customer, share_role)
         .await
         .back_to(routes::DASHBOARDS)?;
     Ok(Goto::to(page, if saved { "saved" } else { "conflict" }).into())
 }
 
 /// The layout: add, remove, move, resize, configure, lock widgets, or a whole new order.
-async fn edit(State(auth): State<AuthState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
+async fn edit(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
     let p = &caller.p;
-    let (d, acc) = load(&auth, p, &id).await?;
+    let (d, acc) = load(&app, p, &id).await?;
     if acc == Access::ReadOnly {
         return Err(read_only());
     }
@@ -163,10 +161,10 @@ async fn edit(State(auth): State<AuthState>, caller: Caller, Path(id): Path<Stri
     let wid = field(&f, "w").parse::<u32>().ok();
     let widget = |w: Option<u32>| w.map(|w| format!("w-{w}"));
     let refused = |problem: Problem| Goto::to(&page, problem.code()).at(widget(wid));
-    let changed = apply(&auth, p, &d, acc, op, wid, &f).await.map_err(refused)?;
+    let changed = apply(&app, p, &d, acc, op, wid, &f).await.map_err(refused)?;
     super::check_layout(&changed).map_err(refused)?;
     let anchor = if op == "add" { changed.last().map(|w| w.id) } else { wid };
-    if !dq::save_widgets(&auth.db, actor(&auth, p), d.id, version, &changed, op).await.back_to(&page)? {
+    if !dq::save_widgets(&app.db, actor(&app, p), d.id, version, &changed, op).await.back_to(&page)? {
         return Err(Goto::to(page, "conflict").into());
     }
     Ok(Goto::to(page, "saved").at(widget(anchor)).into())
@@ -174,7 +172,7 @@ async fn edit(State(auth): State<AuthState>, caller: Caller, Path(id): Path<Stri
 
 /// The layout after one change, or why the change is refused.
 async fn apply(
-    auth: &AuthState,
+    app: &AppState,
     p: &Principal,
     d: &Dashboard,
     acc: Access,
@@ -225,7 +223,7 @@ async fn apply(
         }
         "settings" => {
             let i = at()?;
-            let scope = widget_scope(auth, p, d, acc, field(f, "scope").trim()).await?;
+            let scope = widget_scope(app, p, d, acc, field(f, "scope").trim()).await?;
             let w = &mut widgets[i];
             let kind = w.kind;
             w.title = field(f, "title").trim().to_string();
@@ -262,7 +260,7 @@ async fn apply(
 /// The customer a widget is narrowed to (`""`: none): within the editor's tree, and for a
 /// template within its customer's tree, so everyone who gets the widget can see what it shows.
 async fn widget_scope(
-    auth: &AuthState,
+    app: &AppState,
     p: &Principal,
     d: &Dashboard,
     acc: Access,
@@ -273,7 +271,7 @@ async fn widget_scope(
     }
     let id = raw.parse::<i64>().map_err(|_| Problem::Scope)?;
     let tree = if acc == Access::TemplateAdmin { &d.customer_path } else { &p.customer_path };
-    let path = customer_path_in(&auth.db, &Tenant::new(&p.customer_path), id)
+    let path = customer_path_in(&app.db, &Tenant::new(&p.customer_path), id)
         .await
         .map_err(|_| Problem::Scope)?
         .ok_or(Problem::Scope)?;

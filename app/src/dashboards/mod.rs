@@ -254,7 +254,7 @@ impl TimeRange {
             TimeRange::Days(n) => format!("{n}d"),
             TimeRange::Cycle => "cycle".into(),
             TimeRange::Custom { from, to } => {
-                format!("{}_{}", crate::usage::iso_date(from), crate::usage::iso_date(to))
+                format!("{}_{}", crate::time::iso_date(from), crate::time::iso_date(to))
             }
         }
     }
@@ -305,7 +305,7 @@ impl TimeRange {
 }
 
 /// A `YYYY-MM-DD` date as a day number (the portal's one date parser).
-pub use crate::usage::parse_date;
+pub use crate::time::parse_date;
 
 /// One widget of a layout, as stored and as edited.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use crate::sims::SimStatus;
 use crate::sims::model::Count;
 use crate::sims::ui::chart::{esc, nice_ceiling};
 use crate::sims::ui::{format_bytes, group, status_label};
-use crate::usage::iso_date;
+use crate::time::iso_date;
 use crate::usage::rollups::Usage;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

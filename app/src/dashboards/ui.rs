@@ -8,11 +8,11 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::api::{DashboardView, MenuEntry, Overview, dashboard_page, dashboards_overview};
 use super::{Access, Chart, Problem, REFRESH_CHOICES, TimeRange, Widget, WidgetKind};
-use crate::auth::Role;
 use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::scope::Role;
 use crate::util::parse_query;
 
 pub mod glue;
@@ -351,7 +351,7 @@ fn settings_form(lang: Lang, d: &DashboardView, w: &Widget) -> impl IntoView + u
             .map(|r| view! { <option value=r.code() selected=r.code() == current>{lang.t(r.name())}</option> })
             .collect_view();
         let (from, to) = match w.range {
-            TimeRange::Custom { from, to } => (crate::usage::iso_date(from), crate::usage::iso_date(to)),
+            TimeRange::Custom { from, to } => (crate::time::iso_date(from), crate::time::iso_date(to)),
             _ => (String::new(), String::new()),
         };
         view! {

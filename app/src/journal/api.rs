@@ -5,7 +5,7 @@ use super::JournalEntries;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// One page (newest first) of the caller's tree's journal, for an address query
 /// (`entity=sim&from=2026-11-01`). A bad filter answers 422 naming each field.
@@ -13,8 +13,8 @@ use crate::auth::{Perm, guard};
 pub async fn journal_page(query: String) -> Result<JournalEntries, AppError> {
     let scope = guard::require(Perm::JournalRead)?;
     let q = parse(&query).map_err(guard::with_status)?;
-    let tenant = crate::sims::db::Tenant::new(scope.path());
-    let mut rows = super::db::list(&scope.auth.db, &tenant, &q, super::PAGE as i64 + 1).await?;
+    let tenant = crate::scope::Tenant::new(scope.path());
+    let mut rows = super::db::list(&scope.app.db, &tenant, &q, super::PAGE as i64 + 1).await?;
     let older = (rows.len() > super::PAGE).then(|| rows[super::PAGE - 1].id);
     rows.truncate(super::PAGE);
     Ok(JournalEntries { rows, older })

@@ -5,7 +5,7 @@
 //! server processes on PostgreSQL) queue and the chain follows the order of the ids.
 use sqlx::{AnyConnection, Row};
 
-use crate::auth::crypto::digest_hex;
+use crate::crypto::digest_hex;
 use crate::db::Db;
 
 type R<T> = Result<T, sqlx::Error>;

@@ -6,7 +6,7 @@ use sqlx::{FromRow, Row};
 use super::{JournalQuery, JournalRow};
 use crate::db::Db;
 use crate::db::sql::Sql;
-use crate::sims::db::Tenant;
+use crate::scope::Tenant;
 
 type R<T> = Result<T, sqlx::Error>;
 

@@ -104,7 +104,7 @@ impl JournalQuery {
     /// The address of these filters (without the cursor), for links and the export.
     pub fn href(&self, base: &str, before: Option<i64>) -> String {
         let e = crate::routes::encode_query_value;
-        let day = |d: i64| crate::usage::iso_date(d);
+        let day = |d: i64| crate::time::iso_date(d);
         let mut parts: Vec<String> = Vec::new();
         for (k, v) in [
             ("user", self.user.clone()),

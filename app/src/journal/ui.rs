@@ -41,7 +41,7 @@ pub fn JournalPage() -> impl IntoView {
     let parsed = JournalQuery::parse(&parse_query(&raw));
     let q = parsed.clone().unwrap_or_default();
     let data = Resource::new(move || raw.clone(), journal_page);
-    let day = |d: Option<i64>| d.map(crate::usage::iso_date).unwrap_or_default();
+    let day = |d: Option<i64>| d.map(crate::time::iso_date).unwrap_or_default();
     let entity_now = q.entity.clone().unwrap_or_default();
     let entities =
         ENTITIES.iter().map(|e| view! { <option value=*e selected=*e == entity_now>{*e}</option> }).collect_view();

@@ -6,7 +6,7 @@ use super::NotificationRow;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// One page of the caller's notifications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ pub fn parse_filter(query: &str) -> Result<super::db::Filter, AppError> {
 pub async fn notification_history(query: String) -> Result<History, AppError> {
     let scope = guard::require(Perm::Portal)?;
     let f = parse_filter(&query).map_err(guard::with_status)?;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let mut rows = super::db::list(db, scope.principal.user_id, &f, PAGE as i64 + 1).await?;
     let older = (rows.len() > PAGE).then(|| rows[PAGE - 1].id);
     rows.truncate(PAGE);
@@ -92,8 +92,8 @@ pub struct RuleRow {
 pub async fn notification_rules() -> Result<RulesData, AppError> {
     use sqlx::Row;
     let scope = guard::require(Perm::NotificationRules)?;
-    let db = &scope.auth.db;
-    let tenant = crate::sims::db::Tenant::new(scope.path());
+    let db = &scope.app.db;
+    let tenant = crate::scope::Tenant::new(scope.path());
     let rules = super::db::rules_of_tree(db, &tenant).await?;
     let list = |sql: &str| {
         let mut s = crate::db::sql::Sql::new(sql);
@@ -138,7 +138,7 @@ pub async fn notification_rules() -> Result<RulesData, AppError> {
             enabled: r.enabled,
         })
         .collect();
-    let roles = crate::auth::Role::ALL
+    let roles = crate::scope::Role::ALL
         .into_iter()
         .filter(|r| scope.principal.role.may_grant(*r))
         .map(|r| r.code().to_string())

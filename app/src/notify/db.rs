@@ -9,7 +9,7 @@ use super::{NewRule, NotificationRow, Recipients, RuleKind};
 use crate::auth::db::JournalEntry;
 use crate::db::Db;
 use crate::db::sql::Sql;
-use crate::sims::db::Tenant;
+use crate::scope::Tenant;
 
 type R<T> = Result<T, sqlx::Error>;
 

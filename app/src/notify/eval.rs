@@ -244,7 +244,7 @@ async fn act(tx: &mut WriteTx, rule: &Rule, sim: i64, now: i64) -> R<()> {
     let (Some(to), Some(author)) = (SimAction::parse(&rule.action).and_then(SimAction::status), rule.created_by) else {
         return Ok(());
     };
-    let tenant = crate::sims::db::Tenant::new(&rule.customer_path);
+    let tenant = crate::scope::Tenant::new(&rule.customer_path);
     let actor = crate::sims::changes::Actor { user_id: author, tenant: &tenant, now, job: None };
     let what = if rule.kind == RuleKind::ImeiLock.code() { "IMEI lock rule" } else { "usage rule" };
     let reason = format!("{what} \"{}\"", rule.name);
@@ -330,7 +330,7 @@ pub async fn send_mail(db: &Db, mailer: &crate::mail::Mailer, base: &str, now: i
 }
 
 /// The background side: queued email every few seconds, the idle sweep every ten minutes.
-pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::auth::clock::Clock, base: String) {
+pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::clock::Clock, base: String) {
     let mut ticks = 0u64;
     loop {
         if ticks.is_multiple_of(120)

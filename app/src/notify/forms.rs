@@ -5,13 +5,12 @@ use axum::extract::{FromRef, Path, RawQuery, State};
 use axum::routing::{get, post};
 
 use super::{NewRule, Problem};
-use crate::auth::service::AuthState;
-use crate::auth::session::Principal;
-use crate::auth::{Perm, Role};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes;
-use crate::sims::db::{Tenant, customer_path_in};
+use crate::scope::{Perm, Principal, Role, Tenant};
+use crate::sims::db::customer_path_in;
+use crate::state::AppState;
 use crate::web::download::{csv_cell, csv_file};
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 
@@ -19,7 +18,7 @@ use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::Signed;
     vec![
@@ -34,7 +33,7 @@ fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
     f.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str())
 }
 
-async fn mark_read(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn mark_read(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let ids: Vec<i64> = f.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect();
     let all = field(&f, "all") == "1";
@@ -42,7 +41,7 @@ async fn mark_read(State(auth): State<AuthState>, caller: Caller, body: Bytes) -
     let back = field(&f, "back");
     let page =
         if back.starts_with(routes::NOTIFICATIONS) { routes::safe_local_path(back) } else { routes::NOTIFICATIONS };
-    super::db::mark_read(&auth.db, caller.p.user_id, if all { None } else { Some(&ids) }, auth.now())
+    super::db::mark_read(&app.db, caller.p.user_id, if all { None } else { Some(&ids) }, app.now())
         .await
         .back_to(page)?;
     Ok(Goto::page(page).into())
@@ -56,21 +55,21 @@ fn refused(errors: &[(String, Problem)]) -> FormError {
 
 /// What the tree allows a rule to name: its customer, service and users inside the caller's
 /// tree, roles no higher than the caller's own.
-async fn check_scope(auth: &AuthState, p: &Principal, r: &NewRule) -> Result<Vec<(String, Problem)>, sqlx::Error> {
+async fn check_scope(app: &AppState, p: &Principal, r: &NewRule) -> Result<Vec<(String, Problem)>, sqlx::Error> {
     let tenant = Tenant::new(&p.customer_path);
     let mut errors = Vec::new();
-    let Some(path) = customer_path_in(&auth.db, &tenant, r.customer_id).await? else {
+    let Some(path) = customer_path_in(&app.db, &tenant, r.customer_id).await? else {
         errors.push(("customer".into(), Problem::Unknown));
         return Ok(errors);
     };
     let inside = Tenant::new(&path);
     if let Some(s) = r.service_id
-        && !super::db::service_in(&auth.db, &inside, s).await?
+        && !super::db::service_in(&app.db, &inside, s).await?
     {
         errors.push(("service".into(), Problem::Unknown));
     }
     for u in &r.recipients.users {
-        if !super::db::user_in(&auth.db, &inside, *u).await? {
+        if !super::db::user_in(&app.db, &inside, *u).await? {
             errors.push(("users".into(), Problem::Unknown));
             break;
         }
@@ -81,19 +80,19 @@ async fn check_scope(auth: &AuthState, p: &Principal, r: &NewRule) -> Result<Vec
     Ok(errors)
 }
 
-async fn create_rule(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn create_rule(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let page = routes::NOTIFICATION_RULES;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let rule = NewRule::parse(&f).map_err(|errors| refused(&errors))?;
-    let errors = check_scope(&auth, &caller.p, &rule).await.back_to(page)?;
+    let errors = check_scope(&app, &caller.p, &rule).await.back_to(page)?;
     if !errors.is_empty() {
         return Err(refused(&errors));
     }
-    super::db::create_rule(&auth.db, &rule, caller.p.user_id, auth.now()).await.back_to(page)?;
+    super::db::create_rule(&app.db, &rule, caller.p.user_id, app.now()).await.back_to(page)?;
     Ok(Goto::to(page, "created").into())
 }
 
-async fn change_rule(State(auth): State<AuthState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
+async fn change_rule(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
     let page = routes::NOTIFICATION_RULES;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let op = field(&f, "op");
@@ -103,22 +102,22 @@ async fn change_rule(State(auth): State<AuthState>, caller: Caller, Path(id): Pa
     let tenant = Tenant::new(&caller.p.customer_path);
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     // Another tree's rule is "not found", so its existence does not leak.
-    let rule = super::db::rule_in(&auth.db, &tenant, id).await.back_to(page)?.ok_or(AppError::NotFound)?;
-    super::db::change_rule(&auth.db, &rule, op, caller.p.user_id, auth.now()).await.back_to(page)?;
+    let rule = super::db::rule_in(&app.db, &tenant, id).await.back_to(page)?.ok_or(AppError::NotFound)?;
+    super::db::change_rule(&app.db, &rule, op, caller.p.user_id, app.now()).await.back_to(page)?;
     Ok(Goto::to(page, if op == "delete" { "deleted" } else { "saved" }).into())
 }
 
-async fn export(State(auth): State<AuthState>, caller: Caller, RawQuery(query): RawQuery) -> FormResult {
+async fn export(State(app): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> FormResult {
     let filter = super::api::parse_filter(query.as_deref().unwrap_or(""))
         .map_err(|_| FormError::BadQuery(AppError::validation("filter", "invalid")))?;
-    let rows = super::db::list(&auth.db, caller.p.user_id, &filter, 100_000).await.back_to(routes::NOTIFICATIONS)?;
+    let rows = super::db::list(&app.db, caller.p.user_id, &filter, 100_000).await.back_to(routes::NOTIFICATIONS)?;
     let mut out = String::from("id,time,kind,rule,message,iccid,read,details\r\n");
     for r in rows {
         let details: serde_json::Value = serde_json::from_str(&r.details).unwrap_or_default();
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{}\r\n",
             r.id,
-            crate::usage::iso8601(r.at),
+            crate::time::iso8601(r.at),
             csv_cell(&r.kind),
             csv_cell(&r.rule),
             csv_cell(&super::describe(Lang::En, &r.kind, &details)),

@@ -4,9 +4,9 @@
 //! email (a durable queue sent after commit).
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
 use crate::codes::code_enum;
 use crate::i18n::{K, Lang};
+use crate::scope::Role;
 use crate::sims::SimStatus;
 
 pub mod api;

@@ -218,7 +218,7 @@ pub fn RulesPage() -> impl IntoView {
                 let services = d.services.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view();
                 let users = d.users.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view();
                 let roles = d.roles.into_iter().map(|code| {
-                    let label = crate::auth::Role::parse(&code).map_or(code.clone(), |r| lang.t(r.label()).to_string());
+                    let label = crate::scope::Role::parse(&code).map_or(code.clone(), |r| lang.t(r.label()).to_string());
                     let id = format!("r-role-{code}");
                     view! { <p><input type="checkbox" id=id.clone() name="roles" value=code/><label for=id>{label}</label></p> }
                 }).collect_view();

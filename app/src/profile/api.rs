@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -13,7 +13,7 @@ pub struct Profile {
     pub username: String,
     pub email: String,
     pub lang: String,
-    pub role: crate::auth::Role,
+    pub role: crate::scope::Role,
     /// The custom role narrowing `role`, by name.
     pub custom_role: Option<String>,
     /// The zone times are shown in, and every zone that can be chosen.
@@ -23,7 +23,7 @@ pub struct Profile {
     /// The caller's dashboards: (id, name, is default).
     pub dashboards: Vec<(i64, String, bool)>,
     /// The roles the caller holds: (`own` or the role's id, role, customer name).
-    pub roles: Vec<(String, crate::auth::Role, String)>,
+    pub roles: Vec<(String, crate::scope::Role, String)>,
     /// The one this session acts in.
     pub active: String,
 }
@@ -31,7 +31,7 @@ pub struct Profile {
 #[server(endpoint = "profile_data")]
 pub async fn profile_data() -> Result<Profile, AppError> {
     let scope = guard::require(Perm::Portal)?;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let p = &scope.principal;
     let lang = crate::auth::db::user_by_id(db, p.user_id).await?.map(|u| u.lang).unwrap_or_else(|| "en".into());
     let dashboards =
@@ -47,7 +47,7 @@ pub async fn profile_data() -> Result<Profile, AppError> {
         custom_role: p.custom_role.clone(),
         time_zone: p.time_zone.clone(),
         zones: crate::time::zone_names(),
-        now: scope.auth.now(),
+        now: scope.app.now(),
         dashboards,
         roles,
         active,
@@ -56,7 +56,7 @@ pub async fn profile_data() -> Result<Profile, AppError> {
 
 /// Every role the user holds: the account's own first, then those given at other customers.
 #[cfg(feature = "ssr")]
-pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crate::auth::Role, String)>, sqlx::Error> {
+pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crate::scope::Role, String)>, sqlx::Error> {
     use sqlx::Row;
     let rows = sqlx::query(
         "SELECT 'own' AS role_key, u.role, c.name AS customer, 0 AS ord FROM users u \
@@ -70,7 +70,7 @@ pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crat
     Ok(rows
         .iter()
         .filter_map(|r| {
-            let role = crate::auth::Role::parse(&r.get::<String, _>("role"))?;
+            let role = crate::scope::Role::parse(&r.get::<String, _>("role"))?;
             Some((r.get::<String, _>("role_key"), role, r.get::<String, _>("customer")))
         })
         .collect())

@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use crate::apikeys::KeyKind;
-use crate::auth::service::AuthState;
-use crate::auth::session::{SessionContext, client};
+use crate::auth::session::client;
 use crate::routes;
+use crate::scope::SessionContext;
+use crate::state::AppState;
 
 /// Requests per key and minute, unless configured otherwise. On PostgreSQL the count is kept in
 /// the database, so the limit holds across every server process; on SQLite (one process) each
@@ -65,7 +66,7 @@ async fn shared_hit(db: &crate::db::Db, prefix: &str, now: i64) -> Result<Result
     if hits > i64::from(LIMIT.load(Ordering::Relaxed)) { Ok(Err((60 - now.rem_euclid(60)) as u64)) } else { Ok(Ok(())) }
 }
 
-pub async fn gate(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
+pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path == routes::API_V1_OPENAPI {
         return next.run(req).await;
@@ -73,9 +74,9 @@ pub async fn gate(State(auth): State<AuthState>, mut req: Request, next: Next) -
     let Some(key) = bearer(req.headers()).map(str::to_string) else {
         return ApiError::unauthorized("Send an API key: \"Authorization: Bearer <key>\".").into_response();
     };
-    let now = auth.now();
+    let now = app.now();
     let crate::apikeys::db::KeyUse { principal, kind, owner_may, .. } =
-        match crate::apikeys::db::principal(&auth.db, &key, now).await {
+        match crate::apikeys::db::principal(&app.db, &key, now).await {
             Ok(Some(found)) => found,
             Ok(None) => return ApiError::unauthorized("The key is unknown, revoked or expired.").into_response(),
             Err(e) => return ApiError::from(e).into_response(),
@@ -85,8 +86,8 @@ pub async fn gate(State(auth): State<AuthState>, mut req: Request, next: Next) -
         let message = "This key does not open this endpoint: ingest keys open /api/v1/ingest only, API keys the rest.";
         return ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response();
     }
-    let counted = match auth.db.engine() {
-        crate::db::Engine::Postgres => shared_hit(&auth.db, &key[5..13], now).await,
+    let counted = match app.db.engine() {
+        crate::db::Engine::Postgres => shared_hit(&app.db, &key[5..13], now).await,
         crate::db::Engine::Sqlite => Ok(hit(&key[5..13], now)),
     };
     match counted {
@@ -98,7 +99,7 @@ pub async fn gate(State(auth): State<AuthState>, mut req: Request, next: Next) -
         Err(e) => return ApiError::from(e).into_response(),
     }
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-    let who = client(&auth, req.headers(), peer);
+    let who = client(&app, req.headers(), peer);
     let ip = who.ip.clone();
     req.extensions_mut().insert(who);
     req.extensions_mut().insert(SessionContext(Some(principal)));

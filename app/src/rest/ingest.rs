@@ -20,14 +20,12 @@ use sqlx::Row;
 use super::error::ApiError;
 use super::openapi::{Body, Endpoint, schema};
 use crate::apikeys::KeyKind;
-use crate::auth::Perm;
-use crate::auth::guard::check;
-use crate::auth::service::AuthState;
-use crate::auth::session::SessionContext;
 use crate::db::Db;
 use crate::db::sql::Sql;
-use crate::sims::db::Tenant;
+use crate::scope::guard::check;
+use crate::scope::{Perm, SessionContext, Tenant};
 use crate::sims::{MccMnc, Rat};
+use crate::state::AppState;
 use crate::usage::CdrKind;
 use crate::usage::db::{NewCdr, NewEdr};
 
@@ -574,13 +572,13 @@ pub async fn ingest_within(
     Ok(Receipt { received, inserted, duplicates: received as u64 - inserted })
 }
 
-async fn handle(auth: AuthState, ctx: SessionContext, headers: HeaderMap, body: Bytes, kind: Kind) -> Response {
+async fn handle(app: AppState, ctx: SessionContext, headers: HeaderMap, body: Bytes, kind: Kind) -> Response {
     let p = match check(&ctx, Perm::Ingest) {
         Ok(p) => p,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let result = match format(&headers) {
-        Ok(fmt) => ingest(&auth.db, &Tenant::new(&p.customer_path), kind, fmt, &body, auth.now()).await,
+        Ok(fmt) => ingest(&app.db, &Tenant::new(&p.customer_path), kind, fmt, &body, app.now()).await,
         Err(e) => Err(e),
     };
     match result {
@@ -590,21 +588,21 @@ async fn handle(auth: AuthState, ctx: SessionContext, headers: HeaderMap, body: 
 }
 
 pub async fn cdrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(auth, ctx, headers, body, Kind::Cdrs).await
+    handle(app, ctx, headers, body, Kind::Cdrs).await
 }
 
 pub async fn edrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(auth, ctx, headers, body, Kind::Edrs).await
+    handle(app, ctx, headers, body, Kind::Edrs).await
 }
 
 #[cfg(test)]

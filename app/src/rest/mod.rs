@@ -24,10 +24,9 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{MethodRouter, get, post};
 
-use crate::auth::Perm;
-use crate::auth::guard::check;
-use crate::auth::service::AuthState;
-use crate::auth::session::{Principal, SessionContext};
+use crate::scope::guard::check;
+use crate::scope::{Perm, Principal, SessionContext};
+use crate::state::AppState;
 use error::ApiError;
 use openapi::Endpoint;
 
@@ -43,7 +42,7 @@ pub type Answer<T> = Result<axum::Json<T>, ApiError>;
 pub fn endpoints<S>() -> Vec<(&'static Endpoint, MethodRouter<S>)>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     let ingest = || DefaultBodyLimit::max(ingest::MAX_BODY);
     vec![
@@ -72,10 +71,10 @@ where
 
 /// The API's router: every endpoint of [`endpoints`] behind the API's own gate ([`gate`]: keys,
 /// not sessions), so the session layer of the pages never sees an API request.
-pub fn router<S>(auth: AuthState) -> Router<S>
+pub fn router<S>(app: AppState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     // Endpoints sharing a path share one method router.
     let mut by_path: BTreeMap<&'static str, MethodRouter<S>> = BTreeMap::new();
@@ -94,5 +93,5 @@ where
     // Anything else under /api/v1 is the API's own 404.
     router
         .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found("endpoint") }))
-        .layer(axum::middleware::from_fn_with_state(auth, gate::gate))
+        .layer(axum::middleware::from_fn_with_state(app, gate::gate))
 }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::error::ErrorBody;
 use crate::apikeys::KeyKind;
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
+use crate::scope::Perm;
+use crate::state::AppState;
 
 /// The kind of a parameter's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub fn document() -> &'static Value {
         let mut g = settings.into_generator();
         g.subschema_for::<ErrorBody>();
         let mut paths = Map::new();
-        for (e, _) in super::endpoints::<AuthState>() {
+        for (e, _) in super::endpoints::<AppState>() {
             let item = paths.entry(e.path).or_insert_with(|| json!({}));
             item[e.method] = operation(e, &mut g);
         }

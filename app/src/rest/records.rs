@@ -11,12 +11,11 @@ use super::params::Params;
 use super::sims::sim_of;
 use super::{Answer, caller};
 use crate::apikeys::KeyKind;
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
-use crate::auth::session::{Principal, SessionContext};
 use crate::customers::model::RecordRow;
-use crate::sims::db::{self as q, Tenant};
-use crate::usage::SECONDS_PER_DAY;
+use crate::scope::{Perm, Principal, SessionContext, Tenant};
+use crate::sims::db as q;
+use crate::state::AppState;
+use crate::time::SECONDS_PER_DAY;
 use crate::usage::rollups::{self, HOURLY_KEEP_SECONDS, Usage};
 
 const ICCID: Param = param("iccid", Ty::Text, "The SIM's ICCID (19 or 20 digits).");
@@ -143,16 +142,16 @@ pub struct RecordList {
 }
 
 /// The checked path of the `customer` parameter (the caller's own customer by default).
-async fn customer_path(auth: &AuthState, p: &Principal, params: &Params) -> Result<String, ApiError> {
+async fn customer_path(app: &AppState, p: &Principal, params: &Params) -> Result<String, ApiError> {
     match params.id("customer")? {
         None => Ok(p.customer_path.clone()),
-        Some(id) => q::customer_path_in(&auth.db, &Tenant::new(&p.customer_path), id)
+        Some(id) => q::customer_path_in(&app.db, &Tenant::new(&p.customer_path), id)
             .await?
             .ok_or_else(|| ApiError::invalid("customer", "unknown", "customer: no such customer in your tree.")),
     }
 }
 
-async fn page(auth: &AuthState, edr: bool, path: &str, sim: Option<i64>, params: &Params) -> Answer<RecordList> {
+async fn page(app: &AppState, edr: bool, path: &str, sim: Option<i64>, params: &Params) -> Answer<RecordList> {
     let limit = params.limit()?;
     let pairs: Vec<(String, String)> = params.renamed("before").into_iter().filter(|(k, _)| k != "customer").collect();
     let mut filter =
@@ -164,7 +163,7 @@ async fn page(auth: &AuthState, edr: bool, path: &str, sim: Option<i64>, params:
             None => ApiError::invalid("query", "invalid", "The query is invalid."),
         })?;
     filter.sim = sim;
-    let mut rows = crate::customers::db::records(&auth.db, edr, path, &filter, limit + 1).await?;
+    let mut rows = crate::customers::db::records(&app.db, edr, path, &filter, limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         let last = &rows[limit as usize - 1];
         format!("{}.{}", last.at, last.id)
@@ -174,7 +173,7 @@ async fn page(auth: &AuthState, edr: bool, path: &str, sim: Option<i64>, params:
 }
 
 async fn of_sim(
-    auth: AuthState,
+    app: AppState,
     ctx: SessionContext,
     raw: String,
     query: Option<String>,
@@ -182,49 +181,49 @@ async fn of_sim(
 ) -> Answer<RecordList> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), if edr { SIM_EDR_PARAMS } else { SIM_CDR_PARAMS })?;
-    let sim = sim_of(&auth, &p, &raw).await?;
-    page(&auth, edr, &p.customer_path, Some(sim.id), &params).await
+    let sim = sim_of(&app, &p, &raw).await?;
+    page(&app, edr, &p.customer_path, Some(sim.id), &params).await
 }
 
-async fn of_customer(auth: AuthState, ctx: SessionContext, query: Option<String>, edr: bool) -> Answer<RecordList> {
+async fn of_customer(app: AppState, ctx: SessionContext, query: Option<String>, edr: bool) -> Answer<RecordList> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), if edr { EDR_PARAMS } else { CDR_PARAMS })?;
-    let path = customer_path(&auth, &p, &params).await?;
-    page(&auth, edr, &path, None, &params).await
+    let path = customer_path(&app, &p, &params).await?;
+    page(&app, edr, &path, None, &params).await
 }
 
 pub async fn sim_cdrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Answer<RecordList> {
-    of_sim(auth, ctx, raw, query, false).await
+    of_sim(app, ctx, raw, query, false).await
 }
 
 pub async fn sim_edrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Answer<RecordList> {
-    of_sim(auth, ctx, raw, query, true).await
+    of_sim(app, ctx, raw, query, true).await
 }
 
 pub async fn cdrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<RecordList> {
-    of_customer(auth, ctx, query, false).await
+    of_customer(app, ctx, query, false).await
 }
 
 pub async fn edrs(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<RecordList> {
-    of_customer(auth, ctx, query, true).await
+    of_customer(app, ctx, query, true).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -306,37 +305,37 @@ fn summary(granularity: Granularity, from: i64, to: i64, series: Vec<(i64, Usage
         .collect();
     UsageSummary {
         granularity,
-        from: crate::usage::iso_date(from),
-        to: crate::usage::iso_date(to),
+        from: crate::time::iso_date(from),
+        to: crate::time::iso_date(to),
         total: (&total).into(),
         buckets,
     }
 }
 
 pub async fn sim_usage(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Answer<UsageSummary> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), SIM_USAGE_PARAMS)?;
-    let sim = sim_of(&auth, &p, &raw).await?;
-    let (from, to) = days(&params, auth.now().div_euclid(SECONDS_PER_DAY), 400)?;
-    let series = rollups::sim_series(&auth.db, sim.id, from, to).await?;
+    let sim = sim_of(&app, &p, &raw).await?;
+    let (from, to) = days(&params, app.now().div_euclid(SECONDS_PER_DAY), 400)?;
+    let series = rollups::sim_series(&app.db, sim.id, from, to).await?;
     Ok(axum::Json(summary(Granularity::Day, from, to, series)))
 }
 
 pub async fn usage(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<UsageSummary> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), USAGE_PARAMS)?;
-    let path = customer_path(&auth, &p, &params).await?;
+    let path = customer_path(&app, &p, &params).await?;
     let tree = rollups::tree_of(&path);
-    let now = auth.now();
+    let now = app.now();
     let today = now.div_euclid(SECONDS_PER_DAY);
     let granularity = match params.get("granularity") {
         None | Some("day") => Granularity::Day,
@@ -345,7 +344,7 @@ pub async fn usage(
     };
     if granularity == Granularity::Day {
         let (from, to) = days(&params, today, 400)?;
-        let series = rollups::usage_series(&auth.db, tree, false, from, to).await?;
+        let series = rollups::usage_series(&app.db, tree, false, from, to).await?;
         return Ok(axum::Json(summary(granularity, from, to, series)));
     }
     // Hours are kept three days: the default and the widest range.
@@ -354,6 +353,6 @@ pub async fn usage(
     if from < today - (keep_days - 1) {
         return Err(ApiError::invalid("from", "out_of_range", "Hourly usage is kept for the last 3 days."));
     }
-    let series = rollups::usage_series(&auth.db, tree, true, from * 24, to * 24 + 23).await?;
+    let series = rollups::usage_series(&app.db, tree, true, from * 24, to * 24 + 23).await?;
     Ok(axum::Json(summary(granularity, from, to, series)))
 }

@@ -68,7 +68,7 @@ fn fields(s: &Value) -> Vec<RefField> {
 pub fn build() -> ApiReference {
     let doc = super::openapi::document();
     let mut ops = Vec::new();
-    for (e, _) in super::endpoints::<crate::auth::service::AuthState>() {
+    for (e, _) in super::endpoints::<crate::state::AppState>() {
         let op = &doc["paths"][e.path][e.method];
         let params = op["parameters"]
             .as_array()

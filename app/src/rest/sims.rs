@@ -14,16 +14,15 @@ use super::openapi::{Body, CURSOR, Endpoint, LIMIT, Param, Ty, param, schema};
 use super::params::iccid;
 use super::{Answer, caller};
 use crate::apikeys::KeyKind;
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
-use crate::auth::session::{Principal, SessionContext};
 use crate::db::sql::Sql;
+use crate::scope::{Perm, Principal, SessionContext, Tenant};
 use crate::sims::SimStatus;
 use crate::sims::changes::{self, Actor, Outcome};
-use crate::sims::db::{self as q, Tenant};
+use crate::sims::db as q;
 use crate::sims::jobs;
 use crate::sims::model::{BulkAction, Count, SimRow};
 use crate::sims::query::SimQuery;
+use crate::state::AppState;
 
 const ICCID: Param = param("iccid", Ty::Text, "The SIM's ICCID (19 or 20 digits).");
 
@@ -257,13 +256,13 @@ fn filter_error(errors: Vec<crate::sims::query::FilterError>, prefix: &str) -> A
 
 /// The checked path of the query's customer filter.
 async fn customer_filter(
-    auth: &AuthState,
+    app: &AppState,
     tenant: &Tenant,
     query: &SimQuery,
     field: &str,
 ) -> Result<Option<String>, ApiError> {
     match query.customer {
-        Some(id) => match q::customer_path_in(&auth.db, tenant, id).await? {
+        Some(id) => match q::customer_path_in(&app.db, tenant, id).await? {
             Some(path) => Ok(Some(path)),
             None => Err(ApiError::invalid(field, "unknown", "No such customer in your tree.")),
         },
@@ -272,32 +271,32 @@ async fn customer_filter(
 }
 
 pub async fn list(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(raw): RawQuery,
 ) -> Answer<SimList> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let query = parse_list(raw.as_deref().unwrap_or(""))?;
     let tenant = Tenant::new(&p.customer_path);
-    let customer_path = customer_filter(&auth, &tenant, &query, "customer").await?;
-    let page = q::list(&auth.db, &tenant, &query, customer_path.as_deref(), auth.now()).await?;
+    let customer_path = customer_filter(&app, &tenant, &query, "customer").await?;
+    let page = q::list(&app.db, &tenant, &query, customer_path.as_deref(), app.now()).await?;
     Ok(axum::Json(SimList { next_cursor: page.next.map(|c| c.encode()), count: page.count.into(), data: page.rows }))
 }
 
 /// The SIM `raw` names, in the caller's tree.
-pub async fn sim_of(auth: &AuthState, p: &Principal, raw: &str) -> Result<SimRow, ApiError> {
+pub async fn sim_of(app: &AppState, p: &Principal, raw: &str) -> Result<SimRow, ApiError> {
     let iccid = iccid(raw)?;
     // Another tree's SIM is "not found", so its existence does not leak.
-    q::sim_by_iccid(&auth.db, &Tenant::new(&p.customer_path), iccid).await?.ok_or_else(|| ApiError::not_found("SIM"))
+    q::sim_by_iccid(&app.db, &Tenant::new(&p.customer_path), iccid).await?.ok_or_else(|| ApiError::not_found("SIM"))
 }
 
 pub async fn one(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
 ) -> Answer<SimRow> {
     let p = caller(&ctx, Perm::SimsRead)?;
-    Ok(axum::Json(sim_of(&auth, &p, &raw).await?))
+    Ok(axum::Json(sim_of(&app, &p, &raw).await?))
 }
 
 /// A status change.
@@ -330,7 +329,7 @@ pub struct Changed {
 }
 
 /// Runs one change in a transaction with its journal entry, and answers with the SIM after.
-async fn apply<F>(auth: &AuthState, p: &Principal, sim: SimRow, invalid: ApiError, f: F) -> Answer<Changed>
+async fn apply<F>(app: &AppState, p: &Principal, sim: SimRow, invalid: ApiError, f: F) -> Answer<Changed>
 where
     F: for<'c> FnOnce(
         &'c mut crate::db::WriteTx,
@@ -339,8 +338,8 @@ where
         -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, sqlx::Error>> + Send + 'c>>,
 {
     let tenant = Tenant::new(&p.customer_path);
-    let mut tx = auth.db.write().await?;
-    let actor = Actor { user_id: p.user_id, tenant: &tenant, now: auth.now(), job: None };
+    let mut tx = app.db.write().await?;
+    let actor = Actor { user_id: p.user_id, tenant: &tenant, now: app.now(), job: None };
     let outcome = f(&mut tx, actor).await?;
     let changed = match outcome {
         Outcome::Changed => {
@@ -356,19 +355,19 @@ where
         Outcome::Stale => return Err(ApiError::conflict("stale", "The SIM changed meanwhile; read it again.")),
         Outcome::Invalid => return Err(invalid),
     };
-    let after = q::sim_in(&auth.db, &tenant, sim.id).await?.ok_or_else(|| ApiError::not_found("SIM"))?;
+    let after = q::sim_in(&app.db, &tenant, sim.id).await?.ok_or_else(|| ApiError::not_found("SIM"))?;
     Ok(axum::Json(Changed { changed, sim: after }))
 }
 
 pub async fn status(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
     body: JsonBody,
 ) -> Answer<Changed> {
     let p = caller(&ctx, Perm::SimsWrite)?;
     let body: StatusChange = body.parse()?;
-    let sim = sim_of(&auth, &p, &raw).await?;
+    let sim = sim_of(&app, &p, &raw).await?;
     let reason = body.reason.trim().to_string();
     if reason.chars().count() > changes::MAX_REASON {
         return Err(ApiError::invalid("reason", "too_long", "reason: at most 200 characters."));
@@ -378,24 +377,24 @@ pub async fn status(
     }
     let (id, to, expected) = (sim.id, body.to, body.expected);
     let invalid = ApiError::invalid("to", "invalid", "to: this change is not possible.");
-    apply(&auth, &p, sim, invalid, move |conn, actor| {
+    apply(&app, &p, sim, invalid, move |conn, actor| {
         Box::pin(async move { changes::change_status(conn, actor, id, expected, to, &reason).await })
     })
     .await
 }
 
 pub async fn service(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
     body: JsonBody,
 ) -> Answer<Changed> {
     let p = caller(&ctx, Perm::SimsPlan)?;
     let body: ServiceChange = body.parse()?;
-    let sim = sim_of(&auth, &p, &raw).await?;
+    let sim = sim_of(&app, &p, &raw).await?;
     let id = sim.id;
     let invalid = ApiError::invalid("service_id", "unknown", "service_id: not a service of the SIM's customer.");
-    apply(&auth, &p, sim, invalid, move |conn, actor| {
+    apply(&app, &p, sim, invalid, move |conn, actor| {
         Box::pin(async move { changes::change_service(conn, actor, id, body.service_id).await })
     })
     .await
@@ -424,7 +423,7 @@ pub struct BulkCreated {
 }
 
 /// The SIM ids of `iccids` in the tenant's tree, or the first unknown one named.
-async fn ids_of(auth: &AuthState, tenant: &Tenant, iccids: &[String]) -> Result<Vec<i64>, ApiError> {
+async fn ids_of(app: &AppState, tenant: &Tenant, iccids: &[String]) -> Result<Vec<i64>, ApiError> {
     let mut found = std::collections::HashMap::new();
     for chunk in iccids.chunks(1_000) {
         let mut sql = Sql::new("SELECT s.id, s.iccid FROM sims s WHERE s.iccid IN (");
@@ -433,7 +432,7 @@ async fn ids_of(auth: &AuthState, tenant: &Tenant, iccids: &[String]) -> Result<
         }
         sql.push(")");
         tenant.clause(&mut sql, "s.customer_id");
-        for r in sql.for_engine(auth.db.engine()).query().fetch_all(auth.db.pool()).await? {
+        for r in sql.for_engine(app.db.engine()).query().fetch_all(app.db.pool()).await? {
             found.insert(r.try_get::<String, _>("iccid")?, r.try_get::<i64, _>("id")?);
         }
     }
@@ -453,17 +452,17 @@ async fn ids_of(auth: &AuthState, tenant: &Tenant, iccids: &[String]) -> Result<
 }
 
 pub async fn bulk_create(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     body: JsonBody,
 ) -> Response {
-    match create(&auth, &ctx, body).await {
+    match create(&app, &ctx, body).await {
         Ok(created) => (StatusCode::ACCEPTED, axum::Json(created)).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn create(auth: &AuthState, ctx: &SessionContext, body: JsonBody) -> Result<BulkCreated, ApiError> {
+async fn create(app: &AppState, ctx: &SessionContext, body: JsonBody) -> Result<BulkCreated, ApiError> {
     caller(ctx, Perm::SimsBulk)?;
     let body: BulkCreate = body.parse()?;
     let p = caller(ctx, crate::sims::api::bulk_perm(&body.action))?;
@@ -479,7 +478,7 @@ async fn create(auth: &AuthState, ctx: &SessionContext, body: JsonBody) -> Resul
         }
         BulkAction::Service { .. } => {}
         BulkAction::Assign { customer, .. } => {
-            if q::customer_path_in(&auth.db, &tenant, *customer).await?.is_none() {
+            if q::customer_path_in(&app.db, &tenant, *customer).await?.is_none() {
                 return Err(ApiError::invalid(
                     "action.customer",
                     "unknown",
@@ -492,7 +491,7 @@ async fn create(auth: &AuthState, ctx: &SessionContext, body: JsonBody) -> Resul
         BulkAction::Status { to, reason } => BulkAction::Status { to, reason: reason.trim().to_string() },
         other => other,
     };
-    let now = auth.now();
+    let now = app.now();
     let created = match (&body.iccids, &body.filter) {
         (Some(iccids), None) => {
             if iccids.is_empty() || iccids.len() > MAX_ICCIDS {
@@ -503,8 +502,8 @@ async fn create(auth: &AuthState, ctx: &SessionContext, body: JsonBody) -> Resul
                     ApiError::invalid(format!("iccids[{i}]"), "malformed", format!("iccids[{i}]: not an ICCID."))
                 })?;
             }
-            let ids = ids_of(auth, &tenant, iccids).await?;
-            jobs::create(&auth.db, &tenant, p.user_id, p.customer_id, &action, jobs::Selection::Ids(&ids), "", now)
+            let ids = ids_of(app, &tenant, iccids).await?;
+            jobs::create(&app.db, &tenant, p.user_id, p.customer_id, &action, jobs::Selection::Ids(&ids), "", now)
                 .await?
         }
         (None, Some(filter)) => {
@@ -520,13 +519,13 @@ async fn create(auth: &AuthState, ctx: &SessionContext, body: JsonBody) -> Resul
                 }
             }
             let query = SimQuery::parse(&pairs).map_err(|e| filter_error(e, "filter."))?;
-            let customer_path = customer_filter(auth, &tenant, &query, "filter.customer").await?;
+            let customer_path = customer_filter(app, &tenant, &query, "filter.customer").await?;
             let sel = jobs::Selection::Filter(&query, customer_path.as_deref());
-            jobs::create(&auth.db, &tenant, p.user_id, p.customer_id, &action, sel, filter, now).await?
+            jobs::create(&app.db, &tenant, p.user_id, p.customer_id, &action, sel, filter, now).await?
         }
         _ => return Err(ApiError::invalid("iccids", "missing", "Name the SIMs with either iccids or filter.")),
     };
-    auth.jobs.notify_one();
+    app.sims.jobs.notify_one();
     Ok(BulkCreated { id: created.0, total: created.1 })
 }
 
@@ -557,14 +556,14 @@ pub struct Job {
 }
 
 pub async fn bulk_get(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
 ) -> Answer<Job> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let id = super::params::path_id("id", &raw)?;
     let job =
-        jobs::job_in(&auth.db, &Tenant::new(&p.customer_path), id).await?.ok_or_else(|| ApiError::not_found("job"))?;
+        jobs::job_in(&app.db, &Tenant::new(&p.customer_path), id).await?.ok_or_else(|| ApiError::not_found("job"))?;
     Ok(axum::Json(Job {
         id: job.id,
         action: job.action,

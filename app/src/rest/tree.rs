@@ -11,11 +11,9 @@ use super::openapi::{Body, CURSOR, Endpoint, LIMIT, Param, Ty, param, schema};
 use super::params::{Params, path_id};
 use super::{Answer, caller};
 use crate::apikeys::KeyKind;
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
-use crate::auth::session::SessionContext;
 use crate::customers::model::CustomerRow;
-use crate::sims::db::Tenant;
+use crate::scope::{Perm, SessionContext, Tenant};
+use crate::state::AppState;
 
 const CUSTOMERS_PARAMS: &[Param] = &[CURSOR, LIMIT];
 const NOTIFICATION_PARAMS: &[Param] = &[
@@ -205,7 +203,7 @@ pub struct CustomerDetail {
 }
 
 pub async fn customers(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<CustomerList> {
@@ -216,18 +214,18 @@ pub async fn customers(
     if after.is_some_and(|c| c.len() > 400 || !c.starts_with('/')) {
         return Err(ApiError::invalid("cursor", "malformed", "cursor: not a cursor of this list."));
     }
-    let page = crate::customers::db::tree_page(&auth.db, &Tenant::new(&p.customer_path), after, limit).await?;
+    let page = crate::customers::db::tree_page(&app.db, &Tenant::new(&p.customer_path), after, limit).await?;
     Ok(axum::Json(CustomerList { data: page.rows.into_iter().map(Customer::from).collect(), next_cursor: page.next }))
 }
 
 pub async fn customer(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     Path(raw): Path<String>,
 ) -> Answer<CustomerDetail> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let id = path_id("id", &raw)?;
-    let c = crate::customers::db::customer_in(&auth.db, &Tenant::new(&p.customer_path), id)
+    let c = crate::customers::db::customer_in(&app.db, &Tenant::new(&p.customer_path), id)
         .await?
         .ok_or_else(|| ApiError::not_found("customer"))?;
     Ok(axum::Json(CustomerDetail {
@@ -281,7 +279,7 @@ pub struct NotificationList {
 }
 
 pub async fn notifications(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<NotificationList> {
@@ -293,10 +291,10 @@ pub async fn notifications(
         renamed.iter().map(|(k, v)| format!("{k}={}", crate::util::encode_component(v))).collect::<Vec<_>>().join("&");
     let mut filter = crate::notify::api::parse_filter(&text)?;
     filter.unread = params.flag("unread")?;
-    let mut rows = crate::notify::db::list(&auth.db, p.user_id, &filter, limit + 1).await?;
+    let mut rows = crate::notify::db::list(&app.db, p.user_id, &filter, limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     rows.truncate(limit as usize);
-    let unread = crate::notify::db::unread_count(&auth.db, p.user_id).await?;
+    let unread = crate::notify::db::unread_count(&app.db, p.user_id).await?;
     let data = rows
         .into_iter()
         .map(|r| Notification {
@@ -329,7 +327,7 @@ pub struct Marked {
 }
 
 pub async fn notifications_read(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     body: JsonBody,
 ) -> Answer<Marked> {
@@ -338,7 +336,7 @@ pub async fn notifications_read(
     if body.ids.as_ref().is_some_and(|ids| ids.len() > 1_000) {
         return Err(ApiError::invalid("ids", "out_of_range", "ids: at most 1,000 at a time."));
     }
-    let marked = crate::notify::db::mark_read(&auth.db, p.user_id, body.ids.as_deref(), auth.now()).await?;
+    let marked = crate::notify::db::mark_read(&app.db, p.user_id, body.ids.as_deref(), app.now()).await?;
     Ok(axum::Json(Marked { marked }))
 }
 
@@ -368,7 +366,7 @@ pub struct JournalList {
 }
 
 pub async fn journal(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     Extension(ctx): Extension<SessionContext>,
     RawQuery(query): RawQuery,
 ) -> Answer<JournalList> {
@@ -381,7 +379,7 @@ pub async fn journal(
         let field = if field == "before" { "cursor".to_string() } else { field };
         ApiError::invalid(field.clone(), problem.code(), format!("{field}: {}", problem.code()))
     })?;
-    let mut rows = crate::journal::db::list(&auth.db, &Tenant::new(&p.customer_path), &q, limit + 1).await?;
+    let mut rows = crate::journal::db::list(&app.db, &Tenant::new(&p.customer_path), &q, limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     rows.truncate(limit as usize);
     let data = rows

@@ -3,11 +3,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::CustomRole;
-use crate::auth::{Perms, Role};
 use crate::error::AppError;
-
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
+use crate::scope::{Perms, Role};
 
 /// The custom roles the caller sees, and what they may define.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +23,7 @@ pub struct RolesInfo {
 pub async fn roles_data() -> Result<RolesInfo, AppError> {
     let scope = guard::require(Perm::Portal)?;
     let p = &scope.principal;
-    let custom = super::db::visible(&scope.auth.db, scope.path(), p.perms).await?;
+    let custom = super::db::visible(&scope.app.db, scope.path(), p.perms).await?;
     let manage = p.allows(Perm::RolesManage);
     Ok(RolesInfo {
         custom: custom.into_iter().map(|r| CustomRole { editable: manage && r.editable, ..r }).collect(),

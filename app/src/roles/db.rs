@@ -5,9 +5,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::{CustomRole, RoleForm};
 use crate::auth::db::JournalEntry;
-use crate::auth::{Perms, Role};
 use crate::db::Db;
 use crate::db::sql::{Sql, prefix_upper};
+use crate::scope::{Perms, Role};
 
 type R<T> = Result<T, sqlx::Error>;
 

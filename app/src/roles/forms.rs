@@ -7,17 +7,17 @@ use axum::routing::post;
 
 use super::db::{self as rq, Actor};
 use super::{Refusal, RoleForm};
-use crate::auth::Perm;
-use crate::auth::service::AuthState;
 use crate::error::AppError;
 use crate::routes;
+use crate::scope::Perm;
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormResult, FormRoute, Goto};
 
 /// Custom roles' forms.
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::Signed;
     vec![
@@ -26,12 +26,12 @@ where
     ]
 }
 
-async fn create(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn create(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let (p, page) = (&caller.p, routes::ROLES);
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let form = RoleForm::parse(&f, p.role, p.perms).map_err(|r| Goto::to(page, r.code()))?;
-    let actor = Actor { id: p.user_id, now: auth.now() };
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let actor = Actor { id: p.user_id, now: app.now() };
+    let mut tx = app.db.write().await.back_to(page)?;
     if rq::create(&mut tx, actor, p.customer_id, &form).await.back_to(page)?.is_none() {
         return Err(Goto::to(page, Refusal::Duplicate.code()).into());
     }
@@ -45,12 +45,12 @@ enum Change {
     Delete,
 }
 
-async fn change(State(auth): State<AuthState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
+async fn change(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
     let p = &caller.p;
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     // A role of another tree is "not found", so its existence does not leak.
     let old =
-        rq::one(&auth.db, &p.customer_path, p.perms, id).await.back_to(routes::ROLES)?.ok_or(AppError::NotFound)?;
+        rq::one(&app.db, &p.customer_path, p.perms, id).await.back_to(routes::ROLES)?.ok_or(AppError::NotFound)?;
     let page = routes::custom_role_page(id);
     let refused = |r: Refusal| Goto::to(&page, r.code());
     if !old.editable {
@@ -62,8 +62,8 @@ async fn change(State(auth): State<AuthState>, caller: Caller, Path(id): Path<St
         "delete" => Change::Delete,
         _ => return Err(AppError::validation("op", "unknown").into()),
     };
-    let actor = Actor { id: p.user_id, now: auth.now() };
-    let mut tx = auth.db.write().await.back_to(&page)?;
+    let actor = Actor { id: p.user_id, now: app.now() };
+    let mut tx = app.db.write().await.back_to(&page)?;
     // Held roles keep their base, and are not removed from under their holders; both are
     // counted inside the transaction that would change them.
     let held = rq::holders(&mut tx, id).await.back_to(&page)? > 0;

@@ -5,7 +5,7 @@
 //! an edit applies at once.
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Perm, Perms, Role};
+use crate::scope::{Perm, Perms, Role};
 
 pub mod api;
 #[cfg(feature = "ssr")]

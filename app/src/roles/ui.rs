@@ -8,11 +8,11 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::api::{RolesInfo, roles_data};
 use super::{CustomRole, Refusal};
-use crate::auth::{Perm, Perms, Role};
 use crate::components::error_view;
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::scope::{Perm, Perms, Role};
 
 /// The outcome a roles page names with `?n=`: (is an error, text).
 fn message(lang: Lang, code: &str) -> Option<(bool, String)> {

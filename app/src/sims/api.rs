@@ -10,7 +10,7 @@ use crate::error::{AppError, FieldError};
 #[cfg(feature = "ssr")]
 use super::{db as q, query::SimQuery};
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// Everything the SIM list page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,9 +50,9 @@ pub fn filter_errors(errors: Vec<FilterError>) -> AppError {
 #[server(endpoint = "sim_list")]
 pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
-    let db = &scope.auth.db;
+    let db = &scope.app.db;
     let q = SimQuery::parse(&crate::util::parse_query(&query)).map_err(|e| guard::with_status(filter_errors(e)))?;
-    let tenant = q::Tenant::new(scope.path());
+    let tenant = crate::scope::Tenant::new(scope.path());
     let customer_path = match q.customer {
         Some(id) => match q::customer_path_in(db, &tenant, id).await? {
             Some(p) => Some(p),
@@ -67,7 +67,7 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
         None => None,
     };
     let perms = scope.principal.perms;
-    Ok(list_data(db, &tenant, scope.user_id(), perms, &q, customer_path.as_deref(), scope.auth.now()).await?)
+    Ok(list_data(db, &tenant, scope.user_id(), perms, &q, customer_path.as_deref(), scope.app.now()).await?)
 }
 
 /// Every statement of the list page, run side by side: the page, the user's columns and saved
@@ -75,9 +75,9 @@ pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
 #[cfg(feature = "ssr")]
 pub async fn list_data(
     db: &crate::db::Db,
-    tenant: &q::Tenant,
+    tenant: &crate::scope::Tenant,
     user: i64,
-    perms: crate::auth::Perms,
+    perms: crate::scope::Perms,
     query: &SimQuery,
     customer_path: Option<&str>,
     now: i64,
@@ -125,13 +125,13 @@ pub const CHART_DAYS: [i64; 2] = [30, 90];
 #[server(endpoint = "sim_detail")]
 pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
-    let db = &scope.auth.db;
-    let tenant = q::Tenant::new(scope.path());
+    let db = &scope.app.db;
+    let tenant = crate::scope::Tenant::new(scope.path());
     let days = if CHART_DAYS.contains(&days) { days } else { CHART_DAYS[0] };
     let Some(sim) = q::sim_in(db, &tenant, id).await? else {
         return Err(guard::with_status(AppError::NotFound));
     };
-    let today = crate::usage::day_of(scope.auth.now());
+    let today = crate::time::day_of(scope.app.now());
     Ok(q::detail(db, sim, days, today, scope.principal.allows(Perm::SimsWrite)).await?)
 }
 
@@ -148,12 +148,12 @@ pub struct BulkSummary {
 }
 
 /// The permission a bulk action needs.
-pub fn bulk_perm(action: &super::model::BulkAction) -> crate::auth::Perm {
+pub fn bulk_perm(action: &super::model::BulkAction) -> crate::scope::Perm {
     use super::model::BulkAction;
     match action {
-        BulkAction::Status { .. } => crate::auth::Perm::SimsWrite,
-        BulkAction::Service { .. } => crate::auth::Perm::SimsPlan,
-        BulkAction::Assign { .. } => crate::auth::Perm::SimsAssign,
+        BulkAction::Status { .. } => crate::scope::Perm::SimsWrite,
+        BulkAction::Service { .. } => crate::scope::Perm::SimsPlan,
+        BulkAction::Assign { .. } => crate::scope::Perm::SimsAssign,
     }
 }
 
@@ -167,8 +167,8 @@ pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
     if !scope.principal.allows(bulk_perm(&req.action)) {
         return Err(guard::with_status(AppError::Forbidden));
     }
-    let db = &scope.auth.db;
-    let tenant = q::Tenant::new(scope.path());
+    let db = &scope.app.db;
+    let tenant = crate::scope::Tenant::new(scope.path());
     let (count, ids) = match &req.chosen {
         Chosen::Ids(ids) => (q::count_ids_in(db, &tenant, ids).await?, Some(ids.clone())),
         Chosen::Filter(query) => {
@@ -180,7 +180,7 @@ pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
                 ),
                 None => None,
             };
-            (q::count_all(db, &tenant, query, customer_path.as_deref(), scope.auth.now()).await?, None)
+            (q::count_all(db, &tenant, query, customer_path.as_deref(), scope.app.now()).await?, None)
         }
     };
     Ok(BulkSummary {
@@ -196,16 +196,16 @@ pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
 #[server(endpoint = "bulk_job")]
 pub async fn bulk_job(id: i64) -> Result<super::model::JobInfo, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
-    let tenant = q::Tenant::new(scope.path());
-    super::jobs::job_in(&scope.auth.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
+    let tenant = crate::scope::Tenant::new(scope.path());
+    super::jobs::job_in(&scope.app.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
 }
 
 /// The latest bulk jobs of the caller's tree.
 #[server(endpoint = "bulk_jobs")]
 pub async fn bulk_jobs() -> Result<Vec<JobRow>, AppError> {
     let scope = guard::require(Perm::SimsRead)?;
-    let tenant = q::Tenant::new(scope.path());
-    Ok(super::jobs::recent(&scope.auth.db, &tenant, 50)
+    let tenant = crate::scope::Tenant::new(scope.path());
+    Ok(super::jobs::recent(&scope.app.db, &tenant, 50)
         .await?
         .into_iter()
         .map(|(id, kind, state, total, done, skipped, created_at)| JobRow {
@@ -236,6 +236,6 @@ pub struct JobRow {
 #[server(endpoint = "sim_fields")]
 pub async fn sim_fields() -> Result<Vec<super::model::FieldDef>, AppError> {
     let scope = guard::require(Perm::SimFields)?;
-    let tenant = q::Tenant::new(scope.path());
-    Ok(q::fields_of_tree(&scope.auth.db, &tenant, scope.principal.customer_id, 500).await?)
+    let tenant = crate::scope::Tenant::new(scope.path());
+    Ok(q::fields_of_tree(&scope.app.db, &tenant, scope.principal.customer_id, 500).await?)
 }

@@ -7,48 +7,10 @@ use super::model::{Count, SimPage, SimRow};
 use super::query::{Column, Dir, Search, Shown, SimQuery, SortKey};
 use crate::db::Db;
 use crate::db::sql::{Sql, contains_pattern, prefix_upper};
-use crate::usage::SECONDS_PER_DAY;
+use crate::scope::Tenant;
+use crate::time::SECONDS_PER_DAY;
 
 type R<T> = Result<T, sqlx::Error>;
-
-/// The customer subtree a caller may see: a path prefix such as `/7/12/`, or `/` for the
-/// service provider, who sees every customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tenant(String);
-
-impl Tenant {
-    pub fn new(path: &str) -> Tenant {
-        Tenant(if path.is_empty() { "/".into() } else { path.to_string() })
-    }
-    pub fn path(&self) -> &str {
-        &self.0
-    }
-    pub fn is_everything(&self) -> bool {
-        self.0 == "/"
-    }
-    /// Whether a customer path lies inside this tree.
-    pub fn contains(&self, customer_path: &str) -> bool {
-        customer_path.starts_with(&self.0)
-    }
-
-    /// `<col> IN (customers of this tree)`, or nothing for the whole provider.
-    pub fn clause(&self, sql: &mut Sql, customer_col: &str) {
-        if !self.is_everything() {
-            subtree_clause(sql, customer_col, &self.0);
-        }
-    }
-}
-
-/// `AND <col> IN (SELECT id FROM customers WHERE path in the subtree of `path`)`.
-fn subtree_clause(sql: &mut Sql, customer_col: &str, path: &str) {
-    sql.push(" AND ")
-        .push(customer_col)
-        .push(" IN (SELECT id FROM customers WHERE path >= ")
-        .bind(path)
-        .push(" AND path < ")
-        .bind(prefix_upper(path))
-        .push(")");
-}
 
 /// The sort expression of a column: the same text as its index (see migration 0003).
 pub fn sort_expr(c: Column) -> &'static str {
@@ -99,7 +61,7 @@ fn filter_sql_with(tenant: &Tenant, q: &SimQuery, customer_path: Option<&str>, n
     let mut sql = Sql::new("");
     tenant.clause(&mut sql, "s.customer_id");
     if let Some(path) = customer_path {
-        subtree_clause(&mut sql, "s.customer_id", path);
+        crate::scope::tenant::subtree_clause(&mut sql, "s.customer_id", path);
     }
     match &q.search {
         Some(Search::Digits(d)) => {
@@ -991,9 +953,9 @@ pub fn cdr_chunk_sql(
 
 /// Keeps the cycle counters of every SIM in the current billing cycle: at start-up and then
 /// every hour (the first of the month starts a new cycle for all).
-pub async fn cycle_keeper(db: Db, clock: crate::auth::clock::Clock) {
+pub async fn cycle_keeper(db: Db, clock: crate::clock::Clock) {
     loop {
-        let cycle = crate::usage::cycle_start(crate::usage::day_of(clock.now()));
+        let cycle = crate::usage::cycle_start(crate::time::day_of(clock.now()));
         match roll_cycles(&db, cycle).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sims = n, "new billing cycle: usage counters reset"),

@@ -6,12 +6,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::db::{self as q, Tenant};
 use super::query::{Column, FilterError, Problem, Shown, SimQuery};
-use crate::auth::service::AuthState;
 use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::error::{AppError, FieldError};
 use crate::routes;
+use crate::scope::Tenant;
+use crate::sims::db as q;
+use crate::state::AppState;
 use crate::web::download::{CsvSender, copy_to, csv_cell, csv_stream, stream_lines};
 use crate::web::{BackTo, Caller, FormError, FormResult};
 
@@ -24,9 +25,9 @@ fn bad_query(errors: Vec<FilterError>) -> FormError {
 
 /// The checked path of the query's customer filter; a customer outside the caller's tree is
 /// a bad filter, exactly like one that does not exist.
-async fn customer_filter(auth: &AuthState, tenant: &Tenant, query: &SimQuery) -> Result<Option<String>, FormError> {
+async fn customer_filter(app: &AppState, tenant: &Tenant, query: &SimQuery) -> Result<Option<String>, FormError> {
     let Some(id) = query.customer else { return Ok(None) };
-    match q::customer_path_in(&auth.db, tenant, id).await.back_to(routes::SIMS)? {
+    match q::customer_path_in(&app.db, tenant, id).await.back_to(routes::SIMS)? {
         Some(path) => Ok(Some(path)),
         None => Err(bad_query(vec![FilterError {
             param: "customer".into(),
@@ -38,19 +39,19 @@ async fn customer_filter(auth: &AuthState, tenant: &Tenant, query: &SimQuery) ->
 
 /// The SIMs of the list's filter, in its order, with the caller's columns, as CSV streamed
 /// row by row: memory stays flat however many SIMs match.
-pub async fn sims_csv(State(auth): State<AuthState>, caller: Caller, RawQuery(raw): RawQuery) -> FormResult {
+pub async fn sims_csv(State(app): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> FormResult {
     let p = &caller.p;
     let pairs = crate::util::parse_query(raw.as_deref().unwrap_or(""));
     let query = SimQuery::parse(&pairs).map_err(bad_query)?;
     let tenant = Tenant::new(&p.customer_path);
-    let customer_path = customer_filter(&auth, &tenant, &query).await?;
+    let customer_path = customer_filter(&app, &tenant, &query).await?;
     let (saved, fields) = tokio::try_join!(
-        q::setting(&auth.db, p.user_id, q::SETTING_COLUMNS),
-        q::fields_of_tree(&auth.db, &tenant, 0, 50)
+        q::setting(&app.db, p.user_id, q::SETTING_COLUMNS),
+        q::fields_of_tree(&app.db, &tenant, 0, 50)
     )
     .back_to(routes::SIMS)?;
     let columns = saved.map_or_else(Shown::defaults, |s| Shown::parse_list(&s, |id| fields.iter().any(|f| f.id == id)));
-    let now = auth.now();
+    let now = app.now();
     let header = columns
         .iter()
         .map(|c| match c {
@@ -61,15 +62,15 @@ pub async fn sims_csv(State(auth): State<AuthState>, caller: Caller, RawQuery(ra
         })
         .collect::<Vec<_>>()
         .join(",");
-    let name = format!("sims-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
-    let db = auth.db.clone();
+    let name = format!("sims-{}.csv", crate::time::iso_date(now.div_euclid(86_400)));
+    let db = app.db.clone();
     // The page asked to follow this export (`progress=<token>`): its figures are kept per
     // chunk, and the total is the list's count.
     let token =
-        pairs.into_iter().find(|(k, _)| k == "progress").map(|(_, v)| v).filter(|t| super::progress::token_ok(t));
-    let follow = token.map(|token| Follow { auth: auth.clone(), user: p.user_id, token });
+        pairs.into_iter().find(|(k, _)| k == "progress").map(|(_, v)| v).filter(|t| crate::progress::token_ok(t));
+    let follow = token.map(|token| Follow { app: app.clone(), user: p.user_id, token });
     if let Some(f) = &follow {
-        f.auth.exports.start(f.user, &f.token);
+        f.app.sims.exports.start(f.user, &f.token);
     }
     Ok(csv_stream(&name, header, move |tx| async move {
         if follow.is_some() {
@@ -97,15 +98,15 @@ pub async fn sims_csv(State(auth): State<AuthState>, caller: Caller, RawQuery(ra
 
 /// An export the page follows (see `sims::progress`).
 struct Follow {
-    auth: AuthState,
+    app: AppState,
     user: i64,
     token: String,
 }
 
 impl Follow {
-    fn step(follow: &Option<Follow>, f: impl FnOnce(&mut super::progress::Progress)) {
+    fn step(follow: &Option<Follow>, f: impl FnOnce(&mut crate::progress::Progress)) {
         if let Some(x) = follow {
-            x.auth.exports.update(x.user, &x.token, f);
+            x.app.sims.exports.update(x.user, &x.token, f);
         }
     }
 }
@@ -162,8 +163,8 @@ pub struct ProgressQuery {
 
 /// How far the caller's export `token` has got: `done total finished` as plain text, or 404
 /// when this process knows no such export of the caller.
-pub async fn progress(State(auth): State<AuthState>, caller: Caller, Query(pq): Query<ProgressQuery>) -> Response {
-    match auth.exports.get(caller.p.user_id, &pq.token) {
+pub async fn progress(State(app): State<AppState>, caller: Caller, Query(pq): Query<ProgressQuery>) -> Response {
+    match app.sims.exports.get(caller.p.user_id, &pq.token) {
         Some(progress) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
             progress.to_text(),
@@ -212,7 +213,7 @@ impl RangeQuery {
 
 /// The CDRs of the SIMs a list filter matches (or of the ticked `sim=` ids among them) over a
 /// date range (`from`, `to`), as CSV.
-pub async fn cdrs_of_filter(State(auth): State<AuthState>, caller: Caller, RawQuery(raw): RawQuery) -> FormResult {
+pub async fn cdrs_of_filter(State(app): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> FormResult {
     let pairs = crate::util::parse_query(raw.as_deref().unwrap_or(""));
     let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let range = RangeQuery { from: get("from"), to: get("to") };
@@ -240,10 +241,10 @@ pub async fn cdrs_of_filter(State(auth): State<AuthState>, caller: Caller, RawQu
         return Err(bad_query(errors));
     }
     let tenant = Tenant::new(&caller.p.customer_path);
-    let customer_path = customer_filter(&auth, &tenant, &query).await?;
-    let now = auth.now();
-    let name = format!("cdrs-{}.csv", crate::usage::iso_date(now.div_euclid(86_400)));
-    let db = auth.db.clone();
+    let customer_path = customer_filter(&app, &tenant, &query).await?;
+    let now = app.now();
+    let name = format!("cdrs-{}.csv", crate::time::iso_date(now.div_euclid(86_400)));
+    let db = app.db.clone();
     Ok(csv_stream(&name, CDR_HEADER.to_string(), move |tx| async move {
         if let Some(pg) = db.pg_options() {
             let sql = q::cdr_all_sql(db.engine(), &tenant, &query, customer_path.as_deref(), &ids, from, to, now);
@@ -268,7 +269,7 @@ pub async fn cdrs_of_filter(State(auth): State<AuthState>, caller: Caller, RawQu
 }
 
 pub async fn sim_cdrs(
-    state: State<AuthState>,
+    state: State<AppState>,
     caller: Caller,
     sim: Path<String>,
     range: Query<RangeQuery>,
@@ -277,7 +278,7 @@ pub async fn sim_cdrs(
 }
 
 pub async fn sim_edrs(
-    state: State<AuthState>,
+    state: State<AppState>,
     caller: Caller,
     sim: Path<String>,
     range: Query<RangeQuery>,
@@ -288,7 +289,7 @@ pub async fn sim_edrs(
 /// A SIM's CDRs (`edr = false`) or EDRs over a date range (`from`, `to` as YYYY-MM-DD, both
 /// optional) as CSV.
 async fn sim_records(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<String>,
     Query(range): Query<RangeQuery>,
@@ -296,15 +297,15 @@ async fn sim_records(
 ) -> FormResult {
     let id = sim.parse::<i64>().map_err(|_| AppError::NotFound)?;
     // Unknown and foreign SIMs look the same: not found.
-    let row = q::sim_in(&auth.db, &Tenant::new(&caller.p.customer_path), id)
+    let row = q::sim_in(&app.db, &Tenant::new(&caller.p.customer_path), id)
         .await
         .back_to(routes::SIMS)?
         .ok_or(AppError::NotFound)?;
     let (from, to) = range.seconds().map_err(bad_query)?;
     let (kind, header) = if edr { ("edrs", EDR_HEADER) } else { ("cdrs", CDR_HEADER) };
     let name = format!("{kind}-{}.csv", row.iccid);
-    let sql = q::records_export_sql(auth.db.engine(), edr, row.id, from, to);
-    Ok(stream_lines(&auth.db, &name, header.to_string(), sql))
+    let sql = q::records_export_sql(app.db.engine(), edr, row.id, from, to);
+    Ok(stream_lines(&app.db, &name, header.to_string(), sql))
 }
 
 /// The header of a column in exports: stable English keys, whatever the page language.

@@ -9,22 +9,21 @@ use serde::Deserialize;
 
 use super::SimStatus;
 use super::changes::{self, Outcome};
-use super::db::{self as q, Tenant};
 use super::jobs;
 use super::query::{Shown, SimQuery};
-use crate::auth::Perm;
-use crate::auth::notice::Notice;
-use crate::auth::service::AuthState;
-use crate::auth::session::Principal;
 use crate::error::AppError;
+use crate::notice::Notice;
 use crate::routes;
+use crate::scope::{Perm, Principal, Tenant};
+use crate::sims::db as q;
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 
 /// The SIM pages' forms and exports.
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use super::exports;
     use crate::web::Access::Signed;
@@ -61,7 +60,7 @@ fn list_of(query: &str) -> String {
 
 /// Saves the ticked columns in the order given; a `move=up:<col>` or `move=down:<col>` button
 /// moves one column first. Repeated `col` fields are read from the raw body.
-async fn save_columns(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn save_columns(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     let pairs = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let back = pairs.iter().find(|(k, _)| k == "back").map_or("", |(_, v)| v.as_str());
     // Field ids are kept as sent: the list shows only those of the caller's tree.
@@ -83,7 +82,7 @@ async fn save_columns(State(auth): State<AuthState>, caller: Caller, body: Bytes
     if cols.is_empty() {
         cols = Shown::defaults();
     }
-    q::set_setting(&auth.db, caller.p.user_id, q::SETTING_COLUMNS, &Shown::list_key(&cols))
+    q::set_setting(&app.db, caller.p.user_id, q::SETTING_COLUMNS, &Shown::list_key(&cols))
         .await
         .back_to(list_target(back))?;
     Ok(Goto::page(list_target(back)).into())
@@ -97,7 +96,7 @@ struct FilterForm {
     query: String,
 }
 
-async fn save_filter(State(auth): State<AuthState>, caller: Caller, Form(f): Form<FilterForm>) -> FormResult {
+async fn save_filter(State(app): State<AppState>, caller: Caller, Form(f): Form<FilterForm>) -> FormResult {
     let name = f.name.trim();
     // Only a query the list can show is kept, in its normal form.
     let query = SimQuery::parse(&crate::util::parse_query(&f.query))
@@ -107,7 +106,7 @@ async fn save_filter(State(auth): State<AuthState>, caller: Caller, Form(f): For
     if name.is_empty() || name.chars().count() > 60 {
         return Err(Goto::to(target, Notice::BadFilterName).into());
     }
-    q::save_filter(&auth.db, caller.p.user_id, name, &query, auth.now()).await.back_to(&target)?;
+    q::save_filter(&app.db, caller.p.user_id, name, &query, app.now()).await.back_to(&target)?;
     Ok(Goto::to(target, Notice::FilterSaved).into())
 }
 
@@ -118,10 +117,10 @@ struct DeleteFilterForm {
     back: String,
 }
 
-async fn delete_filter(State(auth): State<AuthState>, caller: Caller, Form(f): Form<DeleteFilterForm>) -> FormResult {
+async fn delete_filter(State(app): State<AppState>, caller: Caller, Form(f): Form<DeleteFilterForm>) -> FormResult {
     let page = list_target(&f.back);
     // Only the caller's own filter: another user's id deletes nothing.
-    if !q::delete_filter(&auth.db, caller.p.user_id, f.id).await.back_to(page)? {
+    if !q::delete_filter(&app.db, caller.p.user_id, f.id).await.back_to(page)? {
         return Err(Goto::to(page, Notice::NotAllowed).into());
     }
     Ok(Goto::to(page, Notice::FilterDeleted).into())
@@ -141,11 +140,11 @@ type Change = Box<
 
 /// Runs one change in a transaction (committed only if it changed something) and answers with
 /// the SIM's page and a notice saying what happened (`changed`: the notice of a change).
-async fn apply(auth: &AuthState, p: &Principal, sim: i64, changed: Notice, change: Change) -> FormResult {
+async fn apply(app: &AppState, p: &Principal, sim: i64, changed: Notice, change: Change) -> FormResult {
     let page = routes::sim_page(sim);
     let tenant = Tenant::new(&p.customer_path);
-    let mut tx = auth.db.write().await.back_to(&page)?;
-    let actor = changes::Actor { user_id: p.user_id, tenant: &tenant, now: auth.now(), job: None };
+    let mut tx = app.db.write().await.back_to(&page)?;
+    let actor = changes::Actor { user_id: p.user_id, tenant: &tenant, now: app.now(), job: None };
     let notice = match change(&mut tx, actor).await.back_to(&page)? {
         Outcome::Changed => {
             tx.commit().await.back_to(&page)?;
@@ -175,7 +174,7 @@ struct StatusForm {
 }
 
 async fn change_status(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<i64>,
     Form(f): Form<StatusForm>,
@@ -188,7 +187,7 @@ async fn change_status(
     let change: Change = Box::new(move |tx, actor| {
         Box::pin(async move { changes::change_status(tx, actor, sim, expected, to, &f.reason).await })
     });
-    apply(&auth, &caller.p, sim, Notice::StatusChanged, change).await
+    apply(&app, &caller.p, sim, Notice::StatusChanged, change).await
 }
 
 #[derive(Deserialize)]
@@ -199,7 +198,7 @@ struct LabelForm {
 }
 
 async fn change_label(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<i64>,
     Form(f): Form<LabelForm>,
@@ -207,7 +206,7 @@ async fn change_label(
     let change: Change = Box::new(move |tx, actor| {
         Box::pin(async move { changes::change_label(tx, actor, sim, &f.from, &f.label).await })
     });
-    apply(&auth, &caller.p, sim, Notice::Changed, change).await
+    apply(&app, &caller.p, sim, Notice::Changed, change).await
 }
 
 #[derive(Deserialize)]
@@ -216,7 +215,7 @@ struct ServiceForm {
 }
 
 async fn change_service(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<i64>,
     Form(f): Form<ServiceForm>,
@@ -224,7 +223,7 @@ async fn change_service(
     let service = f.service.trim().parse::<i64>().map_err(|_| bad_input(sim, Notice::BadInput))?;
     let change: Change =
         Box::new(move |tx, actor| Box::pin(async move { changes::change_service(tx, actor, sim, service).await }));
-    apply(&auth, &caller.p, sim, Notice::Changed, change).await
+    apply(&app, &caller.p, sim, Notice::Changed, change).await
 }
 
 #[derive(Deserialize)]
@@ -235,7 +234,7 @@ struct FieldForm {
 }
 
 async fn change_field(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<i64>,
     Form(f): Form<FieldForm>,
@@ -244,7 +243,7 @@ async fn change_field(
     let change: Change = Box::new(move |tx, actor| {
         Box::pin(async move { changes::change_field(tx, actor, sim, field, &f.value).await })
     });
-    apply(&auth, &caller.p, sim, Notice::Changed, change).await
+    apply(&app, &caller.p, sim, Notice::Changed, change).await
 }
 
 #[derive(Deserialize)]
@@ -255,7 +254,7 @@ struct LockForm {
 
 /// Arms, locks, accepts or releases a SIM's IMEI lock.
 async fn change_imei_lock(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Path(sim): Path<i64>,
     Form(f): Form<LockForm>,
@@ -263,13 +262,13 @@ async fn change_imei_lock(
     let op = super::imei_lock::LockOp::parse(f.op.trim()).ok_or_else(|| bad_input(sim, Notice::BadInput))?;
     let change: Change =
         Box::new(move |tx, actor| Box::pin(async move { super::imei_lock::change(tx, actor, sim, op).await }));
-    apply(&auth, &caller.p, sim, Notice::Changed, change).await
+    apply(&app, &caller.p, sim, Notice::Changed, change).await
 }
 
 // ---------------------------------------------------------------- bulk changes
 
 /// Starts a confirmed bulk change as a background job and shows its progress page.
-async fn start_bulk(State(auth): State<AuthState>, caller: Caller, body: Bytes) -> FormResult {
+async fn start_bulk(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
     use super::bulk::{BulkProblem, Chosen, parse};
     let pairs = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let raw_query = pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()).unwrap_or_default();
@@ -284,25 +283,25 @@ async fn start_bulk(State(auth): State<AuthState>, caller: Caller, body: Bytes) 
     let refused = || Goto::to(&list, Notice::BadInput);
     let tenant = Tenant::new(&p.customer_path);
     if let super::model::BulkAction::Assign { customer, .. } = &req.action {
-        q::customer_path_in(&auth.db, &tenant, *customer).await.back_to(&list)?.ok_or_else(refused)?;
+        q::customer_path_in(&app.db, &tenant, *customer).await.back_to(&list)?.ok_or_else(refused)?;
     }
-    let now = auth.now();
+    let now = app.now();
     let (id, _) = match &req.chosen {
         Chosen::Ids(ids) => {
             let sel = jobs::Selection::Ids(ids);
-            jobs::create(&auth.db, &tenant, p.user_id, p.customer_id, &req.action, sel, &req.query, now).await
+            jobs::create(&app.db, &tenant, p.user_id, p.customer_id, &req.action, sel, &req.query, now).await
         }
         Chosen::Filter(query) => {
             let customer_path = match query.customer {
-                Some(id) => Some(q::customer_path_in(&auth.db, &tenant, id).await.back_to(&list)?.ok_or_else(refused)?),
+                Some(id) => Some(q::customer_path_in(&app.db, &tenant, id).await.back_to(&list)?.ok_or_else(refused)?),
                 None => None,
             };
             let sel = jobs::Selection::Filter(query, customer_path.as_deref());
-            jobs::create(&auth.db, &tenant, p.user_id, p.customer_id, &req.action, sel, &req.query, now).await
+            jobs::create(&app.db, &tenant, p.user_id, p.customer_id, &req.action, sel, &req.query, now).await
         }
     }
     .back_to(&list)?;
-    auth.jobs.notify_one();
+    app.sims.jobs.notify_one();
     Ok(Goto::to(routes::job_page(id), Notice::JobStarted).into())
 }
 
@@ -319,12 +318,12 @@ struct FieldDefForm {
 }
 
 /// Defines a SIM info field for the administrator's customer (and so for its whole tree).
-async fn add_field(State(auth): State<AuthState>, caller: Caller, Form(f): Form<FieldDefForm>) -> FormResult {
+async fn add_field(State(app): State<AppState>, caller: Caller, Form(f): Form<FieldDefForm>) -> FormResult {
     let (p, page) = (&caller.p, routes::SETTINGS_SIM_FIELDS);
     let (name, choices) =
         super::fields::parse_definition(&f.name, &f.kind, &f.choices).map_err(|_| Goto::to(page, Notice::BadInput))?;
-    let now = auth.now();
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let now = app.now();
+    let mut tx = app.db.write().await.back_to(page)?;
     match q::insert_field(&mut tx, p.customer_id, &name, &f.kind, &choices, now).await.map_err(AppError::from) {
         Err(AppError::Conflict { .. }) => return Err(Goto::to(page, Notice::FieldExists).into()),
         other => other.back_to(page)?,
@@ -342,14 +341,14 @@ struct FieldIdForm {
 }
 
 /// Deletes one of the administrator's own customer's fields with every SIM's value of it.
-async fn delete_field(State(auth): State<AuthState>, caller: Caller, Form(f): Form<FieldIdForm>) -> FormResult {
+async fn delete_field(State(app): State<AppState>, caller: Caller, Form(f): Form<FieldIdForm>) -> FormResult {
     let (p, page) = (&caller.p, routes::SETTINGS_SIM_FIELDS);
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let mut tx = app.db.write().await.back_to(page)?;
     // Not theirs, or gone meanwhile (a request racing this one deleted it): nothing to journal.
     let Some(name) = q::delete_field(&mut tx, p.customer_id, f.id).await.back_to(page)? else {
         return Err(Goto::to(page, Notice::NotAllowed).into());
     };
-    let entry = crate::auth::db::JournalEntry::new(auth.now(), p.user_id, p.customer_id, "sim_field.delete", &name);
+    let entry = crate::auth::db::JournalEntry::new(app.now(), p.user_id, p.customer_id, "sim_field.delete", &name);
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Saved).into())

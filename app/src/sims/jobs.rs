@@ -10,12 +10,13 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::changes::{self, Actor, Outcome};
-use super::db::{Tenant, filter_sql};
 use super::model::{BulkAction, JobInfo};
 use super::query::SimQuery;
-use crate::auth::clock::Clock;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::sql::Sql;
+use crate::scope::Tenant;
+use crate::sims::db::filter_sql;
 
 type R<T> = Result<T, sqlx::Error>;
 

@@ -5,8 +5,6 @@ pub mod fields;
 pub mod ids;
 pub mod imei_lock;
 pub mod model;
-#[cfg(feature = "ssr")]
-pub mod progress;
 pub mod query;
 pub mod ui;
 

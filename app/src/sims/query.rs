@@ -7,7 +7,7 @@ use super::SimStatus;
 use super::ids::MccMnc;
 use crate::codes::code_enum;
 use crate::i18n::K;
-use crate::usage::SECONDS_PER_DAY;
+use crate::time::SECONDS_PER_DAY;
 use crate::util::encode_component;
 
 code_enum! {
@@ -486,7 +486,7 @@ impl SimQuery {
             if let (Some(a), Some(b)) = (r.from, r.to)
                 && a > b
             {
-                err(name, &crate::usage::iso_date(a), Problem::OutOfOrder);
+                err(name, &crate::time::iso_date(a), Problem::OutOfOrder);
             }
         }
         if errors.is_empty() { Ok(q) } else { Err(errors) }
@@ -549,10 +549,10 @@ impl SimQuery {
         }
         for (name, r) in [("activated", self.activated), ("session", self.session)] {
             if let Some(d) = r.from {
-                p.push((leak_name(name, "_from"), crate::usage::iso_date(d)));
+                p.push((leak_name(name, "_from"), crate::time::iso_date(d)));
             }
             if let Some(d) = r.to {
-                p.push((leak_name(name, "_to"), crate::usage::iso_date(d)));
+                p.push((leak_name(name, "_to"), crate::time::iso_date(d)));
             }
         }
         if let Some(n) = self.idle_days {
@@ -640,7 +640,7 @@ fn format_amount(v: i64, unit: i64) -> String {
 }
 
 /// `YYYY-MM-DD` as a day number; the calendar is checked (no 31 April).
-pub use crate::usage::parse_date;
+pub use crate::time::parse_date;
 
 #[cfg(test)]
 mod tests {

@@ -12,11 +12,12 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{AnyConnection, Row};
 
 use super::rollups::{FACET_NET, Usage, UsageDeltas, adjust_facets};
-use super::{CdrKind, cycle_start, day_of, mcc_country};
 use crate::db::WriteTx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Engine};
 use crate::sims::{MccMnc, Rat};
+use crate::time::day_of;
+use crate::usage::{CdrKind, cycle_start, mcc_country};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewCdr {
@@ -555,7 +556,7 @@ impl FoldPace {
 
 /// Folds the queue as batches arrive (woken by [`queue_cdrs`], and every few seconds in case
 /// another process queued them), until it is empty, in paced folds.
-pub async fn fold_worker(db: Db, clock: crate::auth::clock::Clock) {
+pub async fn fold_worker(db: Db, clock: crate::clock::Clock) {
     let mut pace = FoldPace::for_engine(db.engine());
     loop {
         match pace.drain(&db, clock.now()).await {

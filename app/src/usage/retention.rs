@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use super::{SECONDS_PER_DAY, civil_from_days, days_from_civil};
 use crate::db::{Db, Engine};
+use crate::time::{SECONDS_PER_DAY, civil_from_days, days_from_civil};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -200,7 +200,7 @@ async fn keep_ahead(db: &Db, now: i64) {
 
 /// Keeps the partitions ahead (at start, then hourly) and expires old records (five minutes
 /// after start, then hourly).
-pub async fn worker(db: Db, clock: crate::auth::clock::Clock) {
+pub async fn worker(db: Db, clock: crate::clock::Clock) {
     keep_ahead(&db, clock.now()).await;
     tokio::time::sleep(EXPIRY_AFTER_START).await;
     loop {

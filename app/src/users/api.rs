@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::{SessionView, UserView};
 use crate::error::AppError;
 
-use crate::auth::Role;
+use crate::scope::Role;
 #[cfg(feature = "ssr")]
-use crate::auth::{Perm, guard};
+use crate::scope::{Perm, guard};
 
 /// Rows the list shows at most; narrower filters find the rest.
 pub const LIST_LIMIT: i64 = 500;
@@ -30,8 +30,8 @@ pub async fn user_list(query: String) -> Result<UsersData, AppError> {
                 .collect(),
         })
     })?;
-    let db = &scope.auth.db;
-    let mut users = super::db::list(db, scope.path(), &f, scope.auth.now(), LIST_LIMIT + 1).await?;
+    let db = &scope.app.db;
+    let mut users = super::db::list(db, scope.path(), &f, scope.app.now(), LIST_LIMIT + 1).await?;
     let more = users.len() as i64 > LIST_LIMIT;
     users.truncate(LIST_LIMIT as usize);
     let customers = crate::auth::db::customers_in_scope(db, scope.path(), 2000)
@@ -48,7 +48,7 @@ pub struct UserData {
     pub user: UserView,
     pub sessions: Vec<SessionView>,
     /// Roles the caller may give (empty: the user is above the caller, nothing can be changed).
-    pub roles: Vec<crate::auth::Role>,
+    pub roles: Vec<crate::scope::Role>,
     pub customers: Vec<(i64, String)>,
     pub is_self: bool,
     /// Further roles at other customers: (id, role, customer name).
@@ -60,8 +60,8 @@ pub struct UserData {
 #[server(endpoint = "user_page")]
 pub async fn user_page(id: i64) -> Result<UserData, AppError> {
     let scope = guard::require(Perm::UsersManage)?;
-    let db = &scope.auth.db;
-    let now = scope.auth.now();
+    let db = &scope.app.db;
+    let now = scope.app.now();
     let Some(user) = super::db::one(db, scope.path(), id, now).await? else {
         return Err(guard::with_status(AppError::NotFound));
     };

@@ -5,10 +5,11 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{State, UserFilter, UserView};
+use crate::auth::Method;
 use crate::auth::db::JournalEntry;
-use crate::auth::{Method, Role};
 use crate::db::Db;
 use crate::db::sql::{Sql, contains_pattern, prefix_upper};
+use crate::scope::Role;
 
 type R<T> = Result<T, sqlx::Error>;
 

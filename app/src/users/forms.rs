@@ -9,19 +9,18 @@ use axum::routing::post;
 
 use super::db::{self as uq, Actor};
 use super::{Refusal, UserView, is_admin, may_change};
-use crate::auth::service::AuthState;
-use crate::auth::session::Principal;
-use crate::auth::{Perm, Role};
 use crate::error::AppError;
 use crate::routes;
-use crate::sims::db::{Tenant, customer_path_in};
+use crate::scope::{Perm, Principal, Role, Tenant};
+use crate::sims::db::customer_path_in;
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 
 /// The user page's administration form (one post, an `op` per action).
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::Signed;
     vec![FormRoute::post("/admin/users/{id}", Signed(Perm::UsersManage), post(act))]
@@ -102,13 +101,13 @@ impl Op {
     }
 }
 
-async fn act(State(auth): State<AuthState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
+async fn act(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, body: Bytes) -> FormResult {
     let p = &caller.p;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
-    let now = auth.now();
+    let now = app.now();
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     // Another tree's user is "not found", so its existence does not leak.
-    let user = uq::one(&auth.db, &p.customer_path, id, now).await.back_to(routes::USERS)?.ok_or(AppError::NotFound)?;
+    let user = uq::one(&app.db, &p.customer_path, id, now).await.back_to(routes::USERS)?.ok_or(AppError::NotFound)?;
     let page = routes::user_page(id);
     let refused = |r: Refusal| FormError::from(Goto::to(&page, r.code()));
     // Nobody acts on a user above them.
@@ -117,18 +116,18 @@ async fn act(State(auth): State<AuthState>, caller: Caller, Path(id): Path<Strin
     }
     let op = Op::parse(&f).ok_or_else(|| AppError::validation("op", "unknown"))?.map_err(refused)?;
     if op.sensitive() {
-        let admin = caller.user(&auth).await.back_to(&page)?;
+        let admin = caller.user(&app).await.back_to(&page)?;
         let current = f.iter().find(|(k, _)| k == "current").map_or("", |(_, v)| v.as_str());
-        crate::auth::forms::reauth(&auth, (p, &admin, &caller.client), current, &page).await?;
+        crate::auth::forms::reauth(&app, (p, &admin, &caller.client), current, &page).await?;
     }
     // The custom role a `custom_role` form picks, looked up once for the check and the write.
     let custom = match &op {
-        Op::CustomRole { raw } => custom_choice(&auth, p, &user, raw).await.back_to(&page)?.map_err(refused)?,
+        Op::CustomRole { raw } => custom_choice(&app, p, &user, raw).await.back_to(&page)?.map_err(refused)?,
         _ => None,
     };
-    let mut tx = auth.db.write().await.back_to(&page)?;
+    let mut tx = app.db.write().await.back_to(&page)?;
     // The rules, checked inside the transaction that makes the change.
-    check(&auth, &mut tx, p, &user, &op, custom.is_some()).await.back_to(&page)?.map_err(refused)?;
+    check(&app, &mut tx, p, &user, &op, custom.is_some()).await.back_to(&page)?.map_err(refused)?;
     let actor = Actor { id: p.user_id, now };
     match &op {
         Op::Edit { name, role, customer } => uq::edit(&mut tx, actor, &user, name, *role, *customer).await,
@@ -151,7 +150,7 @@ async fn act(State(auth): State<AuthState>, caller: Caller, Path(id): Path<Strin
 /// Whether the tree, the escalation rule and the last-admin rule allow `op` on `user`
 /// (`custom`: a `custom_role` op sets one rather than clears it).
 async fn check(
-    auth: &AuthState,
+    app: &AppState,
     tx: &mut crate::db::WriteTx,
     p: &Principal,
     user: &UserView,
@@ -168,7 +167,7 @@ async fn check(
     };
     match op {
         Op::Edit { role, customer, .. } | Op::AddRole { role, customer } => {
-            if customer_path_in(&auth.db, &tenant, *customer).await?.is_none() {
+            if customer_path_in(&app.db, &tenant, *customer).await?.is_none() {
                 return Ok(Err(Refusal::BadInput));
             }
             let editing = matches!(op, Op::Edit { .. });
@@ -176,7 +175,7 @@ async fn check(
                 return Ok(Err(Refusal::Escalation));
             }
             // A provider administrator belongs to the provider's own customer.
-            if *role == Role::ProviderAdmin && !uq::is_provider(&auth.db, *customer).await? {
+            if *role == Role::ProviderAdmin && !uq::is_provider(&app.db, *customer).await? {
                 return Ok(Err(Refusal::BadInput));
             }
             if editing && removes_admin(*role, *customer) {
@@ -198,7 +197,7 @@ async fn check(
 /// The custom role a form picked for `user` (`""`: none): one offered at the user's customer,
 /// narrowing the user's own role, with nothing the administrator does not hold.
 async fn custom_choice(
-    auth: &AuthState,
+    app: &AppState,
     p: &Principal,
     user: &UserView,
     raw: &str,
@@ -208,10 +207,10 @@ async fn custom_choice(
     }
     let Ok(id) = raw.parse::<i64>() else { return Ok(Err(Refusal::BadInput)) };
     let tenant = Tenant::new(&p.customer_path);
-    let Some(path) = customer_path_in(&auth.db, &tenant, user.customer_id).await? else {
+    let Some(path) = customer_path_in(&app.db, &tenant, user.customer_id).await? else {
         return Ok(Err(Refusal::BadInput));
     };
-    let mut conn = auth.db.read().await?;
+    let mut conn = app.db.read().await?;
     let offered = crate::roles::db::offered(&mut conn, &path).await?;
     Ok(match offered.into_iter().find(|r| r.id == id) {
         Some(r) if r.base != user.role => Err(Refusal::BadInput),

@@ -5,8 +5,9 @@
 //! tree, and no change leaves a customer (or the provider) without an active administrator.
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Method, Role};
+use crate::auth::Method;
 use crate::codes::code_enum;
+use crate::scope::Role;
 
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -5,11 +5,11 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::State;
 use super::api::{user_list, user_page};
-use crate::auth::Role;
 use crate::components::{NoticeBanner, error_view};
 use crate::components::{t, use_lang};
 use crate::i18n::{K, Lang};
 use crate::routes;
+use crate::scope::Role;
 use crate::time::local;
 use crate::util::parse_query;
 

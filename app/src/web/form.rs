@@ -11,13 +11,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Perm;
 use crate::auth::db::AuthUser;
-use crate::auth::notice::Notice;
-use crate::auth::service::{AuthState, Client};
-use crate::auth::session::{Principal, SessionContext};
+use crate::auth::service::Client;
 use crate::error::AppError;
+use crate::notice::Notice;
 use crate::routes;
+use crate::scope::{Perm, Principal, SessionContext};
+use crate::state::AppState;
 
 /// What a form handler answers: a redirect (see [`redirect`]) or a download.
 pub type FormResult = Result<Response, FormError>;
@@ -280,21 +280,21 @@ impl Caller {
     }
 
     /// The caller's account as the sign-in flow knows it.
-    pub async fn user(&self, auth: &AuthState) -> Result<AuthUser, FormError> {
-        crate::auth::db::user_by_id(&auth.db, self.p.user_id).await?.ok_or(FormError::SignIn)
+    pub async fn user(&self, app: &AppState) -> Result<AuthUser, FormError> {
+        crate::auth::db::user_by_id(&app.db, self.p.user_id).await?.ok_or(FormError::SignIn)
     }
 }
 
 impl<S> FromRequestParts<S> for Caller
 where
     S: Send + Sync,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = FormError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, FormError> {
         let ctx = parts.extensions.get::<SessionContext>().cloned().unwrap_or_default();
-        let p = crate::auth::guard::check(&ctx, Perm::Portal)?;
+        let p = crate::scope::guard::check(&ctx, Perm::Portal)?;
         let client = parts.extensions.get::<Client>().cloned().unwrap_or_default();
         Ok(Caller { p, client })
     }

@@ -7,9 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
-use crate::auth::Perm;
-use crate::auth::guard;
-use crate::auth::session::SessionContext;
+use crate::scope::{Perm, SessionContext, guard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {

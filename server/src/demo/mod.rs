@@ -14,7 +14,8 @@ use app::db::Db;
 use app::db::bulk::BulkInsert;
 use app::sims::SimStatus;
 use app::sims::ids::luhn_check_digit;
-use app::usage::{SECONDS_PER_DAY, cycle_start, day_of};
+use app::time::{SECONDS_PER_DAY, day_of};
+use app::usage::cycle_start;
 
 use catalog::{COUNTRIES, CUSTOMER_WORDS, DeviceClass, INDUSTRIES, PLANS};
 pub use rng::Rng;
@@ -73,12 +74,12 @@ pub async fn set_demo_passwords(db: &Db, data_dir: &Path) -> Result<u64, String>
     let password = match std::fs::read_to_string(&file) {
         Ok(p) if !p.trim().is_empty() => p.trim().to_string(),
         _ => {
-            let p = app::auth::crypto::temp_password();
+            let p = app::crypto::temp_password();
             write_private(&file, &format!("{p}\n")).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             p
         }
     };
-    let hash = app::auth::hashing::Hasher::new(1).hash_secret(&password).await.map_err(|e| e.to_string())?;
+    let hash = app::hashing::Hasher::new(1).hash_secret(&password).await.map_err(|e| e.to_string())?;
     let now = now();
     let done = sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, email_verified_at = $2 \

@@ -9,7 +9,7 @@ use crate::helpers::{PASSWORD, TestApp, location};
 
 /// Every form and download route from the table the router is built from, with `{id}` filled.
 fn form_routes() -> Vec<(app::web::Method, String, app::web::Access)> {
-    app::site::routes::<app::auth::service::AuthState>()
+    app::site::routes::<app::state::AppState>()
         .into_iter()
         .map(|r| (r.method, r.path.replace("{id}", "1"), r.access))
         .collect()
@@ -106,7 +106,7 @@ both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_per
     let t = app.tenants().await;
     app.user(t.a, "viewer", "read_only", PASSWORD).await;
     let mut b = app.sign_in("viewer", PASSWORD).await;
-    let role = app::auth::Role::ReadOnly;
+    let role = app::scope::Role::ReadOnly;
     // Arguments every server function accepts (unknown ones are ignored), so each reaches its
     // permission check; an empty call is the caller's mistake, a 422, never a 500.
     const ARGS: &str = "query=&form=action%3Dstatus%26to%3Dactivated%26sim%3D1&id=1&days=30&edr=false";
@@ -139,7 +139,9 @@ both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_per
 });
 
 both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission, |app: TestApp| async move {
-    use app::auth::{Perm, Perms, Role};
+    use app::scope::Perm;
+    use app::scope::Perms;
+    use app::scope::Role;
     let t = app.tenants().await;
     app.user(t.provider, "root", "provider_admin", PASSWORD).await;
     let ops = app.user(t.provider, "ops", "provider_admin", PASSWORD).await;
@@ -188,7 +190,8 @@ both_engines!(
     each_api_endpoint_refuses_no_key_the_other_kind_and_a_key_lacking_its_permission,
     |app: TestApp| async move {
         use app::apikeys::KeyKind;
-        use app::auth::{Perm, Role};
+        use app::scope::Perm;
+        use app::scope::Role;
         let t = app.tenants().await;
         app.user(t.provider, "root", "provider_admin", PASSWORD).await;
         let ops = app.user(t.provider, "ops", "provider_admin", PASSWORD).await;
@@ -197,7 +200,7 @@ both_engines!(
         let api = crate::rest::new_key(&mut b, &[("name", "ERP"), ("kind", "api"), ("role", "provider_admin")]).await;
         let ingest =
             crate::rest::new_key(&mut b, &[("name", "Net"), ("kind", "ingest"), ("role", "provider_admin")]).await;
-        let endpoints = app::rest::endpoints::<app::auth::service::AuthState>();
+        let endpoints = app::rest::endpoints::<app::state::AppState>();
         // Each endpoint with bodies and parameters that reach its permission check.
         let call = |e: &'static app::rest::openapi::Endpoint, key: Option<String>| {
             let app = &app;

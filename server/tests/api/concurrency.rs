@@ -208,7 +208,7 @@ struct People {
 
 impl People {
     async fn new() -> People {
-        People { hash: app::auth::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap() }
+        People { hash: app::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap() }
     }
 
     async fn create(&self, app: &TestApp, customer: i64, role: &str, prefix: &str, n: usize) -> Vec<(i64, String)> {
@@ -450,7 +450,7 @@ async fn server_fn(app: &TestApp, cookie: &Option<String>, path: &str, args: &st
 /// The form posts: for each route of the table, 16 callers on different rows, then 16 on one.
 async fn every_form_route(app: &TestApp, w: &mut World) -> Vec<&'static str> {
     let mut done = Vec::new();
-    let routes: Vec<(&'static str, app::web::Access)> = app::site::routes::<app::auth::service::AuthState>()
+    let routes: Vec<(&'static str, app::web::Access)> = app::site::routes::<app::state::AppState>()
         .into_iter()
         .filter(|r| r.writes())
         .map(|r| (r.path, r.access))
@@ -1242,7 +1242,7 @@ async fn wait_for_jobs(app: &TestApp) {
 /// The API's writes, from the endpoint list the router is built from.
 async fn every_api_write(app: &TestApp, w: &mut World) -> Vec<&'static str> {
     let mut done = Vec::new();
-    for (e, _) in app::rest::endpoints::<app::auth::service::AuthState>() {
+    for (e, _) in app::rest::endpoints::<app::state::AppState>() {
         if e.method != "post" {
             continue;
         }

@@ -51,8 +51,7 @@ both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: Te
     // keeper share the database: on another clock they would file records into another billing
     // cycle.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let app =
-        spawn(engine, Setup { share: Some((db, app::auth::clock::Clock::manual(now))), ..Setup::default() }).await;
+    let app = spawn(engine, Setup { share: Some((db, app::clock::Clock::manual(now))), ..Setup::default() }).await;
     let f = fleet(&app).await;
     let root = app.user(f.t.provider, "root", "provider_admin", PASSWORD).await;
     // An ingest key, stored as the profile page stores one (a hash).
@@ -62,7 +61,7 @@ both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: Te
          VALUES ($1, 'Mediation', 'ingest', 'provider_admin', 'crashkey', $2, 0)",
     )
     .bind(root)
-    .bind(app::auth::crypto::token_hash(&key))
+    .bind(app::crypto::token_hash(&key))
     .execute(&mut *app.db.writer().await.unwrap())
     .await
     .unwrap();

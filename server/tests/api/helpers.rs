@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::db::{Db, Engine};
-use server::startup::{AppState, build_router};
+use server::startup::{ServerState, build_router};
 
 /// Runs a test body once per engine: `both_engines!(name, |app| async move { ... });`
 #[macro_export]
@@ -29,10 +29,10 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub client: reqwest::Client,
-    pub clock: app::auth::clock::Clock,
+    pub clock: app::clock::Clock,
     pub outbox: PathBuf,
     /// The server's password hasher: how many argon2 runs it made (timing equality of answers).
-    pub hasher: app::auth::hashing::Hasher,
+    pub hasher: app::hashing::Hasher,
 }
 
 impl TestApp {
@@ -108,7 +108,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 pub struct Setup {
     pub sms_url: Option<String>,
     pub smtp_url: Option<String>,
-    pub share: Option<(Db, app::auth::clock::Clock)>,
+    pub share: Option<(Db, app::clock::Clock)>,
 }
 
 pub async fn spawn_app_with(engine: Engine, sms_url: Option<String>) -> TestApp {
@@ -188,7 +188,7 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
     server::telemetry::init();
     let (db, clock) = match setup.share {
         Some((db, clock)) => (db, clock),
-        None => (fresh_db(engine).await, app::auth::clock::Clock::manual(1_790_000_000)),
+        None => (fresh_db(engine).await, app::clock::Clock::manual(1_790_000_000)),
     };
     let sms_url = setup.sms_url;
     let site_root = fake_site();
@@ -200,7 +200,7 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
     let opts = server::startup::AuthOptions {
         sms: match sms_url {
             Some(url) => std::sync::Arc::new(
-                app::auth::sms::HttpSms::new(app::auth::sms::HttpSmsConfig {
+                app::sms::HttpSms::new(app::sms::HttpSmsConfig {
                     url,
                     username: Some("portal".into()),
                     password: Some("sms-secret".into()),
@@ -210,15 +210,15 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
                 })
                 .unwrap(),
             ),
-            None => std::sync::Arc::new(app::auth::sms::OutboxSms::new(site_root.join("outbox"))),
+            None => std::sync::Arc::new(app::sms::OutboxSms::new(site_root.join("outbox"))),
         },
-        key: app::auth::crypto::ServerKey::from_bytes([9; 32]),
+        key: app::crypto::ServerKey::from_bytes([9; 32]),
         clock: clock.clone(),
         trust_proxy: false,
         max_hashes: 2,
     };
-    let state = AppState::new(db.clone(), mailer, opts, site_root.clone(), format!("http://{addr}"), addr);
-    let hasher = state.auth.hasher.clone();
+    let state = ServerState::new(db.clone(), mailer, opts, site_root.clone(), format!("http://{addr}"), addr);
+    let hasher = state.app.auth.hasher.clone();
     tokio::spawn(async move {
         axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
     });
@@ -367,7 +367,7 @@ impl TestApp {
 
     /// An active user with a verified email and the password `password`.
     pub async fn user(&self, customer: i64, username: &str, role: &str, password: &str) -> i64 {
-        let hash = app::auth::hashing::Hasher::new(1).hash_secret(password).await.unwrap();
+        let hash = app::hashing::Hasher::new(1).hash_secret(password).await.unwrap();
         sqlx::query(
             "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, \
                email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, 'active', 'en', $6, 1, 0) RETURNING id",

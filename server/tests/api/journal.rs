@@ -170,7 +170,7 @@ both_engines!(the_journal_page_shows_the_callers_tree_with_filters_and_refuses_o
     assert!(!other_user.contains("Beta board"));
 
     // Dates: today holds the change, a day long ago nothing; both ends inclusive.
-    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let today = app::time::iso_date(app::time::day_of(app.clock.now()));
     let dated = a.get(&format!("/journal?from={today}&to={today}")).await.text().await.unwrap();
     assert!(dated.contains("Alpha board"));
     let old = a.get("/journal?from=2020-01-01&to=2020-01-02").await.text().await.unwrap();

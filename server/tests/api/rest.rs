@@ -320,7 +320,7 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
         .await
         .unwrap();
     }
-    let tenant = app::sims::db::Tenant::new("/");
+    let tenant = app::scope::Tenant::new("/");
     let body =
         format!("record_id,iccid,kind,started_at,bytes_up,mcc_mnc,rat\nb-1,{iccid},data,{},5,26201,4G\n", now - 300);
     assert_eq!(app::usage::db::inbox_backlog(&db, app::usage::db::INBOX_MAX).await.unwrap(), 2);

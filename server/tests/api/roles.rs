@@ -1,6 +1,6 @@
 //! The roles matrix page is the enforcement table itself: every permission is a row, and each
 //! cell says "granted" exactly where `Role::allows` does.
-use app::auth::{Perm, Role};
+use app::scope::{Perm, Role};
 
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp, location, spawn_app};

@@ -71,7 +71,7 @@ fn client() -> reqwest::Client {
 /// A provider, a customer with `sims` activated SIMs and a second plan, a provider
 /// administrator and an API key of theirs. Returns (key, customer, service, user name).
 async fn setup(db: &app::db::Db, sims: i64) -> (String, i64, i64, String) {
-    let hash = app::auth::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap();
+    let hash = app::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap();
     let mut w = db.writer().await.unwrap();
     let provider = customer(&mut w, "Provider", true).await;
     let a = customer(&mut w, "Customer A", false).await;
@@ -119,7 +119,7 @@ async fn setup(db: &app::db::Db, sims: i64) -> (String, i64, i64, String) {
          VALUES ($1, 'ERP', 'api', 'provider_admin', 'twoservr', $2, 0)",
     )
     .bind(user)
-    .bind(app::auth::crypto::token_hash(&key))
+    .bind(app::crypto::token_hash(&key))
     .execute(&mut *w)
     .await
     .unwrap();

@@ -75,7 +75,7 @@ pub async fn fleet(app: &TestApp) -> Fleet {
             .bind(last.map(|_| if n % 2 == 0 { "DE" } else { "IT" }))
             .bind(last.map(|_| if n % 2 == 0 { "26201" } else { "22210" }))
             .bind(last.map(|_| "4G"))
-            .bind(app::usage::cycle_start(app::usage::day_of(now)))
+            .bind(app::usage::cycle_start(app::time::day_of(now)))
             .bind(n * 1_000_000)
             .bind(n)
             .bind(n * 60)
@@ -354,7 +354,7 @@ both_engines!(columns_and_saved_filters_belong_to_their_user, |app: TestApp| asy
 async fn prefix_search_uses_an_index_on_sqlite() {
     let db = crate::helpers::fresh_db(Engine::Sqlite).await;
     let q = app::sims::query::SimQuery::parse(&app::util::parse_query("q=8944")).unwrap();
-    let sql = app::sims::db::filter_sql(&app::sims::db::Tenant::new("/"), &q, None, 0);
+    let sql = app::sims::db::filter_sql(&app::scope::Tenant::new("/"), &q, None, 0);
     let mut plan = app::db::sql::Sql::new("EXPLAIN QUERY PLAN SELECT s.id FROM sims s WHERE 1 = 1");
     plan.append(&sql);
     let rows = plan.query().fetch_all(db.pool()).await.unwrap();
@@ -365,7 +365,7 @@ async fn prefix_search_uses_an_index_on_sqlite() {
 /// A day of usage and two CDRs for the first SIM of A (data yesterday, an SMS today).
 async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
     let now = app.clock.now();
-    let today = app::usage::day_of(now);
+    let today = app::time::day_of(now);
     for (rid, kind, at, bytes, units) in [("1", "data", now - 86_400, 5_000_000, 0), ("2", "sms_mo", now - 60, 0, 1)] {
         let rid = format!("r-{sim}-{rid}");
         sqlx::query(
@@ -446,7 +446,7 @@ both_engines!(cdrs_of_a_filter_or_a_selection_export_only_the_callers_sims, |app
     let one = v.get(&format!("/sims/cdrs.csv?sim={}", f.sims[1].0)).await.text().await.unwrap();
     assert_eq!(lines(&one), 1 + 2, "{one}");
     assert_eq!(lines(&v.get(&format!("/sims/cdrs.csv?sim={b_sim}")).await.text().await.unwrap()), 1);
-    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let today = app::time::iso_date(app::time::day_of(app.clock.now()));
     let csv = v.get(&format!("/sims/cdrs.csv?from={today}&to={today}")).await.text().await.unwrap();
     assert_eq!(lines(&csv), 1 + 2, "only today's: {csv}");
     let csv = v.get("/sims/cdrs.csv?q=truck").await.text().await.unwrap();
@@ -482,7 +482,7 @@ both_engines!(sim_details_show_usage_history_and_records, |app: TestApp| async m
     let csv = v.get(&format!("/sims/{sim}/cdrs.csv")).await.text().await.unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.starts_with("record_id,iccid,kind,started_at"));
-    let today = app::usage::iso_date(app::usage::day_of(app.clock.now()));
+    let today = app::time::iso_date(app::time::day_of(app.clock.now()));
     let csv = v.get(&format!("/sims/{sim}/cdrs.csv?from={today}&to={today}")).await.text().await.unwrap();
     assert_eq!(csv.lines().count(), 2, "only today's SMS: {csv}");
     assert_eq!(v.get(&format!("/sims/{sim}/cdrs.csv?from=2026-02-01&to=2026-01-01")).await.status(), 400);
@@ -742,7 +742,8 @@ both_engines!(the_provider_assigns_inventory_to_a_customer, |app: TestApp| async
 });
 
 both_engines!(a_bulk_job_resumes_after_a_crash_without_doubling, |app: TestApp| async move {
-    use app::sims::{db::Tenant, jobs, model::BulkAction, query::SimQuery};
+    use app::scope::Tenant;
+    use app::sims::{jobs, model::BulkAction, query::SimQuery};
     let f = fleet(&app).await;
     let user = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
     let tenant = Tenant::new(&format!("/{}/", f.t.a));
@@ -829,7 +830,7 @@ both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async 
         query::{Column, Shown, SimQuery, SortKey},
     };
     let _f = fleet(&app).await;
-    let tenant = db::Tenant::new("/");
+    let tenant = app::scope::Tenant::new("/");
     let now = app.clock.now();
     for query in ["", "sort=data&dir=desc", "sort=label", "status=activated&sort=last_session&dir=desc"] {
         let q = SimQuery::parse(&app::util::parse_query(query)).unwrap();

@@ -3,8 +3,9 @@ use sqlx::Row;
 
 use app::db::Db;
 use app::sims::{Eid, Iccid, Imei, Imsi, MccMnc, Msisdn, Rat};
+use app::time::{SECONDS_PER_DAY, day_of};
 use app::usage::db::{NewCdr, NewEdr, insert_cdrs, insert_edrs, queue_cdrs};
-use app::usage::{CdrKind, SECONDS_PER_DAY, cycle_start, day_of};
+use app::usage::{CdrKind, cycle_start};
 use server::demo::{self, DemoOptions};
 
 use crate::both_engines;

@@ -12,40 +12,40 @@ use super::steps::{
     tell_changed,
 };
 use crate::auth::db::{self as q, AuthUser};
-use crate::auth::notice::Notice;
-use crate::auth::service::{AuthState, CodeCheck, CodeSent, Limit};
-use crate::auth::session::{self, Principal};
-use crate::auth::{Method, Stage, crypto, limits, totp};
+use crate::auth::service::{CodeCheck, CodeSent, Limit};
+use crate::auth::session;
+use crate::auth::{Method, limits, totp};
+use crate::crypto;
 use crate::error::AppError;
 use crate::i18n::K;
+use crate::notice::Notice;
 use crate::routes;
+use crate::scope::{Principal, Stage};
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, Goto};
 
 const SECURITY: &str = routes::PROFILE_SECURITY;
 
 /// The caller with their account, confirmed as them for a sensitive change (see [`reauth`]).
-async fn confirmed(auth: &AuthState, caller: &Caller, typed: &str) -> Result<AuthUser, FormError> {
-    let u = caller.user(auth).await.back_to(SECURITY)?;
-    reauth(auth, (&caller.p, &u, &caller.client), typed, SECURITY).await?;
+async fn confirmed(app: &AppState, caller: &Caller, typed: &str) -> Result<AuthUser, FormError> {
+    let u = caller.user(app).await.back_to(SECURITY)?;
+    reauth(app, (&caller.p, &u, &caller.client), typed, SECURITY).await?;
     Ok(u)
 }
 
 pub async fn change_password(
-    State(auth): State<AuthState>,
+    State(app): State<AppState>,
     caller: Caller,
     Form(f): Form<NewPasswordForm>,
 ) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
-    let pw = acceptable_password(&auth, &u, &f).await.map_err(|n| Goto::to(SECURITY, n))?;
+    let u = confirmed(&app, &caller, &f.current).await?;
+    let pw = acceptable_password(&app, &u, &f).await.map_err(|n| Goto::to(SECURITY, n))?;
     let current = Proof::Current(u.password_hash.as_deref());
-    if !store_password(&auth, &u, &pw, Some(caller.p.session_id), "password.changed", current)
-        .await
-        .back_to(SECURITY)?
-    {
+    if !store_password(&app, &u, &pw, Some(caller.p.session_id), "password.changed", current).await.back_to(SECURITY)? {
         return Err(FormError::from(AppError::Conflict { what: "password".into() }).back_to(SECURITY));
     }
-    let cookie = advance(&auth, &caller.p, Stage::Active).await.back_to(SECURITY)?;
-    tell_changed(&auth, &u, K::ChangedPassword).await;
+    let cookie = advance(&app, &caller.p, Stage::Active).await.back_to(SECURITY)?;
+    tell_changed(&app, &u, K::ChangedPassword).await;
     Ok(Goto::to(SECURITY, Notice::PasswordChanged).cookie(cookie).into())
 }
 
@@ -63,7 +63,7 @@ pub struct ContactForm {
 
 /// Makes `change` with its journal entry `action`, in one transaction.
 async fn with_journal(
-    auth: &AuthState,
+    app: &AppState,
     u: &AuthUser,
     action: &str,
     change: impl for<'c> FnOnce(
@@ -71,8 +71,8 @@ async fn with_journal(
     )
         -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>,
 ) -> Result<(), AppError> {
-    let now = auth.now();
-    let mut tx = auth.db.write().await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
     change(&mut tx).await?;
     crate::journal::record(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username));
     tx.commit().await?;
@@ -87,26 +87,22 @@ fn code_notice(sent: CodeSent, sent_notice: Notice) -> Notice {
     }
 }
 
-pub async fn change_email(State(auth): State<AuthState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
+pub async fn change_email(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
     let email = parse_email(&f.email).ok_or(Goto::to(SECURITY, Notice::BadInput))?;
     if email == u.email {
         return Err(Goto::to(SECURITY, Notice::NothingChanged).into());
     }
     // The new address proves it is theirs with a code sent to it; the change waits for it.
-    let sent = auth.send_code(&u, None, "email_change", Method::Email, Some(&email)).await.back_to(SECURITY)?;
+    let sent = app.send_code(&u, None, "email_change", Method::Email, Some(&email)).await.back_to(SECURITY)?;
     Ok(Goto::to(SECURITY, code_notice(sent, Notice::EmailCodeSent)).into())
 }
 
-pub async fn confirm_new_email(
-    State(auth): State<AuthState>,
-    caller: Caller,
-    Form(f): Form<ContactForm>,
-) -> FormResult {
-    let u = caller.user(&auth).await.back_to(SECURITY)?;
+pub async fn confirm_new_email(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
+    let u = caller.user(&app).await.back_to(SECURITY)?;
     let apply: SetContact = |c, id, target, now| Box::pin(async move { q::set_email(c, id, &target, now).await });
     let change = ("email_change", "email.changed", K::ChangedEmail, Notice::Saved);
-    confirm_contact(&auth, &caller, &u, &f.code, change, apply).await
+    confirm_contact(&app, &caller, &u, &f.code, change, apply).await
 }
 
 /// Stores a confirmed contact (the connection, the user, the new address or number, now).
@@ -122,20 +118,20 @@ type SetContact =
 /// (purpose), then the change with its journal entry (action), then a word (changed) to the
 /// email address on file, and the notice (done).
 async fn confirm_contact(
-    auth: &AuthState,
+    app: &AppState,
     caller: &Caller,
     u: &AuthUser,
     code: &str,
     (purpose, action, changed, done): (&str, &str, K, Notice),
     apply: SetContact,
 ) -> FormResult {
-    let key = AuthState::account_key(&u.username, &caller.client);
-    auth.rate_limit(Limit::AuthPerAccount, &key).await.back_to(SECURITY)?;
-    match auth.check_code(u, None, purpose, code).await.back_to(SECURITY)? {
+    let key = AppState::account_key(&u.username, &caller.client);
+    app.rate_limit(Limit::AuthPerAccount, &key).await.back_to(SECURITY)?;
+    match app.check_code(u, None, purpose, code).await.back_to(SECURITY)? {
         CodeCheck::Ok { target } => {
-            let (now, id) = (auth.now(), u.id);
-            with_journal(auth, u, action, move |c| apply(c, id, target, now)).await.back_to(SECURITY)?;
-            tell_changed(auth, u, changed).await;
+            let (now, id) = (app.now(), u.id);
+            with_journal(app, u, action, move |c| apply(c, id, target, now)).await.back_to(SECURITY)?;
+            tell_changed(app, u, changed).await;
             Ok(Goto::to(SECURITY, done).into())
         }
         CodeCheck::Expired => Err(Goto::to(SECURITY, Notice::ExpiredCode).into()),
@@ -143,41 +139,41 @@ async fn confirm_contact(
         CodeCheck::Spent => Err(Goto::to(SECURITY, Notice::WrongCode).into()),
         // A wrong code counts like a wrong password: guessing ends in the lock.
         CodeCheck::Wrong => {
-            auth.log(&caller.client, &u.username, Some(u), purpose, "wrong_code").await;
-            match auth.fail(u).await.back_to(SECURITY)? {
-                Some(until) => Err(locked_out(auth, &caller.p, until).await.into()),
+            app.log(&caller.client, &u.username, Some(u), purpose, "wrong_code").await;
+            match app.fail(u).await.back_to(SECURITY)? {
+                Some(until) => Err(locked_out(app, &caller.p, until).await.into()),
                 None => Err(Goto::to(SECURITY, Notice::WrongCode).into()),
             }
         }
     }
 }
 
-pub async fn start_phone(State(auth): State<AuthState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
+pub async fn start_phone(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
     let phone =
-        sms_number(&auth, u.customer_id, &f.phone).await.back_to(SECURITY)?.map_err(|n| Goto::to(SECURITY, n))?;
-    let sent = auth.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await.back_to(SECURITY)?;
+        sms_number(&app, u.customer_id, &f.phone).await.back_to(SECURITY)?.map_err(|n| Goto::to(SECURITY, n))?;
+    let sent = app.send_code(&u, None, "phone", Method::Sms, Some(phone.as_str())).await.back_to(SECURITY)?;
     Ok(Goto::to(SECURITY, code_notice(sent, Notice::PhoneCodeSent)).into())
 }
 
-pub async fn verify_phone(State(auth): State<AuthState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = caller.user(&auth).await.back_to(SECURITY)?;
+pub async fn verify_phone(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
+    let u = caller.user(&app).await.back_to(SECURITY)?;
     let apply: SetContact =
         |c, id, target, now| Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await });
     let change = ("phone", "phone.verified", K::ChangedPhone, Notice::PhoneVerified);
-    confirm_contact(&auth, &caller, &u, &f.code, change, apply).await
+    confirm_contact(&app, &caller, &u, &f.code, change, apply).await
 }
 
 /// How many second factors remain if one of `removing` goes; recovery codes do not count.
 async fn methods_left(
-    auth: &AuthState,
+    app: &AppState,
     u: &AuthUser,
     removing: Method,
     devices_removed: usize,
 ) -> Result<usize, AppError> {
     let email = (u.mfa_email != 0 && removing != Method::Email) as usize;
     let sms = (u.phone_verified_at.is_some() && removing != Method::Sms) as usize;
-    let apps = q::totp_devices(&auth.db, u.id).await?.len().saturating_sub(devices_removed);
+    let apps = q::totp_devices(&app.db, u.id).await?.len().saturating_sub(devices_removed);
     Ok(email + sms + apps)
 }
 
@@ -187,21 +183,21 @@ pub fn policy_requires_mfa(u: &AuthUser) -> bool {
 }
 
 /// Refuses to remove a second factor when the policy requires one and none would remain.
-async fn keeps_a_method(auth: &AuthState, u: &AuthUser, removing: Method, devices: usize) -> Result<(), FormError> {
-    if methods_left(auth, u, removing, devices).await.back_to(SECURITY)? == 0 && policy_requires_mfa(u) {
+async fn keeps_a_method(app: &AppState, u: &AuthUser, removing: Method, devices: usize) -> Result<(), FormError> {
+    if methods_left(app, u, removing, devices).await.back_to(SECURITY)? == 0 && policy_requires_mfa(u) {
         return Err(Goto::to(SECURITY, Notice::LastMethod).into());
     }
     Ok(())
 }
 
-pub async fn remove_phone(State(auth): State<AuthState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
-    keeps_a_method(&auth, &u, Method::Sms, 0).await?;
+pub async fn remove_phone(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
+    keeps_a_method(&app, &u, Method::Sms, 0).await?;
     let id = u.id;
-    with_journal(&auth, &u, "phone.removed", move |c| Box::pin(async move { q::set_phone(c, id, None, None).await }))
+    with_journal(&app, &u, "phone.removed", move |c| Box::pin(async move { q::set_phone(c, id, None, None).await }))
         .await
         .back_to(SECURITY)?;
-    tell_changed(&auth, &u, K::ChangedPhone).await;
+    tell_changed(&app, &u, K::ChangedPhone).await;
     Ok(Goto::to(SECURITY, Notice::Saved).into())
 }
 
@@ -217,32 +213,32 @@ pub struct TotpForm {
     current: String,
 }
 
-pub async fn add_totp(State(auth): State<AuthState>, caller: Caller, Form(f): Form<TotpForm>) -> FormResult {
+pub async fn add_totp(State(app): State<AppState>, caller: Caller, Form(f): Form<TotpForm>) -> FormResult {
     let page = routes::PROFILE_TOTP_NEW;
-    let u = caller.user(&auth).await.back_to(page)?;
+    let u = caller.user(&app).await.back_to(page)?;
     let name = f.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 50 {
         return Err(Goto::to(page, Notice::BadDeviceName).into());
     }
     // A new second factor is a sensitive change: confirmed like the others.
-    reauth(&auth, (&caller.p, &u, &caller.client), &f.current, page).await?;
-    if let Some(n) = confirm_totp(&auth, &u, &name, &f.code).await.back_to(page)? {
+    reauth(&app, (&caller.p, &u, &caller.client), &f.current, page).await?;
+    if let Some(n) = confirm_totp(&app, &u, &name, &f.code).await.back_to(page)? {
         return Err(Goto::to(page, n).into());
     }
-    tell_changed(&auth, &u, K::ChangedAuthenticatorAdded).await;
+    tell_changed(&app, &u, K::ChangedAuthenticatorAdded).await;
     // A new factor is a privilege change: new session id.
-    let cookie = advance(&auth, &caller.p, Stage::Active).await.back_to(SECURITY)?;
+    let cookie = advance(&app, &caller.p, Stage::Active).await.back_to(SECURITY)?;
     Ok(Goto::to(SECURITY, Notice::DeviceAdded).cookie(cookie).into())
 }
 
 /// Confirms the user's pending authenticator with a code from it, named `name`; the notice
 /// saying why not otherwise.
-async fn confirm_totp(auth: &AuthState, u: &AuthUser, name: &str, code: &str) -> Result<Option<Notice>, AppError> {
-    let now = auth.now();
-    let Some(pending) = q::pending_totp(&auth.db, u.id).await? else { return Ok(Some(Notice::BadInput)) };
-    let Some(secret) = auth.key.open(&pending.secret_enc) else { return Ok(Some(Notice::BadInput)) };
+async fn confirm_totp(app: &AppState, u: &AuthUser, name: &str, code: &str) -> Result<Option<Notice>, AppError> {
+    let now = app.now();
+    let Some(pending) = q::pending_totp(&app.db, u.id).await? else { return Ok(Some(Notice::BadInput)) };
+    let Some(secret) = app.key.open(&pending.secret_enc) else { return Ok(Some(Notice::BadInput)) };
     let Some(step) = totp::matching_step(&secret, code, now) else { return Ok(Some(Notice::WrongCode)) };
-    let mut tx = auth.db.write().await?;
+    let mut tx = app.db.write().await?;
     if !q::confirm_totp(&mut tx, pending.id, name, step, now).await? {
         return Ok(Some(Notice::BadInput));
     }
@@ -255,19 +251,19 @@ async fn confirm_totp(auth: &AuthState, u: &AuthUser, name: &str, code: &str) ->
     Ok(None)
 }
 
-pub async fn remove_totp(State(auth): State<AuthState>, caller: Caller, Form(f): Form<TotpForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
-    keeps_a_method(&auth, &u, Method::Totp, 1).await?;
+pub async fn remove_totp(State(app): State<AppState>, caller: Caller, Form(f): Form<TotpForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
+    keeps_a_method(&app, &u, Method::Totp, 1).await?;
     // Only the user's own device: another's id removes nothing, and nothing is said or mailed.
-    let mut tx = auth.db.write().await.back_to(SECURITY)?;
+    let mut tx = app.db.write().await.back_to(SECURITY)?;
     let Some(name) = q::delete_totp(&mut tx, u.id, f.id).await.back_to(SECURITY)? else {
         return Err(Goto::to(SECURITY, Notice::NotAllowed).into());
     };
-    let entry = q::JournalEntry::new(auth.now(), u.id, u.customer_id, "mfa.device_removed", &u.username)
+    let entry = q::JournalEntry::new(app.now(), u.id, u.customer_id, "mfa.device_removed", &u.username)
         .with(serde_json::json!({ "device": name }));
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(SECURITY)?;
-    tell_changed(&auth, &u, K::ChangedAuthenticatorRemoved).await;
+    tell_changed(&app, &u, K::ChangedAuthenticatorRemoved).await;
     Ok(Goto::to(SECURITY, Notice::DeviceRemoved).into())
 }
 
@@ -280,46 +276,45 @@ pub struct CurrentForm {
 }
 
 /// Ten new single-use recovery codes, stored hashed; shown once on the next page.
-pub async fn recovery_codes(State(auth): State<AuthState>, caller: Caller, Form(f): Form<CurrentForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
+pub async fn recovery_codes(State(app): State<AppState>, caller: Caller, Form(f): Form<CurrentForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
     let codes: Vec<String> = (0..limits::RECOVERY_CODES).map(|_| crypto::recovery_code()).collect();
-    let hashes: Vec<String> =
-        codes.iter().map(|c| auth.key.code_hash("recovery", &crypto::normalise_code(c))).collect();
-    let (now, id) = (auth.now(), u.id);
-    with_journal(&auth, &u, "mfa.recovery_codes_generated", move |c| {
+    let hashes: Vec<String> = codes.iter().map(|c| app.key.code_hash("recovery", &crypto::normalise_code(c))).collect();
+    let (now, id) = (app.now(), u.id);
+    with_journal(&app, &u, "mfa.recovery_codes_generated", move |c| {
         Box::pin(async move { q::replace_recovery_codes(c, id, &hashes, now).await })
     })
     .await
     .back_to(SECURITY)?;
-    let sealed = auth.key.seal(codes.join("\n").as_bytes());
-    q::set_flash(&auth.db, caller.p.session_id, Some(&sealed)).await.back_to(SECURITY)?;
-    tell_changed(&auth, &u, K::ChangedRecoveryCodes).await;
+    let sealed = app.key.seal(codes.join("\n").as_bytes());
+    q::set_flash(&app.db, caller.p.session_id, Some(&sealed)).await.back_to(SECURITY)?;
+    tell_changed(&app, &u, K::ChangedRecoveryCodes).await;
     Ok(Goto::page(routes::PROFILE_RECOVERY_CODES).into())
 }
 
-pub async fn default_method(State(auth): State<AuthState>, caller: Caller, Form(f): Form<MethodForm>) -> FormResult {
-    let u = caller.user(&auth).await.back_to(SECURITY)?;
+pub async fn default_method(State(app): State<AppState>, caller: Caller, Form(f): Form<MethodForm>) -> FormResult {
+    let u = caller.user(&app).await.back_to(SECURITY)?;
     let bad = || Goto::to(SECURITY, Notice::BadInput);
     let method = Method::parse(&f.method).filter(|m| *m != Method::Recovery).ok_or_else(bad)?;
-    if !auth.methods(&u).await.back_to(SECURITY)?.contains(&method) {
+    if !app.methods(&u).await.back_to(SECURITY)?.contains(&method) {
         return Err(bad().into());
     }
-    q::set_mfa_default(&auth.db, u.id, method.code()).await.back_to(SECURITY)?;
+    q::set_mfa_default(&app.db, u.id, method.code()).await.back_to(SECURITY)?;
     Ok(Goto::to(SECURITY, Notice::Saved).into())
 }
 
-pub async fn email_codes(State(auth): State<AuthState>, caller: Caller, Form(f): Form<CurrentForm>) -> FormResult {
-    let u = confirmed(&auth, &caller, &f.current).await?;
+pub async fn email_codes(State(app): State<AppState>, caller: Caller, Form(f): Form<CurrentForm>) -> FormResult {
+    let u = confirmed(&app, &caller, &f.current).await?;
     let on = f.on.is_some();
     if !on {
-        keeps_a_method(&auth, &u, Method::Email, 0).await?;
+        keeps_a_method(&app, &u, Method::Email, 0).await?;
     }
     let id = u.id;
     let action = if on { "mfa.email_on" } else { "mfa.email_off" };
-    with_journal(&auth, &u, action, move |c| Box::pin(async move { q::set_mfa_email(c, id, on).await }))
+    with_journal(&app, &u, action, move |c| Box::pin(async move { q::set_mfa_email(c, id, on).await }))
         .await
         .back_to(SECURITY)?;
-    tell_changed(&auth, &u, K::ChangedEmailCodes).await;
+    tell_changed(&app, &u, K::ChangedEmailCodes).await;
     Ok(Goto::to(SECURITY, Notice::Saved).into())
 }
 
@@ -332,14 +327,14 @@ pub struct ConfirmForm {
 }
 
 /// The confirmation page's form: once confirmed, back to the change, which may now be made.
-pub async fn confirm(State(auth): State<AuthState>, caller: Caller, Form(f): Form<ConfirmForm>) -> FormResult {
+pub async fn confirm(State(app): State<AppState>, caller: Caller, Form(f): Form<ConfirmForm>) -> FormResult {
     let next = routes::safe_local_path(&f.next).to_string();
     let page = format!("{}?next={}", routes::PROFILE_CONFIRM, routes::encode_query_value(&next));
-    let u = caller.user(&auth).await.back_to(&page)?;
+    let u = caller.user(&app).await.back_to(&page)?;
     if f.current.is_empty() {
         return Err(Goto::to(page, Notice::ConfirmNeeded).into());
     }
-    reauth(&auth, (&caller.p, &u, &caller.client), &f.current, &page).await?;
+    reauth(&app, (&caller.p, &u, &caller.client), &f.current, &page).await?;
     Ok(Goto::to(next, Notice::Confirmed).into())
 }
 
@@ -351,18 +346,16 @@ pub struct IdForm {
     pub current: String,
 }
 
-pub async fn end_session(State(auth): State<AuthState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
+pub async fn end_session(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let p: &Principal = &caller.p;
-    let u = caller.user(&auth).await.back_to(SECURITY)?;
+    let u = caller.user(&app).await.back_to(SECURITY)?;
     // Ending this session is signing out; ending another is a sensitive change.
     if f.id != p.session_id {
-        reauth(&auth, (p, &u, &caller.client), &f.current, SECURITY).await?;
+        reauth(&app, (p, &u, &caller.client), &f.current, SECURITY).await?;
     }
-    q::delete_user_session(&auth.db, u.id, f.id).await.back_to(SECURITY)?;
+    q::delete_user_session(&app.db, u.id, f.id).await.back_to(SECURITY)?;
     if f.id == p.session_id {
-        return Ok(Goto::to(routes::LOGIN, Notice::SignedOut)
-            .cookie(session::clear_cookie(auth.secure_cookies))
-            .into());
+        return Ok(Goto::to(routes::LOGIN, Notice::SignedOut).cookie(session::clear_cookie(app.secure_cookies)).into());
     }
     Ok(Goto::to(SECURITY, Notice::SessionEnded).into())
 }

@@ -6,14 +6,15 @@ use serde::Deserialize;
 
 use super::account::IdForm;
 use super::steps::{parse_email, parse_username, reauth, sms_number, user_lang};
-use crate::auth::Role;
 use crate::auth::db::{self as q};
 use crate::auth::emails::{self, Message};
-use crate::auth::notice::Notice;
-use crate::auth::service::AuthState;
-use crate::auth::{crypto, limits, phone};
+use crate::auth::{limits, phone};
+use crate::crypto;
 use crate::error::AppError;
+use crate::notice::Notice;
 use crate::routes;
+use crate::scope::Role;
+use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, Goto};
 
 #[derive(Deserialize, Default)]
@@ -49,9 +50,9 @@ impl InviteForm {
     }
 }
 
-pub async fn invite(State(auth): State<AuthState>, caller: Caller, Form(f): Form<InviteForm>) -> FormResult {
+pub async fn invite(State(app): State<AppState>, caller: Caller, Form(f): Form<InviteForm>) -> FormResult {
     let (p, client) = (&caller.p, &caller.client);
-    let admin = caller.user(&auth).await.back_with(f.back())?;
+    let admin = caller.user(&app).await.back_with(f.back())?;
     let name = f.name.trim().to_string();
     let (Some(username), Some(email), Some(role)) =
         (parse_username(&f.username), parse_email(&f.email), Role::parse(&f.role))
@@ -65,7 +66,7 @@ pub async fn invite(State(auth): State<AuthState>, caller: Caller, Form(f): Form
         return Err(f.refused(Notice::NotAllowed));
     }
     let customer_id: i64 = f.customer.trim().parse().unwrap_or(-1);
-    let customer = q::customer_in_scope(&auth.db, &p.customer_path, customer_id)
+    let customer = q::customer_in_scope(&app.db, &p.customer_path, customer_id)
         .await
         .back_with(f.back())?
         .ok_or_else(|| f.refused(Notice::NotAllowed))?;
@@ -73,7 +74,7 @@ pub async fn invite(State(auth): State<AuthState>, caller: Caller, Form(f): Form
     let phone = match f.phone.trim() {
         "" => None,
         raw => Some(
-            sms_number(&auth, customer.id, raw)
+            sms_number(&app, customer.id, raw)
                 .await
                 .back_with(f.back())?
                 .map_err(|n| f.refused(n))?
@@ -85,9 +86,9 @@ pub async fn invite(State(auth): State<AuthState>, caller: Caller, Form(f): Form
         return Err(f.refused(Notice::NotAllowed));
     }
     let temp = crypto::temp_password();
-    let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
-    let now = auth.now();
-    let mut tx = auth.db.write().await.back_with(f.back())?;
+    let hash = app.auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
+    let now = app.now();
+    let mut tx = app.db.write().await.back_with(f.back())?;
     let new_user = q::NewUser {
         customer_id: customer.id,
         username: &username,
@@ -113,23 +114,23 @@ pub async fn invite(State(auth): State<AuthState>, caller: Caller, Form(f): Form
     tx.commit().await.back_with(f.back())?;
     let expires_at = now + limits::TEMP_PASSWORD_TTL;
     let invitation = Message::Invitation { name: &name, username: &username, temp_password: &temp, expires_at };
-    auth.send_mail(emails::build(client.lang, &email, &auth.public_url, invitation)).await;
+    app.send_mail(emails::build(client.lang, &email, &app.public_url, invitation)).await;
     Ok(Goto::to(routes::USERS, Notice::InvitationSent).into())
 }
 
-pub async fn resend_invitation(State(auth): State<AuthState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
+pub async fn resend_invitation(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let page = routes::USERS;
-    let admin = caller.user(&auth).await.back_to(page)?;
-    let u = q::user_in_scope(&auth.db, &caller.p.customer_path, f.id)
+    let admin = caller.user(&app).await.back_to(page)?;
+    let u = q::user_in_scope(&app.db, &caller.p.customer_path, f.id)
         .await
         .back_to(page)?
         .filter(|u| u.status == "invited")
         .ok_or(Goto::to(page, Notice::NotAllowed))?;
     let temp = crypto::temp_password();
-    let hash = auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
-    let now = auth.now();
+    let hash = app.auth.hasher.hash_secret(&temp).await.map_err(|e| AppError::internal(&e))?;
+    let now = app.now();
     let expires_at = now + limits::TEMP_PASSWORD_TTL;
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let mut tx = app.db.write().await.back_to(page)?;
     q::renew_invitation(&mut tx, u.id, &hash, expires_at).await.back_to(page)?;
     crate::journal::record(
         &mut tx,
@@ -137,20 +138,20 @@ pub async fn resend_invitation(State(auth): State<AuthState>, caller: Caller, Fo
     );
     tx.commit().await.back_to(page)?;
     let msg = Message::Invitation { name: &u.name, username: &u.username, temp_password: &temp, expires_at };
-    auth.send_mail(emails::build(user_lang(&u), &u.email, &auth.public_url, msg)).await;
+    app.send_mail(emails::build(user_lang(&u), &u.email, &app.public_url, msg)).await;
     Ok(Goto::to(page, Notice::InvitationSent).into())
 }
 
-pub async fn unlock(State(auth): State<AuthState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
+pub async fn unlock(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let page = routes::USERS;
-    let admin = caller.user(&auth).await.back_to(page)?;
-    let u = q::user_in_scope(&auth.db, &caller.p.customer_path, f.id)
+    let admin = caller.user(&app).await.back_to(page)?;
+    let u = q::user_in_scope(&app.db, &caller.p.customer_path, f.id)
         .await
         .back_to(page)?
         .ok_or(Goto::to(page, Notice::NotAllowed))?;
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let mut tx = app.db.write().await.back_to(page)?;
     q::unlock(&mut tx, u.id).await.back_to(page)?;
-    let entry = q::JournalEntry::new(auth.now(), admin.id, u.customer_id, "account.unlocked", &u.username);
+    let entry = q::JournalEntry::new(app.now(), admin.id, u.customer_id, "account.unlocked", &u.username);
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Unlocked).into())
@@ -166,10 +167,10 @@ pub struct PolicyForm {
     current: String,
 }
 
-pub async fn mfa_policy(State(auth): State<AuthState>, caller: Caller, Form(f): Form<PolicyForm>) -> FormResult {
+pub async fn mfa_policy(State(app): State<AppState>, caller: Caller, Form(f): Form<PolicyForm>) -> FormResult {
     let page = routes::SETTINGS_SECURITY;
-    let admin = caller.user(&auth).await.back_to(page)?;
-    let customer = q::customer_in_scope(&auth.db, &caller.p.customer_path, f.customer)
+    let admin = caller.user(&app).await.back_to(page)?;
+    let customer = q::customer_in_scope(&app.db, &caller.p.customer_path, f.customer)
         .await
         .back_to(page)?
         .ok_or(Goto::to(page, Notice::NotAllowed))?;
@@ -180,12 +181,12 @@ pub async fn mfa_policy(State(auth): State<AuthState>, caller: Caller, Form(f): 
     }
     // Dropping a second factor for a whole customer is a sensitive change.
     if !on {
-        reauth(&auth, (&caller.p, &admin, &caller.client), &f.current, page).await?;
+        reauth(&app, (&caller.p, &admin, &caller.client), &f.current, page).await?;
     }
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let mut tx = app.db.write().await.back_to(page)?;
     q::set_customer_mfa(&mut tx, customer.id, on).await.back_to(page)?;
     let action = if on { "policy.mfa_on" } else { "policy.mfa_off" };
-    crate::journal::record(&mut tx, q::JournalEntry::new(auth.now(), admin.id, customer.id, action, &customer.name));
+    crate::journal::record(&mut tx, q::JournalEntry::new(app.now(), admin.id, customer.id, action, &customer.name));
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Saved).into())
 }
@@ -202,14 +203,10 @@ pub struct SmsCountriesForm {
 
 /// The countries whose numbers a customer's users may register for text messages (empty: any),
 /// a sensitive change.
-pub async fn sms_countries(
-    State(auth): State<AuthState>,
-    caller: Caller,
-    Form(f): Form<SmsCountriesForm>,
-) -> FormResult {
+pub async fn sms_countries(State(app): State<AppState>, caller: Caller, Form(f): Form<SmsCountriesForm>) -> FormResult {
     let page = routes::SETTINGS_SECURITY;
-    let admin = caller.user(&auth).await.back_to(page)?;
-    let customer = q::customer_in_scope(&auth.db, &caller.p.customer_path, f.customer)
+    let admin = caller.user(&app).await.back_to(page)?;
+    let customer = q::customer_in_scope(&app.db, &caller.p.customer_path, f.customer)
         .await
         .back_to(page)?
         .ok_or(Goto::to(page, Notice::NotAllowed))?;
@@ -218,11 +215,11 @@ pub async fn sms_countries(
     if typed.len() > 250 || typed.iter().any(|c| !phone::is_country(c)) {
         return Err(Goto::to(page, Notice::BadInput).into());
     }
-    reauth(&auth, (&caller.p, &admin, &caller.client), &f.current, page).await?;
+    reauth(&app, (&caller.p, &admin, &caller.client), &f.current, page).await?;
     let list = typed.join(",");
-    let mut tx = auth.db.write().await.back_to(page)?;
+    let mut tx = app.db.write().await.back_to(page)?;
     q::set_sms_countries(&mut tx, customer.id, &list).await.back_to(page)?;
-    let entry = q::JournalEntry::new(auth.now(), admin.id, customer.id, "policy.sms_countries", &customer.name)
+    let entry = q::JournalEntry::new(app.now(), admin.id, customer.id, "policy.sms_countries", &customer.name)
         .with(serde_json::json!({ "before": customer.sms_countries, "after": list }));
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;

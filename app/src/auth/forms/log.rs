@@ -2,10 +2,10 @@
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use crate::auth::Role;
 use crate::auth::db::{self as q};
-use crate::auth::service::AuthState;
 use crate::routes;
+use crate::scope::Role;
+use crate::state::AppState;
 use crate::web::download::{csv_cell, csv_file};
 use crate::web::{BackTo, Caller, FormResult};
 
@@ -33,24 +33,20 @@ impl LogQuery {
 
 /// A `YYYY-MM-DD` date as the Unix second it starts (UTC).
 pub fn parse_day(s: &str) -> Option<i64> {
-    crate::usage::parse_date(s).map(|d| d * 86_400)
+    crate::time::parse_date(s).map(|d| d * 86_400)
 }
 
-pub async fn sign_in_log_csv(
-    State(auth): State<AuthState>,
-    caller: Caller,
-    Query(query): Query<LogQuery>,
-) -> FormResult {
+pub async fn sign_in_log_csv(State(app): State<AppState>, caller: Caller, Query(query): Query<LogQuery>) -> FormResult {
     let p = &caller.p;
     let all = p.role == Role::ProviderAdmin;
-    let rows = q::sign_in_log(&auth.db, &p.customer_path, all, &query.filter(), 100_000)
+    let rows = q::sign_in_log(&app.db, &p.customer_path, all, &query.filter(), 100_000)
         .await
         .back_to(routes::USERS_SIGN_IN_LOG)?;
     let mut out = String::from("time,username,ip,user_agent,method,result\r\n");
     for r in rows {
         out.push_str(&format!(
             "{},{},{},{},{},{}\r\n",
-            crate::usage::iso8601(r.at),
+            crate::time::iso8601(r.at),
             csv_cell(&r.username),
             csv_cell(&r.ip),
             csv_cell(&r.user_agent),
@@ -67,7 +63,7 @@ mod tests {
 
     #[test]
     fn bad_dates_are_ignored() {
-        assert_eq!(parse_day("2026-11-22"), Some(crate::usage::days_from_civil(2026, 11, 22) * 86_400));
+        assert_eq!(parse_day("2026-11-22"), Some(crate::time::days_from_civil(2026, 11, 22) * 86_400));
         assert_eq!(parse_day("2026-13-01"), None);
         assert_eq!(parse_day("yesterday"), None);
     }

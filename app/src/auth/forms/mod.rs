@@ -11,10 +11,10 @@ pub mod steps;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{MethodRouter, get, post};
 
-use super::Perm;
 use super::limits;
-use super::service::AuthState;
 use crate::routes;
+use crate::scope::Perm;
+use crate::state::AppState;
 use crate::web::FormRoute;
 
 pub use steps::{parse_email, parse_username, reauth};
@@ -24,7 +24,7 @@ pub use steps::{parse_email, parse_username, reauth};
 pub fn routes<S>() -> Vec<FormRoute<S>>
 where
     S: Clone + Send + Sync + 'static,
-    AuthState: FromRef<S>,
+    AppState: FromRef<S>,
 {
     use crate::web::Access::{Public, Signed};
     // A 1 MB password is refused here, unread, long before any hashing.

@@ -2,18 +2,20 @@
 //! session's rotation, the re-authentication of sensitive changes, and storing a password.
 use axum::http::HeaderValue;
 
-use super::super::crypto;
 use super::super::db::{self as q, AuthUser};
 use super::super::emails::{self, Message};
 use super::super::limits;
-use super::super::notice::Notice;
-use super::super::password::NewPassword;
-use super::super::service::{AuthState, Client, CodeSent, Confirmation};
-use super::super::session::{self, Principal, SessionContext};
-use super::super::{Stage, phone};
+use crate::auth::phone;
+use crate::auth::service::{Client, CodeSent, Confirmation};
+use crate::auth::session;
+use crate::crypto;
 use crate::error::AppError;
 use crate::i18n::{K, Lang};
+use crate::notice::Notice;
+use crate::password::NewPassword;
 use crate::routes;
+use crate::scope::{Principal, SessionContext, Stage};
+use crate::state::AppState;
 use crate::web::{BackTo, FormError, Goto};
 
 /// The notice of a code sending: sent, or one went out moments ago.
@@ -30,9 +32,9 @@ pub fn locked(until: i64) -> Goto {
 }
 
 /// To the sign-in page, locked, this browser's session ended and its cookie cleared.
-pub async fn locked_out(auth: &AuthState, p: &Principal, until: i64) -> Goto {
-    let _ = q::delete_session(&auth.db, p.session_id).await;
-    locked(until).cookie(session::clear_cookie(auth.secure_cookies))
+pub async fn locked_out(app: &AppState, p: &Principal, until: i64) -> Goto {
+    let _ = q::delete_session(&app.db, p.session_id).await;
+    locked(until).cookie(session::clear_cookie(app.secure_cookies))
 }
 
 /// Where a finished sign-in goes: the page asked for, if it is one of ours.
@@ -66,70 +68,70 @@ pub fn is_locked(u: &AuthUser, now: i64) -> Option<i64> {
 /// The half-finished sign-in of this browser at one of `stages`, with its user; else back to
 /// the sign-in page.
 pub async fn pending_at(
-    auth: &AuthState,
+    app: &AppState,
     ctx: &SessionContext,
     stages: &[Stage],
 ) -> Result<(Principal, AuthUser), FormError> {
     let expired = || FormError::from(Goto::to(routes::LOGIN, Notice::SessionExpired));
     let p = ctx.0.clone().filter(|p| stages.contains(&p.stage)).ok_or_else(expired)?;
-    let u = q::user_by_id(&auth.db, p.user_id).await.back_to(routes::LOGIN)?.ok_or_else(expired)?;
+    let u = q::user_by_id(&app.db, p.user_id).await.back_to(routes::LOGIN)?.ok_or_else(expired)?;
     Ok((p, u))
 }
 
 /// Moves the browser's session to `stage` under a new token (rotation at every step).
-pub async fn advance(auth: &AuthState, p: &Principal, stage: Stage) -> Result<HeaderValue, AppError> {
+pub async fn advance(app: &AppState, p: &Principal, stage: Stage) -> Result<HeaderValue, AppError> {
     let token = crypto::random_token();
-    let now = auth.now();
+    let now = app.now();
     // The absolute limit of a complete session counts from when it became complete.
     let expires = session::expiry(stage, p.remember, now);
-    q::advance_session(&auth.db, p.session_id, &crypto::token_hash(&token), stage.code(), now, expires).await?;
-    Ok(session::set_cookie(&token, p.remember, auth.secure_cookies))
+    q::advance_session(&app.db, p.session_id, &crypto::token_hash(&token), stage.code(), now, expires).await?;
+    Ok(session::set_cookie(&token, p.remember, app.secure_cookies))
 }
 
 /// Everything a complete sign-in does: clears the failure count, logs success, rotates the id.
 pub async fn complete(
-    auth: &AuthState,
+    app: &AppState,
     p: &Principal,
     u: &AuthUser,
     client: &Client,
     method: &str,
 ) -> Result<HeaderValue, AppError> {
-    q::reset_failures(&auth.db, u.id, auth.now()).await?;
-    auth.log(client, &u.username, Some(u), method, "success").await;
-    let cookie = advance(auth, p, Stage::Active).await?;
+    q::reset_failures(&app.db, u.id, app.now()).await?;
+    app.log(client, &u.username, Some(u), method, "success").await;
+    let cookie = advance(app, p, Stage::Active).await?;
     // A sign-in just completed is a proof of identity for the next few minutes' changes.
-    q::set_reauth_at(&auth.db, p.session_id, auth.now()).await?;
+    q::set_reauth_at(&app.db, p.session_id, app.now()).await?;
     Ok(cookie)
 }
 
 /// A failed step of a known user: logged and counted; back to `page` with `n`, or, if the
 /// account is now locked, the half-finished sign-in ends.
 pub async fn failed_step(
-    auth: &AuthState,
+    app: &AppState,
     (p, u, client): (&Principal, &AuthUser, &Client),
     (method, result): (&str, &str),
     page: &str,
     n: Notice,
 ) -> FormError {
-    auth.log(client, &u.username, Some(u), method, result).await;
-    match auth.fail(u).await {
-        Ok(Some(until)) => FormError::from(locked_out(auth, p, until).await),
+    app.log(client, &u.username, Some(u), method, result).await;
+    match app.fail(u).await {
+        Ok(Some(until)) => FormError::from(locked_out(app, p, until).await),
         Ok(None) => FormError::from(Goto::to(page, n)),
         Err(e) => FormError::from(e).back_to(page),
     }
 }
 
-/// The one re-authentication of every sensitive change ([`AuthState::confirm`]): a proof of
+/// The one re-authentication of every sensitive change ([`AppState::confirm`]): a proof of
 /// the last few minutes, or the password or an authenticator code typed now. Without one, to
 /// the confirmation page (and back to `page` after); a wrong one goes back to `page` and
 /// counts towards the lock; a locked account's session ends.
 pub async fn reauth(
-    auth: &AuthState,
+    app: &AppState,
     (p, u, client): (&Principal, &AuthUser, &Client),
     typed: &str,
     page: &str,
 ) -> Result<(), FormError> {
-    match auth.confirm(p, u, client, typed).await.back_to(page)? {
+    match app.confirm(p, u, client, typed).await.back_to(page)? {
         Confirmation::Confirmed => Ok(()),
         Confirmation::Needed => Err(Goto::to(
             format!("{}?next={}", routes::PROFILE_CONFIRM, routes::encode_query_value(routes::safe_local_path(page))),
@@ -137,13 +139,13 @@ pub async fn reauth(
         )
         .into()),
         Confirmation::Wrong => Err(Goto::to(page, Notice::WrongPassword).into()),
-        Confirmation::Locked { until } => Err(locked_out(auth, p, until).await.into()),
+        Confirmation::Locked { until } => Err(locked_out(app, p, until).await.into()),
     }
 }
 
 /// Tells the address on file (before the change) what changed.
-pub async fn tell_changed(auth: &AuthState, u: &AuthUser, what: K) {
-    auth.send_mail(emails::build(user_lang(u), &u.email, &auth.public_url, Message::Changed { what })).await;
+pub async fn tell_changed(app: &AppState, u: &AuthUser, what: K) {
+    app.send_mail(emails::build(user_lang(u), &u.email, &app.public_url, Message::Changed { what })).await;
 }
 
 /// A plausible address: one `@`, something on each side, a dot in the domain, no spaces.
@@ -171,12 +173,12 @@ pub fn parse_username(s: &str) -> Option<String> {
 /// A number text messages may go to, under the policy of `customer` ([`phone`]), or the notice
 /// that says why not.
 pub async fn sms_number(
-    auth: &AuthState,
+    app: &AppState,
     customer: i64,
     raw: &str,
 ) -> Result<Result<phone::SmsNumber, Notice>, AppError> {
     use phone::PhoneProblem;
-    let countries = phone::countries(&q::sms_countries(&auth.db, customer).await?);
+    let countries = phone::countries(&q::sms_countries(&app.db, customer).await?);
     Ok(phone::parse(raw, &countries).map_err(|p| match p {
         PhoneProblem::Invalid => Notice::BadPhone,
         PhoneProblem::NotMobile => Notice::PhoneNotMobile,
@@ -198,17 +200,17 @@ pub struct NewPasswordForm {
 }
 
 /// Checks a new password against the policy, the temporary password and the last ten.
-pub async fn acceptable_password(auth: &AuthState, u: &AuthUser, f: &NewPasswordForm) -> Result<NewPassword, Notice> {
+pub async fn acceptable_password(app: &AppState, u: &AuthUser, f: &NewPasswordForm) -> Result<NewPassword, Notice> {
     if f.password != f.confirm {
         return Err(Notice::PasswordsDiffer);
     }
     let pw = NewPassword::parse(&f.password, &u.username, &u.email).map_err(Notice::from_problem)?;
-    if u.status == "invited" && auth.hasher.verify(pw.expose(), u.password_hash.as_deref()).await.unwrap_or(false) {
+    if u.status == "invited" && app.auth.hasher.verify(pw.expose(), u.password_hash.as_deref()).await.unwrap_or(false) {
         return Err(Notice::PasswordIsTemporary);
     }
-    let history = q::password_history(&auth.db, u.id, limits::PASSWORD_HISTORY).await.unwrap_or_default();
+    let history = q::password_history(&app.db, u.id, limits::PASSWORD_HISTORY).await.unwrap_or_default();
     for old in &history {
-        if auth.hasher.verify(pw.expose(), Some(old)).await.unwrap_or(false) {
+        if app.auth.hasher.verify(pw.expose(), Some(old)).await.unwrap_or(false) {
             return Err(Notice::PasswordReused);
         }
     }
@@ -230,16 +232,16 @@ pub enum Proof<'a> {
 /// transaction. False when the proof no longer holds (a spent or stale link, a password
 /// changed meanwhile).
 pub async fn store_password(
-    auth: &AuthState,
+    app: &AppState,
     u: &AuthUser,
     pw: &NewPassword,
     keep: Option<i64>,
     action: &str,
     proof: Proof<'_>,
 ) -> Result<bool, AppError> {
-    let hash = auth.hasher.hash(pw).await.map_err(|e| AppError::internal(&e))?;
-    let now = auth.now();
-    let mut tx = auth.db.write().await?;
+    let hash = app.auth.hasher.hash(pw).await.map_err(|e| AppError::internal(&e))?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
     let (expected, mut revoked) = (
         match proof {
             Proof::Current(h) => h,

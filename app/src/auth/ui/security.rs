@@ -13,7 +13,7 @@ use crate::routes;
 use crate::time::local;
 
 /// The confirmation that guards each change: the current password or an authenticator code.
-/// Left empty, a confirmation of the last five minutes counts (see `AuthState::confirm`).
+/// Left empty, a confirmation of the last five minutes counts (see `AppState::confirm`).
 #[component]
 pub fn Current(#[prop(into)] id: String) -> impl IntoView {
     let hint = format!("{id}-hint");

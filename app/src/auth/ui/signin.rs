@@ -6,9 +6,9 @@ use leptos_router::hooks::use_query_map;
 use super::{Field, Hidden, NoticeBanner, error_view};
 use crate::auth::Method;
 use crate::auth::api::sign_in_state;
-use crate::auth::password::{MAX_CHARS, MIN_CHARS, NewPassword};
 use crate::components::{t, use_lang};
 use crate::i18n::K;
+use crate::password::{MAX_CHARS, MIN_CHARS, NewPassword};
 use crate::routes;
 
 fn query_value(key: &'static str) -> String {

@@ -64,7 +64,7 @@ pub fn daily_bars(
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" class=\"bar\"><title>{} {}</title></rect>",
             top_pad + plot_h - bh,
             (bar_w * 0.8).max(1.0),
-            crate::usage::iso_date(first_day + i as i64),
+            crate::time::iso_date(first_day + i as i64),
             esc(&fmt(*v))
         ));
     }
@@ -72,7 +72,7 @@ pub fn daily_bars(
         s.push_str(&format!(
             "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"{anchor}\">{}</text>",
             h - 6.0,
-            crate::usage::iso_date(day)
+            crate::time::iso_date(day)
         ));
     }
     s.push_str("</svg>");

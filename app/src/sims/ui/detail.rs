@@ -15,8 +15,7 @@ use crate::routes;
 use crate::sims::SimStatus;
 use crate::sims::api::{CHART_DAYS, sim_detail};
 use crate::sims::model::SimDetail;
-use crate::time::local;
-use crate::usage::iso_date;
+use crate::time::{iso_date, local};
 
 #[component]
 pub fn SimDetailPage() -> impl IntoView {
@@ -58,7 +57,7 @@ pub fn SimDetailPage() -> impl IntoView {
 fn detail_view(lang: Lang, d: SimDetail, days: i64, confirm: &[(String, String)]) -> AnyView {
     let s = d.sim.clone();
     let page = routes::sim_page(s.id);
-    let export = crate::components::viewer_can(crate::auth::Perm::SimsExport);
+    let export = crate::components::viewer_can(crate::scope::Perm::SimsExport);
     let status = SimStatus::parse(&s.status);
     let title = format!("{} {}", lang.t(K::SimsDetailTitle), s.iccid);
     let mb = |v: f64| format_bytes(v as i64);

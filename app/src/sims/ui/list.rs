@@ -19,8 +19,7 @@ use crate::sims::api::{SimListData, sim_list};
 use crate::sims::model::FieldDef;
 use crate::sims::model::{Count, SimRow};
 use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, Shown, SimQuery};
-use crate::time::local;
-use crate::usage::iso_date;
+use crate::time::{iso_date, local};
 use crate::util::parse_query;
 
 /// Countries a filter can pick (those whose networks the portal knows).
@@ -38,7 +37,7 @@ pub fn SimListPage() -> impl IntoView {
     // A bad address answers 422 like the server function would, with the message on the page.
     #[cfg(feature = "ssr")]
     if let Err(e) = &parsed {
-        crate::auth::guard::with_status(crate::sims::api::filter_errors(e.clone()));
+        crate::scope::guard::with_status(crate::sims::api::filter_errors(e.clone()));
     }
     view! {
         <Title text=t(K::NavSims)/>

@@ -16,9 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tower::ServiceExt;
 
 use app::apikeys::{KeyKind, NewKey};
-use app::auth::Role;
 use app::db::Db;
-use app::sims::db::Tenant;
+use app::scope::{Role, Tenant};
 use server::demo;
 
 use crate::ms;
@@ -49,7 +48,7 @@ pub async fn run(site_root: &Path) {
 }
 
 /// A new API key of `username` (its built-in role), revealed.
-async fn key_of(db: &Db, sealer: &app::auth::crypto::ServerKey, username: &str) -> (String, i64) {
+async fn key_of(db: &Db, sealer: &app::crypto::ServerKey, username: &str) -> (String, i64) {
     let row = sqlx::query("SELECT id, customer_id, role FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(db.pool())
@@ -74,7 +73,7 @@ async fn call(router: &Router, path: &str, key: &str) -> (Bytes, Duration) {
 }
 
 async fn figures(db: &Db, site_root: &Path, engine: &str) {
-    let sealer = app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>());
+    let sealer = app::crypto::ServerKey::from_bytes(app::crypto::random_bytes::<32>());
     let router = router_with_key(db, site_root, sealer.clone());
     let (provider, provider_key) = key_of(db, &sealer, "sp.admin").await;
     let (customer, customer_key) = key_of(db, &sealer, "demo.admin").await;

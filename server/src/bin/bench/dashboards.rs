@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use app::auth::Role;
 use app::db::Db;
-use app::sims::db::Tenant;
+use app::scope::{Role, Tenant};
 
 use crate::sims::{big_db, get, paired_p95, router_for, session};
 use crate::{kb, ms};

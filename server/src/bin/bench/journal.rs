@@ -7,7 +7,7 @@ use app::db::Db;
 use app::db::bulk::BulkInsert;
 use app::journal::JournalQuery;
 use app::journal::chain::{self, Content};
-use app::sims::db::Tenant;
+use app::scope::Tenant;
 use server::demo::{self, DemoOptions};
 use sqlx::Row;
 
@@ -189,7 +189,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, n: usize) {
             .fetch_one(db.pool())
             .await
             .unwrap();
-    let day = |d: i64| app::usage::iso_date(app::usage::day_of(demo::now()) - d);
+    let day = |d: i64| app::time::iso_date(app::time::day_of(demo::now()) - d);
     let week = format!("from={}&to={}", day(200), day(193));
     let by_user = format!("user={someone}");
     let by_target = format!("target={}", app::routes::encode_query_value(&target));

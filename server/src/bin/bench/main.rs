@@ -18,7 +18,7 @@ mod writes;
 
 use app::db::Db;
 use server::demo::{self, DemoOptions};
-use server::startup::{AppState, build_router};
+use server::startup::{ServerState, build_router};
 
 fn kb(n: u64) -> String {
     format!("{:.1} KB", n as f64 / 1000.0)
@@ -127,13 +127,13 @@ async fn main() {
     let secs = t.elapsed().as_secs_f64();
     let addr = "127.0.0.1:3000".parse().unwrap();
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
-    let router = build_router(AppState::new(
+    let router = build_router(ServerState::new(
         db.clone(),
         mailer,
         server::startup::AuthOptions {
-            sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(std::env::temp_dir().join("portal-bench-outbox"))),
-            key: app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>()),
-            clock: app::auth::clock::Clock::system(),
+            sms: std::sync::Arc::new(app::sms::OutboxSms::new(std::env::temp_dir().join("portal-bench-outbox"))),
+            key: app::crypto::ServerKey::from_bytes(app::crypto::random_bytes::<32>()),
+            clock: app::clock::Clock::system(),
             // The load below comes from 50 addresses, told apart by X-Forwarded-For.
             trust_proxy: true,
             max_hashes: server::startup::default_max_hashes(),
@@ -237,7 +237,7 @@ async fn sign_in_load(db: &Db, router: &Router) {
         .execute(&mut *db.writer().await.unwrap())
         .await
         .unwrap();
-    let hash = app::auth::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap();
+    let hash = app::hashing::Hasher::new(1).hash_secret(PASSWORD).await.unwrap();
     for i in 0..CLIENTS {
         sqlx::query(
             "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, created_at) \
@@ -311,7 +311,7 @@ async fn sign_in_load(db: &Db, router: &Router) {
 }
 
 async fn one_hash_ms(password: &str) -> f64 {
-    let h = app::auth::hashing::Hasher::new(1);
+    let h = app::hashing::Hasher::new(1);
     let stored = h.hash_secret(password).await.unwrap();
     let t = Instant::now();
     for _ in 0..5 {

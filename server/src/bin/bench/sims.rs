@@ -10,13 +10,12 @@ use axum::http::{Request, header};
 use futures::StreamExt;
 use tower::ServiceExt;
 
-use app::auth::Role;
 use app::db::Db;
+use app::scope::{Role, Tenant};
 use app::sims::api::list_data;
-use app::sims::db::Tenant;
 use app::sims::query::SimQuery;
 use server::demo::{self, DemoOptions};
-use server::startup::{AppState, build_router};
+use server::startup::{ServerState, build_router};
 
 use crate::{ms, percentile};
 
@@ -55,7 +54,7 @@ where
 
 /// A signed-in session of `username`: the cookie and the user's id.
 pub(crate) async fn session(db: &Db, username: &str) -> (String, i64) {
-    let token = app::auth::crypto::random_token();
+    let token = app::crypto::random_token();
     let now = demo::now();
     let user: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
         .bind(username)
@@ -66,7 +65,7 @@ pub(crate) async fn session(db: &Db, username: &str) -> (String, i64) {
     app::auth::db::create_session(
         db,
         app::auth::db::NewSession {
-            token_hash: &app::auth::crypto::token_hash(&token),
+            token_hash: &app::crypto::token_hash(&token),
             user_id: user,
             stage: "active",
             remember: true,
@@ -249,21 +248,21 @@ pub async fn run(site_root: &Path) {
 
 /// The portal's router on `db`, as the server builds it.
 pub(crate) fn router_for(db: &Db, site_root: &Path) -> Router {
-    let key = app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>());
+    let key = app::crypto::ServerKey::from_bytes(app::crypto::random_bytes::<32>());
     router_with_key(db, site_root, key)
 }
 
 /// The portal's router on `db` with the server key `key` (to read keys sealed with it).
-pub(crate) fn router_with_key(db: &Db, site_root: &Path, key: app::auth::crypto::ServerKey) -> Router {
+pub(crate) fn router_with_key(db: &Db, site_root: &Path, key: app::crypto::ServerKey) -> Router {
     let dir = std::env::temp_dir().join("portal-bench-big");
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
-    build_router(AppState::new(
+    build_router(ServerState::new(
         db.clone(),
         mailer,
         server::startup::AuthOptions {
-            sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(dir.join("outbox"))),
+            sms: std::sync::Arc::new(app::sms::OutboxSms::new(dir.join("outbox"))),
             key,
-            clock: app::auth::clock::Clock::system(),
+            clock: app::clock::Clock::system(),
             trust_proxy: false,
             max_hashes: 1,
         },
@@ -364,7 +363,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
         );
     }
     let detail = format!("/sims/{}?days=90", sample.0);
-    let today = app::usage::day_of(now);
+    let today = app::time::day_of(now);
     let (page, direct) = paired_p95(
         200,
         || async { get(&router, &detail, &provider).await.1 },
@@ -409,7 +408,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
     }
     print_export("all SIMs, default columns", rows, secs, peak, cli, base);
     // Ten million CDRs: the CDRs of the last 30 days of every SIM (about a third of 90 days).
-    let from = app::usage::iso_date(today - 29);
+    let from = app::time::iso_date(today - 29);
     let path = format!("/sims/cdrs.csv?from={from}");
     let (rows, secs, peak) = download(&router, &path, &provider).await;
     let base = cli.csv(&format!(

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 use app::db::Db;
 use server::demo;
-use server::startup::{AppState, build_router};
+use server::startup::{ServerState, build_router};
 
 use crate::{ms, percentile};
 
@@ -31,13 +31,13 @@ struct Figures {
 fn router(db: &Db, site_root: &std::path::Path) -> Router {
     let dir = std::env::temp_dir().join(format!("portal-bench-writes-{}", std::process::id()));
     let mailer = app::mail::Mailer::new(None, dir.join("outbox"), "no-reply@localhost").unwrap();
-    build_router(AppState::new(
+    build_router(ServerState::new(
         db.clone(),
         mailer,
         server::startup::AuthOptions {
-            sms: std::sync::Arc::new(app::auth::sms::OutboxSms::new(dir.join("outbox"))),
-            key: app::auth::crypto::ServerKey::from_bytes(app::auth::crypto::random_bytes::<32>()),
-            clock: app::auth::clock::Clock::system(),
+            sms: std::sync::Arc::new(app::sms::OutboxSms::new(dir.join("outbox"))),
+            key: app::crypto::ServerKey::from_bytes(app::crypto::random_bytes::<32>()),
+            clock: app::clock::Clock::system(),
             trust_proxy: false,
             max_hashes: 1,
         },
@@ -63,7 +63,7 @@ async fn fixtures(db: &Db) -> (Vec<String>, Vec<Vec<String>>) {
         )
         .bind(user)
         .bind(&prefix)
-        .bind(app::auth::crypto::token_hash(&key))
+        .bind(app::crypto::token_hash(&key))
         .execute(&mut *db.writer().await.unwrap())
         .await
         .unwrap();

@@ -131,7 +131,7 @@ pub mod common {
     use std::collections::HashSet;
     use std::sync::OnceLock;
 
-    static LIST: &str = include_str!("../../data/common-passwords.txt");
+    static LIST: &str = include_str!("../data/common-passwords.txt");
 
     fn set() -> &'static HashSet<&'static str> {
         static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();

@@ -5,16 +5,15 @@
 //! which every data-access function takes.
 use leptos::prelude::*;
 
-use super::Perm;
-use super::service::AuthState;
-use super::session::{Principal, SessionContext};
 use crate::error::AppError;
+use crate::scope::{Perm, Principal, SessionContext};
+use crate::state::AppState;
 
 /// The signed-in caller and what they may see: the customer subtree under `customer_path`.
 #[derive(Clone)]
 pub struct Scope {
     pub principal: Principal,
-    pub auth: AuthState,
+    pub app: AppState,
 }
 
 impl Scope {
@@ -29,7 +28,7 @@ impl Scope {
 
     /// The provider sees everything, including attempts with unknown usernames.
     pub fn is_provider(&self) -> bool {
-        self.principal.role == super::Role::ProviderAdmin
+        self.principal.role == crate::scope::Role::ProviderAdmin
     }
 }
 
@@ -38,15 +37,15 @@ fn principal() -> Option<Principal> {
     parts.extensions.get::<SessionContext>().and_then(|c| c.0.clone())
 }
 
-fn auth() -> Result<AuthState, AppError> {
-    use_context::<AuthState>().ok_or_else(|| AppError::Internal { ref_id: "no-auth-state".into() })
+fn app() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::Internal { ref_id: "no-auth-state".into() })
 }
 
 /// The check itself, shared by server functions and form handlers: a complete sign-in (password
 /// and second factor) whose role grants `perm`.
 pub fn check(ctx: &SessionContext, perm: Perm) -> Result<Principal, AppError> {
     let principal = ctx.0.clone().ok_or(AppError::Unauthenticated)?;
-    if principal.stage != super::Stage::Active {
+    if principal.stage != crate::scope::Stage::Active {
         return Err(AppError::MfaRequired);
     }
     if !principal.allows(perm) {
@@ -59,13 +58,13 @@ pub fn check(ctx: &SessionContext, perm: Perm) -> Result<Principal, AppError> {
 pub fn require(perm: Perm) -> Result<Scope, AppError> {
     let ctx = SessionContext(principal());
     let principal = check(&ctx, perm).map_err(with_status)?;
-    Ok(Scope { principal, auth: auth()? })
+    Ok(Scope { principal, app: app()? })
 }
 
 /// A sign-in in progress (password given, steps left), for the sign-in pages' own data.
 pub fn pending() -> Result<Scope, AppError> {
     let principal = principal().ok_or(AppError::Unauthenticated).map_err(with_status)?;
-    Ok(Scope { principal, auth: auth()? })
+    Ok(Scope { principal, app: app()? })
 }
 
 /// Gives the answer the error's HTTP status (401, 403, …) instead of a generic 500.

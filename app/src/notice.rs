@@ -183,14 +183,6 @@ impl Notice {
     }
 }
 
-/// Formats a Unix time as `YYYY-MM-DD HH:MM UTC`, the way lock ends are shown.
-pub fn format_utc(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let (y, m, d) = crate::usage::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, (secs % 3600) / 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +196,7 @@ mod tests {
 
     #[test]
     fn lock_messages_say_until_when() {
-        let m = Notice::Locked.message(Lang::En, Some(&format_utc(1_700_000_000)));
+        let m = Notice::Locked.message(Lang::En, Some(&crate::time::format_utc(1_700_000_000)));
         assert!(m.contains("2023-11-14 22:13 UTC"), "{m}");
     }
 }
