@@ -9,7 +9,10 @@ pub mod components;
 pub mod customers;
 pub mod dashboards;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod events;
 pub mod i18n;
+pub mod ids;
 pub mod journal;
 pub mod notice;
 pub mod notify;
@@ -17,6 +20,7 @@ pub mod pages;
 pub mod password;
 pub mod profile;
 pub mod progress;
+pub mod rest;
 pub mod roles;
 pub mod routes;
 pub mod scope;
@@ -36,8 +40,6 @@ pub mod db;
 pub mod hashing;
 #[cfg(feature = "ssr")]
 pub mod mail;
-#[cfg(feature = "ssr")]
-pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod shell;
 #[cfg(feature = "ssr")]
@@ -66,11 +68,11 @@ use dashboards::ui::{DashboardEditPage, DashboardPage, DashboardsPage, HomePage}
 use i18n::{K, Lang};
 use journal::ui::JournalPage;
 use notify::ui::{NotificationsPage, RulesPage};
-use pages::api_reference::ApiReferencePage;
 use pages::error::ErrorPage;
 use pages::help::{Glossary, HelpIndex, SimTerms, Troubleshooting};
 use pages::not_found::NotFound;
 use profile::ui::ProfilePage;
+use rest::ui::ApiReferencePage;
 use roles::ui::{CustomRolePage, RolesMatrixPage, RolesPage};
 use scope::ViewerCtx;
 use sims::ui::bulk::{BulkConfirmPage, JobPage, JobsPage};

@@ -79,6 +79,7 @@ pub async fn connect(cfg: &ServeConfig) -> Result<Db, String> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), String> {
+    app::startup::wire();
     let cfg = cli.serve;
     app::rest::gate::set_per_minute(cfg.api_rate_per_minute);
     app::usage::retention::set_months(cfg.retention_months);

@@ -96,6 +96,7 @@ impl ServerState {
             .build();
         let assets = Assets::load(&site_root);
         let secure_cookies = public_url.starts_with("https://");
+        ::app::startup::wire();
         let app = AppState(Arc::new(AppInner {
             db: db.clone(),
             mailer: mailer.clone(),

@@ -30,7 +30,7 @@ async fn create(State(app): State<AppState>, caller: Caller, body: Bytes) -> For
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let key = NewKey::parse(&f, p.role, p.perms).map_err(|r| Goto::to(PAGE, r.code()))?;
     // A key acts without the second factor: making one is a sensitive change.
-    let u = caller.user(&app).await.back_to(PAGE)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(PAGE)?;
     let typed = f.iter().find(|(k, _)| k == "current").map_or("", |(_, v)| v.as_str());
     crate::auth::forms::reauth(&app, (p, &u, &caller.client), typed, PAGE).await?;
     let mut tx = app.db.write().await.back_to(PAGE)?;

@@ -9,16 +9,8 @@ use super::emails::{self, Message};
 use super::limits;
 use crate::auth::Method;
 use crate::crypto;
-use crate::scope::Role;
+use crate::scope::{Client, Role};
 use crate::state::AppState;
-
-/// Who is asking, for logs and rate limits.
-#[derive(Clone, Debug, Default)]
-pub struct Client {
-    pub ip: String,
-    pub user_agent: String,
-    pub lang: Lang,
-}
 
 /// Which limit a request counts against; `(bucket prefix, hits per window, window seconds)`.
 ///

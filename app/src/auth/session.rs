@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::db::{self as q, SessionRow};
 use super::limits;
-use crate::auth::service::Client;
 use crate::crypto;
 use crate::error::AppError;
 use crate::routes;
+use crate::scope::Client;
 use crate::scope::{Perms, Principal, Role, SessionContext, Stage};
 use crate::state::AppState;
 

@@ -1,7 +1,8 @@
 //! The URL of a customer's CDR or EDR list: `from` and `to` (dates), `kind` (CDR kind or EDR
 //! type) and `before` (`at.id`, the keyset of older pages).
-use crate::sims::query::{FilterError, Problem, parse_date};
+use crate::sims::query::{FilterError, Problem};
 use crate::time::SECONDS_PER_DAY;
+use crate::time::parse_date;
 use crate::usage::{CdrKind, EdrType};
 
 #[cfg(feature = "ssr")]

@@ -150,7 +150,7 @@ pub async fn load(v: &Viewer<'_>, w: &Widget, range: Option<TimeRange>) -> R<Wid
                     let href = if metric == Metric::Country {
                         list(&|q| q.country = Some(key.clone()))
                     } else {
-                        let op = crate::sims::MccMnc::parse(&key).ok();
+                        let op = crate::ids::MccMnc::parse(&key).ok();
                         list(&|q| q.operator = op.clone())
                     };
                     Place { label: key, n, href }

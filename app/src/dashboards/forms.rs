@@ -230,8 +230,8 @@ async fn apply(
             if kind.has_range() {
                 w.range = match field(f, "range") {
                     "custom" => {
-                        let from = super::parse_date(field(f, "from")).ok_or(Problem::Range)?;
-                        let to = super::parse_date(field(f, "to")).ok_or(Problem::Range)?;
+                        let from = crate::time::parse_date(field(f, "from")).ok_or(Problem::Range)?;
+                        let to = crate::time::parse_date(field(f, "to")).ok_or(Problem::Range)?;
                         TimeRange::custom(from, to).ok_or(Problem::Range)?
                     }
                     r => TimeRange::parse(r).ok_or(Problem::Range)?,

@@ -1,6 +1,7 @@
 //! Dashboards: a user's pages of widgets, administrators' templates, and the widget catalogue.
 //! A layout is parsed into [`Widget`]s on the way in (form or stored JSON), so everything past
 //! the parser works with values that are known to be valid.
+use crate::time::parse_date;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::K;
@@ -303,9 +304,6 @@ impl TimeRange {
         }
     }
 }
-
-/// A `YYYY-MM-DD` date as a day number (the portal's one date parser).
-pub use crate::time::parse_date;
 
 /// One widget of a layout, as stored and as edited.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -116,3 +116,33 @@ pub async fn list(db: &Db, tenant: &Tenant, q: &JournalQuery, limit: i64) -> R<V
     let rows = sql.query().fetch_all(db.pool()).await?;
     rows.iter().map(JournalRow::from_row).collect()
 }
+
+/// An appended entry as those who follow the journal read it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Appended {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+}
+
+/// Up to `max` entries after entry `after`, oldest first. The ids follow the order in which
+/// appends commit (each append holds the head's row until its commit), so a reader that
+/// remembers the last id it read misses none.
+pub async fn appended_after(conn: &mut sqlx::AnyConnection, after: i64, max: i64) -> R<Vec<Appended>> {
+    sqlx::query_as(
+        "SELECT id, at, actor_id, customer_id, action, target, details FROM journal WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(max)
+    .fetch_all(conn)
+    .await
+}
+
+/// The id of the last entry, 0 for an empty journal.
+pub async fn last_id(db: &Db) -> R<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM journal").fetch_one(db.pool()).await
+}

@@ -80,7 +80,7 @@ impl JournalQuery {
                 "action" if v.len() > 60 => bad(Problem::TooLong),
                 "action" if is_code(v, '.') => q.action = Some(v.to_string()),
                 "action" => bad(Problem::Unknown),
-                "from" | "to" => match crate::sims::query::parse_date(v) {
+                "from" | "to" => match crate::time::parse_date(v) {
                     Some(d) if k == "from" => q.from = Some(d),
                     Some(d) => q.to = Some(d),
                     None => bad(Problem::NotADate),

@@ -36,7 +36,7 @@ pub fn parse_filter(query: &str) -> Result<super::db::Filter, AppError> {
                 Some(kind) => f.kind = Some(kind),
                 None => bad("unknown"),
             },
-            "from" | "to" => match crate::sims::query::parse_date(&v) {
+            "from" | "to" => match crate::time::parse_date(&v) {
                 Some(d) if k == "from" => f.from = Some(d),
                 Some(d) => f.to = Some(d),
                 None => bad("not_a_date"),

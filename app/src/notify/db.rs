@@ -412,3 +412,29 @@ pub async fn user_in(db: &Db, tenant: &Tenant, id: i64) -> R<bool> {
     tenant.clause(&mut sql, "x.customer_id");
     Ok(sql.query().fetch_optional(db.pool()).await?.is_some())
 }
+
+/// The journal entry the notification worker has looked at last.
+pub const JOURNAL_CURSOR: &str = "notify.journal";
+
+/// Where the worker following `name` has got to.
+pub async fn cursor(db: &Db, name: &str) -> R<i64> {
+    sqlx::query_scalar("SELECT position FROM worker_cursors WHERE name = $1").bind(name).fetch_one(db.pool()).await
+}
+
+/// The same, with the cursor's row held for the rest of the transaction: two processes
+/// following the same table take turns.
+pub async fn hold_cursor(conn: &mut AnyConnection, name: &str) -> R<i64> {
+    sqlx::query_scalar("UPDATE worker_cursors SET position = position WHERE name = $1 RETURNING position")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn move_cursor(conn: &mut AnyConnection, name: &str, position: i64) -> R<()> {
+    sqlx::query("UPDATE worker_cursors SET position = $1 WHERE name = $2")
+        .bind(position)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

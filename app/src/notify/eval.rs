@@ -1,8 +1,11 @@
-//! Where rules meet events: usage ingest ([`on_usage`], in the batch's transaction), journaled
-//! changes ([`on_journal`], in the change's transaction: SIM status changes and security events),
-//! and a periodic sweep for SIMs without a session ([`sweep_idle`]). Each occurrence has a key
-//! that names it, so evaluating it again raises nothing (see `db::raise`).
+//! Where rules meet events: usage ingest ([`on_usage`], in the batch's transaction, and a locked
+//! SIM in another device, [`on_imei_differed`], in the ingest's: both wired in `events`),
+//! journaled changes ([`follow_journal`]: the worker follows the journal, after each change's
+//! transaction: SIM status changes and security events), and a periodic sweep for SIMs without
+//! a session ([`sweep_idle`]). Each occurrence has a key that names it, so evaluating it again
+//! raises nothing (see `db::raise`).
 use crate::db::WriteTx;
+use crate::events::{DeviceDiffered, Work};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -18,9 +21,40 @@ async fn customer_path(conn: &mut AnyConnection, customer: i64) -> R<Option<Stri
     sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(customer).fetch_optional(conn).await
 }
 
-/// A journal entry was just appended (in the caller's transaction): SIM status changes and
-/// security events raise the rules watching them. The entry's id is the occurrence's key.
-pub async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R<()> {
+/// Looks at the journal entries appended since the last look (at most `max`): SIM status
+/// changes and security events raise the rules watching them. Each entry once: the cursor moves
+/// in the transaction that raises its notifications, and a process that finds the cursor held
+/// waits its turn. How many entries were looked at (0: none new).
+pub async fn follow_journal(db: &Db, max: i64) -> R<usize> {
+    // Most looks find nothing new: that is answered without taking a writer's turn.
+    if crate::journal::db::last_id(db).await? <= nq::cursor(db, nq::JOURNAL_CURSOR).await? {
+        return Ok(0);
+    }
+    let mut tx = db.write().await?;
+    let position = nq::hold_cursor(&mut tx, nq::JOURNAL_CURSOR).await?;
+    let entries = crate::journal::db::appended_after(&mut tx, position, max).await?;
+    for e in &entries {
+        let c = Content {
+            at: e.at,
+            actor_id: e.actor_id,
+            customer_id: e.customer_id,
+            action: &e.action,
+            target: &e.target,
+            details: &e.details,
+            ip: None,
+        };
+        on_journal(&mut tx, e.id, &c).await?;
+    }
+    if let Some(last) = entries.last() {
+        nq::move_cursor(&mut tx, nq::JOURNAL_CURSOR, last.id).await?;
+    }
+    tx.commit().await?;
+    Ok(entries.len())
+}
+
+/// A journal entry the worker follows: SIM status changes and security events raise the rules
+/// watching them. The entry's id is the occurrence's key.
+async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R<()> {
     let kind = if e.action == "sim.status" {
         RuleKind::Status
     } else if SECURITY_ACTIONS.contains(&e.action) {
@@ -61,6 +95,16 @@ pub async fn on_journal(conn: &mut AnyConnection, id: i64, e: &Content<'_>) -> R
         nq::raise(conn, rule, &o).await?;
     }
     Ok(())
+}
+
+/// [`on_usage`] as the reaction to filed usage (see `events`).
+pub fn usage_filed<'a>(tx: &'a mut WriteTx, sims: &'a [i64], cycle: i64, now: i64) -> Work<'a> {
+    Box::pin(on_usage(tx, sims, cycle, now))
+}
+
+/// [`on_imei_differed`] as the reaction to a locked SIM in another device (see `events`).
+pub fn device_differed<'a>(tx: &'a mut WriteTx, d: DeviceDiffered<'a>) -> Work<'a> {
+    Box::pin(on_imei_differed(tx, d))
 }
 
 /// After a usage batch updated the cycle counters of `sims` (in its transaction): each SIM
@@ -209,20 +253,14 @@ async fn pool(tx: &mut WriteTx, rule: &Rule, cycle: i64, now: i64) -> R<()> {
 
 /// A locked SIM was seen in another device (in the ingest's transaction): the IMEI lock rules
 /// of its tree raise once for this event, and may suspend the SIM.
-pub async fn on_imei_differed(
-    tx: &mut WriteTx,
-    sim: i64,
-    customer: i64,
-    iccid: &str,
-    b: &crate::sims::imei_lock::Binding,
-    at: i64,
-) -> R<()> {
+pub async fn on_imei_differed(tx: &mut WriteTx, d: DeviceDiffered<'_>) -> R<()> {
+    let DeviceDiffered { sim, customer, iccid, at, .. } = d;
     let Some(path) = customer_path(tx, customer).await? else { return Ok(()) };
     let rules = nq::rules_for(tx, RuleKind::ImeiLock, &path).await?;
     for rule in &rules {
-        let details = json!({ "iccid": iccid, "imei": b.bound, "seen": b.seen, "action": rule.action });
+        let details = json!({ "iccid": iccid, "imei": d.bound, "seen": d.seen, "action": rule.action });
         let message = describe(Lang::En, "imei_lock", &details);
-        let seen = b.seen.as_deref().unwrap_or("");
+        let seen = d.seen.unwrap_or("");
         let o = Occurrence {
             key: format!("imei:{sim}:{at}:{seen}"),
             customer_id: customer,
@@ -329,19 +367,35 @@ pub async fn send_mail(db: &Db, mailer: &crate::mail::Mailer, base: &str, now: i
     Ok(sent)
 }
 
-/// The background side: queued email every few seconds, the idle sweep every ten minutes.
+/// Journal entries looked at per transaction of the worker.
+const JOURNAL_BATCH: i64 = 500;
+
+/// The background side: the journal every second (until caught up), queued email every five
+/// seconds, the idle sweep every ten minutes.
 pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::clock::Clock, base: String) {
     let mut ticks = 0u64;
     loop {
-        if ticks.is_multiple_of(120)
+        loop {
+            match follow_journal(&db, JOURNAL_BATCH).await {
+                Ok(n) if n as i64 == JOURNAL_BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "following the journal failed; tried again in a second");
+                    break;
+                }
+            }
+        }
+        if ticks.is_multiple_of(600)
             && let Err(e) = sweep_idle(&db, clock.now(), 1_000).await
         {
             tracing::error!(error = %e, "the idle-SIM sweep failed");
         }
-        if let Err(e) = send_mail(&db, &mailer, &base, clock.now()).await {
+        if ticks.is_multiple_of(5)
+            && let Err(e) = send_mail(&db, &mailer, &base, clock.now()).await
+        {
             tracing::error!(error = %e, "sending notification email failed");
         }
         ticks += 1;
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

@@ -1,5 +1,4 @@
 //! Pages that belong to no feature yet.
-pub mod api_reference;
 pub mod coming_soon;
 pub mod error;
 pub mod help;

@@ -56,14 +56,14 @@ async fn save_own(
 }
 
 async fn name(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
-    let u = caller.user(&app).await.back_to(PAGE)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(PAGE)?;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let new = super::parse_name(field(&f, "name")).ok_or(Goto::to(PAGE, "bad_name"))?;
     save_own(&app, &caller, Own::Name, (&u.name, &new), "user.name_changed").await
 }
 
 async fn language(State(app): State<AppState>, caller: Caller, body: Bytes) -> FormResult {
-    let u = caller.user(&app).await.back_to(PAGE)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(PAGE)?;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let lang = Lang::parse(field(&f, "lang")).ok_or(Goto::to(PAGE, "bad_language"))?;
     let mut res = save_own(&app, &caller, Own::Lang, (&u.lang, lang.code()), "user.language_changed").await?;

@@ -22,9 +22,9 @@ use super::openapi::{Body, Endpoint, schema};
 use crate::apikeys::KeyKind;
 use crate::db::Db;
 use crate::db::sql::Sql;
+use crate::ids::{MccMnc, Rat};
 use crate::scope::guard::check;
 use crate::scope::{Perm, SessionContext, Tenant};
-use crate::sims::{MccMnc, Rat};
 use crate::state::AppState;
 use crate::usage::CdrKind;
 use crate::usage::db::{NewCdr, NewEdr};
@@ -378,7 +378,7 @@ impl Get<'_> {
                     Err(bad(self.line, "iccid", "malformed", "must be 19 or 20 digits starting with 89"))
                 }
             }
-            (None, Some(i)) => match crate::sims::Imsi::parse(i) {
+            (None, Some(i)) => match crate::ids::Imsi::parse(i) {
                 Ok(i) => Ok(SimRef::Imsi(i.as_str().to_string())),
                 Err(e) => Err(bad(self.line, "imsi", "malformed", e)),
             },

@@ -276,7 +276,7 @@ fn days(params: &Params, today: i64, max: i64) -> Result<(i64, i64), ApiError> {
         params
             .get(name)
             .map(|v| {
-                crate::sims::query::parse_date(v).ok_or_else(|| {
+                crate::time::parse_date(v).ok_or_else(|| {
                     ApiError::invalid(name, "not_a_date", format!("{name} must be a date (YYYY-MM-DD)."))
                 })
             })

@@ -12,6 +12,6 @@ pub mod tenant;
 
 pub use access::{Perm, Perms, Role, Stage, Viewer, ViewerCtx};
 #[cfg(feature = "ssr")]
-pub use principal::{Principal, SessionContext};
+pub use principal::{Client, Principal, SessionContext};
 #[cfg(feature = "ssr")]
 pub use tenant::Tenant;

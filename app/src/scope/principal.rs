@@ -52,3 +52,11 @@ impl Principal {
 /// What the session layer (`auth::session::layer`) found, in the request's extensions (also for pages, through leptos_axum).
 #[derive(Clone, Debug, Default)]
 pub struct SessionContext(pub Option<Principal>);
+
+/// Who is asking, for logs and rate limits.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+    pub lang: crate::i18n::Lang,
+}

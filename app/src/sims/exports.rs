@@ -191,7 +191,7 @@ impl RangeQuery {
             if v.is_empty() {
                 return None;
             }
-            let d = super::query::parse_date(v);
+            let d = crate::time::parse_date(v);
             if d.is_none() {
                 errors.push(FilterError {
                     param: name.into(),

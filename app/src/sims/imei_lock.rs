@@ -111,7 +111,7 @@ pub fn on_op(b: &Binding, op: LockOp, current: Option<&str>) -> Option<Binding> 
 }
 
 #[cfg(feature = "ssr")]
-pub use store::{change, device_seen};
+pub use store::{change, device_seen, seen};
 
 #[cfg(feature = "ssr")]
 mod store {
@@ -179,9 +179,20 @@ mod store {
         Ok(true)
     }
 
+    /// [`device_seen`] as the reaction to an EDR that names a device (see `events`); what is
+    /// not a device's number is ignored.
+    pub fn seen<'a>(tx: &'a mut WriteTx, id: i64, imei: &'a str, at: i64) -> crate::events::Work<'a> {
+        Box::pin(async move {
+            if super::device(imei).is_none() {
+                return Ok(());
+            }
+            device_seen(tx, id, imei, at).await
+        })
+    }
+
     /// The network saw SIM `id` in device `imei` at `at` (in the ingest's transaction): the SIM
     /// remembers the device, and its binding moves. A lock that differs raises the IMEI lock
-    /// rules, whose action (suspend) applies in the same transaction.
+    /// rules (the reaction wired for it), whose action (suspend) applies in the same transaction.
     pub async fn device_seen(tx: &mut WriteTx, id: i64, imei: &str, at: i64) -> R<()> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sims s WHERE s.id = "));
         sql.bind(id);
@@ -192,7 +203,15 @@ mod store {
         }
         let Some(to) = on_device(&s.binding, imei) else { return Ok(()) };
         if store(tx, id, &s, &to, None, at).await? && to.state == LockState::Differed {
-            crate::notify::eval::on_imei_differed(tx, id, s.customer_id, &s.iccid, &to, at).await?;
+            let differed = crate::events::DeviceDiffered {
+                sim: id,
+                customer: s.customer_id,
+                iccid: &s.iccid,
+                bound: to.bound.as_deref(),
+                seen: to.seen.as_deref(),
+                at,
+            };
+            (crate::events::reactions().device_differed)(tx, differed).await?;
         }
         Ok(())
     }

@@ -2,7 +2,6 @@
 pub mod api;
 pub mod bulk;
 pub mod fields;
-pub mod ids;
 pub mod imei_lock;
 pub mod model;
 pub mod query;
@@ -22,8 +21,6 @@ pub mod jobs;
 use serde::{Deserialize, Serialize};
 
 use crate::codes::code_enum;
-
-pub use ids::{Eid, Iccid, IdError, Imei, Imsi, MccMnc, Msisdn};
 
 code_enum! {
     /// Where a SIM is in its life. Stored as the `code()` text in the database.
@@ -60,33 +57,6 @@ impl SimStatus {
     }
 }
 
-code_enum! {
-    /// Radio access technology of a session.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    pub enum Rat {
-        #[serde(rename = "2G")]
-        G2 = "2G",
-        #[serde(rename = "3G")]
-        G3 = "3G",
-        #[serde(rename = "4G")]
-        G4 = "4G",
-        #[serde(rename = "5G")]
-        G5 = "5G",
-        #[serde(rename = "NB-IoT")]
-        NbIot = "NB-IoT",
-        #[serde(rename = "LTE-M")]
-        LteM = "LTE-M",
-    }
-    // Below: any case is accepted.
-    parse = by_hand;
-}
-
-impl Rat {
-    pub fn parse(s: &str) -> Option<Rat> {
-        Rat::ALL.into_iter().find(|r| r.code().eq_ignore_ascii_case(s))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,11 +82,5 @@ mod tests {
         for s in SimStatus::ALL {
             assert!(!s.can_become(s), "{s:?} to itself is no change");
         }
-    }
-
-    #[test]
-    fn rat_codes_parse_case_insensitively() {
-        assert_eq!(Rat::parse("nb-iot"), Some(Rat::NbIot));
-        assert_eq!(Rat::parse("6G"), None);
     }
 }

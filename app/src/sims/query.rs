@@ -1,12 +1,13 @@
 //! The SIM list's state (search, filters, sort, page) as it lives in the URL. Parsed once into
 //! a [`SimQuery`]; every bad value becomes a [`FilterError`] naming the parameter, so the page
 //! can say what is wrong instead of guessing or failing.
+use crate::time::parse_date;
 use serde::{Deserialize, Serialize};
 
 use super::SimStatus;
-use super::ids::MccMnc;
 use crate::codes::code_enum;
 use crate::i18n::K;
+use crate::ids::MccMnc;
 use crate::time::SECONDS_PER_DAY;
 use crate::util::encode_component;
 
@@ -638,9 +639,6 @@ fn parse_amount(v: &str, unit: i64) -> Option<i64> {
 fn format_amount(v: i64, unit: i64) -> String {
     if v % unit == 0 { (v / unit).to_string() } else { format!("{}", v as f64 / unit as f64) }
 }
-
-/// `YYYY-MM-DD` as a day number; the calendar is checked (no 31 April).
-pub use crate::time::parse_date;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use super::rollups::{FACET_NET, Usage, UsageDeltas, adjust_facets};
 use crate::db::WriteTx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Engine};
-use crate::sims::{MccMnc, Rat};
+use crate::ids::{MccMnc, Rat};
 use crate::time::day_of;
 use crate::usage::{CdrKind, cycle_start, mcc_country};
 
@@ -140,8 +140,8 @@ async fn lock_fold(tx: &mut AnyConnection, engine: Engine, alone: bool) -> Resul
     Ok(())
 }
 
-/// The PostgreSQL advisory lock of [`lock_fold`], also taken by whatever else must not run
-/// beside a fold or a batch (attaching a partition of `cdrs`).
+/// The PostgreSQL advisory lock of [`lock_fold`] (EDR batches share it too), also taken by
+/// whatever else must not run beside a fold or a batch (attaching a month's partition).
 pub const INGEST_LOCK: i64 = 7_242_001;
 
 /// What makes a record the same record: its id on SQLite; its id and time on PostgreSQL,
@@ -473,7 +473,7 @@ async fn apply_to_sims(
     // back raises nothing, and a raised occurrence is not raised again.
     let mut touched: Vec<i64> = counters.keys().copied().collect();
     touched.sort_unstable();
-    crate::notify::eval::on_usage(tx, &touched, cycle, now).await?;
+    (crate::events::reactions().usage_filed)(tx, &touched, cycle, now).await?;
     Ok(())
 }
 
@@ -591,6 +591,8 @@ pub struct NewEdr {
 /// SIM), in batch order too. Returns how many were new.
 pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
     let mut tx = db.write().await?;
+    // Beside other batches, never beside a month's partition being attached (see `lock_fold`).
+    lock_fold(&mut tx, db.engine(), false).await?;
     let mut new: HashSet<(String, i64)> = HashSet::new();
     let mut inserted = 0;
     for chunk in edrs.chunks(CHUNK) {
@@ -614,11 +616,12 @@ pub async fn insert_edrs(db: &Db, edrs: &[NewEdr]) -> Result<u64, sqlx::Error> {
             inserted += 1;
         }
     }
+    let device_seen = crate::events::reactions().device_seen;
     for e in edrs {
-        let Some(imei) = e.imei.as_deref().filter(|i| crate::sims::imei_lock::device(i).is_some()) else { continue };
+        let Some(imei) = e.imei.as_deref() else { continue };
         // Taken out once seen, so a record repeated in the batch counts once.
         if new.remove(&(e.record_id.clone(), e.occurred_at)) {
-            crate::sims::imei_lock::device_seen(&mut tx, e.sim_id, imei, e.occurred_at).await?;
+            device_seen(&mut tx, e.sim_id, imei, e.occurred_at).await?;
         }
     }
     tx.commit().await?;

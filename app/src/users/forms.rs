@@ -116,7 +116,7 @@ async fn act(State(app): State<AppState>, caller: Caller, Path(id): Path<String>
     }
     let op = Op::parse(&f).ok_or_else(|| AppError::validation("op", "unknown"))?.map_err(refused)?;
     if op.sensitive() {
-        let admin = caller.user(&app).await.back_to(&page)?;
+        let admin = crate::auth::forms::account(&app, &caller).await.back_to(&page)?;
         let current = f.iter().find(|(k, _)| k == "current").map_or("", |(_, v)| v.as_str());
         crate::auth::forms::reauth(&app, (p, &admin, &caller.client), current, &page).await?;
     }

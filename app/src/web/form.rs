@@ -11,11 +11,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::db::AuthUser;
-use crate::auth::service::Client;
 use crate::error::AppError;
 use crate::notice::Notice;
 use crate::routes;
+use crate::scope::Client;
 use crate::scope::{Perm, Principal, SessionContext};
 use crate::state::AppState;
 
@@ -277,11 +276,6 @@ impl Caller {
     /// "not allowed" when the role lacks it.
     pub fn require(&self, perm: Perm) -> Result<(), FormError> {
         if self.p.allows(perm) { Ok(()) } else { Err(FormError::Page(AppError::Forbidden)) }
-    }
-
-    /// The caller's account as the sign-in flow knows it.
-    pub async fn user(&self, app: &AppState) -> Result<AuthUser, FormError> {
-        crate::auth::db::user_by_id(&app.db, self.p.user_id).await?.ok_or(FormError::SignIn)
     }
 }
 

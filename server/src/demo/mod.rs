@@ -12,8 +12,8 @@ use sqlx::AnyConnection;
 use app::customers::{child_path, root_path};
 use app::db::Db;
 use app::db::bulk::BulkInsert;
+use app::ids::luhn_check_digit;
 use app::sims::SimStatus;
-use app::sims::ids::luhn_check_digit;
 use app::time::{SECONDS_PER_DAY, day_of};
 use app::usage::cycle_start;
 
@@ -390,8 +390,16 @@ pub async fn seed(db: &Db, opts: &DemoOptions, progress: impl Fn(&str)) -> Resul
         .execute(&mut *conn)
         .await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
-    // Fresh planner statistics for the tables just filled.
-    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    // Fresh planner statistics for the tables just filled. On PostgreSQL, not beside a server
+    // attaching a month's partition (which takes the same lock): the two would deadlock.
+    if engine == app::db::Engine::Postgres {
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(app::usage::db::INGEST_LOCK).execute(&mut *conn).await?;
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    } else {
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    }
     Ok(report)
 }
 
@@ -619,7 +627,7 @@ impl UsageGen {
         let imsi = format!("90170{id:010}");
         let msisdn = format!("+88235{id:09}");
         let eid = r.chance(0.3).then(|| {
-            app::sims::Eid::with_check_digits(&format!("89049032{id:022}")).map(String::from).unwrap_or_default()
+            app::ids::Eid::with_check_digits(&format!("89049032{id:022}")).map(String::from).unwrap_or_default()
         });
         let created_at = now - r.range(200, 700) as i64 * SECONDS_PER_DAY;
         let used =

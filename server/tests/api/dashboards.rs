@@ -410,8 +410,8 @@ both_engines!(usage_records_keep_the_tree_rollups_and_network_counts_current, |a
         bytes_up: bytes / 2,
         bytes_down: bytes - bytes / 2,
         units,
-        mcc_mnc: app::sims::MccMnc::parse(net).unwrap(),
-        rat: app::sims::Rat::parse("4G").unwrap(),
+        mcc_mnc: app::ids::MccMnc::parse(net).unwrap(),
+        rat: app::ids::Rat::parse("4G").unwrap(),
     };
     let batch = vec![
         cdr("r1", sim_a1, CdrKind::Data, now - 600, 1_000_000, 0, "22210"),

@@ -217,6 +217,8 @@ pub async fn spawn(engine: Engine, setup: Setup) -> TestApp {
         trust_proxy: false,
         max_hashes: 2,
     };
+    // What a server runs before it serves (see `cli`), at the tests' time.
+    app::startup::prepare(&db, clock.now()).await.expect("start-up steps");
     let state = ServerState::new(db.clone(), mailer, opts, site_root.clone(), format!("http://{addr}"), addr);
     let hasher = state.app.auth.hasher.clone();
     tokio::spawn(async move {
@@ -330,6 +332,12 @@ pub struct Tenants {
 pub const PASSWORD: &str = "violet anchor drifts north 27";
 
 impl TestApp {
+    /// Lets the notification worker catch up with the journal now (it follows it every second
+    /// in the background): what journaled changes raise is then in the database.
+    pub async fn settle(&self) {
+        while app::notify::eval::follow_journal(&self.db, 1_000).await.unwrap() > 0 {}
+    }
+
     pub fn browser(&self) -> Browser<'_> {
         Browser { app: self, cookie: None, origin: self.base.clone() }
     }

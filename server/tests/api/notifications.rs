@@ -20,8 +20,8 @@ fn cdr(id: &str, sim: i64, at: i64, bytes: i64) -> NewCdr {
         bytes_up: bytes / 2,
         bytes_down: bytes - bytes / 2,
         units: 0,
-        mcc_mnc: app::sims::MccMnc::parse("26201").unwrap(),
-        rat: app::sims::Rat::LteM,
+        mcc_mnc: app::ids::MccMnc::parse("26201").unwrap(),
+        rat: app::ids::Rat::LteM,
     }
 }
 
@@ -87,6 +87,7 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
     assert_eq!(status_of(&app, sim).await, "suspended", "the rule's action, in the batch's transaction");
     let usage = "SELECT COUNT(*) FROM notifications WHERE kind = 'usage_sim'";
     assert_eq!(count(&app, usage).await, 2, "a.admin by role, a1.user by name; not b.admin");
+    app.settle().await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'status'").await, 1, "the suspension");
     // Resending the batch, and more usage in the same cycle, tell nobody again.
     assert_eq!(insert_cdrs(&app.db, &batch, now).await.unwrap(), 0);
@@ -180,6 +181,7 @@ both_engines!(two_writers_raising_the_same_occurrence_tell_once, |app: TestApp| 
     let mut tx = app.db.write().await.unwrap();
     app::journal::record(&mut tx, app::journal::JournalEntry::new(now, admin, f.t.a1, "account.locked", "a1.someone"));
     tx.commit().await.unwrap();
+    app.settle().await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'security'").await, 1);
     a.post(
         "/notifications/rules",
@@ -373,6 +375,7 @@ both_engines!(a_sign_in_from_a_new_device_is_a_security_event, |app: TestApp| as
     app.sign_in("a.user", PASSWORD).await;
     app.sign_in("a.user", PASSWORD).await;
     assert_eq!(count(&app, new_device).await, 1);
+    app.settle().await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'security'").await, 1);
     let page = html(&mut a, "/notifications").await;
     assert!(page.contains("signin.new_device"), "{page}");
@@ -384,7 +387,7 @@ fn edr(id: &str, sim: i64, at: i64, imei: &str) -> app::usage::db::NewEdr {
         sim_id: sim,
         event_type: "attach".into(),
         occurred_at: at,
-        mcc_mnc: app::sims::MccMnc::parse("26201").ok(),
+        mcc_mnc: app::ids::MccMnc::parse("26201").ok(),
         imei: Some(imei.into()),
         details: String::new(),
     }
@@ -459,3 +462,57 @@ both_engines!(an_imei_lock_that_differs_raises_its_rule_once_and_suspends_the_si
     let mut v = app.sign_in("a.viewer", PASSWORD).await;
     assert_eq!(v.post(&format!("{page}/imei-lock"), &[("op", "release")]).await.status(), 403);
 });
+
+both_engines!(
+    journaled_events_are_raised_once_after_their_change_by_the_worker_following_the_journal,
+    |app: TestApp| async move {
+        let f = fleet(&app).await;
+        let admin = app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
+        let mut a = app.sign_in("a.admin", PASSWORD).await;
+        let (customer, me) = (f.t.a.to_string(), admin.to_string());
+        let rule =
+            [("name", "Security"), ("customer", &customer), ("kind", "security"), ("users", &me), ("in_app", "1")];
+        assert_eq!(location(&a.post("/notifications/rules", &rule).await), "/notifications/rules?n=created");
+        let security = "SELECT COUNT(*) FROM notifications WHERE kind = 'security'";
+        let now = app.clock.now();
+        let record = |target: String| {
+            let db = app.db.clone();
+            async move {
+                let mut tx = db.write().await.unwrap();
+                let entry = app::journal::JournalEntry::new(now, admin, f.t.a1, "account.locked", &target);
+                app::journal::record(&mut tx, entry);
+                tx.commit().await.unwrap();
+            }
+        };
+        // The change's transaction raises nothing itself: a change that rolls back is never told.
+        let mut tx = app.db.write().await.unwrap();
+        app::journal::record(&mut tx, app::journal::JournalEntry::new(now, admin, f.t.a1, "account.locked", "gone"));
+        drop(tx);
+        for i in 0..5 {
+            record(format!("u{i}")).await;
+        }
+        // Four followers at once, as four server processes would run them: each entry once.
+        let followers: Vec<_> = (0..4)
+            .map(|_| {
+                let db = app.db.clone();
+                tokio::spawn(async move { app::notify::eval::follow_journal(&db, 2).await.unwrap() })
+            })
+            .collect();
+        for f in followers {
+            f.await.unwrap();
+        }
+        app.settle().await;
+        assert_eq!(count(&app, security).await, 5);
+        // The background worker follows the journal by itself within a few seconds.
+        record("u5".into()).await;
+        let mut seen = 0;
+        for _ in 0..50 {
+            seen = count(&app, security).await;
+            if seen == 6 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, 6, "raised by the worker, without a test's help");
+    }
+);

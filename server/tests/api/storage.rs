@@ -2,7 +2,7 @@
 use sqlx::Row;
 
 use app::db::Db;
-use app::sims::{Eid, Iccid, Imei, Imsi, MccMnc, Msisdn, Rat};
+use app::ids::{Eid, Iccid, Imei, Imsi, MccMnc, Msisdn, Rat};
 use app::time::{SECONDS_PER_DAY, day_of};
 use app::usage::db::{NewCdr, NewEdr, insert_cdrs, insert_edrs, queue_cdrs};
 use app::usage::{CdrKind, cycle_start};

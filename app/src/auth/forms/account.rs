@@ -28,7 +28,7 @@ const SECURITY: &str = routes::PROFILE_SECURITY;
 
 /// The caller with their account, confirmed as them for a sensitive change (see [`reauth`]).
 async fn confirmed(app: &AppState, caller: &Caller, typed: &str) -> Result<AuthUser, FormError> {
-    let u = caller.user(app).await.back_to(SECURITY)?;
+    let u = crate::auth::forms::account(app, caller).await.back_to(SECURITY)?;
     reauth(app, (&caller.p, &u, &caller.client), typed, SECURITY).await?;
     Ok(u)
 }
@@ -99,7 +99,7 @@ pub async fn change_email(State(app): State<AppState>, caller: Caller, Form(f): 
 }
 
 pub async fn confirm_new_email(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = caller.user(&app).await.back_to(SECURITY)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(SECURITY)?;
     let apply: SetContact = |c, id, target, now| Box::pin(async move { q::set_email(c, id, &target, now).await });
     let change = ("email_change", "email.changed", K::ChangedEmail, Notice::Saved);
     confirm_contact(&app, &caller, &u, &f.code, change, apply).await
@@ -157,7 +157,7 @@ pub async fn start_phone(State(app): State<AppState>, caller: Caller, Form(f): F
 }
 
 pub async fn verify_phone(State(app): State<AppState>, caller: Caller, Form(f): Form<ContactForm>) -> FormResult {
-    let u = caller.user(&app).await.back_to(SECURITY)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(SECURITY)?;
     let apply: SetContact =
         |c, id, target, now| Box::pin(async move { q::set_phone(c, id, Some(&target), Some(now)).await });
     let change = ("phone", "phone.verified", K::ChangedPhone, Notice::PhoneVerified);
@@ -215,7 +215,7 @@ pub struct TotpForm {
 
 pub async fn add_totp(State(app): State<AppState>, caller: Caller, Form(f): Form<TotpForm>) -> FormResult {
     let page = routes::PROFILE_TOTP_NEW;
-    let u = caller.user(&app).await.back_to(page)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(page)?;
     let name = f.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 50 {
         return Err(Goto::to(page, Notice::BadDeviceName).into());
@@ -293,7 +293,7 @@ pub async fn recovery_codes(State(app): State<AppState>, caller: Caller, Form(f)
 }
 
 pub async fn default_method(State(app): State<AppState>, caller: Caller, Form(f): Form<MethodForm>) -> FormResult {
-    let u = caller.user(&app).await.back_to(SECURITY)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(SECURITY)?;
     let bad = || Goto::to(SECURITY, Notice::BadInput);
     let method = Method::parse(&f.method).filter(|m| *m != Method::Recovery).ok_or_else(bad)?;
     if !app.methods(&u).await.back_to(SECURITY)?.contains(&method) {
@@ -330,7 +330,7 @@ pub struct ConfirmForm {
 pub async fn confirm(State(app): State<AppState>, caller: Caller, Form(f): Form<ConfirmForm>) -> FormResult {
     let next = routes::safe_local_path(&f.next).to_string();
     let page = format!("{}?next={}", routes::PROFILE_CONFIRM, routes::encode_query_value(&next));
-    let u = caller.user(&app).await.back_to(&page)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(&page)?;
     if f.current.is_empty() {
         return Err(Goto::to(page, Notice::ConfirmNeeded).into());
     }
@@ -348,7 +348,7 @@ pub struct IdForm {
 
 pub async fn end_session(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let p: &Principal = &caller.p;
-    let u = caller.user(&app).await.back_to(SECURITY)?;
+    let u = crate::auth::forms::account(&app, &caller).await.back_to(SECURITY)?;
     // Ending this session is signing out; ending another is a sensitive change.
     if f.id != p.session_id {
         reauth(&app, (p, &u, &caller.client), &f.current, SECURITY).await?;

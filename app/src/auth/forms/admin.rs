@@ -52,7 +52,7 @@ impl InviteForm {
 
 pub async fn invite(State(app): State<AppState>, caller: Caller, Form(f): Form<InviteForm>) -> FormResult {
     let (p, client) = (&caller.p, &caller.client);
-    let admin = caller.user(&app).await.back_with(f.back())?;
+    let admin = crate::auth::forms::account(&app, &caller).await.back_with(f.back())?;
     let name = f.name.trim().to_string();
     let (Some(username), Some(email), Some(role)) =
         (parse_username(&f.username), parse_email(&f.email), Role::parse(&f.role))
@@ -120,7 +120,7 @@ pub async fn invite(State(app): State<AppState>, caller: Caller, Form(f): Form<I
 
 pub async fn resend_invitation(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let page = routes::USERS;
-    let admin = caller.user(&app).await.back_to(page)?;
+    let admin = crate::auth::forms::account(&app, &caller).await.back_to(page)?;
     let u = q::user_in_scope(&app.db, &caller.p.customer_path, f.id)
         .await
         .back_to(page)?
@@ -144,7 +144,7 @@ pub async fn resend_invitation(State(app): State<AppState>, caller: Caller, Form
 
 pub async fn unlock(State(app): State<AppState>, caller: Caller, Form(f): Form<IdForm>) -> FormResult {
     let page = routes::USERS;
-    let admin = caller.user(&app).await.back_to(page)?;
+    let admin = crate::auth::forms::account(&app, &caller).await.back_to(page)?;
     let u = q::user_in_scope(&app.db, &caller.p.customer_path, f.id)
         .await
         .back_to(page)?
@@ -169,7 +169,7 @@ pub struct PolicyForm {
 
 pub async fn mfa_policy(State(app): State<AppState>, caller: Caller, Form(f): Form<PolicyForm>) -> FormResult {
     let page = routes::SETTINGS_SECURITY;
-    let admin = caller.user(&app).await.back_to(page)?;
+    let admin = crate::auth::forms::account(&app, &caller).await.back_to(page)?;
     let customer = q::customer_in_scope(&app.db, &caller.p.customer_path, f.customer)
         .await
         .back_to(page)?
@@ -205,7 +205,7 @@ pub struct SmsCountriesForm {
 /// a sensitive change.
 pub async fn sms_countries(State(app): State<AppState>, caller: Caller, Form(f): Form<SmsCountriesForm>) -> FormResult {
     let page = routes::SETTINGS_SECURITY;
-    let admin = caller.user(&app).await.back_to(page)?;
+    let admin = crate::auth::forms::account(&app, &caller).await.back_to(page)?;
     let customer = q::customer_in_scope(&app.db, &caller.p.customer_path, f.customer)
         .await
         .back_to(page)?

@@ -17,7 +17,7 @@ use crate::scope::Perm;
 use crate::state::AppState;
 use crate::web::FormRoute;
 
-pub use steps::{parse_email, parse_username, reauth};
+pub use steps::{account, parse_email, parse_username, reauth};
 
 /// The sign-in steps (public: each checks the sign-in in progress), the signed-in account's
 /// forms, the administration forms of this feature and the sign-in log's export.

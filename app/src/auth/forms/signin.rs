@@ -11,7 +11,7 @@ use super::steps::{
 };
 use crate::auth::db::{self as q};
 use crate::auth::emails::{self, Message};
-use crate::auth::service::{Client, CodeCheck, Limit, PasswordCheck};
+use crate::auth::service::{CodeCheck, Limit, PasswordCheck};
 use crate::auth::session;
 use crate::auth::{Method, limits};
 use crate::crypto;
@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::i18n::K;
 use crate::notice::Notice;
 use crate::routes;
+use crate::scope::Client;
 use crate::scope::{SessionContext, Stage};
 use crate::state::AppState;
 use crate::web::{BackTo, FormError, FormResult, Goto};

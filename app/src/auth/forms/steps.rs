@@ -6,7 +6,7 @@ use super::super::db::{self as q, AuthUser};
 use super::super::emails::{self, Message};
 use super::super::limits;
 use crate::auth::phone;
-use crate::auth::service::{Client, CodeSent, Confirmation};
+use crate::auth::service::{CodeSent, Confirmation};
 use crate::auth::session;
 use crate::crypto;
 use crate::error::AppError;
@@ -14,9 +14,10 @@ use crate::i18n::{K, Lang};
 use crate::notice::Notice;
 use crate::password::NewPassword;
 use crate::routes;
+use crate::scope::Client;
 use crate::scope::{Principal, SessionContext, Stage};
 use crate::state::AppState;
-use crate::web::{BackTo, FormError, Goto};
+use crate::web::{BackTo, Caller, FormError, Goto};
 
 /// The notice of a code sending: sent, or one went out moments ago.
 pub fn sent_notice(sent: CodeSent) -> Notice {
@@ -76,6 +77,11 @@ pub async fn pending_at(
     let p = ctx.0.clone().filter(|p| stages.contains(&p.stage)).ok_or_else(expired)?;
     let u = q::user_by_id(&app.db, p.user_id).await.back_to(routes::LOGIN)?.ok_or_else(expired)?;
     Ok((p, u))
+}
+
+/// The caller's account as the sign-in flow knows it (gone meanwhile: to the sign-in page).
+pub async fn account(app: &AppState, caller: &Caller) -> Result<AuthUser, FormError> {
+    q::user_by_id(&app.db, caller.p.user_id).await?.ok_or(FormError::SignIn)
 }
 
 /// Moves the browser's session to `stage` under a new token (rotation at every step).

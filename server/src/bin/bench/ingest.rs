@@ -46,8 +46,8 @@ pub(crate) fn batch(sims: &[i64], run: i64, tag: &str, k: u64, rng: &mut Rng) ->
                 bytes_up: if sms { 0 } else { rng.below(2_000_000) as i64 },
                 bytes_down: if sms { 0 } else { rng.below(8_000_000) as i64 },
                 units: if sms { 1 } else { 0 },
-                mcc_mnc: app::sims::MccMnc::parse(if i % 7 == 0 { "22201" } else { "26201" }).unwrap(),
-                rat: app::sims::Rat::LteM,
+                mcc_mnc: app::ids::MccMnc::parse(if i % 7 == 0 { "22201" } else { "26201" }).unwrap(),
+                rat: app::ids::Rat::LteM,
             }
         })
         .collect()
@@ -111,7 +111,7 @@ async fn edr_figures(db: &Db, engine: &str) {
                 sim_id: sims[rng.below(sims.len())],
                 event_type: if i % 2 == 0 { "attach" } else { "location_update" }.into(),
                 occurred_at: run - 3_600 + (i % 3_000) as i64,
-                mcc_mnc: Some(app::sims::MccMnc::parse("26201").unwrap()),
+                mcc_mnc: Some(app::ids::MccMnc::parse("26201").unwrap()),
                 imei: None,
                 details: String::new(),
             })

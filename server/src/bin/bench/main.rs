@@ -67,6 +67,7 @@ pub(crate) fn ms(d: Duration) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    app::startup::wire();
     let site_root = PathBuf::from(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()));
     // BENCH_ONLY=4: only the figures of issue 4 (SIM management at scale).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("4") {

@@ -1,7 +1,10 @@
-//! Identifiers of a SIM and its device. Each type can only hold a valid value: parse once at
-//! the edge (form, CSV, API), then pass the type around.
+//! Identifiers of a SIM, its device and the networks it uses, and the radio of a session. Each
+//! type can only hold a valid value: parse once at the edge (form, CSV, API), then pass the
+//! type around.
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+use crate::codes::code_enum;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -200,6 +203,33 @@ impl MccMnc {
     }
 }
 
+code_enum! {
+    /// Radio access technology of a session.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Rat {
+        #[serde(rename = "2G")]
+        G2 = "2G",
+        #[serde(rename = "3G")]
+        G3 = "3G",
+        #[serde(rename = "4G")]
+        G4 = "4G",
+        #[serde(rename = "5G")]
+        G5 = "5G",
+        #[serde(rename = "NB-IoT")]
+        NbIot = "NB-IoT",
+        #[serde(rename = "LTE-M")]
+        LteM = "LTE-M",
+    }
+    // Below: any case is accepted.
+    parse = by_hand;
+}
+
+impl Rat {
+    pub fn parse(s: &str) -> Option<Rat> {
+        Rat::ALL.into_iter().find(|r| r.code().eq_ignore_ascii_case(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +312,11 @@ mod tests {
     fn ids_deserialize_only_when_valid() {
         assert!(serde_json::from_str::<Imei>("\"490154203237518\"").is_ok());
         assert!(serde_json::from_str::<Imei>("\"490154203237519\"").is_err());
+    }
+
+    #[test]
+    fn rat_codes_parse_case_insensitively() {
+        assert_eq!(Rat::parse("nb-iot"), Some(Rat::NbIot));
+        assert_eq!(Rat::parse("6G"), None);
     }
 }
