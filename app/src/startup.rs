@@ -9,7 +9,7 @@ use crate::events::{self, Reactions};
 pub fn wire() {
     events::wire(Reactions {
         usage_filed: crate::notify::eval::usage_filed,
-        device_seen: crate::sims::imei_lock::seen,
+        device_seen: crate::sims::devices::seen,
         device_differed: crate::notify::eval::device_differed,
     });
 }

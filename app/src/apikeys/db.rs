@@ -5,9 +5,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{KeyKind, KeyView, NewKey};
-use crate::auth::db::JournalEntry;
 use crate::crypto::{self, ServerKey};
 use crate::db::Db;
+use crate::journal::JournalEntry;
 use crate::scope::{Perms, Principal, Role, Stage};
 
 type R<T> = Result<T, sqlx::Error>;

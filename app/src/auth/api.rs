@@ -85,37 +85,6 @@ pub struct SecurityData {
     pub policy_requires_mfa: bool,
 }
 
-/// "Chrome on Android", "Firefox on Linux": enough to recognise a device in the session list.
-pub fn describe_agent(ua: &str) -> String {
-    let browser = if ua.contains("Edg/") {
-        "Edge"
-    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
-        "Chrome"
-    } else if ua.contains("Firefox/") {
-        "Firefox"
-    } else if ua.contains("Safari/") {
-        "Safari"
-    } else if ua.is_empty() {
-        "?"
-    } else {
-        "Other"
-    };
-    let os = if ua.contains("Android") {
-        "Android"
-    } else if ua.contains("iPhone") || ua.contains("iPad") {
-        "iOS"
-    } else if ua.contains("Windows") {
-        "Windows"
-    } else if ua.contains("Mac OS") {
-        "macOS"
-    } else if ua.contains("Linux") {
-        "Linux"
-    } else {
-        "?"
-    };
-    format!("{browser} · {os}")
-}
-
 #[server(endpoint = "security_overview")]
 pub async fn security_overview() -> Result<SecurityData, AppError> {
     let scope = guard::require(Perm::Portal)?;
@@ -133,7 +102,7 @@ pub async fn security_overview() -> Result<SecurityData, AppError> {
         .into_iter()
         .map(|s| SessionInfo {
             id: s.id,
-            device: describe_agent(&s.user_agent),
+            device: crate::util::describe_agent(&s.user_agent),
             ip: s.ip,
             last_seen_at: s.last_seen_at,
             created_at: s.created_at,
@@ -276,7 +245,7 @@ pub async fn sign_in_log(
             at: r.at,
             username: r.username,
             ip: r.ip,
-            device: describe_agent(&r.user_agent),
+            device: crate::util::describe_agent(&r.user_agent),
             method: r.method,
             result: r.result,
         })

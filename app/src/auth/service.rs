@@ -196,7 +196,7 @@ impl AppState {
             match q::seen_device(&self.db, u.id, &client.user_agent).await {
                 Ok((true, false)) => {
                     let details = serde_json::json!({
-                        "device": super::api::describe_agent(&client.user_agent), "ip": client.ip,
+                        "device": crate::util::describe_agent(&client.user_agent), "ip": client.ip,
                     });
                     self.journal(
                         Some(u.id),
@@ -240,7 +240,14 @@ impl AppState {
             let mut tx = self.db.write().await?;
             crate::journal::record(
                 &mut tx,
-                q::JournalEntry { at: now, actor_id: actor, customer_id: customer, action, target, details },
+                crate::journal::JournalEntry {
+                    at: now,
+                    actor_id: actor,
+                    customer_id: customer,
+                    action,
+                    target,
+                    details,
+                },
             );
             tx.commit().await
         }

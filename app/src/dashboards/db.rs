@@ -5,8 +5,8 @@ use serde_json::json;
 use sqlx::{FromRow, Row};
 
 use super::{Widget, starter_layout};
-use crate::auth::db::JournalEntry;
 use crate::db::Db;
+use crate::journal::JournalEntry;
 use crate::scope::Role;
 
 type R<T> = Result<T, sqlx::Error>;

@@ -6,9 +6,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{NewRule, NotificationRow, Recipients, RuleKind};
-use crate::auth::db::JournalEntry;
 use crate::db::Db;
 use crate::db::sql::Sql;
+use crate::journal::JournalEntry;
 use crate::scope::Tenant;
 
 type R<T> = Result<T, sqlx::Error>;

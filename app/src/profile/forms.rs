@@ -7,8 +7,8 @@ use axum::routing::post;
 use serde_json::json;
 
 use super::db::{self as pq, Own};
-use crate::auth::db::JournalEntry;
 use crate::i18n::{LANG_COOKIE, Lang};
+use crate::journal::JournalEntry;
 use crate::routes;
 use crate::scope::Perm;
 use crate::state::AppState;

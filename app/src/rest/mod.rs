@@ -15,6 +15,7 @@ pub mod error;
 pub mod gate;
 #[cfg(feature = "ssr")]
 pub mod ingest;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod openapi;
 #[cfg(feature = "ssr")]

@@ -2,7 +2,7 @@
 //! exactly what the document says).
 use serde_json::Value;
 
-use super::ui::{ApiReference, RefField, RefOp, RefSchema};
+use super::model::{ApiReference, RefField, RefOp, RefSchema};
 
 /// A schema's type in words: `string`, `integer or null`, `array of SimRow`, …
 fn type_words(s: &Value) -> String {

@@ -8,42 +8,7 @@ use crate::components::{t, use_lang};
 use crate::i18n::K;
 use crate::routes;
 
-#[derive(Clone, Debug, Default)]
-pub struct RefField {
-    pub name: String,
-    pub kind: String,
-    pub required: bool,
-    pub doc: String,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct RefOp {
-    pub method: String,
-    pub path: String,
-    pub id: String,
-    pub tag: String,
-    pub summary: String,
-    pub doc: String,
-    pub params: Vec<RefField>,
-    pub body: Option<String>,
-    pub ok: String,
-    pub response: String,
-    pub errors: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct RefSchema {
-    pub name: String,
-    pub doc: String,
-    pub fields: Vec<RefField>,
-    pub values: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ApiReference {
-    pub ops: Vec<RefOp>,
-    pub schemas: Vec<RefSchema>,
-}
+use super::model::{RefField, RefOp};
 
 fn field_table(caption: K, fields: Vec<RefField>) -> impl IntoView {
     let lang = use_lang();
@@ -92,7 +57,7 @@ pub fn ApiReferencePage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     let r = crate::rest::reference::build();
     #[cfg(not(feature = "ssr"))]
-    let r = ApiReference::default();
+    let r = super::model::ApiReference::default();
     let names: Vec<String> = r.schemas.iter().map(|s| s.name.clone()).collect();
     let mut tags: Vec<String> = Vec::new();
     for op in &r.ops {

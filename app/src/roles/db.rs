@@ -4,9 +4,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{CustomRole, RoleForm};
-use crate::auth::db::JournalEntry;
 use crate::db::Db;
 use crate::db::sql::{Sql, prefix_upper};
+use crate::journal::JournalEntry;
 use crate::scope::{Perms, Role};
 
 type R<T> = Result<T, sqlx::Error>;

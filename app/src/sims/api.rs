@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::model::SimPage;
-use super::query::{FilterError, Shown};
 use crate::error::{AppError, FieldError};
+use crate::sims::columns::Shown;
+use crate::sims::query::FilterError;
 
 #[cfg(feature = "ssr")]
 use super::{db as q, query::SimQuery};

@@ -8,8 +8,8 @@ use serde_json::json;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::SimStatus;
-use crate::auth::db::JournalEntry;
 use crate::db::sql::Sql;
+use crate::journal::JournalEntry;
 use crate::scope::Tenant;
 use crate::sims::db::adjust_counts;
 use crate::usage::rollups::{FACET_NET, FACET_SERVICE, adjust_facet, adjust_facets};

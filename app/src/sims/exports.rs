@@ -6,12 +6,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::query::{Column, FilterError, Problem, Shown, SimQuery};
 use crate::db::csv::{CDR_HEADER, EDR_HEADER};
 use crate::error::{AppError, FieldError};
 use crate::routes;
 use crate::scope::Tenant;
+use crate::sims::columns::Column;
+use crate::sims::columns::Shown;
 use crate::sims::db as q;
+use crate::sims::query::{FilterError, Problem, SimQuery};
 use crate::state::AppState;
 use crate::web::download::{CsvSender, copy_to, csv_cell, csv_stream, stream_lines};
 use crate::web::{BackTo, Caller, FormError, FormResult};

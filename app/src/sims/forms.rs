@@ -10,12 +10,13 @@ use serde::Deserialize;
 use super::SimStatus;
 use super::changes::{self, Outcome};
 use super::jobs;
-use super::query::{Shown, SimQuery};
 use crate::error::AppError;
 use crate::notice::Notice;
 use crate::routes;
 use crate::scope::{Perm, Principal, Tenant};
+use crate::sims::columns::Shown;
 use crate::sims::db as q;
+use crate::sims::query::SimQuery;
 use crate::state::AppState;
 use crate::web::{BackTo, Caller, FormError, FormResult, FormRoute, Goto};
 
@@ -66,7 +67,7 @@ async fn save_columns(State(app): State<AppState>, caller: Caller, body: Bytes) 
     // Field ids are kept as sent: the list shows only those of the caller's tree.
     let mut cols: Vec<Shown> = Vec::new();
     for c in pairs.iter().filter(|(k, _)| k == "col").filter_map(|(_, v)| Shown::parse(v)) {
-        if !cols.contains(&c) && cols.len() < super::query::MAX_SHOWN {
+        if !cols.contains(&c) && cols.len() < crate::sims::columns::MAX_SHOWN {
             cols.push(c);
         }
     }
@@ -261,7 +262,7 @@ async fn change_imei_lock(
 ) -> FormResult {
     let op = super::imei_lock::LockOp::parse(f.op.trim()).ok_or_else(|| bad_input(sim, Notice::BadInput))?;
     let change: Change =
-        Box::new(move |tx, actor| Box::pin(async move { super::imei_lock::change(tx, actor, sim, op).await }));
+        Box::new(move |tx, actor| Box::pin(async move { super::devices::change(tx, actor, sim, op).await }));
     apply(&app, &caller.p, sim, Notice::Changed, change).await
 }
 
@@ -328,7 +329,7 @@ async fn add_field(State(app): State<AppState>, caller: Caller, Form(f): Form<Fi
         Err(AppError::Conflict { .. }) => return Err(Goto::to(page, Notice::FieldExists).into()),
         other => other.back_to(page)?,
     }
-    let entry = crate::auth::db::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.create", &name)
+    let entry = crate::journal::JournalEntry::new(now, p.user_id, p.customer_id, "sim_field.create", &name)
         .with(serde_json::json!({ "kind": f.kind, "choices": choices }));
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
@@ -348,7 +349,7 @@ async fn delete_field(State(app): State<AppState>, caller: Caller, Form(f): Form
     let Some(name) = q::delete_field(&mut tx, p.customer_id, f.id).await.back_to(page)? else {
         return Err(Goto::to(page, Notice::NotAllowed).into());
     };
-    let entry = crate::auth::db::JournalEntry::new(app.now(), p.user_id, p.customer_id, "sim_field.delete", &name);
+    let entry = crate::journal::JournalEntry::new(app.now(), p.user_id, p.customer_id, "sim_field.delete", &name);
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Saved).into())

@@ -1,6 +1,7 @@
 //! SIMs: identifiers, lifecycle status and radio types shared by server and browser.
 pub mod api;
 pub mod bulk;
+pub mod columns;
 pub mod fields;
 pub mod imei_lock;
 pub mod model;
@@ -11,6 +12,8 @@ pub mod ui;
 pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod devices;
 #[cfg(feature = "ssr")]
 pub mod exports;
 #[cfg(feature = "ssr")]

@@ -1,7 +1,8 @@
 //! What the SIM pages show, shared by the server functions and the pages.
 use serde::{Deserialize, Serialize};
 
-use super::query::{Column, Cursor, SortKey};
+use crate::sims::columns::Column;
+use crate::sims::query::{Cursor, SortKey};
 
 /// One row of the list, with every column (the page shows the chosen ones).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -94,7 +94,7 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
             created_at,
             last_seen_at,
             ip,
-            device: crate::auth::api::describe_agent(&ua),
+            device: crate::util::describe_agent(&ua),
         })
         .collect();
     let customers = crate::auth::db::customers_in_scope(db, scope.path(), 2000)

@@ -6,9 +6,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::{State, UserFilter, UserView};
 use crate::auth::Method;
-use crate::auth::db::JournalEntry;
 use crate::db::Db;
 use crate::db::sql::{Sql, contains_pattern, prefix_upper};
+use crate::journal::JournalEntry;
 use crate::scope::Role;
 
 type R<T> = Result<T, sqlx::Error>;

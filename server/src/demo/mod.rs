@@ -1,10 +1,11 @@
 //! Deterministic demo data shaped like real IoT fleets: many customers with 50–500 SIMs, a few
 //! with tens of thousands, sub-customers, customer services over shared rate plans, 90 days of
 //! CDRs and EDRs, and the daily rollups those records imply.
+mod accounts;
 mod catalog;
 mod rng;
+mod usage_gen;
 
-use std::path::Path;
 use std::time::Instant;
 
 use sqlx::AnyConnection;
@@ -17,8 +18,10 @@ use app::sims::SimStatus;
 use app::time::{SECONDS_PER_DAY, day_of};
 use app::usage::cycle_start;
 
+pub use accounts::{DEMO_PASSWORD_FILE, print_sign_in_help, set_demo_passwords};
 use catalog::{COUNTRIES, CUSTOMER_WORDS, DeviceClass, INDUSTRIES, PLANS};
 pub use rng::Rng;
+use usage_gen::{SimGen, UsageGen};
 
 /// Demo users every seed creates, as (username, role, what they see).
 pub const DEMO_USERS: &[(&str, &str, &str)] = &[
@@ -62,57 +65,6 @@ pub fn now() -> i64 {
 pub async fn is_seeded(db: &Db) -> Result<bool, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(db.pool()).await?;
     Ok(n > 0)
-}
-
-/// Where the demo accounts' shared password is kept (owner-only), under the data folder.
-pub const DEMO_PASSWORD_FILE: &str = "demo-password.txt";
-
-/// Gives every seeded account without a password the install's demo password (generated once,
-/// kept in the data folder), so the demo can be signed into. Real accounts come by invitation.
-pub async fn set_demo_passwords(db: &Db, data_dir: &Path) -> Result<u64, String> {
-    let file = data_dir.join(DEMO_PASSWORD_FILE);
-    let password = match std::fs::read_to_string(&file) {
-        Ok(p) if !p.trim().is_empty() => p.trim().to_string(),
-        _ => {
-            let p = app::crypto::temp_password();
-            write_private(&file, &format!("{p}\n")).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            p
-        }
-    };
-    let hash = app::hashing::Hasher::new(1).hash_secret(&password).await.map_err(|e| e.to_string())?;
-    let now = now();
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $1, password_changed_at = $2, email_verified_at = $2 \
-         WHERE password_hash IS NULL AND status = 'active'",
-    )
-    .bind(&hash)
-    .bind(now)
-    .execute(&mut *db.writer().await.map_err(|e| e.to_string())?)
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(done.rows_affected())
-}
-
-#[cfg(unix)]
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(file)?;
-    f.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(file, text)
-}
-
-pub fn print_sign_in_help(data_dir: &Path) {
-    println!("Demo accounts (usernames):");
-    for (user, role, scope) in DEMO_USERS {
-        println!("  {user:<12} {role:<15} sees {scope}");
-    }
-    println!("Their password is in {}", data_dir.join(DEMO_PASSWORD_FILE).display());
-    println!("Sign-in codes and invitations (email and SMS) are written to {}/outbox/", data_dir.display());
 }
 
 struct Customer {
@@ -539,236 +491,6 @@ fn display_name(r: &mut Rng, username: &str) -> String {
         "demo.user" => "Uma User".into(),
         "demo.viewer" => "Vic Viewer".into(),
         _ => format!("{} {}", r.pick(FIRST), r.pick(LAST)),
-    }
-}
-
-struct CdrGen {
-    seq: u64,
-    kind: &'static str,
-    started_at: i64,
-    ended_at: i64,
-    bytes_up: i64,
-    bytes_down: i64,
-    units: i64,
-    mcc_mnc: &'static str,
-    rat: &'static str,
-}
-
-struct EdrGen {
-    seq: u64,
-    kind: &'static str,
-    at: i64,
-    mcc_mnc: Option<&'static str>,
-    details: String,
-}
-
-struct DayGen {
-    day: i64,
-    data_bytes: i64,
-    sms: i64,
-    voice_seconds: i64,
-    sessions: i64,
-}
-
-struct LastSession {
-    at: i64,
-    country: &'static str,
-    mcc_mnc: &'static str,
-    rat: &'static str,
-}
-
-struct SimGen {
-    id: i64,
-    iccid: String,
-    imsi: String,
-    msisdn: String,
-    imei: Option<String>,
-    eid: Option<String>,
-    label: String,
-    status: SimStatus,
-    customer_id: i64,
-    service_id: Option<i64>,
-    activated_at: Option<i64>,
-    created_at: i64,
-    last: Option<LastSession>,
-    cdrs: Vec<CdrGen>,
-    edrs: Vec<EdrGen>,
-    days: Vec<DayGen>,
-}
-
-struct UsageGen {
-    cdr_seq: u64,
-    edr_seq: u64,
-}
-
-fn with_luhn(payload: String) -> String {
-    let d = luhn_check_digit(&payload);
-    format!("{payload}{d}")
-}
-
-impl UsageGen {
-    #[allow(clippy::too_many_arguments)]
-    fn sim(&mut self, r: &mut Rng, id: i64, n: u64, c: &Customer, first_day: i64, today: i64, now: i64) -> SimGen {
-        let is_inventory = c.id == 1;
-        let status = if is_inventory {
-            if r.chance(0.1) { SimStatus::TestReady } else { SimStatus::Inventory }
-        } else {
-            let x = r.f64();
-            match x {
-                x if x < 0.78 => SimStatus::Activated,
-                x if x < 0.83 => SimStatus::Suspended,
-                x if x < 0.86 => SimStatus::TestReady,
-                x if x < 0.97 => SimStatus::Deactivated,
-                _ => SimStatus::Retired,
-            }
-        };
-        let class = c.classes[(r.next_u64() % 3).min(1) as usize];
-        let iccid = with_luhn(format!("8988247{id:011}"));
-        let imsi = format!("90170{id:010}");
-        let msisdn = format!("+88235{id:09}");
-        let eid = r.chance(0.3).then(|| {
-            app::ids::Eid::with_check_digits(&format!("89049032{id:022}")).map(String::from).unwrap_or_default()
-        });
-        let created_at = now - r.range(200, 700) as i64 * SECONDS_PER_DAY;
-        let used =
-            matches!(status, SimStatus::Activated | SimStatus::Suspended | SimStatus::Deactivated | SimStatus::Retired);
-        let activated_day = if used {
-            // Most SIMs were live before the window; some were activated during it.
-            if r.chance(0.85) {
-                first_day - r.range(1, 300) as i64
-            } else {
-                first_day + r.range(0, (today - first_day).max(1) as u64) as i64
-            }
-        } else {
-            i64::MAX
-        };
-        let end_day = match status {
-            SimStatus::Activated => today,
-            SimStatus::Suspended | SimStatus::Deactivated => {
-                let d = today - r.range(1, 120) as i64;
-                d.max(activated_day)
-            }
-            SimStatus::Retired => first_day - r.range(1, 100) as i64,
-            _ => i64::MIN,
-        };
-        let imei = (used && r.chance(0.92)).then(|| with_luhn(format!("{}{:06}", class.tac(), r.range(0, 1_000_000))));
-        let country = &COUNTRIES[c.country];
-        let roams = r.chance(0.12);
-        let roam_country = &COUNTRIES[r.range(0, COUNTRIES.len() as u64) as usize];
-        let rats = class.rats();
-        let rat = *r.pick(rats);
-        let service_id = if c.services.is_empty() { None } else { Some(r.pick(&c.services).0) };
-
-        let mut sim = SimGen {
-            id,
-            iccid,
-            imsi,
-            msisdn,
-            imei,
-            eid,
-            label: format!("{}-{:05}", class.label(), n + 1),
-            status,
-            customer_id: c.id,
-            service_id,
-            activated_at: used.then(|| activated_day * SECONDS_PER_DAY + r.range(28_800, 64_800) as i64),
-            created_at,
-            last: None,
-            cdrs: Vec::new(),
-            edrs: Vec::new(),
-            days: Vec::new(),
-        };
-        if let Some(at) = sim.activated_at.filter(|_| activated_day >= first_day) {
-            self.edr(&mut sim, "status_change", at, None, "inventory -> activated".into());
-        }
-        let from = first_day.max(activated_day);
-        let to = end_day.min(today);
-        let mut attached = false;
-        for day in from..=to {
-            let p = class.p_active();
-            if !r.chance(p) {
-                continue;
-            }
-            let (net, net_country) = if roams && r.chance(0.3) {
-                (*r.pick(roam_country.networks), roam_country.code)
-            } else {
-                (*r.pick(country.networks), country.code)
-            };
-            let day_start = day * SECONDS_PER_DAY;
-            let latest = if day == today { (now - day_start).clamp(60, SECONDS_PER_DAY) } else { SECONDS_PER_DAY };
-            let dur = r.range(20, class.max_session_secs()) as i64;
-            let start = day_start + r.range(0, (latest - dur.min(latest - 1)).max(1) as u64) as i64;
-            let total = r.log_uniform(class.bytes_lo(), class.bytes_hi()) as i64;
-            let up = total * r.range(15, 45) as i64 / 100;
-            if !attached || r.chance(0.03) {
-                self.edr(&mut sim, "attach", start - 2, Some(net), format!("rat={rat}"));
-                self.edr(&mut sim, "pdp_context_create", start - 1, Some(net), "apn=iot.orbit".into());
-                attached = true;
-            }
-            if net_country != country.code && r.chance(0.5) {
-                self.edr(&mut sim, "location_update", start - 1, Some(net), format!("country={net_country}"));
-            }
-            self.cdr(&mut sim, "data", start, start + dur, up, total - up, 0, net, rat);
-            sim.last = Some(LastSession { at: start + dur, country: net_country, mcc_mnc: net, rat });
-            let mut d = DayGen { day, data_bytes: total, sms: 0, voice_seconds: 0, sessions: 1 };
-            if r.chance(class.p_sms()) {
-                let kind = if r.chance(0.6) { "sms_mo" } else { "sms_mt" };
-                let at = day_start + r.range(0, latest as u64) as i64;
-                self.cdr(&mut sim, kind, at, at, 0, 0, 1, net, rat);
-                d.sms += 1;
-            }
-            if r.chance(class.p_voice()) {
-                let kind = if r.chance(0.5) { "voice_mo" } else { "voice_mt" };
-                let secs = r.range(10, 600) as i64;
-                let at = day_start + r.range(0, (latest - secs).max(1) as u64) as i64;
-                self.cdr(&mut sim, kind, at, at + secs, 0, 0, secs, net, rat);
-                d.voice_seconds += secs;
-            }
-            sim.days.push(d);
-        }
-        if sim.imei.is_some() && r.chance(0.01) && to >= from {
-            let at = (from + (to - from) / 2) * SECONDS_PER_DAY + 43_200;
-            self.edr(&mut sim, "imei_change", at, None, "device swapped".into());
-        }
-        if matches!(status, SimStatus::Suspended | SimStatus::Deactivated) && end_day >= first_day {
-            let at = (end_day * SECONDS_PER_DAY + 72_000).min(now);
-            self.edr(&mut sim, "pdp_context_delete", at - 2, None, "apn=iot.orbit".into());
-            self.edr(&mut sim, "detach", at - 1, None, "network initiated".into());
-            self.edr(&mut sim, "status_change", at, None, format!("activated -> {}", status.code()));
-        }
-        sim.edrs.sort_by_key(|e| e.at);
-        sim
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn cdr(
-        &mut self,
-        sim: &mut SimGen,
-        kind: &'static str,
-        s: i64,
-        e: i64,
-        up: i64,
-        down: i64,
-        units: i64,
-        net: &'static str,
-        rat: &'static str,
-    ) {
-        self.cdr_seq += 1;
-        sim.cdrs.push(CdrGen {
-            seq: self.cdr_seq,
-            kind,
-            started_at: s,
-            ended_at: e,
-            bytes_up: up,
-            bytes_down: down,
-            units,
-            mcc_mnc: net,
-            rat,
-        });
-    }
-
-    fn edr(&mut self, sim: &mut SimGen, kind: &'static str, at: i64, net: Option<&'static str>, details: String) {
-        self.edr_seq += 1;
-        sim.edrs.push(EdrGen { seq: self.edr_seq, kind, at, mcc_mnc: net, details });
     }
 }
 

@@ -826,8 +826,9 @@ both_engines!(customers_show_their_tree_services_and_records_only, |app: TestApp
 
 both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async move {
     use app::sims::{
+        columns::{Column, Shown},
         db,
-        query::{Column, Shown, SimQuery, SortKey},
+        query::{SimQuery, SortKey},
     };
     let _f = fleet(&app).await;
     let tenant = app::scope::Tenant::new("/");

@@ -74,7 +74,7 @@ async fn with_journal(
     let now = app.now();
     let mut tx = app.db.write().await?;
     change(&mut tx).await?;
-    crate::journal::record(&mut tx, q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username));
+    crate::journal::record(&mut tx, crate::journal::JournalEntry::new(now, u.id, u.customer_id, action, &u.username));
     tx.commit().await?;
     Ok(())
 }
@@ -244,7 +244,7 @@ async fn confirm_totp(app: &AppState, u: &AuthUser, name: &str, code: &str) -> R
     }
     crate::journal::record(
         &mut tx,
-        q::JournalEntry::new(now, u.id, u.customer_id, "mfa.device_added", &u.username)
+        crate::journal::JournalEntry::new(now, u.id, u.customer_id, "mfa.device_added", &u.username)
             .with(serde_json::json!({ "device": name })),
     );
     tx.commit().await?;
@@ -259,7 +259,7 @@ pub async fn remove_totp(State(app): State<AppState>, caller: Caller, Form(f): F
     let Some(name) = q::delete_totp(&mut tx, u.id, f.id).await.back_to(SECURITY)? else {
         return Err(Goto::to(SECURITY, Notice::NotAllowed).into());
     };
-    let entry = q::JournalEntry::new(app.now(), u.id, u.customer_id, "mfa.device_removed", &u.username)
+    let entry = crate::journal::JournalEntry::new(app.now(), u.id, u.customer_id, "mfa.device_removed", &u.username)
         .with(serde_json::json!({ "device": name }));
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(SECURITY)?;

@@ -108,7 +108,7 @@ pub async fn invite(State(app): State<AppState>, caller: Caller, Form(f): Form<I
     };
     crate::journal::record(
         &mut tx,
-        q::JournalEntry::new(now, admin.id, customer.id, "user.invited", &username)
+        crate::journal::JournalEntry::new(now, admin.id, customer.id, "user.invited", &username)
             .with(serde_json::json!({ "user_id": id, "role": role.code(), "email": email })),
     );
     tx.commit().await.back_with(f.back())?;
@@ -134,7 +134,7 @@ pub async fn resend_invitation(State(app): State<AppState>, caller: Caller, Form
     q::renew_invitation(&mut tx, u.id, &hash, expires_at).await.back_to(page)?;
     crate::journal::record(
         &mut tx,
-        q::JournalEntry::new(now, admin.id, u.customer_id, "user.invitation_resent", &u.username),
+        crate::journal::JournalEntry::new(now, admin.id, u.customer_id, "user.invitation_resent", &u.username),
     );
     tx.commit().await.back_to(page)?;
     let msg = Message::Invitation { name: &u.name, username: &u.username, temp_password: &temp, expires_at };
@@ -151,7 +151,7 @@ pub async fn unlock(State(app): State<AppState>, caller: Caller, Form(f): Form<I
         .ok_or(Goto::to(page, Notice::NotAllowed))?;
     let mut tx = app.db.write().await.back_to(page)?;
     q::unlock(&mut tx, u.id).await.back_to(page)?;
-    let entry = q::JournalEntry::new(app.now(), admin.id, u.customer_id, "account.unlocked", &u.username);
+    let entry = crate::journal::JournalEntry::new(app.now(), admin.id, u.customer_id, "account.unlocked", &u.username);
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Unlocked).into())
@@ -186,7 +186,10 @@ pub async fn mfa_policy(State(app): State<AppState>, caller: Caller, Form(f): Fo
     let mut tx = app.db.write().await.back_to(page)?;
     q::set_customer_mfa(&mut tx, customer.id, on).await.back_to(page)?;
     let action = if on { "policy.mfa_on" } else { "policy.mfa_off" };
-    crate::journal::record(&mut tx, q::JournalEntry::new(app.now(), admin.id, customer.id, action, &customer.name));
+    crate::journal::record(
+        &mut tx,
+        crate::journal::JournalEntry::new(app.now(), admin.id, customer.id, action, &customer.name),
+    );
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Saved).into())
 }
@@ -219,8 +222,9 @@ pub async fn sms_countries(State(app): State<AppState>, caller: Caller, Form(f):
     let list = typed.join(",");
     let mut tx = app.db.write().await.back_to(page)?;
     q::set_sms_countries(&mut tx, customer.id, &list).await.back_to(page)?;
-    let entry = q::JournalEntry::new(app.now(), admin.id, customer.id, "policy.sms_countries", &customer.name)
-        .with(serde_json::json!({ "before": customer.sms_countries, "after": list }));
+    let entry =
+        crate::journal::JournalEntry::new(app.now(), admin.id, customer.id, "policy.sms_countries", &customer.name)
+            .with(serde_json::json!({ "before": customer.sms_countries, "after": list }));
     crate::journal::record(&mut tx, entry);
     tx.commit().await.back_to(page)?;
     Ok(Goto::to(page, Notice::Saved).into())

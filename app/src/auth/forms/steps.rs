@@ -265,7 +265,7 @@ pub async fn store_password(
     if !q::set_password(&mut tx, u.id, &hash, now, keep, expected).await? {
         return Ok(false);
     }
-    let entry = q::JournalEntry::new(now, u.id, u.customer_id, action, &u.username);
+    let entry = crate::journal::JournalEntry::new(now, u.id, u.customer_id, action, &u.username);
     let entry = if revoked > 0 { entry.with(serde_json::json!({ "api_keys_revoked": revoked })) } else { entry };
     crate::journal::record(&mut tx, entry);
     tx.commit().await?;

@@ -16,9 +16,11 @@ use crate::i18n::{K, Lang};
 use crate::routes;
 use crate::sims::SimStatus;
 use crate::sims::api::{SimListData, sim_list};
+use crate::sims::columns::Column;
+use crate::sims::columns::Shown;
 use crate::sims::model::FieldDef;
 use crate::sims::model::{Count, SimRow};
-use crate::sims::query::{Column, Dir, FilterError, MB, PAGE_SIZES, Problem, Shown, SimQuery};
+use crate::sims::query::{Dir, FilterError, MB, PAGE_SIZES, Problem, SimQuery};
 use crate::time::{iso_date, local};
 use crate::util::parse_query;
 

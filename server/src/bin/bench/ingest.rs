@@ -8,7 +8,7 @@ use app::db::sql::Sql;
 use app::usage::db::{NewCdr, NewEdr};
 use server::demo::{self, DemoOptions};
 
-use crate::journal::Rng;
+use crate::fixtures::Rng;
 
 const BATCH: usize = 10_000;
 const BATCHES: u64 = 20;
@@ -199,7 +199,7 @@ async fn scenario(db: &Db, engine: &str, spread: usize) {
     // take the ingest API's path (into the inbox); filing them (records, rollups, SIM rows,
     // usage rules) is timed apart, as the fold worker would run it.
     let customers: std::collections::HashMap<i64, i64> =
-        crate::journal::pairs(db, "SELECT id, customer_id FROM sims", ("id", "customer_id"))
+        crate::fixtures::pairs(db, "SELECT id, customer_id FROM sims", ("id", "customer_id"))
             .await
             .into_iter()
             .collect();

@@ -11,6 +11,7 @@ use tower::ServiceExt;
 
 mod api;
 mod dashboards;
+mod fixtures;
 mod ingest;
 mod journal;
 mod sims;

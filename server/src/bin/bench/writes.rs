@@ -153,7 +153,7 @@ async fn figures(db: &Db, engine: &str, site_root: &std::path::Path) {
     // A backlog of 100,000 CDRs for the fold worker, then 16 writers while it files them.
     let ids = crate::ingest::activated_sims(db, 50_000).await;
     let run = demo::now();
-    let mut rng = crate::journal::Rng(run as u64 ^ 19);
+    let mut rng = crate::fixtures::Rng(run as u64 ^ 19);
     for k in 0..10 {
         let batch = crate::ingest::batch(&ids, run, "writes", k, &mut rng);
         app::usage::db::queue_cdrs(db, &batch).await.unwrap();
