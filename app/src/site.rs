@@ -1,10 +1,12 @@
-//! The portal's table of form posts and downloads: every feature's rows, gathered above the
-//! features. The router, the permission check each route gets, and the tests that walk every
-//! endpoint are all built from this one table, so an endpoint cannot be added without saying
-//! who may use it, nor be missed by the tests.
+//! The portal's tables, gathered above the features from each feature's own: every form post
+//! and download ([`routes`]: the router and the permission check each route gets are built
+//! from it) and every server function ([`server_fns`]: each guard reads its own entry). The
+//! tests that walk every endpoint read the same tables, so an endpoint cannot be added without
+//! saying who may use it, nor be missed by the tests.
 use axum::Router;
 use axum::extract::FromRef;
 
+use crate::scope::guard::ServerFn;
 use crate::state::AppState;
 use crate::web::{FormRoute, route};
 
@@ -38,4 +40,22 @@ where
     AppState: FromRef<S>,
 {
     route::build(routes::<S>())
+}
+
+/// Every server function of the portal with what it requires, module by module (each module
+/// keeps its own list next to its functions, whose guards read the same entries).
+pub fn server_fns() -> Vec<&'static ServerFn> {
+    [
+        crate::auth::api::SERVER_FNS,
+        crate::sims::api::SERVER_FNS,
+        crate::customers::api::SERVER_FNS,
+        crate::dashboards::api::SERVER_FNS,
+        crate::journal::api::SERVER_FNS,
+        crate::notify::api::SERVER_FNS,
+        crate::users::api::SERVER_FNS,
+        crate::profile::api::SERVER_FNS,
+        crate::roles::api::SERVER_FNS,
+        crate::apikeys::api::SERVER_FNS,
+    ]
+    .concat()
 }

@@ -6,6 +6,8 @@ use super::{KeyKind, KeyView};
 use crate::error::AppError;
 use crate::scope::Role;
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 /// The caller's keys, what they may create, and a new key's text the one time it is shown.
@@ -18,9 +20,12 @@ pub struct KeysInfo {
     pub now: i64,
 }
 
+#[cfg(feature = "ssr")]
+const API_KEYS_DATA: ServerFn = ServerFn::signed("api_keys_data", Perm::Portal);
+
 #[server(endpoint = "api_keys_data")]
 pub async fn api_keys_data(new: Option<i64>) -> Result<KeysInfo, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&API_KEYS_DATA)?;
     let p = &scope.principal;
     let db = &scope.app.db;
     let revealed = match new {
@@ -32,3 +37,8 @@ pub async fn api_keys_data(new: Option<i64>) -> Result<KeysInfo, AppError> {
         if kinds.is_empty() { Vec::new() } else { Role::ALL.into_iter().filter(|r| p.role.may_grant(*r)).collect() };
     Ok(KeysInfo { keys: super::db::list(db, p.user_id).await?, kinds, roles, revealed, now: scope.app.now() })
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&API_KEYS_DATA];

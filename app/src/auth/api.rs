@@ -6,6 +6,8 @@ use crate::auth::Method;
 use crate::error::AppError;
 use crate::scope::Role;
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 #[cfg(feature = "ssr")]
@@ -21,9 +23,12 @@ pub struct SignInInfo {
     pub current: Option<Method>,
 }
 
+#[cfg(feature = "ssr")]
+const SIGN_IN_STATE: ServerFn = ServerFn::pending("sign_in_state");
+
 #[server(endpoint = "sign_in_state")]
 pub async fn sign_in_state() -> Result<SignInInfo, AppError> {
-    let scope = guard::pending()?;
+    let scope = guard::enter(&SIGN_IN_STATE)?;
     let app = &scope.app;
     let u = q::user_by_id(&app.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
     // Before an invited user has shown they know their email address, nothing of it (or of
@@ -85,9 +90,12 @@ pub struct SecurityData {
     pub policy_requires_mfa: bool,
 }
 
+#[cfg(feature = "ssr")]
+const SECURITY_OVERVIEW: ServerFn = ServerFn::signed("security_overview", Perm::Portal);
+
 #[server(endpoint = "security_overview")]
 pub async fn security_overview() -> Result<SecurityData, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&SECURITY_OVERVIEW)?;
     let app = &scope.app;
     let now = app.now();
     let u = q::user_by_id(&app.db, scope.user_id()).await?.ok_or(AppError::Unauthenticated)?;
@@ -139,9 +147,12 @@ pub struct Enrolment {
 
 /// Starts (or continues) adding an authenticator app. The secret is shown only here, before
 /// the device is confirmed; afterwards it never leaves the server.
+#[cfg(feature = "ssr")]
+const TOTP_ENROLMENT: ServerFn = ServerFn::signed("totp_enrolment", Perm::Portal);
+
 #[server(endpoint = "totp_enrolment")]
 pub async fn totp_enrolment() -> Result<Enrolment, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&TOTP_ENROLMENT)?;
     let app = &scope.app;
     let secret = match q::pending_totp(&app.db, scope.user_id()).await?.and_then(|p| app.key.open(&p.secret_enc)) {
         Some(s) => s,
@@ -157,9 +168,12 @@ pub async fn totp_enrolment() -> Result<Enrolment, AppError> {
 }
 
 /// The recovery codes just generated, once: reading them clears them.
+#[cfg(feature = "ssr")]
+const TAKE_RECOVERY_CODES: ServerFn = ServerFn::signed("take_recovery_codes", Perm::Portal);
+
 #[server(endpoint = "take_recovery_codes")]
 pub async fn take_recovery_codes() -> Result<Vec<String>, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&TAKE_RECOVERY_CODES)?;
     let app = &scope.app;
     let Some(sealed) = q::take_flash(&app.db, scope.principal.session_id).await? else { return Ok(vec![]) };
     let plain = app.key.open(&sealed).unwrap_or_default();
@@ -200,16 +214,22 @@ async fn customer_options(scope: &guard::Scope) -> Result<Vec<CustomerOption>, A
         .collect())
 }
 
+#[cfg(feature = "ssr")]
+const INVITE_OPTIONS: ServerFn = ServerFn::signed("invite_options", Perm::UsersManage);
+
 #[server(endpoint = "invite_options")]
 pub async fn invite_options() -> Result<InviteChoices, AppError> {
-    let scope = guard::require(Perm::UsersManage)?;
+    let scope = guard::enter(&INVITE_OPTIONS)?;
     let roles = Role::ALL.into_iter().filter(|r| scope.principal.may_grant(*r, r.perms())).collect();
     Ok(InviteChoices { customers: customer_options(&scope).await?, roles })
 }
 
+#[cfg(feature = "ssr")]
+const SECURITY_SETTINGS: ServerFn = ServerFn::signed("security_settings", Perm::SecuritySettings);
+
 #[server(endpoint = "security_settings")]
 pub async fn security_settings() -> Result<Vec<CustomerOption>, AppError> {
-    let scope = guard::require(Perm::SecuritySettings)?;
+    let scope = guard::enter(&SECURITY_SETTINGS)?;
     customer_options(&scope).await
 }
 
@@ -225,6 +245,9 @@ pub struct LogEntry {
 }
 
 /// One page (100 rows, newest first) of the sign-in log of the caller's users.
+#[cfg(feature = "ssr")]
+const SIGN_IN_LOG: ServerFn = ServerFn::signed("sign_in_log", Perm::SignInLogsRead);
+
 #[server(endpoint = "sign_in_log")]
 pub async fn sign_in_log(
     user: Option<String>,
@@ -233,7 +256,7 @@ pub async fn sign_in_log(
     to: Option<String>,
     before: Option<i64>,
 ) -> Result<Vec<LogEntry>, AppError> {
-    let scope = guard::require(Perm::SignInLogsRead)?;
+    let scope = guard::enter(&SIGN_IN_LOG)?;
     let query = super::forms::log::LogQuery { user, result, from, to };
     let mut filter = query.filter();
     filter.before_id = before;
@@ -252,33 +275,15 @@ pub async fn sign_in_log(
         .collect())
 }
 
-/// Every server function with the permission it requires (`None`: the half-finished sign-in
-/// is enough). The access test walks the registered functions and checks each is listed here.
-pub const SERVER_FNS: &[(&str, Option<crate::scope::Perm>)] = &[
-    ("/api/sign_in_state", None),
-    ("/api/security_overview", Some(crate::scope::Perm::Portal)),
-    ("/api/totp_enrolment", Some(crate::scope::Perm::Portal)),
-    ("/api/take_recovery_codes", Some(crate::scope::Perm::Portal)),
-    ("/api/user_list", Some(crate::scope::Perm::UsersManage)),
-    ("/api/roles_data", Some(crate::scope::Perm::Portal)),
-    ("/api/api_keys_data", Some(crate::scope::Perm::Portal)),
-    ("/api/profile_data", Some(crate::scope::Perm::Portal)),
-    ("/api/user_page", Some(crate::scope::Perm::UsersManage)),
-    ("/api/invite_options", Some(crate::scope::Perm::UsersManage)),
-    ("/api/security_settings", Some(crate::scope::Perm::SecuritySettings)),
-    ("/api/sign_in_log", Some(crate::scope::Perm::SignInLogsRead)),
-    ("/api/journal_page", Some(crate::scope::Perm::JournalRead)),
-    ("/api/notification_history", Some(crate::scope::Perm::Portal)),
-    ("/api/notification_rules", Some(crate::scope::Perm::NotificationRules)),
-    ("/api/sim_list", Some(crate::scope::Perm::SimsRead)),
-    ("/api/sim_detail", Some(crate::scope::Perm::SimsRead)),
-    ("/api/bulk_preview", Some(crate::scope::Perm::SimsBulk)),
-    ("/api/bulk_job", Some(crate::scope::Perm::SimsRead)),
-    ("/api/bulk_jobs", Some(crate::scope::Perm::SimsRead)),
-    ("/api/customer_tree", Some(crate::scope::Perm::SimsRead)),
-    ("/api/sim_fields", Some(crate::scope::Perm::SimFields)),
-    ("/api/customer_detail", Some(crate::scope::Perm::SimsRead)),
-    ("/api/customer_records", Some(crate::scope::Perm::SimsRead)),
-    ("/api/dashboard_page", Some(crate::scope::Perm::Portal)),
-    ("/api/dashboards_overview", Some(crate::scope::Perm::Portal)),
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[
+    &SIGN_IN_STATE,
+    &SECURITY_OVERVIEW,
+    &TOTP_ENROLMENT,
+    &TAKE_RECOVERY_CODES,
+    &INVITE_OPTIONS,
+    &SECURITY_SETTINGS,
+    &SIGN_IN_LOG,
 ];

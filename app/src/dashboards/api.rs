@@ -7,6 +7,8 @@ use super::{Access, Widget};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 /// A widget as the page draws it: its frame and its body, already rendered on the server.
@@ -88,11 +90,14 @@ fn actor(scope: &guard::Scope) -> super::db::Actor {
 /// The caller's dashboard `id`, or their default one (created from their role's template on
 /// first use). `query` carries the page's address query: range switches (`r<widget>=7d`);
 /// `edit` adds what the edit page needs (the customers a widget can be scoped to).
+#[cfg(feature = "ssr")]
+const DASHBOARD_PAGE: ServerFn = ServerFn::signed("dashboard_page", Perm::Portal);
+
 #[server(endpoint = "dashboard_page")]
 pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Result<DashboardView, AppError> {
     use super::{TimeRange, db as dq};
     use crate::sims::db as q;
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&DASHBOARD_PAGE)?;
     let db = &scope.app.db;
     let p = &scope.principal;
     let id = match id {
@@ -168,11 +173,14 @@ pub async fn dashboard_page(id: Option<i64>, query: String, edit: bool) -> Resul
     })
 }
 
+#[cfg(feature = "ssr")]
+const DASHBOARDS_OVERVIEW: ServerFn = ServerFn::signed("dashboards_overview", Perm::Portal);
+
 #[server(endpoint = "dashboards_overview")]
 pub async fn dashboards_overview() -> Result<Overview, AppError> {
     use super::db as dq;
     use crate::sims::db as q;
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&DASHBOARDS_OVERVIEW)?;
     let db = &scope.app.db;
     let p = &scope.principal;
     let tenant = crate::scope::Tenant::new(&p.customer_path);
@@ -204,3 +212,8 @@ pub async fn dashboards_overview() -> Result<Overview, AppError> {
         customers: if customers.len() <= CUSTOMER_MENU_MAX { customers } else { Vec::new() },
     })
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&DASHBOARD_PAGE, &DASHBOARDS_OVERVIEW];

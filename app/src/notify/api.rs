@@ -6,6 +6,8 @@ use super::NotificationRow;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 /// One page of the caller's notifications.
@@ -54,9 +56,12 @@ pub fn parse_filter(query: &str) -> Result<super::db::Filter, AppError> {
     if fields.is_empty() { Ok(f) } else { Err(AppError::Validation { fields }) }
 }
 
+#[cfg(feature = "ssr")]
+const NOTIFICATION_HISTORY: ServerFn = ServerFn::signed("notification_history", Perm::Portal);
+
 #[server(endpoint = "notification_history")]
 pub async fn notification_history(query: String) -> Result<History, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&NOTIFICATION_HISTORY)?;
     let f = parse_filter(&query).map_err(guard::with_status)?;
     let db = &scope.app.db;
     let mut rows = super::db::list(db, scope.principal.user_id, &f, PAGE as i64 + 1).await?;
@@ -88,10 +93,13 @@ pub struct RuleRow {
     pub enabled: bool,
 }
 
+#[cfg(feature = "ssr")]
+const NOTIFICATION_RULES: ServerFn = ServerFn::signed("notification_rules", Perm::NotificationRules);
+
 #[server(endpoint = "notification_rules")]
 pub async fn notification_rules() -> Result<RulesData, AppError> {
     use sqlx::Row;
-    let scope = guard::require(Perm::NotificationRules)?;
+    let scope = guard::enter(&NOTIFICATION_RULES)?;
     let db = &scope.app.db;
     let tenant = crate::scope::Tenant::new(scope.path());
     let rules = super::db::rules_of_tree(db, &tenant).await?;
@@ -180,3 +188,8 @@ fn condition(r: &super::db::Rule) -> String {
         _ => "security events".into(),
     }
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&NOTIFICATION_HISTORY, &NOTIFICATION_RULES];

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,9 +30,12 @@ pub struct Profile {
     pub active: String,
 }
 
+#[cfg(feature = "ssr")]
+const PROFILE_DATA: ServerFn = ServerFn::signed("profile_data", Perm::Portal);
+
 #[server(endpoint = "profile_data")]
 pub async fn profile_data() -> Result<Profile, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&PROFILE_DATA)?;
     let db = &scope.app.db;
     let p = &scope.principal;
     let lang = crate::auth::db::user_by_id(db, p.user_id).await?.map(|u| u.lang).unwrap_or_else(|| "en".into());
@@ -75,3 +80,8 @@ pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crat
         })
         .collect())
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&PROFILE_DATA];

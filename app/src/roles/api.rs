@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::CustomRole;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 use crate::scope::{Perms, Role};
 
@@ -19,9 +21,12 @@ pub struct RolesInfo {
     pub perms: Perms,
 }
 
+#[cfg(feature = "ssr")]
+const ROLES_DATA: ServerFn = ServerFn::signed("roles_data", Perm::Portal);
+
 #[server(endpoint = "roles_data")]
 pub async fn roles_data() -> Result<RolesInfo, AppError> {
-    let scope = guard::require(Perm::Portal)?;
+    let scope = guard::enter(&ROLES_DATA)?;
     let p = &scope.principal;
     let custom = super::db::visible(&scope.app.db, scope.path(), p.perms).await?;
     let manage = p.allows(Perm::RolesManage);
@@ -32,3 +37,8 @@ pub async fn roles_data() -> Result<RolesInfo, AppError> {
         perms: p.perms,
     })
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&ROLES_DATA];

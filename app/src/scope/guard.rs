@@ -1,5 +1,6 @@
-//! The one authorization entry point of server functions. Each starts with exactly one call:
-//! `require(Perm::…)` for signed-in work or `pending()` for the half-finished sign-in. The request
+//! The one authorization entry point of server functions. Each starts with exactly one call,
+//! [`enter`], with the entry ([`ServerFn`]) that says what it requires: a permission for
+//! signed-in work, or the half-finished sign-in. The request
 //! layer (`session::layer`) has already refused anonymous callers of non-public routes; these
 //! calls check the same again, then the permission, and hand back the caller's tenant scope,
 //! which every data-access function takes.
@@ -52,6 +53,50 @@ pub fn check(ctx: &SessionContext, perm: Perm) -> Result<Principal, AppError> {
         return Err(AppError::Forbidden);
     }
     Ok(principal)
+}
+
+/// A server function and what it requires: its guard reads it ([`enter`]), and the access tests
+/// walk every module's list of them (`site::server_fns`), so the requirement is written once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerFn {
+    /// The endpoint's name (`/api/<endpoint>`).
+    pub endpoint: &'static str,
+    /// `None`: the half-finished sign-in is enough (the sign-in pages' own data).
+    pub perm: Option<Perm>,
+}
+
+impl ServerFn {
+    /// A function for a complete sign-in holding `perm`.
+    pub const fn signed(endpoint: &'static str, perm: Perm) -> ServerFn {
+        ServerFn { endpoint, perm: Some(perm) }
+    }
+
+    /// A function of the sign-in in progress.
+    pub const fn pending(endpoint: &'static str) -> ServerFn {
+        ServerFn { endpoint, perm: None }
+    }
+
+    pub fn path(&self) -> String {
+        format!("/api/{}", self.endpoint)
+    }
+}
+
+/// The one first call of every server function: the caller, checked against what `f`
+/// requires. Called as an endpoint, a function entering another's guard is refused (and
+/// logged): what a function requires is the entry of its own name. (Run while a page renders
+/// on the server, the request is the page's.)
+pub fn enter(f: &ServerFn) -> Result<Scope, AppError> {
+    if let Some(parts) = use_context::<axum::http::request::Parts>()
+        && parts.uri.path().starts_with("/api/")
+        && parts.uri.path() != f.path()
+    {
+        tracing::error!(path = %parts.uri.path(), guard = %f.path(), "a server function entered another's guard");
+        return Err(with_status(AppError::Forbidden));
+    }
+    match f.perm {
+        Some(perm) => require(perm),
+        None => pending(),
+    }
 }
 
 /// A complete sign-in with permission `perm`.

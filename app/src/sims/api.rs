@@ -11,6 +11,8 @@ use crate::sims::query::FilterError;
 #[cfg(feature = "ssr")]
 use super::{db as q, query::SimQuery};
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 /// Everything the SIM list page shows.
@@ -48,9 +50,12 @@ pub fn filter_errors(errors: Vec<FilterError>) -> AppError {
 }
 
 /// One page of the SIM list for a URL query (`status=activated&sort=data&dir=desc`).
+#[cfg(feature = "ssr")]
+const SIM_LIST: ServerFn = ServerFn::signed("sim_list", Perm::SimsRead);
+
 #[server(endpoint = "sim_list")]
 pub async fn sim_list(query: String) -> Result<SimListData, AppError> {
-    let scope = guard::require(Perm::SimsRead)?;
+    let scope = guard::enter(&SIM_LIST)?;
     let db = &scope.app.db;
     let q = SimQuery::parse(&crate::util::parse_query(&query)).map_err(|e| guard::with_status(filter_errors(e)))?;
     let tenant = crate::scope::Tenant::new(scope.path());
@@ -123,9 +128,12 @@ pub const CHART_DAYS: [i64; 2] = [30, 90];
 
 /// The details page of one SIM of the caller's tree; another tenant's SIM is "not found",
 /// exactly like one that does not exist.
+#[cfg(feature = "ssr")]
+const SIM_DETAIL: ServerFn = ServerFn::signed("sim_detail", Perm::SimsRead);
+
 #[server(endpoint = "sim_detail")]
 pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, AppError> {
-    let scope = guard::require(Perm::SimsRead)?;
+    let scope = guard::enter(&SIM_DETAIL)?;
     let db = &scope.app.db;
     let tenant = crate::scope::Tenant::new(scope.path());
     let days = if CHART_DAYS.contains(&days) { days } else { CHART_DAYS[0] };
@@ -159,10 +167,13 @@ pub fn bulk_perm(action: &super::model::BulkAction) -> crate::scope::Perm {
 }
 
 /// The confirmation of a bulk change: how many SIMs it would reach and what it does.
+#[cfg(feature = "ssr")]
+const BULK_PREVIEW: ServerFn = ServerFn::signed("bulk_preview", Perm::SimsBulk);
+
 #[server(endpoint = "bulk_preview")]
 pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
     use super::bulk::{Chosen, parse};
-    let scope = guard::require(Perm::SimsBulk)?;
+    let scope = guard::enter(&BULK_PREVIEW)?;
     let req = parse(&crate::util::parse_query(&form))
         .map_err(|p| guard::with_status(AppError::validation("bulk", format!("{p:?}"))))?;
     if !scope.principal.allows(bulk_perm(&req.action)) {
@@ -194,17 +205,23 @@ pub async fn bulk_preview(form: String) -> Result<BulkSummary, AppError> {
 }
 
 /// A bulk job of the caller's tree, with its progress.
+#[cfg(feature = "ssr")]
+const BULK_JOB: ServerFn = ServerFn::signed("bulk_job", Perm::SimsRead);
+
 #[server(endpoint = "bulk_job")]
 pub async fn bulk_job(id: i64) -> Result<super::model::JobInfo, AppError> {
-    let scope = guard::require(Perm::SimsRead)?;
+    let scope = guard::enter(&BULK_JOB)?;
     let tenant = crate::scope::Tenant::new(scope.path());
     super::jobs::job_in(&scope.app.db, &tenant, id).await?.ok_or_else(|| guard::with_status(AppError::NotFound))
 }
 
 /// The latest bulk jobs of the caller's tree.
+#[cfg(feature = "ssr")]
+const BULK_JOBS: ServerFn = ServerFn::signed("bulk_jobs", Perm::SimsRead);
+
 #[server(endpoint = "bulk_jobs")]
 pub async fn bulk_jobs() -> Result<Vec<JobRow>, AppError> {
-    let scope = guard::require(Perm::SimsRead)?;
+    let scope = guard::enter(&BULK_JOBS)?;
     let tenant = crate::scope::Tenant::new(scope.path());
     Ok(super::jobs::recent(&scope.app.db, &tenant, 50)
         .await?
@@ -234,9 +251,17 @@ pub struct JobRow {
 
 /// The SIM info fields an administrator sees: their own customer's (which they may delete)
 /// and those inherited from above.
+#[cfg(feature = "ssr")]
+const SIM_FIELDS: ServerFn = ServerFn::signed("sim_fields", Perm::SimFields);
+
 #[server(endpoint = "sim_fields")]
 pub async fn sim_fields() -> Result<Vec<super::model::FieldDef>, AppError> {
-    let scope = guard::require(Perm::SimFields)?;
+    let scope = guard::enter(&SIM_FIELDS)?;
     let tenant = crate::scope::Tenant::new(scope.path());
     Ok(q::fields_of_tree(&scope.app.db, &tenant, scope.principal.customer_id, 500).await?)
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&SIM_LIST, &SIM_DETAIL, &BULK_PREVIEW, &BULK_JOB, &BULK_JOBS, &SIM_FIELDS];

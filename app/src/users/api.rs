@@ -7,6 +7,8 @@ use crate::error::AppError;
 
 use crate::scope::Role;
 #[cfg(feature = "ssr")]
+use crate::scope::guard::ServerFn;
+#[cfg(feature = "ssr")]
 use crate::scope::{Perm, guard};
 
 /// Rows the list shows at most; narrower filters find the rest.
@@ -19,9 +21,12 @@ pub struct UsersData {
     pub more: bool,
 }
 
+#[cfg(feature = "ssr")]
+const USER_LIST: ServerFn = ServerFn::signed("user_list", Perm::UsersManage);
+
 #[server(endpoint = "user_list")]
 pub async fn user_list(query: String) -> Result<UsersData, AppError> {
-    let scope = guard::require(Perm::UsersManage)?;
+    let scope = guard::enter(&USER_LIST)?;
     let f = super::UserFilter::parse(&crate::util::parse_query(&query)).map_err(|fields| {
         guard::with_status(AppError::Validation {
             fields: fields
@@ -57,9 +62,12 @@ pub struct UserData {
     pub custom_roles: Vec<(i64, String)>,
 }
 
+#[cfg(feature = "ssr")]
+const USER_PAGE: ServerFn = ServerFn::signed("user_page", Perm::UsersManage);
+
 #[server(endpoint = "user_page")]
 pub async fn user_page(id: i64) -> Result<UserData, AppError> {
-    let scope = guard::require(Perm::UsersManage)?;
+    let scope = guard::enter(&USER_PAGE)?;
     let db = &scope.app.db;
     let now = scope.app.now();
     let Some(user) = super::db::one(db, scope.path(), id, now).await? else {
@@ -117,3 +125,8 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
         custom_roles,
     })
 }
+
+/// This module's server functions and what each requires: their guards read it, and the
+/// access tests walk it (see `site::server_fns`).
+#[cfg(feature = "ssr")]
+pub const SERVER_FNS: &[&ServerFn] = &[&USER_LIST, &USER_PAGE];

@@ -1,11 +1,15 @@
 //! Security in one place: every page, server function and form endpoint other than the public
 //! sign-in pages refuses a caller without a session, one without a completed second factor, and
 //! one whose role lacks the permission.
-use app::auth::api::SERVER_FNS;
 use app::routes;
 
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp, location};
+
+/// Every server function with the permission its guard requires, from the modules' tables.
+fn server_fns() -> Vec<(String, Option<app::scope::Perm>)> {
+    app::site::server_fns().into_iter().map(|f| (f.path(), f.perm)).collect()
+}
 
 /// Every form and download route from the table the router is built from, with `{id}` filled.
 fn form_routes() -> Vec<(app::web::Method, String, app::web::Access)> {
@@ -27,7 +31,7 @@ fn every_registered_server_function_declares_its_permission() {
     let registered = registered_server_fns();
     assert!(!registered.is_empty());
     for path in &registered {
-        assert!(SERVER_FNS.iter().any(|(p, _)| p == path), "{path} is not in auth::api::SERVER_FNS");
+        assert!(server_fns().iter().any(|(p, _)| p == path), "{path} is not in its module's SERVER_FNS");
     }
 }
 
@@ -110,7 +114,7 @@ both_engines!(each_server_function_and_admin_form_refuses_a_role_without_the_per
     // Arguments every server function accepts (unknown ones are ignored), so each reaches its
     // permission check; an empty call is the caller's mistake, a 422, never a 500.
     const ARGS: &str = "query=&form=action%3Dstatus%26to%3Dactivated%26sim%3D1&id=1&days=30&edr=false";
-    for (path, perm) in SERVER_FNS {
+    for (path, perm) in &server_fns() {
         let res = b.call(path, ARGS).await;
         match perm {
             Some(p) if !role.allows(*p) => assert_eq!(res.status(), 403, "{path}"),
@@ -174,7 +178,7 @@ both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission,
             }
         }
         assert_eq!(Perms::from_iter(perms.iter()), perms);
-        for (path, perm) in SERVER_FNS {
+        for (path, perm) in &server_fns() {
             let status = b.call(path, ARGS).await.status();
             // The bulk preview also needs the permission of the change it previews (a status).
             let inner = *path == "/api/bulk_preview" && missing == Perm::SimsWrite;

@@ -1345,12 +1345,13 @@ async fn api_case(app: &TestApp, w: &mut World, path: &'static str) {
 /// Every server function, 16 at once, with arguments each accepts.
 async fn every_server_fn(app: &TestApp, w: &World) {
     const ARGS: &str = "query=&form=action%3Dstatus%26to%3Dactivated%26sim%3D1&id=1&days=30&edr=false";
-    for (path, _) in app::auth::api::SERVER_FNS {
-        let answers = join_all((0..N).map(|i| server_fn(app, &w.admins[i].2, path, ARGS))).await;
+    for f in app::site::server_fns() {
+        let path = f.path();
+        let answers = join_all((0..N).map(|i| server_fn(app, &w.admins[i].2, &path, ARGS))).await;
         for r in &answers {
             assert!(r.status < 500, "{path}: {} {}", r.status, r.body);
         }
-        let answers = join_all((0..N).map(|_| server_fn(app, &w.admins[0].2, path, ARGS))).await;
+        let answers = join_all((0..N).map(|_| server_fn(app, &w.admins[0].2, &path, ARGS))).await;
         for r in &answers {
             assert!(r.status < 500, "{path}: {} {}", r.status, r.body);
         }
