@@ -106,3 +106,7 @@ pub fn describe_agent(ua: &str) -> String {
     };
     format!("{browser} · {os}")
 }
+/// Text made safe inside HTML or SVG, in element content and in quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

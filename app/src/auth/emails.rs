@@ -27,9 +27,7 @@ pub enum Message<'a> {
     },
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::util::escape_html;
 
 /// Builds an email; `base` is the public URL of the portal (`https://portal.example.com`).
 pub fn build(lang: Lang, to: &str, base: &str, msg: Message<'_>) -> Email {
@@ -74,15 +72,15 @@ pub fn build(lang: Lang, to: &str, base: &str, msg: Message<'_>) -> Email {
     }
     text.push_str(&format!("\n\n-- \n{footer}\n"));
     let paragraphs: String =
-        body.split("\n\n").map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>"))).collect();
-    let link_html = link.map(|l| format!("<p><a href=\"{0}\">{0}</a></p>", escape(&l))).unwrap_or_default();
+        body.split("\n\n").map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>"))).collect();
+    let link_html = link.map(|l| format!("<p><a href=\"{0}\">{0}</a></p>", escape_html(&l))).unwrap_or_default();
     let html = format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}{link_html}\
          <p style=\"color:#555;font-size:0.9em\">{}</p></body></html>",
         lang.code(),
-        escape(&subject),
-        escape(footer)
+        escape_html(&subject),
+        escape_html(footer)
     );
     Email { to: to.to_string(), subject, text, html }
 }

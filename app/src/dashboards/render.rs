@@ -11,10 +11,11 @@ use super::{Chart, TimeRange, Widget, WidgetKind};
 use crate::i18n::{K, Lang};
 use crate::sims::SimStatus;
 use crate::sims::model::Count;
-use crate::sims::ui::chart::{esc, nice_ceiling};
+use crate::sims::ui::chart::nice_ceiling;
 use crate::sims::ui::{format_bytes, group, status_label};
 use crate::time::iso_date;
 use crate::usage::rollups::Usage;
+use crate::util::escape_html;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Unit {
@@ -92,7 +93,7 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
     let mut s = String::with_capacity(2048);
     match d {
         WidgetData::Unavailable(why) => {
-            let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(why.text())));
+            let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(why.text())));
         }
         WidgetData::Figure { value, unit, previous, href } => figure(&mut s, lang, *value, *unit, *previous, href),
         WidgetData::Statuses { counts, hrefs, href } => statuses(&mut s, lang, w, counts, hrefs, href),
@@ -110,8 +111,8 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
             let _ = write!(
                 s,
                 "<p class=\"kpi\"><a class=\"kpi-value\" href=\"{}\">{n}</a></p><p class=\"kpi-caption\">{}</p>",
-                esc(href),
-                esc(&lang.tf(K::DashIdleCaption, &[("days", &days.to_string())]))
+                escape_html(href),
+                escape_html(&lang.tf(K::DashIdleCaption, &[("days", &days.to_string())]))
             );
         }
         WidgetData::Gauge { unit, used, allowance, warn, href } => {
@@ -122,16 +123,18 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
                 s,
                 "<p class=\"widget-sub\"><a href=\"{}\">{}</a></p>",
                 crate::routes::NOTIFICATIONS,
-                esc(&lang.tf(K::DashUnread, &[("n", &group(*unread))]))
+                escape_html(&lang.tf(K::DashUnread, &[("n", &group(*unread))]))
             );
             if rows.is_empty() {
-                let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(K::DashNothingYet)));
+                let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(K::DashNothingYet)));
             } else {
                 s.push_str("<ul class=\"widget-list\">");
                 for r in rows {
                     let text = match r.sim_id {
-                        Some(id) => format!("<a href=\"{}\">{}</a>", crate::routes::sim_page(id), esc(&r.message)),
-                        None => esc(&r.message),
+                        Some(id) => {
+                            format!("<a href=\"{}\">{}</a>", crate::routes::sim_page(id), escape_html(&r.message))
+                        }
+                        None => escape_html(&r.message),
                     };
                     let _ = write!(
                         s,
@@ -145,16 +148,16 @@ pub fn body(lang: Lang, w: &Widget, d: &WidgetData) -> String {
         }
         WidgetData::Journal { rows } => {
             if rows.is_empty() {
-                let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(K::DashNothingYet)));
+                let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(K::DashNothingYet)));
             } else {
                 s.push_str("<ul class=\"widget-list\">");
                 for r in rows {
                     let _ = write!(
                         s,
                         "<li><span><b>{}</b> {} <code>{}</code></span> <time>{}</time></li>",
-                        esc(&r.actor),
-                        esc(&r.action),
-                        esc(&r.target),
+                        escape_html(&r.actor),
+                        escape_html(&r.action),
+                        escape_html(&r.target),
                         crate::time::local(r.at)
                     );
                 }
@@ -169,8 +172,8 @@ fn figure(s: &mut String, lang: Lang, value: i64, unit: Unit, previous: Option<i
     let _ = write!(
         s,
         "<p class=\"kpi\"><a class=\"kpi-value\" href=\"{}\">{}</a></p>",
-        esc(href),
-        esc(&unit.format(value))
+        escape_html(href),
+        escape_html(&unit.format(value))
     );
     if let Some(p) = previous {
         let (class, text) = if p == 0 {
@@ -193,9 +196,9 @@ fn figure(s: &mut String, lang: Lang, value: i64, unit: Unit, previous: Option<i
             };
             (class, lang.tf(K::DashChange, &[("arrow", arrow), ("pct", &format!("{:+.0}", pct))]))
         };
-        let _ = write!(s, "<p class=\"kpi-change {class}\">{}</p>", esc(&text));
+        let _ = write!(s, "<p class=\"kpi-change {class}\">{}</p>", escape_html(&text));
     } else {
-        let _ = write!(s, "<p class=\"kpi-caption\">{}</p>", esc(lang.t(K::DashSimsCaption)));
+        let _ = write!(s, "<p class=\"kpi-caption\">{}</p>", escape_html(lang.t(K::DashSimsCaption)));
     }
 }
 
@@ -216,7 +219,7 @@ fn statuses(s: &mut String, lang: Lang, w: &Widget, counts: &[(SimStatus, i64)],
         s,
         "<div class=\"donut-wrap\"><svg class=\"donut\" viewBox=\"0 0 42 42\" role=\"img\" aria-label=\"{}\">\
          <circle class=\"ring\" cx=\"21\" cy=\"21\" r=\"15.915\"/>",
-        esc(&label)
+        escape_html(&label)
     );
     let mut offset = 25.0f64;
     for (st, n) in counts.iter().filter(|c| c.1 > 0) {
@@ -228,9 +231,9 @@ fn statuses(s: &mut String, lang: Lang, w: &Widget, counts: &[(SimStatus, i64)],
              stroke-dasharray=\"{pct:.2} {:.2}\" stroke-dashoffset=\"{offset:.2}\"><title>{}</title></circle>",
             status_class(*st),
             st.code(),
-            esc(&tip),
+            escape_html(&tip),
             100.0 - pct,
-            esc(&tip)
+            escape_html(&tip)
         );
         offset -= pct;
     }
@@ -239,10 +242,10 @@ fn statuses(s: &mut String, lang: Lang, w: &Widget, counts: &[(SimStatus, i64)],
         "<text x=\"21\" y=\"21\" class=\"donut-total\" text-anchor=\"middle\">{}</text>\
          <text x=\"21\" y=\"26.5\" class=\"donut-caption\" text-anchor=\"middle\">{}</text></svg>",
         group(total),
-        esc(lang.t(K::DashSimsCaption))
+        escape_html(lang.t(K::DashSimsCaption))
     );
     // The legend is the text alternative: every status with its count, each a link to the list.
-    let _ = write!(s, "<ul class=\"legend\" aria-label=\"{}\">", esc(lang.t(K::DashLegend)));
+    let _ = write!(s, "<ul class=\"legend\" aria-label=\"{}\">", escape_html(lang.t(K::DashLegend)));
     for ((st, n), h) in counts.iter().zip(hrefs) {
         let name = lang.t(status_label(*st));
         let _ = write!(
@@ -252,18 +255,18 @@ fn statuses(s: &mut String, lang: Lang, w: &Widget, counts: &[(SimStatus, i64)],
              <a href=\"{}\">{}: <b>{}</b></a></li>",
             status_class(*st),
             st.code(),
-            esc(&lang.tf(K::DashToggle, &[("name", name)])),
-            esc(&lang.tf(K::DashToggle, &[("name", name)])),
-            esc(h),
-            esc(name),
+            escape_html(&lang.tf(K::DashToggle, &[("name", name)])),
+            escape_html(&lang.tf(K::DashToggle, &[("name", name)])),
+            escape_html(h),
+            escape_html(name),
             group(*n)
         );
     }
     let _ = write!(
         s,
         "</ul></div><p class=\"widget-foot\"><a href=\"{}\">{}</a></p>",
-        esc(href),
-        esc(lang.t(K::DashOpenList))
+        escape_html(href),
+        escape_html(lang.t(K::DashOpenList))
     );
 }
 
@@ -319,10 +322,10 @@ fn series(
             s,
             "<figure class=\"series\" data-series=\"{key}\"><figcaption>{}: <b>{}</b></figcaption>\
              <svg class=\"chart {}\" viewBox=\"0 0 {wd} {ht}\" role=\"img\" aria-label=\"{}\">",
-            esc(lang.t(*name)),
-            esc(&unit.format(total)),
+            escape_html(lang.t(*name)),
+            escape_html(&unit.format(total)),
             chart.code(),
-            esc(&alt)
+            escape_html(&alt)
         );
         for (frac, v) in [(0.0, 0.0), (0.5, top / 2.0), (1.0, top)] {
             let y = top_pad + plot_h * (1.0 - frac);
@@ -332,7 +335,7 @@ fn series(
                  <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
                 left - 6.0,
                 y + 4.0,
-                esc(&unit.format(v as i64))
+                escape_html(&unit.format(v as i64))
             );
         }
         let y_of = |v: i64| top_pad + plot_h * (1.0 - v as f64 / top);
@@ -375,8 +378,8 @@ fn series(
                 s,
                 "<rect class=\"hit\" x=\"{:.1}\" y=\"{top_pad}\" width=\"{step:.2}\" height=\"{plot_h}\" data-tip=\"{}\"><title>{}</title></rect>",
                 left + step * i as f64,
-                esc(&tip),
-                esc(&tip)
+                escape_html(&tip),
+                escape_html(&tip)
             );
         }
         for (b, anchor, x) in [(first, "start", left), (last, "end", wd - 2.0)] {
@@ -393,30 +396,30 @@ fn series(
             s,
             "<details class=\"chart-table\"><summary>{}</summary><table><thead><tr><th scope=\"col\">{}</th>\
              <th scope=\"col\">{}</th></tr></thead><tbody>",
-            esc(lang.t(K::DashShowTable)),
-            esc(lang.t(if hourly { K::DashHour } else { K::DashDay })),
-            esc(lang.t(*name))
+            escape_html(lang.t(K::DashShowTable)),
+            escape_html(lang.t(if hourly { K::DashHour } else { K::DashDay })),
+            escape_html(lang.t(*name))
         );
         for (i, v) in vals.iter().enumerate().filter(|(_, v)| **v > 0) {
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td>{}</td></tr>",
                 bucket_label(hourly, first + i as i64),
-                esc(&unit.format(*v))
+                escape_html(&unit.format(*v))
             );
         }
         s.push_str("</tbody></table></details></figure>");
     }
     if pick.len() > 1 {
-        let _ = write!(s, "<ul class=\"legend\" aria-label=\"{}\">", esc(lang.t(K::DashLegend)));
+        let _ = write!(s, "<ul class=\"legend\" aria-label=\"{}\">", escape_html(lang.t(K::DashLegend)));
         for (key, name, _, _) in &pick {
             let toggle = lang.tf(K::DashToggle, &[("name", lang.t(*name))]);
             let _ = write!(
                 s,
                 "<li><button type=\"button\" class=\"legend-toggle s-{key}\" data-series=\"{key}\" aria-pressed=\"true\" \
                  title=\"{}\"><span class=\"swatch\"></span><span>{}</span></button></li>",
-                esc(&toggle),
-                esc(lang.t(*name))
+                escape_html(&toggle),
+                escape_html(lang.t(*name))
             );
         }
         s.push_str("</ul>");
@@ -425,34 +428,39 @@ fn series(
 
 fn top(s: &mut String, lang: Lang, unit: Unit, rows: &[TopRow], href: &str) {
     if rows.is_empty() {
-        let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(K::DashNothingYet)));
+        let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(K::DashNothingYet)));
     } else {
         let _ = write!(
             s,
             "<table class=\"top\"><thead><tr><th scope=\"col\">ICCID</th><th scope=\"col\">{}</th>\
              <th scope=\"col\" class=\"num\">{}</th></tr></thead><tbody>",
-            esc(lang.t(K::DashLabel)),
-            esc(lang.t(K::DashThisCycle))
+            escape_html(lang.t(K::DashLabel)),
+            escape_html(lang.t(K::DashThisCycle))
         );
         for r in rows {
             let _ = write!(
                 s,
                 "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td></tr>",
-                esc(&r.href),
-                esc(&r.iccid),
-                esc(&r.label),
-                esc(&unit.format(r.value))
+                escape_html(&r.href),
+                escape_html(&r.iccid),
+                escape_html(&r.label),
+                escape_html(&unit.format(r.value))
             );
         }
         s.push_str("</tbody></table>");
     }
-    let _ = write!(s, "<p class=\"widget-foot\"><a href=\"{}\">{}</a></p>", esc(href), esc(lang.t(K::DashOpenList)));
+    let _ = write!(
+        s,
+        "<p class=\"widget-foot\"><a href=\"{}\">{}</a></p>",
+        escape_html(href),
+        escape_html(lang.t(K::DashOpenList))
+    );
 }
 
 /// Horizontal bars, one row per place, each a link to the SIMs it counts.
 fn places(s: &mut String, lang: Lang, rows: &[Place], other: i64) {
     if rows.is_empty() {
-        let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(K::DashNothingYet)));
+        let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(K::DashNothingYet)));
         return;
     }
     let max = rows.iter().map(|r| r.n).max().unwrap_or(1).max(1);
@@ -461,7 +469,7 @@ fn places(s: &mut String, lang: Lang, rows: &[Place], other: i64) {
     let _ = write!(
         s,
         "<svg class=\"hbars\" viewBox=\"0 0 400 {h}\" role=\"group\" aria-label=\"{}\">",
-        esc(lang.t(K::DashLegend))
+        escape_html(lang.t(K::DashLegend))
     );
     for (i, r) in rows.iter().enumerate() {
         let y = row_h * i as f64;
@@ -472,13 +480,13 @@ fn places(s: &mut String, lang: Lang, rows: &[Place], other: i64) {
             "<a href=\"{}\" aria-label=\"{}\"><text x=\"0\" y=\"{:.1}\" class=\"axis\">{}</text>\
              <rect class=\"bar\" x=\"80\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" data-tip=\"{}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" class=\"value\">{}</text></a>",
-            esc(&r.href),
-            esc(&text),
+            escape_html(&r.href),
+            escape_html(&text),
             y + 16.0,
-            esc(&r.label),
+            escape_html(&r.label),
             y + 4.0,
             row_h - 8.0,
-            esc(&text),
+            escape_html(&text),
             86.0 + w,
             y + 16.0,
             group(r.n)
@@ -486,14 +494,15 @@ fn places(s: &mut String, lang: Lang, rows: &[Place], other: i64) {
     }
     s.push_str("</svg>");
     if other > 0 {
-        let _ = write!(s, "<p class=\"widget-sub\">{}</p>", esc(&lang.tf(K::DashOther, &[("n", &group(other))])));
+        let _ =
+            write!(s, "<p class=\"widget-sub\">{}</p>", escape_html(&lang.tf(K::DashOther, &[("n", &group(other))])));
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn gauge(s: &mut String, lang: Lang, unit: Unit, used: i64, allowance: i64, warn: u32, href: &str) {
     if allowance <= 0 {
-        let _ = write!(s, "<p class=\"widget-note\">{}</p>", esc(lang.t(K::DashNoAllowance)));
+        let _ = write!(s, "<p class=\"widget-note\">{}</p>", escape_html(lang.t(K::DashNoAllowance)));
         return;
     }
     let pct = used as f64 * 100.0 / allowance as f64;
@@ -517,9 +526,9 @@ fn gauge(s: &mut String, lang: Lang, unit: Unit, used: i64, allowance: i64, warn
          <path class=\"fill\" d=\"M10,50 A40,40 0 0 1 90,50\" pathLength=\"100\" stroke-dasharray=\"{shown:.1} 100\"/>\
          <text x=\"50\" y=\"46\" text-anchor=\"middle\" class=\"gauge-pct\">{pct:.0} %</text></svg>\
          <p class=\"kpi-caption\"><a href=\"{}\">{}</a></p>",
-        esc(&alt),
-        esc(href),
-        esc(&alt)
+        escape_html(&alt),
+        escape_html(href),
+        escape_html(&alt)
     );
 }
 

@@ -351,10 +351,7 @@ pub async fn send_mail(db: &Db, mailer: &crate::mail::Mailer, base: &str, now: i
             to: m.address.clone(),
             subject: format!("{}: {}", lang.t(crate::i18n::K::NavNotifications), m.rule),
             text: format!("{text}\n\n{link}\n"),
-            html: format!(
-                "<p>{}</p><p><a href=\"{link}\">{link}</a></p>",
-                text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-            ),
+            html: format!("<p>{}</p><p><a href=\"{link}\">{link}</a></p>", crate::util::escape_html(&text)),
         };
         match mailer.send(&email).await {
             Ok(()) => {

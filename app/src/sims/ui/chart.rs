@@ -1,10 +1,7 @@
 //! Bar charts drawn on the server as SVG: no chart library reaches the browser, and the
 //! picture is there before any script runs.
 
-/// Escapes text for SVG/HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::util::escape_html;
 
 /// A round number at or above `v` (1, 2, 5 × 10ⁿ), so axis labels read well.
 pub fn nice_ceiling(v: f64) -> f64 {
@@ -43,7 +40,10 @@ pub fn daily_bars(
     let plot_h = h - bottom - top_pad;
     let bar_w = plot_w / days as f64;
     let mut s = String::with_capacity(days * 90 + 800);
-    s.push_str(&format!("<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">", esc(label)));
+    s.push_str(&format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
+        escape_html(label)
+    ));
     for (frac, text) in [(0.0, fmt(0.0)), (0.5, fmt(top / 2.0)), (1.0, fmt(top))] {
         let y = top_pad + plot_h * (1.0 - frac);
         s.push_str(&format!(
@@ -51,7 +51,7 @@ pub fn daily_bars(
              <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
             left - 6.0,
             y + 4.0,
-            esc(&text)
+            escape_html(&text)
         ));
     }
     for (i, v) in per_day.iter().enumerate() {
@@ -65,7 +65,7 @@ pub fn daily_bars(
             top_pad + plot_h - bh,
             (bar_w * 0.8).max(1.0),
             crate::time::iso_date(first_day + i as i64),
-            esc(&fmt(*v))
+            escape_html(&fmt(*v))
         ));
     }
     for (day, anchor, x) in [(first_day, "start", left), (last_day, "end", w - 2.0)] {

@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-use super::chart::esc;
 use super::export::export_link;
 use super::group;
 use super::live::LiveFilter;
@@ -22,6 +21,7 @@ use crate::sims::model::FieldDef;
 use crate::sims::model::{Count, SimRow};
 use crate::sims::query::{Dir, FilterError, MB, PAGE_SIZES, Problem, SimQuery};
 use crate::time::{iso_date, local};
+use crate::util::escape_html;
 use crate::util::parse_query;
 
 /// Countries a filter can pick (those whose networks the portal knows).
@@ -248,7 +248,7 @@ fn rows_html(
     let values: std::collections::HashMap<(i64, i64), &str> =
         field_values.iter().map(|(sim, field, v)| ((*sim, *field), v.as_str())).collect();
     let mut h = String::with_capacity(rows.len() * columns.len() * 48);
-    let pick = esc(lang.t(K::SimsSelect));
+    let pick = escape_html(lang.t(K::SimsSelect));
     for r in rows {
         h.push_str("<tr>");
         if can_write {
@@ -256,25 +256,29 @@ fn rows_html(
                 h,
                 "<td><input type=\"checkbox\" name=\"sim\" value=\"{}\" aria-label=\"{pick} {}\"></td>",
                 r.id,
-                esc(&r.iccid)
+                escape_html(&r.iccid)
             );
         }
         for c in columns {
             let c = match c {
                 Shown::Sim(c) => c,
                 Shown::Field(id) => {
-                    let _ = write!(h, "<td>{}</td>", esc(values.get(&(r.id, *id)).copied().unwrap_or("")));
+                    let _ = write!(h, "<td>{}</td>", escape_html(values.get(&(r.id, *id)).copied().unwrap_or("")));
                     continue;
                 }
             };
             match c {
                 Column::Iccid => {
-                    let _ = write!(h, "<td><a href=\"{}/{}\">{}</a></td>", routes::SIMS, r.id, esc(&r.iccid));
+                    let _ = write!(h, "<td><a href=\"{}/{}\">{}</a></td>", routes::SIMS, r.id, escape_html(&r.iccid));
                 }
                 Column::Status => {
                     let label = SimStatus::parse(&r.status).map(|s| lang.t(status_label(s))).unwrap_or(&r.status);
-                    let _ =
-                        write!(h, "<td><span class=\"status status-{}\">{}</span></td>", esc(&r.status), esc(label));
+                    let _ = write!(
+                        h,
+                        "<td><span class=\"status status-{}\">{}</span></td>",
+                        escape_html(&r.status),
+                        escape_html(label)
+                    );
                 }
                 Column::Data | Column::Sms | Column::Voice => {
                     let v = match c {
@@ -285,7 +289,7 @@ fn rows_html(
                     let _ = write!(h, "<td class=\"num\">{v}</td>");
                 }
                 _ => {
-                    let _ = write!(h, "<td>{}</td>", esc(&cell_text(lang, r, *c)));
+                    let _ = write!(h, "<td>{}</td>", escape_html(&cell_text(lang, r, *c)));
                 }
             }
         }
