@@ -246,3 +246,8 @@ pub fn export_sql(engine: crate::db::Engine, edr: bool, path: &str, f: &RecordFi
     let line = if edr { csv.edr_line("s.iccid") } else { csv.cdr_line("s.iccid") };
     records_sql(edr, path, f, &format!("{line} AS line"))
 }
+
+/// The path of customer `id` (`None` for no such customer).
+pub async fn path_of(db: &Db, id: i64) -> R<Option<String>> {
+    sqlx::query_scalar("SELECT path FROM customers WHERE id = $1").bind(id).fetch_optional(db.pool()).await
+}

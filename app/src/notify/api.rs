@@ -98,28 +98,12 @@ const NOTIFICATION_RULES: ServerFn = ServerFn::signed("notification_rules", Perm
 
 #[server(endpoint = "notification_rules")]
 pub async fn notification_rules() -> Result<RulesData, AppError> {
-    use sqlx::Row;
     let scope = guard::enter(&NOTIFICATION_RULES)?;
     let db = &scope.app.db;
     let tenant = crate::scope::Tenant::new(scope.path());
     let rules = super::db::rules_of_tree(db, &tenant).await?;
-    let list = |sql: &str| {
-        let mut s = crate::db::sql::Sql::new(sql);
-        tenant.clause(&mut s, "x.customer_id");
-        s
-    };
-    let mut customers = crate::db::sql::Sql::new("SELECT x.id, x.name FROM customers x WHERE 1 = 1");
-    tenant.clause(&mut customers, "x.id");
-    customers.push(" ORDER BY x.path LIMIT 500");
-    let mut services = list("SELECT x.id, x.name FROM customer_services x WHERE 1 = 1");
-    services.push(" ORDER BY x.name LIMIT 500");
-    let mut users = list("SELECT x.id, x.username AS name FROM users x WHERE x.status <> 'disabled'");
-    users.push(" ORDER BY x.username LIMIT 500");
-    let pairs = |rows: Vec<sqlx::any::AnyRow>| -> Vec<(i64, String)> {
-        rows.iter().map(|r| (r.get("id"), r.get("name"))).collect()
-    };
-    let names: std::collections::HashMap<i64, String> =
-        pairs(users.query().fetch_all(db.pool()).await?).into_iter().collect();
+    let choices = super::db::rule_choices(db, &tenant).await?;
+    let names: std::collections::HashMap<i64, String> = choices.users.into_iter().collect();
     let rows = rules
         .iter()
         .map(|r| RuleRow {
@@ -153,8 +137,8 @@ pub async fn notification_rules() -> Result<RulesData, AppError> {
         .collect();
     Ok(RulesData {
         rules: rows,
-        customers: pairs(customers.query().fetch_all(db.pool()).await?),
-        services: pairs(services.query().fetch_all(db.pool()).await?),
+        customers: choices.customers,
+        services: choices.services,
         users: names.into_iter().collect::<std::collections::BTreeMap<_, _>>().into_iter().collect(),
         roles,
     })

@@ -438,3 +438,28 @@ pub async fn move_cursor(conn: &mut AnyConnection, name: &str, position: i64) ->
         .await?;
     Ok(())
 }
+
+/// What a rule of `tenant`'s tree may name: (id, name) of its customers (in tree order), its
+/// services and its users, 500 of each at most.
+pub struct RuleChoices {
+    pub customers: Vec<(i64, String)>,
+    pub services: Vec<(i64, String)>,
+    pub users: Vec<(i64, String)>,
+}
+
+pub async fn rule_choices(db: &Db, tenant: &Tenant) -> R<RuleChoices> {
+    let pairs = |sql: Sql| async move {
+        let rows: Vec<(i64, String)> = sql.query_as::<(i64, String)>().fetch_all(db.pool()).await?;
+        Ok::<_, sqlx::Error>(rows)
+    };
+    let mut customers = Sql::new("SELECT x.id, x.name FROM customers x WHERE 1 = 1");
+    tenant.clause(&mut customers, "x.id");
+    customers.push(" ORDER BY x.path LIMIT 500");
+    let mut services = Sql::new("SELECT x.id, x.name FROM customer_services x WHERE 1 = 1");
+    tenant.clause(&mut services, "x.customer_id");
+    services.push(" ORDER BY x.name LIMIT 500");
+    let mut users = Sql::new("SELECT x.id, x.username AS name FROM users x WHERE x.status <> 'disabled'");
+    tenant.clause(&mut users, "x.customer_id");
+    users.push(" ORDER BY x.username LIMIT 500");
+    Ok(RuleChoices { customers: pairs(customers).await?, services: pairs(services).await?, users: pairs(users).await? })
+}

@@ -41,7 +41,7 @@ pub async fn profile_data() -> Result<Profile, AppError> {
     let lang = crate::auth::db::user_by_id(db, p.user_id).await?.map(|u| u.lang).unwrap_or_else(|| "en".into());
     let dashboards =
         crate::dashboards::db::owned(db, p.user_id).await?.into_iter().map(|d| (d.id, d.name, d.is_default)).collect();
-    let roles = roles_of(db, p.user_id).await?;
+    let roles = super::db::roles_of(db, p.user_id).await?;
     let active = p.role_id.map_or_else(|| "own".to_string(), |id| id.to_string());
     Ok(Profile {
         name: p.name.clone(),
@@ -57,28 +57,6 @@ pub async fn profile_data() -> Result<Profile, AppError> {
         roles,
         active,
     })
-}
-
-/// Every role the user holds: the account's own first, then those given at other customers.
-#[cfg(feature = "ssr")]
-pub async fn roles_of(db: &crate::db::Db, user: i64) -> Result<Vec<(String, crate::scope::Role, String)>, sqlx::Error> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT 'own' AS role_key, u.role, c.name AS customer, 0 AS ord FROM users u \
-         JOIN customers c ON c.id = u.customer_id WHERE u.id = $1 \
-         UNION ALL SELECT CAST(r.id AS TEXT), r.role, c.name, r.id FROM user_roles r \
-         JOIN customers c ON c.id = r.customer_id WHERE r.user_id = $1 ORDER BY 4",
-    )
-    .bind(user)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let role = crate::scope::Role::parse(&r.get::<String, _>("role"))?;
-            Some((r.get::<String, _>("role_key"), role, r.get::<String, _>("customer")))
-        })
-        .collect())
 }
 
 /// This module's server functions and what each requires: their guards read it, and the

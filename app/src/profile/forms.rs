@@ -108,7 +108,7 @@ async fn active_role(State(app): State<AppState>, caller: Caller, body: Bytes) -
     let p = &caller.p;
     let f = crate::util::parse_query(&String::from_utf8_lossy(&body));
     let choice = field(&f, "role");
-    let roles = super::api::roles_of(&app.db, p.user_id).await.back_to(PAGE)?;
+    let roles = super::db::roles_of(&app.db, p.user_id).await.back_to(PAGE)?;
     let (_, role, customer) = roles.iter().find(|(v, _, _)| v == choice).ok_or(Goto::to(PAGE, "bad_role"))?;
     let mut tx = app.db.write().await.back_to(PAGE)?;
     pq::set_session_role(&mut tx, p.session_id, choice.parse::<i64>().ok()).await.back_to(PAGE)?;

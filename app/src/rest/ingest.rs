@@ -15,13 +15,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
-use sqlx::Row;
 
 use super::error::ApiError;
 use super::openapi::{Body, Endpoint, schema};
 use crate::apikeys::KeyKind;
 use crate::db::Db;
-use crate::db::sql::Sql;
 use crate::ids::{MccMnc, Rat};
 use crate::scope::guard::check;
 use crate::scope::{Perm, SessionContext, Tenant};
@@ -472,7 +470,8 @@ pub fn parse_edr(line: usize, f: &HashMap<String, String>, now: i64) -> Result<E
 /// unknown.
 async fn resolve(db: &Db, tenant: &Tenant, refs: &[(usize, &SimRef)]) -> Result<Vec<i64>, ApiError> {
     let mut ids: HashMap<SimRef, i64> = HashMap::new();
-    for (col, pick) in [("iccid", 0), ("imsi", 1)] {
+    use crate::sims::db::SimKey;
+    for (key, pick) in [(SimKey::Iccid, 0), (SimKey::Imsi, 1)] {
         let mut wanted: Vec<&str> = refs
             .iter()
             .filter_map(|(_, r)| match (r, pick) {
@@ -482,18 +481,8 @@ async fn resolve(db: &Db, tenant: &Tenant, refs: &[(usize, &SimRef)]) -> Result<
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        for chunk in wanted.chunks(2_000) {
-            let mut sql = Sql::new(&format!("SELECT s.id, s.{col} AS value FROM sims s WHERE s.{col} IN ("));
-            for (i, v) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).bind(*v);
-            }
-            sql.push(")");
-            tenant.clause(&mut sql, "s.customer_id");
-            for r in sql.for_engine(db.engine()).query().fetch_all(db.pool()).await? {
-                let (id, v): (i64, String) = (r.try_get("id")?, r.try_get("value")?);
-                let key = if pick == 0 { SimRef::Iccid(v) } else { SimRef::Imsi(v) };
-                ids.insert(key, id);
-            }
+        for (v, id) in crate::sims::db::ids_by(db, tenant, key, &wanted).await? {
+            ids.insert(if pick == 0 { SimRef::Iccid(v) } else { SimRef::Imsi(v) }, id);
         }
     }
     refs.iter()

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use super::body::JsonBody;
 use super::error::ApiError;
@@ -14,7 +13,6 @@ use super::openapi::{Body, CURSOR, Endpoint, LIMIT, Param, Ty, param, schema};
 use super::params::iccid;
 use super::{Answer, caller};
 use crate::apikeys::KeyKind;
-use crate::db::sql::Sql;
 use crate::scope::{Perm, Principal, SessionContext, Tenant};
 use crate::sims::SimStatus;
 use crate::sims::changes::{self, Actor, Outcome};
@@ -424,18 +422,8 @@ pub struct BulkCreated {
 
 /// The SIM ids of `iccids` in the tenant's tree, or the first unknown one named.
 async fn ids_of(app: &AppState, tenant: &Tenant, iccids: &[String]) -> Result<Vec<i64>, ApiError> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in iccids.chunks(1_000) {
-        let mut sql = Sql::new("SELECT s.id, s.iccid FROM sims s WHERE s.iccid IN (");
-        for (i, v) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(v.as_str());
-        }
-        sql.push(")");
-        tenant.clause(&mut sql, "s.customer_id");
-        for r in sql.for_engine(app.db.engine()).query().fetch_all(app.db.pool()).await? {
-            found.insert(r.try_get::<String, _>("iccid")?, r.try_get::<i64, _>("id")?);
-        }
-    }
+    let wanted: Vec<&str> = iccids.iter().map(String::as_str).collect();
+    let found = crate::sims::db::ids_by(&app.db, tenant, crate::sims::db::SimKey::Iccid, &wanted).await?;
     iccids
         .iter()
         .enumerate()

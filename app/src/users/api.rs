@@ -82,10 +82,7 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
     let custom_roles = match roles.is_empty() {
         true => Vec::new(),
         false => {
-            let path: Option<String> = sqlx::query_scalar("SELECT path FROM customers WHERE id = $1")
-                .bind(user.customer_id)
-                .fetch_optional(db.pool())
-                .await?;
+            let path = crate::customers::db::path_of(db, user.customer_id).await?;
             let mut conn = db.read().await?;
             crate::roles::db::offered(&mut conn, &path.unwrap_or_default())
                 .await?
@@ -110,7 +107,7 @@ pub async fn user_page(id: i64) -> Result<UserData, AppError> {
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    let extra_roles = crate::profile::api::roles_of(db, user.id)
+    let extra_roles = crate::profile::db::roles_of(db, user.id)
         .await?
         .into_iter()
         .filter_map(|(id, role, customer)| Some((id.parse::<i64>().ok()?, role, customer)))

@@ -238,3 +238,43 @@ pub async fn services_of_tree(db: &Db, tenant: &Tenant, limit: i64) -> R<Vec<(i6
     let rows = sql.query().fetch_all(db.pool()).await?;
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
 }
+
+/// An identifier SIMs are looked up by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimKey {
+    Iccid,
+    Imsi,
+}
+
+impl SimKey {
+    fn column(self) -> &'static str {
+        match self {
+            SimKey::Iccid => "iccid",
+            SimKey::Imsi => "imsi",
+        }
+    }
+}
+
+/// The ids of the SIMs of `tenant`'s tree whose `key` is one of `values`, by value (values of
+/// no SIM there are missing from the map).
+pub async fn ids_by(
+    db: &Db,
+    tenant: &Tenant,
+    key: SimKey,
+    values: &[&str],
+) -> R<std::collections::HashMap<String, i64>> {
+    let col = key.column();
+    let mut found = std::collections::HashMap::new();
+    for chunk in values.chunks(1_000) {
+        let mut sql = Sql::new(&format!("SELECT s.id, s.{col} AS value FROM sims s WHERE s.{col} IN ("));
+        for (i, v) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind(*v);
+        }
+        sql.push(")");
+        tenant.clause(&mut sql, "s.customer_id");
+        for r in sql.for_engine(db.engine()).query().fetch_all(db.pool()).await? {
+            found.insert(r.try_get("value")?, r.try_get("id")?);
+        }
+    }
+    Ok(found)
+}
