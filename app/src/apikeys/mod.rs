@@ -5,6 +5,7 @@
 //! deactivated owner's keys lose their rights with them.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::scope::{Perm, Perms, Role};
 
 pub mod api;
@@ -14,27 +15,18 @@ pub mod db;
 pub mod forms;
 pub mod ui;
 
-/// What a key opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KeyKind {
-    /// The REST API under `/api/v1` (but ingest).
-    Api,
-    /// `/api/v1/ingest/*` only.
-    Ingest,
+code_enum! {
+    /// What a key opens.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum KeyKind {
+        /// The REST API under `/api/v1` (but ingest).
+        Api = "api",
+        /// `/api/v1/ingest/*` only.
+        Ingest = "ingest",
+    }
 }
 
 impl KeyKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            KeyKind::Api => "api",
-            KeyKind::Ingest => "ingest",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<KeyKind> {
-        [KeyKind::Api, KeyKind::Ingest].into_iter().find(|k| k.code() == s)
-    }
-
     /// The permission that creating and using this kind of key needs.
     pub fn perm(self) -> Perm {
         match self {
@@ -59,32 +51,19 @@ pub struct KeyView {
     pub revoked_at: Option<i64>,
 }
 
-/// Why a new key was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    BadName,
-    UnknownKind,
-    /// A role above the owner's, or a kind of key the owner may not create.
-    Escalation,
-    BadExpiry,
+code_enum! {
+    /// Why a new key was refused.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Refusal {
+        BadName = "bad_name",
+        UnknownKind = "unknown_kind",
+        /// A role above the owner's, or a kind of key the owner may not create.
+        Escalation = "escalation",
+        BadExpiry = "bad_expiry",
+    }
 }
 
 impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::BadName => "bad_name",
-            Refusal::UnknownKind => "unknown_kind",
-            Refusal::Escalation => "escalation",
-            Refusal::BadExpiry => "bad_expiry",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Refusal> {
-        [Refusal::BadName, Refusal::UnknownKind, Refusal::Escalation, Refusal::BadExpiry]
-            .into_iter()
-            .find(|r| r.code() == s)
-    }
-
     pub fn message(self) -> crate::i18n::K {
         use crate::i18n::K;
         match self {

@@ -4,6 +4,7 @@
 use crate::time::parse_date;
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::i18n::K;
 use crate::sims::SimStatus;
 
@@ -27,56 +28,26 @@ pub const MAX_TITLE: usize = 60;
 /// Longest custom time range, in days.
 pub const MAX_CUSTOM_DAYS: i64 = 400;
 
-/// The widget catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WidgetKind {
-    /// One figure: SIMs in a status, or data / SMS / voice this cycle with the change.
-    Kpi,
-    StatusDonut,
-    DataUsage,
-    SmsVoice,
-    TopSims,
-    Places,
-    IdleSims,
-    Allowance,
-    Notifications,
-    Journal,
+code_enum! {
+    /// The widget catalogue.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum WidgetKind {
+        /// One figure: SIMs in a status, or data / SMS / voice this cycle with the change.
+        Kpi = "kpi",
+        StatusDonut = "status_donut",
+        DataUsage = "data_usage",
+        SmsVoice = "sms_voice",
+        TopSims = "top_sims",
+        Places = "places",
+        IdleSims = "idle_sims",
+        Allowance = "allowance",
+        Notifications = "notifications",
+        Journal = "journal",
+    }
 }
 
 impl WidgetKind {
-    pub const ALL: [WidgetKind; 10] = [
-        WidgetKind::Kpi,
-        WidgetKind::StatusDonut,
-        WidgetKind::DataUsage,
-        WidgetKind::SmsVoice,
-        WidgetKind::TopSims,
-        WidgetKind::Places,
-        WidgetKind::IdleSims,
-        WidgetKind::Allowance,
-        WidgetKind::Notifications,
-        WidgetKind::Journal,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            WidgetKind::Kpi => "kpi",
-            WidgetKind::StatusDonut => "status_donut",
-            WidgetKind::DataUsage => "data_usage",
-            WidgetKind::SmsVoice => "sms_voice",
-            WidgetKind::TopSims => "top_sims",
-            WidgetKind::Places => "places",
-            WidgetKind::IdleSims => "idle_sims",
-            WidgetKind::Allowance => "allowance",
-            WidgetKind::Notifications => "notifications",
-            WidgetKind::Journal => "journal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<WidgetKind> {
-        WidgetKind::ALL.into_iter().find(|k| k.code() == s)
-    }
-
     pub fn name(self) -> K {
         match self {
             WidgetKind::Kpi => K::DashKindKpi,
@@ -203,27 +174,18 @@ impl Metric {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Chart {
-    Area,
-    Line,
-    Bars,
-    Donut,
+code_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Chart {
+        Area = "area",
+        Line = "line",
+        Bars = "bars",
+        Donut = "donut",
+    }
 }
 
 impl Chart {
-    pub fn code(self) -> &'static str {
-        match self {
-            Chart::Area => "area",
-            Chart::Line => "line",
-            Chart::Bars => "bars",
-            Chart::Donut => "donut",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Chart> {
-        [Chart::Area, Chart::Line, Chart::Bars, Chart::Donut].into_iter().find(|c| c.code() == s)
-    }
     pub fn name(self) -> K {
         match self {
             Chart::Area => K::DashChartArea,
@@ -415,69 +377,30 @@ impl Widget {
     }
 }
 
-/// Why a layout or a widget setting was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Problem {
-    UnknownKind,
-    Span,
-    Title,
-    Metric,
-    Chart,
-    Top,
-    Threshold,
-    Range,
-    Scope,
-    TooMany,
-    /// Two widgets in one place, or one left out: a reorder that is not a permutation.
-    Overlap,
-    Locked,
-    Name,
-    TooManyDashboards,
-    UnknownWidget,
+code_enum! {
+    /// Why a layout or a widget setting was refused.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Problem {
+        UnknownKind = "unknown_kind",
+        Span = "span",
+        Title = "title",
+        Metric = "metric",
+        Chart = "chart",
+        Top = "top",
+        Threshold = "threshold",
+        Range = "range",
+        Scope = "scope",
+        TooMany = "too_many",
+        /// Two widgets in one place, or one left out: a reorder that is not a permutation.
+        Overlap = "overlap",
+        Locked = "locked",
+        Name = "name",
+        TooManyDashboards = "too_many_dashboards",
+        UnknownWidget = "unknown_widget",
+    }
 }
 
 impl Problem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Problem::UnknownKind => "unknown_kind",
-            Problem::Span => "span",
-            Problem::Title => "title",
-            Problem::Metric => "metric",
-            Problem::Chart => "chart",
-            Problem::Top => "top",
-            Problem::Threshold => "threshold",
-            Problem::Range => "range",
-            Problem::Scope => "scope",
-            Problem::TooMany => "too_many",
-            Problem::Overlap => "overlap",
-            Problem::Locked => "locked",
-            Problem::Name => "name",
-            Problem::TooManyDashboards => "too_many_dashboards",
-            Problem::UnknownWidget => "unknown_widget",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Problem> {
-        use Problem::*;
-        [
-            UnknownKind,
-            Span,
-            Title,
-            Metric,
-            Chart,
-            Top,
-            Threshold,
-            Range,
-            Scope,
-            TooMany,
-            Overlap,
-            Locked,
-            Name,
-            TooManyDashboards,
-            UnknownWidget,
-        ]
-        .into_iter()
-        .find(|p| p.code() == s)
-    }
     pub fn message(self) -> K {
         match self {
             Problem::UnknownKind => K::DashErrKind,

@@ -239,6 +239,11 @@ impl Db {
         self.gate.reset_stats();
     }
 
+    /// Resolves once a write transaction of this process commits (see [`write::Gate::committed`]).
+    pub async fn committed(&self) {
+        self.gate.committed().await
+    }
+
     /// Writers of this process waiting for their turn now.
     pub fn writers_waiting(&self) -> usize {
         self.gate.waiting()

@@ -39,6 +39,9 @@ pub struct Gate {
     /// one turn it would wait for itself).
     holders: Mutex<Vec<tokio::task::Id>>,
     stats: Mutex<HashMap<&'static str, Held>>,
+    /// Told after each committed write transaction, so that followers of the journal (the
+    /// notification worker) look at once instead of at their next tick.
+    committed: tokio::sync::Notify,
 }
 
 /// What one kind of writer (named by where it opened the write) did at the gate.
@@ -62,7 +65,14 @@ impl Gate {
             waiting: AtomicUsize::new(0),
             holders: Mutex::new(Vec::new()),
             stats: Mutex::new(HashMap::new()),
+            committed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Resolves after the next committed write transaction (or at once, when one committed
+    /// since the last call: the one follower keeps a permit).
+    pub async fn committed(&self) {
+        self.committed.notified().await
     }
 
     pub fn set_wait(&self, wait: Duration) {
@@ -211,6 +221,9 @@ impl WriteTx {
             hook(&mut tx).await?;
         }
         let done = tx.commit().await;
+        if let (Ok(()), Some(turn)) = (&done, &turn) {
+            turn.gate.committed.notify_one();
+        }
         drop(turn);
         done
     }

@@ -367,11 +367,15 @@ pub async fn send_mail(db: &Db, mailer: &crate::mail::Mailer, base: &str, now: i
 /// Journal entries looked at per transaction of the worker.
 const JOURNAL_BATCH: i64 = 500;
 
-/// The background side: the journal every second (until caught up), queued email every five
-/// seconds, the idle sweep every ten minutes.
+/// The background side: the journal as soon as a write commits (at the latest every second,
+/// for writes of other servers), queued email every five seconds, the idle sweep every ten
+/// minutes.
 pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::clock::Clock, base: String) {
-    let mut ticks = 0u64;
+    use std::time::{Duration, Instant};
+    let mut next_mail = Instant::now();
+    let mut next_sweep = Instant::now();
     loop {
+        let looked = Instant::now();
         loop {
             match follow_journal(&db, JOURNAL_BATCH).await {
                 Ok(n) if n as i64 == JOURNAL_BATCH => continue,
@@ -382,17 +386,22 @@ pub async fn worker(db: Db, mailer: crate::mail::Mailer, clock: crate::clock::Cl
                 }
             }
         }
-        if ticks.is_multiple_of(600)
-            && let Err(e) = sweep_idle(&db, clock.now(), 1_000).await
-        {
-            tracing::error!(error = %e, "the idle-SIM sweep failed");
+        if Instant::now() >= next_sweep {
+            next_sweep = Instant::now() + Duration::from_secs(600);
+            if let Err(e) = sweep_idle(&db, clock.now(), 1_000).await {
+                tracing::error!(error = %e, "the idle-SIM sweep failed");
+            }
         }
-        if ticks.is_multiple_of(5)
-            && let Err(e) = send_mail(&db, &mailer, &base, clock.now()).await
-        {
-            tracing::error!(error = %e, "sending notification email failed");
+        if Instant::now() >= next_mail {
+            next_mail = Instant::now() + Duration::from_secs(5);
+            if let Err(e) = send_mail(&db, &mailer, &base, clock.now()).await {
+                tracing::error!(error = %e, "sending notification email failed");
+            }
         }
-        ticks += 1;
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::select! {
+            // Under a stream of writes (a bulk job) at most ten looks a second.
+            _ = db.committed() => tokio::time::sleep_until((looked + Duration::from_millis(100)).into()).await,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! an edit applies at once.
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::scope::{Perm, Perms, Role};
 
 pub mod api;
@@ -30,54 +31,28 @@ pub struct CustomRole {
     pub editable: bool,
 }
 
-/// Why a custom role was refused; each has a message on the roles page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    /// Empty, or longer than 60 characters.
-    BadName,
-    /// Another role of the customer has the name.
-    Duplicate,
-    UnknownBase,
-    UnknownPerm,
-    /// A ticked permission the base role does not grant.
-    BeyondBase,
-    /// A base above the author's role, or a permission the author does not hold.
-    Escalation,
-    /// Nothing ticked.
-    NoPerms,
-    /// Still held by someone: give them another role first.
-    InUse,
+code_enum! {
+    /// Why a custom role was refused; each has a message on the roles page.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Refusal {
+        /// Empty, or longer than 60 characters.
+        BadName = "bad_name",
+        /// Another role of the customer has the name.
+        Duplicate = "duplicate",
+        UnknownBase = "unknown_base",
+        UnknownPerm = "unknown_perm",
+        /// A ticked permission the base role does not grant.
+        BeyondBase = "beyond_base",
+        /// A base above the author's role, or a permission the author does not hold.
+        Escalation = "escalation",
+        /// Nothing ticked.
+        NoPerms = "no_perms",
+        /// Still held by someone: give them another role first.
+        InUse = "in_use",
+    }
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 8] = [
-        Refusal::BadName,
-        Refusal::Duplicate,
-        Refusal::UnknownBase,
-        Refusal::UnknownPerm,
-        Refusal::BeyondBase,
-        Refusal::Escalation,
-        Refusal::NoPerms,
-        Refusal::InUse,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::BadName => "bad_name",
-            Refusal::Duplicate => "duplicate",
-            Refusal::UnknownBase => "unknown_base",
-            Refusal::UnknownPerm => "unknown_perm",
-            Refusal::BeyondBase => "beyond_base",
-            Refusal::Escalation => "escalation",
-            Refusal::NoPerms => "no_perms",
-            Refusal::InUse => "in_use",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Refusal> {
-        Refusal::ALL.into_iter().find(|r| r.code() == s)
-    }
-
     pub fn message(self) -> crate::i18n::K {
         use crate::i18n::K;
         match self {

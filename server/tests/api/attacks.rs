@@ -4,8 +4,6 @@
 //! Each runs on SQLite and PostgreSQL through the real router.
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp, location};
 
@@ -24,7 +22,7 @@ async fn post_from(app: &TestApp, client: &reqwest::Client, path: &str, form: &[
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
 }
 
 /// The token of the newest reset link mailed to `email`, waited for (the mail is sent after the answer).
@@ -44,12 +42,11 @@ async fn reset_token(app: &TestApp, email: &str, not: &[String]) -> String {
 }
 
 async fn locked_until(app: &TestApp, username: &str) -> Option<i64> {
-    sqlx::query("SELECT locked_until FROM users WHERE username = $1")
+    sqlx::query_scalar("SELECT locked_until FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(app.db.pool())
         .await
         .unwrap()
-        .get(0)
 }
 
 // ---------------------------------------------------------------------------- redirects
@@ -196,11 +193,10 @@ both_engines!(second_factors_and_api_keys_need_a_fresh_confirmation, |app: TestA
     // A wrong confirmation counts towards the lock like a wrong sign-in.
     let res = b.post("/account/confirm", &[("current", "guess"), ("next", "/profile/api-keys")]).await;
     assert!(location(&res).contains("n=wrong_password"), "{}", location(&res));
-    let failures: i64 = sqlx::query("SELECT failed_attempts FROM users WHERE username = 'ada'")
+    let failures: i64 = sqlx::query_scalar("SELECT failed_attempts FROM users WHERE username = 'ada'")
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(failures, 1);
 });
 
@@ -361,7 +357,7 @@ both_engines!(bad_encodings_are_a_400_everywhere_and_change_nothing, |app: TestA
         }
     }
     let name: String =
-        sqlx::query("SELECT name FROM users WHERE username = 'ada'").fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT name FROM users WHERE username = 'ada'").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(name, "Name of ada", "nothing was changed");
 });
 
@@ -581,6 +577,6 @@ both_engines!(another_customers_data_is_not_found_by_id, |app: TestApp| async mo
     let (status, _) = crate::rest::api(&app, &key, &format!("/api/v1/sims/{a_iccid}")).await;
     assert_eq!(status, 404);
     let label: String =
-        sqlx::query("SELECT label FROM sims WHERE id = $1").bind(a_sim).fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT label FROM sims WHERE id = $1").bind(a_sim).fetch_one(app.db.pool()).await.unwrap();
     assert_ne!(label, "mine");
 });

@@ -10,12 +10,11 @@ async fn user_row(app: &TestApp, username: &str) -> (i64, Option<i64>, String) {
         .await
         .unwrap();
     use sqlx::Row;
-    (r.get(0), r.get(1), r.get(2))
+    (r.get("failed_attempts"), r.get("locked_until"), r.get("status"))
 }
 
 async fn count(app: &TestApp, sql: &str, arg: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).bind(arg).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).bind(arg).fetch_one(app.db.pool()).await.unwrap()
 }
 
 /// Invites `username` as `admin` and returns the temporary password from the invitation email.

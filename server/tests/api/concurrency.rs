@@ -125,16 +125,15 @@ async fn ingest(app: &TestApp, key: &str, path: &str, lines: String) -> Res {
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
 }
 
 async fn journal(app: &TestApp, action: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM journal WHERE action = $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action = $1")
         .bind(action)
         .fetch_one(app.db.pool())
         .await
         .unwrap()
-        .get(0)
 }
 
 /// A refusal a person can read: back to a page with a notice, or a 4xx that says why.
@@ -216,7 +215,7 @@ impl People {
         let mut w = app.db.writer().await.unwrap();
         for i in 0..n {
             let username = format!("{prefix}{i}");
-            let id: i64 = sqlx::query(
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, \
                    email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, 'active', 'en', $6, 1, 0) RETURNING id",
             )
@@ -228,8 +227,7 @@ impl People {
             .bind(&self.hash)
             .fetch_one(&mut *w)
             .await
-            .unwrap()
-            .get(0);
+            .unwrap();
             out.push((id, username));
         }
         out
@@ -296,7 +294,7 @@ pub async fn add_sims(app: &TestApp, customer: i64, n: i64, tag: u32) -> Vec<(i6
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get("id"), r.get("iccid")))
         .collect()
 }
 
@@ -361,24 +359,22 @@ async fn world(app: &TestApp) -> World {
     let api_key = new_key(app, &root, "api", "provider_admin").await;
     let ingest_key = new_key(app, &root, "ingest", "provider_admin").await;
     let mut w = app.db.writer().await.unwrap();
-    let service2: i64 = sqlx::query(
+    let service2: i64 = sqlx::query_scalar(
         "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'A second plan') RETURNING id",
     )
     .bind(f.t.a)
     .bind(f.plan)
     .fetch_one(&mut *w)
     .await
-    .unwrap()
-    .get(0);
-    let field: i64 = sqlx::query(
+    .unwrap();
+    let field: i64 = sqlx::query_scalar(
         "INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) \
          VALUES ($1, 'Colour', 'choice', 'Red\nGreen', 0) RETURNING id",
     )
     .bind(f.t.a)
     .fetch_one(&mut *w)
     .await
-    .unwrap()
-    .get(0);
+    .unwrap();
     drop(w);
     World { f, people, admins, sims, api_key, ingest_key, service2, field }
 }
@@ -636,15 +632,15 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
         }
         "/account/api-keys/{id}/revoke" => {
             let keys: Vec<(i64, i64)> = sqlx::query(
-                "SELECT k.id, k.user_id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.customer_id = $1 \
-                 AND k.revoked_at IS NULL ORDER BY k.id",
+                "SELECT k.id AS id, k.user_id AS user_id FROM api_keys k JOIN users u ON u.id = k.user_id \
+                 WHERE u.customer_id = $1 AND k.revoked_at IS NULL ORDER BY k.id",
             )
             .bind(a)
             .fetch_all(app.db.pool())
             .await
             .unwrap()
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get("id"), r.get("user_id")))
             .collect();
             let mut calls = Vec::new();
             for (id, cookie) in w.admins.iter().map(|a| (a.0, &a.2)) {
@@ -755,12 +751,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             let remove = "/account/totp/remove";
             let mut calls = Vec::new();
             for (g, c) in group[..N].iter().zip(&cookies) {
-                let id: i64 = sqlx::query("SELECT id FROM totp_devices WHERE user_id = $1")
+                let id: i64 = sqlx::query_scalar("SELECT id FROM totp_devices WHERE user_id = $1")
                     .bind(g.0)
                     .fetch_one(app.db.pool())
                     .await
-                    .unwrap()
-                    .get(0);
+                    .unwrap();
                 calls.push(call(c, remove, &[("current", s(PASSWORD)), ("id", id.to_string())]));
             }
             run(
@@ -793,12 +788,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             let mut calls = Vec::new();
             for (id, u, c) in &group {
                 sign_in(app, u).await;
-                let other: i64 = sqlx::query("SELECT MAX(id) FROM sessions WHERE user_id = $1")
+                let other: i64 = sqlx::query_scalar("SELECT MAX(id) FROM sessions WHERE user_id = $1")
                     .bind(id)
                     .fetch_one(app.db.pool())
                     .await
-                    .unwrap()
-                    .get(0);
+                    .unwrap();
                 calls.push(call(c, path, &[("id", other.to_string()), ("current", s(PASSWORD))]));
             }
             let same = calls[0].clone();
@@ -824,14 +818,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
         "/admin/users/resend" | "/admin/users/unlock" | "/admin/users/{id}" => {
             let targets = w.people.create(app, a, "customer_user", &format!("{}t", short()), N).await;
             let invited: Vec<i64> =
-                sqlx::query("SELECT id FROM users WHERE status = 'invited' AND customer_id = $1 ORDER BY id")
+                sqlx::query_scalar("SELECT id FROM users WHERE status = 'invited' AND customer_id = $1 ORDER BY id")
                     .bind(a)
                     .fetch_all(app.db.pool())
                     .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
+                    .unwrap();
             let (calls, same, e): (Vec<Call>, Call, Expect) = match path {
                 "/admin/users/resend" => (
                     invited.iter().take(N).map(|id| call(&a0, path, &[("id", id.to_string())])).collect(),
@@ -917,14 +908,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             let name = format!("One role {}", short());
             let calls = (0..N).map(|_| call(&a0, path, &form(name.clone()))).collect();
             run(app, "custom roles, one name", calls, &expect(to("n=created"), Some("role.created"))).await;
-            let ids: Vec<i64> = sqlx::query("SELECT id FROM custom_roles WHERE customer_id = $1 ORDER BY id")
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM custom_roles WHERE customer_id = $1 ORDER BY id")
                 .bind(a)
                 .fetch_all(app.db.pool())
                 .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+                .unwrap();
             let save = |id: i64, i: usize| {
                 let mut f = form(format!("Renamed {id} {i}"));
                 f.insert(0, ("op", s("save")));
@@ -995,22 +983,20 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             run(app, "saved filters, one user", calls, &expect(to("n=filter_saved"), None)).await;
             let mut calls = Vec::new();
             for (id, _, c) in &w.admins {
-                let f: i64 = sqlx::query("SELECT MIN(id) FROM saved_filters WHERE user_id = $1")
+                let f: i64 = sqlx::query_scalar("SELECT MIN(id) FROM saved_filters WHERE user_id = $1")
                     .bind(id)
                     .fetch_one(app.db.pool())
                     .await
-                    .unwrap()
-                    .get(0);
+                    .unwrap();
                 calls.push(call(c, "/sims/filters/delete", &[("id", f.to_string())]));
             }
             let mine = w.admins[0].0;
             run(app, "filters deleted", calls, &expect(to("n=filter_deleted"), None)).await;
-            let f: i64 = sqlx::query("SELECT MIN(id) FROM saved_filters WHERE user_id = $1")
+            let f: i64 = sqlx::query_scalar("SELECT MIN(id) FROM saved_filters WHERE user_id = $1")
                 .bind(mine)
                 .fetch_one(app.db.pool())
                 .await
-                .unwrap()
-                .get(0);
+                .unwrap();
             let calls = (0..N).map(|_| call(&a0, "/sims/filters/delete", &[("id", f.to_string())])).collect();
             run(app, "one filter deleted", calls, &once(expect(to("n=filter_deleted"), None))).await;
         }
@@ -1056,15 +1042,13 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             run(app, "fields, 16", calls, &expect(to("n=saved"), Some("sim_field.create"))).await;
             let calls = (0..N).map(|_| call(&a0, path, &[("name", s("One field")), ("kind", s("text"))])).collect();
             run(app, "fields, one name", calls, &once(expect(to("n=saved"), Some("sim_field.create")))).await;
-            let ids: Vec<i64> =
-                sqlx::query("SELECT id FROM sim_fields WHERE customer_id = $1 AND name LIKE 'Field %' ORDER BY id")
-                    .bind(a)
-                    .fetch_all(app.db.pool())
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM sim_fields WHERE customer_id = $1 AND name LIKE 'Field %' ORDER BY id",
+            )
+            .bind(a)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
             let del = "/settings/sim-fields/delete";
             let calls =
                 ids.iter().enumerate().map(|(i, id)| call(&admins[i], del, &[("id", id.to_string())])).collect();
@@ -1103,13 +1087,14 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
         }
         "/dashboards/{id}/manage" | "/dashboards/{id}/layout" => {
             let boards: Vec<(i64, i64, i64)> = sqlx::query(
-                "SELECT d.id, d.owner_id, d.version FROM dashboards d WHERE d.owner_id IS NOT NULL ORDER BY d.id",
+                "SELECT d.id AS id, d.owner_id AS owner_id, d.version AS version FROM dashboards d \
+                 WHERE d.owner_id IS NOT NULL ORDER BY d.id",
             )
             .fetch_all(app.db.pool())
             .await
             .unwrap()
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("id"), r.get("owner_id"), r.get("version")))
             .collect();
             let mut calls = Vec::new();
             for (id, _, c) in &w.admins {
@@ -1125,7 +1110,7 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
                     .await
                     .unwrap()
                     .iter()
-                    .map(|r| (r.get(0), r.get(1)))
+                    .map(|r| (r.get("id"), r.get("version")))
                     .collect();
             let (board, version) = boards[0];
             let calls = (0..N).map(|_| board_call(&a0, path, board, version)).collect();
@@ -1154,13 +1139,11 @@ async fn form_case(app: &TestApp, w: &mut World, path: &'static str) {
             };
             let calls = (0..N).map(|i| call(&admins[i], path, &rule(format!("Rule {i}")))).collect();
             run(app, "rules, 16", calls, &expect(to("n=created"), Some("notification_rule.create"))).await;
-            let ids: Vec<i64> = sqlx::query("SELECT id FROM notification_rules WHERE name LIKE 'Rule %' ORDER BY id")
-                .fetch_all(app.db.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+            let ids: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM notification_rules WHERE name LIKE 'Rule %' ORDER BY id")
+                    .fetch_all(app.db.pool())
+                    .await
+                    .unwrap();
             let calls = ids
                 .iter()
                 .map(|id| call(&a0, &format!("/notifications/rules/{id}"), &[("op", s("disable"))]))
@@ -1198,16 +1181,15 @@ fn board_call(cookie: &Option<String>, path: &str, board: i64, version: i64) -> 
 }
 
 async fn sub_customers(app: &TestApp, w: &World) -> Vec<i64> {
-    let path: String = sqlx::query("SELECT path FROM customers WHERE id = $1")
+    let path: String = sqlx::query_scalar("SELECT path FROM customers WHERE id = $1")
         .bind(w.f.t.a)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let mut out = Vec::new();
     let mut conn = app.db.writer().await.unwrap();
     for i in 0..N {
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO customers (parent_id, path, name, account_number, is_provider, created_at) \
              VALUES ($1, '', $2, $3, 0, 0) RETURNING id",
         )
@@ -1216,8 +1198,7 @@ async fn sub_customers(app: &TestApp, w: &World) -> Vec<i64> {
         .bind(unique("acct"))
         .fetch_one(&mut *conn)
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
         sqlx::query("UPDATE customers SET path = $1 WHERE id = $2")
             .bind(format!("{path}{id}/"))
             .bind(id)
@@ -1511,7 +1492,7 @@ both_engines!(a_write_that_waits_too_long_is_refused_as_busy_and_writes_nothing,
     assert_eq!(retry.status(), 503);
     assert!(retry.headers().get("retry-after").is_some(), "503 says when to retry");
     let status: String =
-        sqlx::query("SELECT status FROM sims WHERE id = $1").bind(sim.0).fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT status FROM sims WHERE id = $1").bind(sim.0).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(status, "activated", "nothing was written");
     drop(held);
     // Once the writer is free, the same change goes through.

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp};
@@ -216,7 +215,7 @@ both_engines!(every_documented_endpoint_answers_as_the_document_says, |app: Test
     .await
     .unwrap();
     let status: String =
-        sqlx::query("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap();
     let to = if status == "activated" { "suspended" } else { "activated" };
     let b_customer = f.t.b;
 
@@ -395,7 +394,7 @@ both_engines!(malformed_requests_to_every_endpoint_get_a_4xx_and_change_nothing,
         .collect();
     let changes = "SELECT (SELECT COUNT(*) FROM journal) + (SELECT COUNT(*) FROM bulk_jobs) + \
                    (SELECT COUNT(*) FROM notifications WHERE read_at IS NOT NULL)";
-    let count = || async { sqlx::query(changes).fetch_one(app.db.pool()).await.unwrap().get::<i64, _>(0) };
+    let count = || async { sqlx::query_scalar::<_, i64>(changes).fetch_one(app.db.pool()).await.unwrap() };
     let mut seed: u64 = 0xf00d;
     let mut next = move |n: usize| {
         seed ^= seed << 13;

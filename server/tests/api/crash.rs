@@ -5,8 +5,6 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::both_engines;
 use crate::helpers::{PASSWORD, Setup, TestApp, fresh_db_at, spawn, unique};
 use crate::sims::fleet;
@@ -41,7 +39,7 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
 }
 
 async fn sum(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
 }
 
 both_engines!(a_server_killed_during_ingest_loses_and_doubles_nothing, |_app: TestApp| async move {

@@ -21,7 +21,7 @@ async fn stored(app: &TestApp, id: i64) -> (i64, Vec<app::dashboards::Widget>) {
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    (r.get(0), app::dashboards::db::parse_widgets(&r.get::<String, _>(1)))
+    (r.get("version"), app::dashboards::db::parse_widgets(&r.get::<String, _>("widgets")))
 }
 
 async fn layout(b: &mut Browser<'_>, id: i64, fields: &[(&str, &str)]) -> String {
@@ -69,7 +69,7 @@ both_engines!(a_new_user_starts_with_eight_widgets_whose_figures_match_the_sim_l
     // The same dashboard is the default one on the next visit (created once).
     let again = html(&mut a, "/").await;
     assert_eq!(dashboard_id(&again), dashboard_id(&home));
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM dashboards").fetch_one(app.db.pool()).await.unwrap().get(0);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dashboards").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(n, 1);
     // Top SIMs by data link to SIM details; nothing from customer B.
     assert!(home.contains("href=\"/sims/"), "top SIMs link to details");
@@ -169,13 +169,10 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     let home = html(&mut u, "/").await;
     assert!(home.contains("<h1>Ops room"), "the new default is shown after sign-in");
     u.post(&format!("/dashboards/{id}/manage"), &[("op", "up")]).await;
-    let order: Vec<i64> = sqlx::query("SELECT id FROM dashboards WHERE owner_id IS NOT NULL ORDER BY position")
+    let order: Vec<i64> = sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id IS NOT NULL ORDER BY position")
         .fetch_all(app.db.pool())
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .unwrap();
     assert_eq!(order, [id, first]);
     let res = u.post(&format!("/dashboards/{id}/manage"), &[("op", "duplicate")]).await;
     let copy = dashboard_id(&location(&res));
@@ -183,14 +180,13 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
     let res = u.post(&format!("/dashboards/{id}/manage"), &[("op", "delete")]).await;
     assert!(location(&res).contains("n=deleted"));
     let default: i64 =
-        sqlx::query("SELECT id FROM dashboards WHERE is_default = 1").fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT id FROM dashboards WHERE is_default = 1").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(default, first, "deleting the default hands it to the first one left");
     // Every change is journaled.
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'dashboard.%'")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action LIKE 'dashboard.%'")
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert!(n >= 15, "{n}");
 });
 
@@ -308,14 +304,13 @@ both_engines!(a_private_dashboard_is_invisible_to_others_and_a_shared_one_is_rea
     assert_eq!(stored(&app, id).await.1.len(), 8);
     let res = c.post(&format!("/dashboards/{id}/manage"), &[("op", "duplicate")]).await;
     let copy = dashboard_id(&location(&res));
-    let owner: i64 = sqlx::query("SELECT owner_id FROM dashboards WHERE id = $1")
+    let owner: i64 = sqlx::query_scalar("SELECT owner_id FROM dashboards WHERE id = $1")
         .bind(copy)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let colleague: i64 =
-        sqlx::query("SELECT id FROM users WHERE username = 'colleague'").fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'colleague'").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(owner, colleague, "the copy is the colleague's own");
     // Another customer's user never sees it, shared or not.
     assert_eq!(s.get(&format!("/dashboards/{id}")).await.status(), 404);

@@ -14,7 +14,7 @@ async fn entries(app: &TestApp) -> Vec<(i64, String, String, Option<String>)> {
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .map(|r| (r.get("id"), r.get("action"), r.get("target"), r.get("ip")))
         .collect()
 }
 
@@ -98,7 +98,7 @@ both_engines!(cutting_entries_off_the_end_is_found_through_the_head, |app: TestA
         chain::append(&mut conn, &c).await.unwrap();
     }
     drop(conn);
-    let last: i64 = sqlx::query("SELECT MAX(id) FROM journal").fetch_one(app.db.pool()).await.unwrap().get(0);
+    let last: i64 = sqlx::query_scalar("SELECT MAX(id) FROM journal").fetch_one(app.db.pool()).await.unwrap();
     let total = entries(&app).await.len() as u64;
     drop_guards(&app).await;
     sqlx::query("DELETE FROM journal WHERE id = $1")
@@ -243,7 +243,7 @@ async fn the_verify_command_names_the_first_broken_entry() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("journal intact: 4 entries"));
     sqlx::query("DROP TRIGGER journal_no_update").execute(&mut *db.writer().await.unwrap()).await.unwrap();
     let third: i64 =
-        sqlx::query("SELECT id FROM journal ORDER BY id LIMIT 1 OFFSET 2").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT id FROM journal ORDER BY id LIMIT 1 OFFSET 2").fetch_one(db.pool()).await.unwrap();
     sqlx::query("UPDATE journal SET target = 'user:evil' WHERE id = $1")
         .bind(third)
         .execute(&mut *db.writer().await.unwrap())

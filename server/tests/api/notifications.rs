@@ -4,7 +4,6 @@
 //! twice; the bell, the history, mark read and the export; bad rules refused whole.
 use app::usage::CdrKind;
 use app::usage::db::{NewCdr, insert_cdrs};
-use sqlx::Row;
 
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp, location};
@@ -26,11 +25,11 @@ fn cdr(id: &str, sim: i64, at: i64, bytes: i64) -> NewCdr {
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
 }
 
 async fn status_of(app: &TestApp, sim: i64) -> String {
-    sqlx::query("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap()
 }
 
 both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app: TestApp| async move {
@@ -95,12 +94,11 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
     assert_eq!(count(&app, usage).await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notification_events").await, 2);
     // The suspension is journaled as the rule's author, with the rule named.
-    let reason: String = sqlx::query("SELECT reason FROM sim_status_history WHERE sim_id = $1 ORDER BY id DESC")
+    let reason: String = sqlx::query_scalar("SELECT reason FROM sim_status_history WHERE sim_id = $1 ORDER BY id DESC")
         .bind(sim)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(reason, "usage rule \"Half a gigabyte\"");
 
     // Email: a.admin, a1.user and the extra address, each once, sent after commit.
@@ -443,12 +441,11 @@ both_engines!(an_imei_lock_that_differs_raises_its_rule_once_and_suspends_the_si
     assert!(detail.contains("but seen in device 356938035643809"));
     let res = a.post(&format!("{page}/imei-lock"), &[("op", "accept")]).await;
     assert_eq!(location(&res), format!("{page}?n=changed"));
-    let bound: String = sqlx::query("SELECT lock_imei FROM sims WHERE id = $1")
+    let bound: String = sqlx::query_scalar("SELECT lock_imei FROM sims WHERE id = $1")
         .bind(sim)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(bound, "356938035643809");
     // Every move is journaled: the network's without a user, the person's with one.
     let moves = "SELECT COUNT(*) FROM journal WHERE action = 'sim.imei_lock'";

@@ -41,12 +41,11 @@ both_engines!(an_api_key_lists_the_sims_of_its_owners_tree_only, |app: TestApp| 
     app.user(f.t.a, "a.admin", "customer_admin", PASSWORD).await;
     let mut a = app.sign_in("a.admin", PASSWORD).await;
     let key = new_key(&mut a, &[("name", "ERP"), ("kind", "api"), ("role", "read_only"), ("days", "30")]).await;
-    let hash: i64 = sqlx::query("SELECT COUNT(*) FROM api_keys WHERE hash <> $1 AND reveal IS NULL")
+    let hash: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE hash <> $1 AND reveal IS NULL")
         .bind(&key)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(hash, 1, "only a hash is kept, and the sealed copy is gone once shown");
 
     // Without a key, or with a wrong one: 401, as JSON.
@@ -97,14 +96,13 @@ both_engines!(an_api_key_lists_the_sims_of_its_owners_tree_only, |app: TestApp| 
     assert_eq!((status, error(&body).1), (422, "iccid"));
 
     // Revoked: refused from the next request; both changes are journaled.
-    let id: i64 = sqlx::query("SELECT id FROM api_keys").fetch_one(app.db.pool()).await.unwrap().get(0);
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(location(&a.post(&format!("/account/api-keys/{id}/revoke"), &[]).await), "/profile/api-keys?n=revoked");
     assert_eq!(api(&app, &key, "/api/v1/sims").await.0, 401);
-    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'api_key.%'")
+    let journaled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action LIKE 'api_key.%'")
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(journaled, 2);
 });
 
@@ -175,11 +173,10 @@ pub async fn post_batch(app: &TestApp, key: &str, path: &str, content_type: &str
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(&mut *app.db.writer().await.unwrap())
         .await
         .unwrap()
-        .get(0)
 }
 
 /// Records and bytes stored, filed or still in the inbox.
@@ -193,7 +190,7 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
     let key = new_key(&mut root, &[("name", "Mediation"), ("kind", "ingest"), ("role", "provider_admin")]).await;
     let (sim, iccid, _) = f.sims.iter().find(|s| s.2 == f.t.a).unwrap().clone();
     let imsi: String =
-        sqlx::query("SELECT imsi FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT imsi FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap();
     let now = app.clock.now();
     let at = now - 600;
     let jsonl = format!(
@@ -206,12 +203,11 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
     assert_eq!((receipt["inserted"].as_i64(), receipt["duplicates"].as_i64()), (Some(2), Some(0)));
     // The SIM's row follows once the inbox is filed (the worker does it within moments).
     app::usage::db::fold(&app.db, app.clock.now()).await.unwrap();
-    let cycle: i64 = sqlx::query("SELECT cycle_data_bytes FROM sims WHERE id = $1")
+    let cycle: i64 = sqlx::query_scalar("SELECT cycle_data_bytes FROM sims WHERE id = $1")
         .bind(sim)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert!(cycle >= 5000, "the SIM's cycle counter follows");
     // Sent again: nothing twice.
     let before = scalar(&app, TOTALS).await;
@@ -289,12 +285,11 @@ both_engines!(ingest_batches_are_all_or_nothing_and_idempotent, |app: TestApp| a
     let edr = format!("record_id,iccid,event_type,occurred_at,imei\ne-1,{iccid},attach,{at},490154203237518\n");
     let (status, receipt) = post_batch(&app, &key, "/api/v1/ingest/edrs", "text/csv", edr).await;
     assert_eq!((status, receipt["inserted"].as_i64()), (200, Some(1)), "{receipt}");
-    let lock: String = sqlx::query("SELECT imei_lock FROM sims WHERE id = $1")
+    let lock: String = sqlx::query_scalar("SELECT imei_lock FROM sims WHERE id = $1")
         .bind(sim)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(lock, "locked");
 });
 
@@ -305,7 +300,7 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
     let now = server::demo::now();
     server::demo::seed(&db, &server::demo::DemoOptions { sims: 20, days: 1, seed: 3, now }, |_| {}).await.unwrap();
     let r = sqlx::query("SELECT id, iccid FROM sims ORDER BY id LIMIT 1").fetch_one(db.pool()).await.unwrap();
-    let (sim, iccid): (i64, String) = (r.get(0), r.get(1));
+    let (sim, iccid): (i64, String) = (r.get("id"), r.get("iccid"));
     // Two waiting records whose ids span more than the inbox may hold: gaps are no backlog.
     for (id, record) in [(1, "w-1"), (app::usage::db::INBOX_MAX + 1, "w-2")] {
         sqlx::query(
@@ -327,20 +322,20 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
     // With the two over the limit, the batch is refused.
     let e = ingest_within(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now, 1).await.unwrap_err();
     assert_eq!((e.status.as_u16(), e.code.as_str(), e.retry_after), (503, "busy", Some(5)));
-    let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM cdr_inbox").fetch_one(db.pool()).await.unwrap().get(0);
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cdr_inbox").fetch_one(db.pool()).await.unwrap();
     assert_eq!(waiting, 2, "the refused batch stored nothing");
     // Once the inbox is filed, the same batch goes in.
     while app::usage::db::fold(&db, now).await.unwrap() > 0 {}
     let receipt = ingest_within(&db, &tenant, Kind::Cdrs, Format::Csv, body.as_bytes(), now, 1).await.unwrap();
     assert_eq!(receipt.inserted, 1);
     let filed: i64 =
-        sqlx::query("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap();
     assert_eq!(filed, 2, "the waiting records were filed");
     // A record in the inbox that is somehow filed already (a path that skipped the check) is
     // dropped by the fold, not counted twice.
     while app::usage::db::fold(&db, now).await.unwrap() > 0 {}
     let usage = "SELECT CAST(SUM(data_bytes) AS BIGINT) FROM usage_daily";
-    let before: i64 = sqlx::query(usage).fetch_one(db.pool()).await.unwrap().get(0);
+    let before: i64 = sqlx::query_scalar(usage).fetch_one(db.pool()).await.unwrap();
     sqlx::query(
         "INSERT INTO cdr_inbox (record_id, sim_id, kind, started_at, ended_at, bytes_up, bytes_down, units, mcc_mnc, \
          rat) VALUES ('w-1', $1, 'data', $2, $2, 10, 20, 0, '26201', 'lte_m'), \
@@ -352,10 +347,10 @@ both_engines!(ingest_pushes_back_while_filing_is_far_behind_and_stores_nothing, 
     .await
     .unwrap();
     while app::usage::db::fold(&db, now).await.unwrap() > 0 {}
-    let after: i64 = sqlx::query(usage).fetch_one(&mut *db.writer().await.unwrap()).await.unwrap().get(0);
+    let after: i64 = sqlx::query_scalar(usage).fetch_one(&mut *db.writer().await.unwrap()).await.unwrap();
     assert_eq!(after - before, 3, "only the new record counts");
     let filed: i64 =
-        sqlx::query("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap().get(0);
+        sqlx::query_scalar("SELECT COUNT(*) FROM cdrs WHERE record_id LIKE 'w-%'").fetch_one(db.pool()).await.unwrap();
     assert_eq!(filed, 3);
     db.close().await;
 });

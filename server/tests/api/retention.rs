@@ -1,8 +1,6 @@
 //! Retention: CDRs and EDRs older than the configured months go (whole monthly partitions on
 //! PostgreSQL, small batches on SQLite), the rollups stay, and ingest refuses records older
 //! than what is kept.
-use sqlx::Row;
-
 use app::db::Engine;
 use app::usage::retention::{self, Expired};
 
@@ -11,15 +9,12 @@ use crate::helpers::TestApp;
 use crate::sims::fleet;
 
 async fn ids(app: &TestApp, table: &str) -> Vec<String> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT record_id FROM {table} WHERE record_id LIKE 'ret-%' ORDER BY record_id"
     )))
     .fetch_all(app.db.pool())
     .await
     .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect()
 }
 
 both_engines!(expiry_removes_records_past_the_retention_and_keeps_the_rollups, |app: TestApp| async move {
@@ -62,13 +57,13 @@ both_engines!(expiry_removes_records_past_the_retention_and_keeps_the_rollups, |
         sqlx::query(sqlx::AssertSqlSafe(edr)).execute(&mut *app.db.writer().await.unwrap()).await.unwrap();
     }
     let rollups = "SELECT CAST(SUM(data_bytes) AS BIGINT) FROM usage_daily";
-    let before: Option<i64> = sqlx::query(rollups).fetch_one(app.db.pool()).await.unwrap().get(0);
+    let before: Option<i64> = sqlx::query_scalar(rollups).fetch_one(app.db.pool()).await.unwrap();
 
     let expired = retention::expire(&app.db, now, 13).await.unwrap();
     assert_eq!(ids(&app, "cdrs").await, ["ret-c-at", "ret-d-new"]);
     assert_eq!(ids(&app, "edrs").await, ["ret-c-at", "ret-d-new"]);
     assert!(expired.rows >= 2 * (2 + bulk.len() as u64), "{expired:?}");
-    let after: Option<i64> = sqlx::query(rollups).fetch_one(app.db.pool()).await.unwrap().get(0);
+    let after: Option<i64> = sqlx::query_scalar(rollups).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(after, before, "the rollups are kept");
     if pg {
         assert_eq!(expired.partitions, 2, "the old month's partitions are dropped whole");

@@ -6,7 +6,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use sqlx::Row;
 
 use crate::helpers::{PASSWORD, fresh_db_at, unique};
 
@@ -75,7 +74,7 @@ async fn setup(db: &app::db::Db, sims: i64) -> (String, i64, i64, String) {
     let mut w = db.writer().await.unwrap();
     let provider = customer(&mut w, "Provider", true).await;
     let a = customer(&mut w, "Customer A", false).await;
-    let user: i64 = sqlx::query(
+    let user: i64 = sqlx::query_scalar(
         "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, email_verified_at, \
          created_at) VALUES ($1, 'root', 'root@example.com', 'Root', 'provider_admin', 'active', 'en', $2, 1, 0) RETURNING id",
     )
@@ -83,23 +82,21 @@ async fn setup(db: &app::db::Db, sims: i64) -> (String, i64, i64, String) {
     .bind(&hash)
     .fetch_one(&mut *w)
     .await
-    .unwrap()
-    .get(0);
-    let plan: i64 =
-        sqlx::query("INSERT INTO rate_plans (name, data_bytes, sms, voice_seconds) VALUES ('P', 1, 1, 1) RETURNING id")
-            .fetch_one(&mut *w)
-            .await
-            .unwrap()
-            .get(0);
-    let service: i64 = sqlx::query(
+    .unwrap();
+    let plan: i64 = sqlx::query_scalar(
+        "INSERT INTO rate_plans (name, data_bytes, sms, voice_seconds) VALUES ('P', 1, 1, 1) RETURNING id",
+    )
+    .fetch_one(&mut *w)
+    .await
+    .unwrap();
+    let service: i64 = sqlx::query_scalar(
         "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'Plan B') RETURNING id",
     )
     .bind(a)
     .bind(plan)
     .fetch_one(&mut *w)
     .await
-    .unwrap()
-    .get(0);
+    .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {sims}) \
          INSERT INTO sims (iccid, imsi, msisdn, label, status, customer_id, activated_at, cycle_start_day, \
@@ -127,7 +124,7 @@ async fn setup(db: &app::db::Db, sims: i64) -> (String, i64, i64, String) {
 }
 
 async fn customer(w: &mut app::db::WriteConn, name: &str, provider: bool) -> i64 {
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO customers (parent_id, path, name, account_number, is_provider, created_at) \
          VALUES (NULL, '', $1, $2, $3, 0) RETURNING id",
     )
@@ -136,8 +133,7 @@ async fn customer(w: &mut app::db::WriteConn, name: &str, provider: bool) -> i64
     .bind(provider as i64)
     .fetch_one(&mut **w)
     .await
-    .unwrap()
-    .get(0);
+    .unwrap();
     sqlx::query("UPDATE customers SET path = $1 WHERE id = $2")
         .bind(format!("/{id}/"))
         .bind(id)
@@ -148,7 +144,7 @@ async fn customer(w: &mut app::db::WriteConn, name: &str, provider: bool) -> i64
 }
 
 async fn count(db: &app::db::Db, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(db.pool()).await.unwrap().get(0)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(db.pool()).await.unwrap()
 }
 
 /// Both engines: two servers started at the same moment on one data folder (one database, one
@@ -189,13 +185,8 @@ async fn two_servers_on_one_postgresql_share_changes_lockouts_and_bulk_jobs() {
     let bases = [a.base.clone(), b.base.clone()];
 
     // Parallel changes spread over both: 32 SIMs once each, then one SIM 16 times.
-    let iccids: Vec<String> = sqlx::query("SELECT iccid FROM sims ORDER BY id LIMIT 33")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let iccids: Vec<String> =
+        sqlx::query_scalar("SELECT iccid FROM sims ORDER BY id LIMIT 33").fetch_all(db.pool()).await.unwrap();
     let change = |i: usize, iccid: String| {
         let (c, base, key) = (c.clone(), bases[i % 2].clone(), key.clone());
         async move {
@@ -264,7 +255,7 @@ async fn two_servers_on_one_postgresql_share_changes_lockouts_and_bulk_jobs() {
     a.child.wait().unwrap();
     let at_kill = count(&db, "SELECT CAST(COALESCE(SUM(done), 0) AS BIGINT) FROM bulk_jobs").await;
     loop {
-        let state: String = sqlx::query("SELECT state FROM bulk_jobs").fetch_one(db.pool()).await.unwrap().get(0);
+        let state: String = sqlx::query_scalar("SELECT state FROM bulk_jobs").fetch_one(db.pool()).await.unwrap();
         if state == "done" {
             break;
         }

@@ -15,15 +15,15 @@ use crate::helpers::TestApp;
 const NOW: i64 = 1_795_348_800;
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
-    sqlx::query(sql).fetch_one(db.pool()).await.unwrap().try_get(0).unwrap()
+    sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
 }
 
 /// The first column of every row a query returns.
 async fn column<T>(db: &Db, sql: &'static str) -> Vec<T>
 where
-    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
 {
-    sqlx::query(sql).fetch_all(db.pool()).await.unwrap().iter().map(|r| r.get(0)).collect()
+    sqlx::query_scalar(sql).fetch_all(db.pool()).await.unwrap()
 }
 
 async fn small_demo(db: &Db) -> demo::DemoReport {
@@ -47,12 +47,11 @@ both_engines!(demo_seed_is_deterministic_and_fills_every_table, |app: TestApp| a
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM usage_daily").await as u64, report.rollups);
     assert!(report.cdrs > 400 * 5, "about half a CDR per live SIM and day, got {}", report.cdrs);
     for event in app::usage::EdrType::ALL {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM edrs WHERE event_type = $1")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM edrs WHERE event_type = $1")
             .bind(event.code())
             .fetch_one(app.db.pool())
             .await
-            .unwrap()
-            .get(0);
+            .unwrap();
         assert!(n > 0, "the demo has {} events", event.code());
     }
     let again = {
@@ -61,12 +60,11 @@ both_engines!(demo_seed_is_deterministic_and_fills_every_table, |app: TestApp| a
     };
     assert_eq!(again, report, "same seed, same data");
     for role in ["provider_admin", "customer_admin", "customer_user", "read_only"] {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE role = $1")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
             .bind(role)
             .fetch_one(app.db.pool())
             .await
-            .unwrap()
-            .get(0);
+            .unwrap();
         assert!(n >= 1, "a demo user with role {role}");
     }
 });
@@ -75,19 +73,19 @@ both_engines!(demo_identifiers_are_valid, |app: TestApp| async move {
     small_demo(&app.db).await;
     let rows = sqlx::query("SELECT iccid, imsi, msisdn, imei, eid FROM sims").fetch_all(app.db.pool()).await.unwrap();
     for r in rows {
-        let iccid: String = r.get(0);
+        let iccid: String = r.get("iccid");
         Iccid::parse(&iccid).unwrap_or_else(|e| panic!("{iccid}: {e}"));
-        Imsi::parse(&r.get::<String, _>(1)).unwrap();
-        Msisdn::parse(&r.get::<String, _>(2)).unwrap();
-        if let Some(imei) = r.get::<Option<String>, _>(3) {
+        Imsi::parse(&r.get::<String, _>("imsi")).unwrap();
+        Msisdn::parse(&r.get::<String, _>("msisdn")).unwrap();
+        if let Some(imei) = r.get::<Option<String>, _>("imei") {
             Imei::parse(&imei).unwrap_or_else(|e| panic!("{imei}: {e}"));
         }
-        if let Some(eid) = r.get::<Option<String>, _>(4) {
+        if let Some(eid) = r.get::<Option<String>, _>("eid") {
             Eid::parse(&eid).unwrap_or_else(|e| panic!("{eid}: {e}"));
         }
     }
-    for r in sqlx::query("SELECT DISTINCT mcc_mnc FROM cdrs").fetch_all(app.db.pool()).await.unwrap() {
-        MccMnc::parse(&r.get::<String, _>(0)).unwrap();
+    for mcc_mnc in column::<String>(&app.db, "SELECT DISTINCT mcc_mnc FROM cdrs").await {
+        MccMnc::parse(&mcc_mnc).unwrap();
     }
 });
 
@@ -108,15 +106,14 @@ both_engines!(demo_rollups_match_the_cdrs, |app: TestApp| async move {
     .await;
     assert_eq!(mismatches, 0);
     let cycle = cycle_start(day_of(NOW));
-    let wrong_cycle: i64 = sqlx::query(
+    let wrong_cycle: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM sims s WHERE s.cycle_data_bytes <>
             (SELECT COALESCE(SUM(u.data_bytes), 0) FROM usage_daily u WHERE u.sim_id = s.id AND u.day >= $1)",
     )
     .bind(cycle)
     .fetch_one(app.db.pool())
     .await
-    .unwrap()
-    .get(0);
+    .unwrap();
     assert_eq!(wrong_cycle, 0, "cycle counters equal the rollups since the 1st");
 });
 
@@ -160,11 +157,10 @@ fn cdr(id: &str, sim_id: i64, kind: CdrKind, at: i64, bytes: i64, units: i64) ->
 
 both_engines!(inserting_cdrs_keeps_rollups_and_cycle_counters_current, |app: TestApp| async move {
     small_demo(&app.db).await;
-    let sim_id: i64 = sqlx::query("SELECT id FROM sims WHERE status = 'test_ready' ORDER BY id LIMIT 1")
+    let sim_id: i64 = sqlx::query_scalar("SELECT id FROM sims WHERE status = 'test_ready' ORDER BY id LIMIT 1")
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let today = day_of(NOW) * SECONDS_PER_DAY;
     let batch = vec![
         cdr("T-1", sim_id, CdrKind::Data, today + 3600, 1_000, 0),
@@ -182,7 +178,12 @@ both_engines!(inserting_cdrs_keeps_rollups_and_cycle_counters_current, |app: Tes
             .await
             .unwrap();
     assert_eq!(
-        (row.get::<i64, _>(0), row.get::<i64, _>(1), row.get::<i64, _>(2), row.get::<i64, _>(3)),
+        (
+            row.get::<i64, _>("data_bytes"),
+            row.get::<i64, _>("sms"),
+            row.get::<i64, _>("voice_seconds"),
+            row.get::<i64, _>("sessions")
+        ),
         (4_000, 1, 95, 2)
     );
     let sim = sqlx::query("SELECT cycle_data_bytes, cycle_sms, cycle_voice_seconds, last_session_at, last_country, last_rat FROM sims WHERE id = $1")
@@ -190,12 +191,12 @@ both_engines!(inserting_cdrs_keeps_rollups_and_cycle_counters_current, |app: Tes
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    assert_eq!(sim.get::<i64, _>(0), 4_000);
-    assert_eq!(sim.get::<i64, _>(1), 1);
-    assert_eq!(sim.get::<i64, _>(2), 95);
-    assert_eq!(sim.get::<Option<i64>, _>(3), Some(today + 7260));
-    assert_eq!(sim.get::<Option<String>, _>(4).as_deref(), Some("IT"));
-    assert_eq!(sim.get::<Option<String>, _>(5).as_deref(), Some("LTE-M"));
+    assert_eq!(sim.get::<i64, _>("cycle_data_bytes"), 4_000);
+    assert_eq!(sim.get::<i64, _>("cycle_sms"), 1);
+    assert_eq!(sim.get::<i64, _>("cycle_voice_seconds"), 95);
+    assert_eq!(sim.get::<Option<i64>, _>("last_session_at"), Some(today + 7260));
+    assert_eq!(sim.get::<Option<String>, _>("last_country").as_deref(), Some("IT"));
+    assert_eq!(sim.get::<Option<String>, _>("last_rat").as_deref(), Some("LTE-M"));
 });
 
 both_engines!(a_failing_cdr_batch_stores_nothing, |app: TestApp| async move {
@@ -235,13 +236,12 @@ both_engines!(an_edr_batch_is_stored_once_each_in_batch_order_across_statements,
 both_engines!(rows_added_after_the_seed_get_fresh_ids, |app: TestApp| async move {
     small_demo(&app.db).await;
     let max: i64 = count(&app.db, "SELECT MAX(id) FROM customers").await;
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO customers (parent_id, path, name, account_number, created_at) \
          VALUES (1, '/1/x/', 'New customer', 'C-NEW-1', 0) RETURNING id",
     )
     .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
-    .expect("the id sequence is past the seeded ids")
-    .get(0);
+    .expect("the id sequence is past the seeded ids");
     assert!(id > max, "{id} > {max}");
 });

@@ -1,29 +1,25 @@
 //! User administration: the filtered list, one user's page, and the actions, with the rules
 //! that hold everywhere: the caller's tree only, nobody raised above the caller, and never
 //! without an active administrator.
-use sqlx::Row;
-
 use crate::both_engines;
 use crate::helpers::{PASSWORD, TestApp, location};
 
 async fn field(app: &TestApp, id: i64, col: &str) -> String {
     let sql = format!("SELECT CAST({col} AS TEXT) FROM users WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_one(app.db.pool())
         .await
         .unwrap()
-        .get::<Option<String>, _>(0)
         .unwrap_or_default()
 }
 
 async fn journaled(app: &TestApp, action: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM journal WHERE action = $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action = $1")
         .bind(action)
         .fetch_one(app.db.pool())
         .await
         .unwrap()
-        .get(0)
 }
 
 both_engines!(admins_edit_deactivate_and_reset_users_of_their_tree_only, |app: TestApp| async move {
@@ -145,29 +141,26 @@ both_engines!(the_profile_keeps_name_language_and_default_dashboard, |app: TestA
     u.get("/").await;
     let second = u.post("/dashboards/new", &[("name", "Second"), ("start", "blank")]).await;
     assert_eq!(second.status(), 303);
-    let id: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND name = 'Second'")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id = $1 AND name = 'Second'")
         .bind(me)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let res = u.post("/account/default-dashboard", &[("dashboard", &id.to_string())]).await;
     assert_eq!(location(&res), "/profile?n=saved");
-    let default: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
+    let default: i64 = sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
         .bind(me)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(default, id);
-    let others: i64 = sqlx::query("SELECT MIN(id) FROM dashboards WHERE owner_id <> $1 OR owner_id IS NULL")
-        .bind(me)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
-        .try_get::<Option<i64>, _>(0)
-        .unwrap()
-        .unwrap_or(999_999);
+    let others: i64 =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MIN(id) FROM dashboards WHERE owner_id <> $1 OR owner_id IS NULL")
+            .bind(me)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            .unwrap_or(999_999);
     let res = u.post("/account/default-dashboard", &[("dashboard", &others.to_string())]).await;
     assert_eq!(location(&res), "/profile?n=bad_dashboard");
 });
@@ -225,12 +218,11 @@ both_engines!(a_user_with_several_roles_switches_the_active_one, |app: TestApp| 
     assert!(sims.contains(a_iccid.as_str()) && !sims.contains(b_iccid.as_str()), "the account's own role first");
     let profile = m.get("/profile").await.text().await.unwrap();
     assert!(profile.contains("Your active role"));
-    let role_id: i64 = sqlx::query("SELECT id FROM user_roles WHERE user_id = $1")
+    let role_id: i64 = sqlx::query_scalar("SELECT id FROM user_roles WHERE user_id = $1")
         .bind(user)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     let res = m.post("/account/active-role", &[("role", &role_id.to_string())]).await;
     assert_eq!(location(&res), "/profile?n=saved");
     let sims = m.get("/sims?size=100").await.text().await.unwrap();
