@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, only where missing, what building and testing the portal needs.
-# Idempotent and registry-only (crates.io, npm, Debian): nothing is fetched from GitHub.
+# Idempotent and registry-only (crates.io, npm, PyPI, Debian): nothing is fetched from GitHub.
 #   install-tools.sh build   -> wasm target, wasm-bindgen-cli (exact Cargo.lock version), wasm-opt
-#   install-tools.sh test    -> build tools + chromium, PostgreSQL, end2end npm packages
+#   install-tools.sh test    -> build tools + chromium, PostgreSQL, end2end npm packages,
+#                               Schemathesis (the API contract tester, PyPI, in its own venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -62,5 +63,15 @@ if [ "$what" = test ]; then
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"
     (cd end2end && npm ci --no-audit --no-fund --silent) || die "npm ci in end2end failed"
+  fi
+  # The published OpenAPI contract tester the standing contract test runs
+  # (server/tests/api/schemathesis.rs): pinned, in a venv of its own outside the clone.
+  st_version=4.32.5
+  st_home="$HOME/.cache/iot-portal/schemathesis"
+  if ! "$st_home/bin/st" --version 2>/dev/null | grep -qx "st, version $st_version"; then
+    say "installing Schemathesis $st_version (PyPI) into $st_home"
+    python3 -m venv --clear "$st_home" >/dev/null || die "python3 -m venv failed (apt-get install -y python3-venv)"
+    "$st_home/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version" \
+      || die "could not install Schemathesis $st_version from PyPI"
   fi
 fi

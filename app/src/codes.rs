@@ -79,6 +79,10 @@ macro_rules! code_enum {
         }
 
         impl $name {
+            /// Every variant's code, in declaration order (a parameter's allowed words).
+            #[allow(dead_code)]
+            pub const CODES: &'static [&'static str] = &[$($code),+];
+
             pub fn code(self) -> &'static str {
                 match self {
                     $($name::$variant => $code),+

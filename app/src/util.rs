@@ -64,6 +64,19 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
+/// Text without C0 control characters or DEL (a NUL, a line break): what a one-line field takes.
+/// [`PLAIN`] is the same rule as a pattern (ECMA-262 and Rust `regex` read it alike), for the
+/// API's document; a test in `rest::value` holds the two together.
+pub const PLAIN: &str = r"^[^\u0000-\u001F\u007F]*$";
+
+pub fn is_plain(s: &str) -> bool {
+    !s.chars().any(|c| c <= '\u{1f}' || c == '\u{7f}')
+}
+
+/// Not blank: some character that is not Unicode White_Space (what `str::trim` removes), as a
+/// pattern that ECMA-262 and Rust `regex` read alike (their `\s` differ).
+pub const NOT_BLANK: &str = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

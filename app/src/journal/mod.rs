@@ -55,6 +55,12 @@ code_enum! {
     }
 }
 
+/// Longest `user` and `target` filters.
+pub const MAX_USER: usize = 100;
+pub const MAX_TARGET: usize = 200;
+/// An action filter: lower-case words joined by dots (`sim.status`), what [`is_code`] takes.
+pub const ACTION_PATTERN: &str = "^[a-z_.]{1,60}$";
+
 fn is_code(s: &str, extra: char) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == extra)
 }
@@ -71,13 +77,13 @@ impl JournalQuery {
             }
             let mut bad = |p: Problem| errors.push((k.clone(), p));
             match k.as_str() {
-                "user" if v.len() > 100 => bad(Problem::TooLong),
+                "user" if v.chars().count() > MAX_USER => bad(Problem::TooLong),
                 "user" => q.user = Some(v.to_lowercase()),
                 "entity" if ENTITIES.contains(&v) => q.entity = Some(v.to_string()),
                 "entity" => bad(Problem::Unknown),
-                "target" if v.len() > 200 => bad(Problem::TooLong),
+                "target" if v.chars().count() > MAX_TARGET => bad(Problem::TooLong),
                 "target" => q.target = Some(v.to_string()),
-                "action" if v.len() > 60 => bad(Problem::TooLong),
+                "action" if v.chars().count() > 60 => bad(Problem::TooLong),
                 "action" if is_code(v, '.') => q.action = Some(v.to_string()),
                 "action" => bad(Problem::Unknown),
                 "from" | "to" => match crate::time::parse_date(v) {

@@ -1,12 +1,14 @@
-//! A JSON request body, read into the endpoint's type. Bodies are objects whose types refuse
-//! unknown fields (`deny_unknown_fields`); a wrong field is answered 422 with its path
-//! (`action.to`), a body that is not JSON at all 400, another content type 415.
+//! A JSON request body, read into the endpoint's type. It is first checked against the
+//! endpoint's request schema in the OpenAPI document ([`super::schema`]), so the server refuses
+//! exactly what the document refuses: a wrong field is answered 422 with its path
+//! (`action.to`, `iccids[2]`), a body that is not JSON at all 400, another content type 415.
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::openapi::Endpoint;
 
 /// The raw body and whether it was declared JSON. Read into its type with [`JsonBody::parse`]
 /// only after the caller's permission is checked, so a caller without it learns nothing about
@@ -17,7 +19,8 @@ pub struct JsonBody {
 }
 
 impl JsonBody {
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    /// The body as `T`, once it is what `endpoint`'s request schema in the document allows.
+    pub fn parse<T: DeserializeOwned>(&self, endpoint: &Endpoint) -> Result<T, ApiError> {
         if !self.json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -25,13 +28,31 @@ impl JsonBody {
                 "Send a JSON object (Content-Type: application/json).",
             ));
         }
-        parse(&self.bytes)
+        let mut value: serde_json::Value = serde_json::from_slice(&self.bytes).map_err(|_| malformed())?;
+        let doc = super::openapi::document();
+        let schema =
+            &doc["paths"][endpoint.path][endpoint.method]["requestBody"]["content"]["application/json"]["schema"];
+        super::schema::check(doc, schema, &value, "")?;
+        super::schema::integral(&mut value);
+        read(value)
     }
 }
-/// The body as `T`, or the error naming what is wrong.
+
+fn malformed() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not well-formed JSON.")
+}
+
+/// A line of a batch (ingest) as `T`, or the error naming what is wrong.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    into(serde_path_to_error::deserialize(de))
+}
+
+fn read<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    into(serde_path_to_error::deserialize(value))
+}
+
+fn into<T>(result: Result<T, serde_path_to_error::Error<serde_json::Error>>) -> Result<T, ApiError> {
     let e = match result {
         Ok(v) => return Ok(v),
         Err(e) => e,
@@ -39,7 +60,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut path = e.path().to_string();
     let inner = e.into_inner();
     if inner.is_syntax() || inner.is_eof() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not well-formed JSON."));
+        return Err(malformed());
     }
     // serde's words without its position, which means nothing to the caller.
     let text = inner.to_string();

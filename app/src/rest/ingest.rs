@@ -120,51 +120,83 @@ pub enum RecordTime {
     Text(String),
 }
 
+/// A record's id: 1 to 64 visible ASCII characters.
+const RECORD_ID: &str = "^[!-~]{1,64}$";
+const IMSI: &str = "^[0-9]{15}$";
+const MCC_MNC: &str = "^[0-9]{5,6}$";
+
+fn words(codes: &[&str]) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": codes })
+}
+
+fn cdr_kind(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    words(CdrKind::CODES)
+}
+
+fn rat(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    words(Rat::CODES)
+}
+
 /// A charging record as the network sends it (one line of a batch).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["iccid"] }, { "required": ["imsi"] }]))]
 #[allow(dead_code)]
 pub struct CdrRecord {
     /// Unique per record, 1 to 64 visible ASCII characters: the key of idempotency.
+    #[schemars(pattern(RECORD_ID))]
     record_id: String,
     /// The SIM, by ICCID…
+    #[schemars(pattern(super::openapi::ICCID_PATTERN))]
     iccid: Option<String>,
     /// …or by IMSI (one of the two).
+    #[schemars(pattern(IMSI))]
     imsi: Option<String>,
-    /// `data`, `sms_mo`, `sms_mt`, `voice_mo` or `voice_mt`.
+    #[schemars(schema_with = "cdr_kind")]
     kind: String,
-    /// Within the last 400 days.
+    /// Within the last 400 days (and the retention period), at most a day ahead.
     started_at: RecordTime,
     /// Default: `started_at`; at most 7 days after it.
     ended_at: Option<RecordTime>,
     /// Data records: bytes sent and received.
+    #[schemars(range(max = 1_000_000_000_000u64))]
     bytes_up: Option<u64>,
+    #[schemars(range(max = 1_000_000_000_000u64))]
     bytes_down: Option<u64>,
     /// SMS records: messages; voice records: seconds.
+    #[schemars(range(max = 10_000_000))]
     units: Option<u64>,
     /// The visited network, e.g. `22210`.
+    #[schemars(pattern(MCC_MNC))]
     mcc_mnc: String,
-    /// `2G`, `3G`, `4G`, `5G`, `NB-IoT` or `LTE-M`.
+    #[schemars(schema_with = "rat")]
     rat: String,
 }
 
 /// An event record as the network sends it (one line of a batch).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["iccid"] }, { "required": ["imsi"] }]))]
 #[allow(dead_code)]
 pub struct EdrRecord {
     /// Unique per record, 1 to 64 visible ASCII characters.
+    #[schemars(pattern(RECORD_ID))]
     record_id: String,
+    #[schemars(pattern(super::openapi::ICCID_PATTERN))]
     iccid: Option<String>,
+    #[schemars(pattern(IMSI))]
     imsi: Option<String>,
-    /// e.g. `attach`, `detach`, `location_update`: 1 to 40 letters, digits, `_` or `-`.
+    /// e.g. `attach`, `detach`, `location_update`.
+    #[schemars(pattern("^[A-Za-z0-9_-]{1,40}$"))]
     event_type: String,
-    /// Within the last 400 days.
+    /// Within the last 400 days (and the retention period), at most a day ahead.
     occurred_at: RecordTime,
+    #[schemars(pattern(MCC_MNC))]
     mcc_mnc: Option<String>,
-    /// The device (15 or 16 digits); feeds the IMEI lock.
+    /// The device: an IMEI (15 digits, with its check digit) or IMEISV (16); feeds the IMEI lock.
+    #[schemars(pattern("^[0-9]{15,16}$"))]
     imei: Option<String>,
-    /// Free text, at most 500 characters.
+    #[schemars(length(max = 500), pattern(crate::util::PLAIN))]
     details: Option<String>,
 }
 
@@ -448,8 +480,8 @@ pub fn parse_edr(line: usize, f: &HashMap<String, String>, now: i64) -> Result<E
         i => i.map(str::to_string),
     };
     let details = g.opt("details").unwrap_or("");
-    if details.chars().count() > 500 {
-        return Err(bad(line, "details", "too_long", "at most 500 characters"));
+    if details.chars().count() > 500 || !crate::util::is_plain(details) {
+        return Err(bad(line, "details", "too_long", "at most 500 characters on one line"));
     }
     Ok(EdrIn {
         line,

@@ -25,10 +25,14 @@ pub mod records;
 #[cfg(feature = "ssr")]
 pub mod reference;
 #[cfg(feature = "ssr")]
+pub mod schema;
+#[cfg(feature = "ssr")]
 pub mod sims;
 #[cfg(feature = "ssr")]
 pub mod tree;
 pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod value;
 
 #[cfg(feature = "ssr")]
 mod router;

@@ -5,6 +5,8 @@ pub struct RefField {
     pub kind: String,
     pub required: bool,
     pub doc: String,
+    /// The value's rules as the document states them (`minimum: 1 · maximum: 250`).
+    pub rules: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -20,6 +22,12 @@ pub struct RefOp {
     pub ok: String,
     pub response: String,
     pub errors: Vec<String>,
+    /// `None` for the public document; else the key kind (`api`, `ingest`) and permission.
+    pub needs: Option<(String, String)>,
+    /// A request that works, as a `curl` line.
+    pub example_request: String,
+    /// What it answers (pretty JSON).
+    pub example_response: String,
 }
 
 #[derive(Clone, Debug, Default)]

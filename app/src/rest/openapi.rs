@@ -14,18 +14,7 @@ use crate::apikeys::KeyKind;
 use crate::scope::Perm;
 use crate::state::AppState;
 
-/// The kind of a parameter's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ty {
-    Text,
-    Int,
-    /// `YYYY-MM-DD` (UTC).
-    Date,
-    /// `1` or `true`.
-    Flag,
-    /// One of these words.
-    OneOf(&'static [&'static str]),
-}
+pub use super::value::Ty;
 
 /// A path or query parameter.
 #[derive(Clone, Copy, Debug)]
@@ -40,8 +29,18 @@ pub const fn param(name: &'static str, ty: Ty, doc: &'static str) -> Param {
 }
 
 /// The paging parameters of every list.
-pub const CURSOR: Param = param("cursor", Ty::Text, "The `next_cursor` of the previous page.");
-pub const LIMIT: Param = param("limit", Ty::Int, "Items per page, 1 to 250 (default 50).");
+pub const LIMIT: Param = param("limit", Ty::Int(1, super::params::MAX_LIMIT), "Items per page (default 50).");
+/// The cursor of lists whose `next_cursor` is an item's id (newest first).
+pub const ID_CURSOR: Param = param("cursor", Ty::Pattern(ID_PATTERN), "The `next_cursor` of the previous page.");
+/// A positive id, as the database makes them (below 10^18).
+pub const ID_PATTERN: &str = "^[1-9][0-9]{0,17}$";
+/// A path's id parameter.
+pub const fn id_param(doc: &'static str) -> Param {
+    param("id", Ty::Int(1, i64::MAX), doc)
+}
+/// An ICCID: 19 or 20 digits starting with 89 (ITU-T E.118); the check digit is not checked.
+pub const ICCID_PATTERN: &str = "^89[0-9]{17,18}$";
+pub const ICCID: Param = param("iccid", Ty::Pattern(ICCID_PATTERN), "The SIM's ICCID.");
 
 /// What a request carries.
 #[derive(Clone, Copy)]
@@ -71,7 +70,7 @@ pub struct Endpoint {
     /// The success status.
     pub ok: u16,
     pub response: fn(&mut SchemaGenerator) -> Schema,
-    /// The error statuses besides 401, 403 and 429 (every keyed endpoint may answer those).
+    /// The error statuses besides 401, 403, 429 and 503 (every keyed endpoint may answer those).
     pub errors: &'static [u16],
 }
 
@@ -103,16 +102,6 @@ pub async fn serve() -> Response {
         .into_response()
 }
 
-fn param_schema(ty: Ty) -> Value {
-    match ty {
-        Ty::Text => json!({ "type": "string" }),
-        Ty::Int => json!({ "type": "integer" }),
-        Ty::Date => json!({ "type": "string", "format": "date" }),
-        Ty::Flag => json!({ "type": "string", "enum": ["1", "true", "0", "false"] }),
-        Ty::OneOf(words) => json!({ "type": "string", "enum": words }),
-    }
-}
-
 fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
@@ -125,9 +114,11 @@ fn status_text(code: u16) -> &'static str {
         409 => "The change is not allowed from the item's current state",
         413 => "The batch is too large",
         415 => "The body's content type is not one this endpoint reads",
-        422 => "A parameter or field is malformed or unknown; `field` names it",
+        422 => "A parameter or field is malformed, repeated, empty or unknown; `field` names it",
         429 => "Too many requests for this key; wait `Retry-After` seconds",
-        503 => "Busy: records are arriving faster than they are filed; send again after `Retry-After` seconds",
+        503 => {
+            "Busy: the database's writer or the ingest is behind; nothing was changed, send again after `Retry-After` seconds"
+        }
         _ => "",
     }
 }
@@ -139,12 +130,14 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
     op.insert("summary".into(), e.summary.into());
     let mut doc = e.doc.to_string();
     if let Some(p) = e.perm {
-        let key = match e.key {
-            KeyKind::Api => "an API key",
-            KeyKind::Ingest => "an ingest key",
+        let (key, scheme) = match e.key {
+            KeyKind::Api => ("an API key", "apiKey"),
+            KeyKind::Ingest => ("an ingest key", "ingestKey"),
         };
         doc.push_str(&format!("\n\nNeeds {key} whose role has the permission `{}`.", p.code()));
-        op.insert("security".into(), json!([{ "apiKey": [] }]));
+        op.insert("security".into(), json!([{ scheme: [] }]));
+        op.insert("x-key-kind".into(), e.key.code().into());
+        op.insert("x-permission".into(), p.code().into());
     } else {
         op.insert("security".into(), json!([]));
     }
@@ -152,9 +145,14 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
     let params: Vec<Value> = e
         .path_params
         .iter()
-        .map(|p| json!({ "name": p.name, "in": "path", "required": true, "description": p.doc, "schema": param_schema(p.ty) }))
+        .map(|p| json!({ "name": p.name, "in": "path", "required": true, "description": p.doc, "schema": p.ty.schema() }))
         .chain(e.query.iter().map(|p| {
-            json!({ "name": p.name, "in": "query", "required": false, "description": p.doc, "schema": param_schema(p.ty) })
+            let mut q = json!({ "name": p.name, "in": "query", "required": false, "description": p.doc, "schema": p.ty.schema() });
+            if p.ty.repeatable() {
+                q["style"] = "form".into();
+                q["explode"] = true.into();
+            }
+            q
         }))
         .collect();
     if !params.is_empty() {
@@ -185,12 +183,16 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
         e.ok.to_string(),
         json!({ "description": status_text(e.ok), "content": { "application/json": { "schema": (e.response)(g) } } }),
     );
-    let keyed: &[u16] = if e.perm.is_some() { &[401, 403, 429] } else { &[] };
+    let keyed: &[u16] = if e.perm.is_some() { &[401, 403, 429, 503] } else { &[] };
     let mut codes: Vec<u16> = keyed.iter().chain(e.errors).copied().collect();
     codes.sort_unstable();
     codes.dedup();
     for c in codes {
-        responses.insert(c.to_string(), json!({ "description": status_text(c), "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } }));
+        let mut r = json!({ "description": status_text(c), "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
+        if c == 429 || c == 503 {
+            r["headers"] = json!({ "Retry-After": { "description": "Seconds to wait before sending again.", "required": true, "schema": { "type": "integer", "minimum": 1 } } });
+        }
+        responses.insert(c.to_string(), r);
     }
     op.insert("responses".into(), responses.into());
     op.into()
@@ -223,7 +225,8 @@ pub fn document() -> &'static Value {
             "components": {
                 "schemas": g.take_definitions(true),
                 "securitySchemes": {
-                    "apiKey": { "type": "http", "scheme": "bearer", "description": "A key made on the profile's API keys page: `Authorization: Bearer iotp_…`." },
+                    "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key (kind `api`) made on the profile's API keys page: `Authorization: Bearer iotp_…`. It opens every operation but the ingest, as far as its role's permissions go." },
+                    "ingestKey": { "type": "http", "scheme": "bearer", "description": "An ingest key (kind `ingest`) made on the profile's API keys page: `Authorization: Bearer iotp_…`. It opens the ingest operations only." },
                 },
             },
         })
@@ -233,4 +236,70 @@ pub fn document() -> &'static Value {
 pub fn document_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| serde_json::to_string_pretty(document()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_schema_uses_only_keywords_the_server_enforces() {
+        let doc = document();
+        let mut found = Vec::new();
+        for (_, item) in doc["paths"].as_object().unwrap() {
+            for (_, op) in item.as_object().unwrap() {
+                super::super::schema::unenforced(
+                    &op["requestBody"]["content"]["application/json"]["schema"],
+                    &mut found,
+                );
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    super::super::schema::unenforced(&p["schema"], &mut found);
+                }
+            }
+        }
+        super::super::schema::unenforced(&doc["components"]["schemas"], &mut Vec::new());
+        for (_, s) in doc["components"]["schemas"].as_object().unwrap() {
+            super::super::schema::unenforced(s, &mut found);
+        }
+        found.sort();
+        found.dedup();
+        assert!(found.is_empty(), "keywords the server would not enforce: {found:?}");
+    }
+
+    #[test]
+    fn every_pattern_in_the_document_compiles_and_the_filter_grammar_reads_its_examples() {
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(o) => {
+                    if let Some(Value::String(p)) = o.get("pattern") {
+                        out.push(p.clone());
+                    }
+                    o.values().for_each(|x| walk(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut patterns = Vec::new();
+        walk(document(), &mut patterns);
+        assert!(patterns.len() > 5);
+        for p in &patterns {
+            assert!(regex::Regex::new(p).is_ok(), "{p}");
+        }
+        let filter = super::super::sims::filter_pattern();
+        for ok in [
+            "status=activated",
+            "status=activated,suspended&country=IT",
+            "q=Unit 7&data_min=1.5",
+            "f.3=blue&idle=30",
+            "activated_from=2024-02-29",
+        ] {
+            assert!(super::super::value::matches(filter, ok), "{ok}");
+        }
+        for bad in
+            ["", "colour=red", "status=", "q=a%20b", "activated_from=2023-02-29", "customer=0", "status=activated&"]
+        {
+            assert!(!super::super::value::matches(filter, bad), "{bad}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::openapi::{Body, CURSOR, Endpoint, LIMIT, Param, Ty, param, schema};
+use super::openapi::{Body, Endpoint, ICCID, LIMIT, Param, Ty, param, schema};
 use super::params::Params;
 use super::sims::sim_of;
 use super::{Answer, caller};
@@ -17,15 +17,20 @@ use crate::sims::db as q;
 use crate::state::AppState;
 use crate::time::SECONDS_PER_DAY;
 use crate::usage::rollups::{self, HOURLY_KEEP_SECONDS, Usage};
+use crate::usage::{CdrKind, EdrType};
 
-const ICCID: Param = param("iccid", Ty::Text, "The SIM's ICCID (19 or 20 digits).");
+/// A record's place in the newest-first order: its time and id (`next_cursor`).
+const CURSOR: Param =
+    param("cursor", Ty::Pattern("^-?[0-9]{1,15}\\.[1-9][0-9]{0,17}$"), "The `next_cursor` of the previous page.");
 const FROM: Param = param("from", Ty::Date, "First day (UTC), inclusive.");
 const TO: Param = param("to", Ty::Date, "Last day (UTC), inclusive.");
-const CUSTOMER: Param =
-    param("customer", Ty::Int, "A customer of your tree (default: your own): its records and its sub-customers'.");
-const CDR_KIND: Param =
-    param("kind", Ty::OneOf(&["data", "sms_mo", "sms_mt", "voice_mo", "voice_mt"]), "Only records of this kind.");
-const EDR_KIND: Param = param("kind", Ty::Text, "Only events of this type (e.g. attach, detach, imei_change).");
+const CUSTOMER: Param = param(
+    "customer",
+    Ty::Int(1, i64::MAX),
+    "A customer of your tree (default: your own): its records and its sub-customers'.",
+);
+const CDR_KIND: Param = param("kind", Ty::OneOf(CdrKind::CODES), "Only records of this kind.");
+const EDR_KIND: Param = param("kind", Ty::OneOf(EdrType::CODES), "Only events of this type.");
 
 const SIM_CDR_PARAMS: &[Param] = &[FROM, TO, CDR_KIND, CURSOR, LIMIT];
 const SIM_EDR_PARAMS: &[Param] = &[FROM, TO, EDR_KIND, CURSOR, LIMIT];
@@ -36,7 +41,11 @@ const USAGE_PARAMS: &[Param] = &[
     CUSTOMER,
     FROM,
     TO,
-    param("granularity", Ty::OneOf(&["day", "hour"]), "Buckets per day (default) or per hour (the last 3 days only)."),
+    param(
+        "granularity",
+        Ty::OneOf(&["day", "hour"]),
+        "Buckets per day (default) or per hour (kept for the last 3 days: an earlier `from` is moved to the first kept day).",
+    ),
 ];
 
 const fn records_endpoint(
@@ -104,7 +113,9 @@ pub const SIM_USAGE: Endpoint = Endpoint {
     id: "getSimUsage",
     tag: "Usage",
     summary: "A SIM's usage per day",
-    doc: "Data, SMS, voice and sessions per UTC day (default: the last 30 days, at most 400).",
+    doc: "Data, SMS, voice and sessions per UTC day (default: the last 30 days up to `to`). A range wider \
+          than 400 days is narrowed to the last 400 up to `to`, and `from` after `to` covers no day; the \
+          answer's `from` and `to` say which days it covers.",
     perm: Some(Perm::SimsRead),
     key: KeyKind::Api,
     path_params: &[ICCID],
@@ -122,7 +133,9 @@ pub const USAGE: Endpoint = Endpoint {
     tag: "Usage",
     summary: "A customer's usage per day or hour",
     doc: "Data, SMS, voice and sessions of a customer and its sub-customers per UTC day (default: \
-          the last 30 days, at most 400) or per hour (the last 3 days), from the rollups.",
+          the last 30 days; a wider range than 400 days is narrowed to the last 400 up to `to`) or per \
+          hour (kept for the last 3 days), from the rollups. The answer's `from` and `to` say which \
+          days it covers.",
     perm: Some(Perm::SimsRead),
     key: KeyKind::Api,
     path_params: &[],
@@ -130,7 +143,7 @@ pub const USAGE: Endpoint = Endpoint {
     body: Body::None,
     ok: 200,
     response: schema::<UsageSummary>,
-    errors: &[422],
+    errors: &[404, 422],
 };
 
 /// One page of usage records.
@@ -143,16 +156,19 @@ pub struct RecordList {
 
 /// The checked path of the `customer` parameter (the caller's own customer by default).
 async fn customer_path(app: &AppState, p: &Principal, params: &Params) -> Result<String, ApiError> {
-    match params.id("customer")? {
+    match params.int("customer") {
         None => Ok(p.customer_path.clone()),
         Some(id) => q::customer_path_in(&app.db, &Tenant::new(&p.customer_path), id)
             .await?
-            .ok_or_else(|| ApiError::invalid("customer", "unknown", "customer: no such customer in your tree.")),
+            .ok_or_else(|| ApiError::not_found("customer")),
     }
 }
 
 async fn page(app: &AppState, edr: bool, path: &str, sim: Option<i64>, params: &Params) -> Answer<RecordList> {
-    let limit = params.limit()?;
+    let limit = params.limit();
+    if params.empty_range() {
+        return Ok(axum::Json(RecordList { data: Vec::new(), next_cursor: None }));
+    }
     let pairs: Vec<(String, String)> = params.renamed("before").into_iter().filter(|(k, _)| k != "customer").collect();
     let mut filter =
         crate::customers::records::parse(&pairs, edr).map_err(|errors| match errors.into_iter().next() {
@@ -269,28 +285,14 @@ pub struct UsageSummary {
     pub buckets: Vec<UsageBucket>,
 }
 
-/// The `from`/`to` days (default: the `max` days up to `to`, at most 30), at most `max` days
-/// apart.
-fn days(params: &Params, today: i64, max: i64) -> Result<(i64, i64), ApiError> {
-    let day = |name: &str| {
-        params
-            .get(name)
-            .map(|v| {
-                crate::time::parse_date(v).ok_or_else(|| {
-                    ApiError::invalid(name, "not_a_date", format!("{name} must be a date (YYYY-MM-DD)."))
-                })
-            })
-            .transpose()
-    };
-    let to = day("to")?.unwrap_or(today);
-    let from = day("from")?.unwrap_or(to - max.min(30) + 1);
-    if from > to {
-        return Err(ApiError::invalid("from", "out_of_order", "from must not be after to."));
-    }
-    if to - from >= max {
-        return Err(ApiError::invalid("from", "out_of_range", format!("At most {max} days at a time.")));
-    }
-    Ok((from, to))
+/// The `from`/`to` days (default: the 30 days up to `to`, or `max` if fewer). A range wider
+/// than `max` days is narrowed to the last `max` days up to `to`, and one with `from` after
+/// `to` is empty: the answer's `from` and `to` say which days it covers.
+fn days(params: &Params, today: i64, max: i64) -> (i64, i64) {
+    let day = |name: &str| params.get(name).and_then(crate::time::parse_date);
+    let to = day("to").unwrap_or(today);
+    let from = day("from").unwrap_or(to - max.min(30) + 1);
+    (from.max(to - max + 1), to)
 }
 
 fn summary(granularity: Granularity, from: i64, to: i64, series: Vec<(i64, Usage)>) -> UsageSummary {
@@ -321,7 +323,7 @@ pub async fn sim_usage(
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), SIM_USAGE_PARAMS)?;
     let sim = sim_of(&app, &p, &raw).await?;
-    let (from, to) = days(&params, app.now().div_euclid(SECONDS_PER_DAY), 400)?;
+    let (from, to) = days(&params, app.now().div_euclid(SECONDS_PER_DAY), 400);
     let series = rollups::sim_series(&app.db, sim.id, from, to).await?;
     Ok(axum::Json(summary(Granularity::Day, from, to, series)))
 }
@@ -337,22 +339,16 @@ pub async fn usage(
     let tree = rollups::tree_of(&path);
     let now = app.now();
     let today = now.div_euclid(SECONDS_PER_DAY);
-    let granularity = match params.get("granularity") {
-        None | Some("day") => Granularity::Day,
-        Some("hour") => Granularity::Hour,
-        Some(_) => return Err(ApiError::invalid("granularity", "unknown", "granularity must be day or hour.")),
-    };
+    let granularity = if params.get("granularity") == Some("hour") { Granularity::Hour } else { Granularity::Day };
     if granularity == Granularity::Day {
-        let (from, to) = days(&params, today, 400)?;
+        let (from, to) = days(&params, today, 400);
         let series = rollups::usage_series(&app.db, tree, false, from, to).await?;
         return Ok(axum::Json(summary(granularity, from, to, series)));
     }
     // Hours are kept three days: the default and the widest range.
     let keep_days = HOURLY_KEEP_SECONDS / SECONDS_PER_DAY;
-    let (from, to) = days(&params, today, keep_days)?;
-    if from < today - (keep_days - 1) {
-        return Err(ApiError::invalid("from", "out_of_range", "Hourly usage is kept for the last 3 days."));
-    }
+    let (from, to) = days(&params, today, keep_days);
+    let from = from.max(today - (keep_days - 1));
     let series = rollups::usage_series(&app.db, tree, true, from * 24, to * 24 + 23).await?;
     Ok(axum::Json(summary(granularity, from, to, series)))
 }

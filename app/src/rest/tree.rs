@@ -7,36 +7,37 @@ use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::openapi::{Body, CURSOR, Endpoint, LIMIT, Param, Ty, param, schema};
+use super::openapi::{Body, Endpoint, ICCID_PATTERN, ID_CURSOR, LIMIT, Param, Ty, id_param, param, schema};
 use super::params::{Params, path_id};
 use super::{Answer, caller};
 use crate::apikeys::KeyKind;
 use crate::customers::model::CustomerRow;
+use crate::notify::RuleKind;
 use crate::scope::{Perm, SessionContext, Tenant};
 use crate::state::AppState;
 
-const CUSTOMERS_PARAMS: &[Param] = &[CURSOR, LIMIT];
+/// A customer's place in the depth-first order: its path of ids (`/1/4/`).
+const PATH_CURSOR: Param =
+    param("cursor", Ty::Pattern("^(/[1-9][0-9]{0,17})+/$"), "The `next_cursor` of the previous page.");
+const CUSTOMERS_PARAMS: &[Param] = &[PATH_CURSOR, LIMIT];
+const CUSTOMER_ID: Param = id_param("The customer's id.");
 const NOTIFICATION_PARAMS: &[Param] = &[
-    param(
-        "kind",
-        Ty::OneOf(&["usage_sim", "pool_static", "pool_dynamic", "status", "no_session", "security", "imei_lock"]),
-        "Only notifications of this rule kind.",
-    ),
-    param("from", Ty::Date, "Raised on or after this day (UTC)."),
+    param("kind", Ty::OneOf(RuleKind::CODES), "Only notifications of this rule kind."),
+    param("from", Ty::Date, "Raised on or after this day (UTC); after `to`, nothing matches."),
     param("to", Ty::Date, "Raised on or before this day (UTC)."),
-    param("sim", Ty::Text, "Only those about this ICCID."),
+    param("sim", Ty::Pattern(ICCID_PATTERN), "Only those about this ICCID."),
     param("unread", Ty::Flag, "Only unread ones."),
-    CURSOR,
+    ID_CURSOR,
     LIMIT,
 ];
 const JOURNAL_PARAMS: &[Param] = &[
-    param("user", Ty::Text, "Only entries by this username."),
+    param("user", Ty::Text(crate::journal::MAX_USER), "Only entries by this username."),
     param("entity", Ty::OneOf(crate::journal::ENTITIES), "Only entries about this kind of thing."),
-    param("target", Ty::Text, "Only entries about this one (an ICCID, a username, an id)."),
-    param("action", Ty::Text, "Only entries of this action (e.g. sim.status)."),
-    param("from", Ty::Date, "On or after this day (UTC)."),
+    param("target", Ty::Text(crate::journal::MAX_TARGET), "Only entries about this one (an ICCID, a username, an id)."),
+    param("action", Ty::Pattern(crate::journal::ACTION_PATTERN), "Only entries of this action (e.g. sim.status)."),
+    param("from", Ty::Date, "On or after this day (UTC); after `to`, nothing matches."),
     param("to", Ty::Date, "On or before this day (UTC)."),
-    CURSOR,
+    ID_CURSOR,
     LIMIT,
 ];
 
@@ -67,7 +68,7 @@ pub const CUSTOMER: Endpoint = Endpoint {
     doc: "A customer of your tree, with its contact, services (rate plans) and direct sub-customers.",
     perm: Some(Perm::SimsRead),
     key: KeyKind::Api,
-    path_params: &[param("id", Ty::Int, "The customer's id.")],
+    path_params: &[CUSTOMER_ID],
     query: &[],
     body: Body::None,
     ok: 200,
@@ -209,11 +210,8 @@ pub async fn customers(
 ) -> Answer<CustomerList> {
     let p = caller(&ctx, Perm::SimsRead)?;
     let params = Params::parse(query.as_deref(), CUSTOMERS_PARAMS)?;
-    let limit = params.limit()?;
+    let limit = params.limit();
     let after = params.get("cursor");
-    if after.is_some_and(|c| c.len() > 400 || !c.starts_with('/')) {
-        return Err(ApiError::invalid("cursor", "malformed", "cursor: not a cursor of this list."));
-    }
     let page = crate::customers::db::tree_page(&app.db, &Tenant::new(&p.customer_path), after, limit).await?;
     Ok(axum::Json(CustomerList { data: page.rows.into_iter().map(Customer::from).collect(), next_cursor: page.next }))
 }
@@ -224,7 +222,7 @@ pub async fn customer(
     Path(raw): Path<String>,
 ) -> Answer<CustomerDetail> {
     let p = caller(&ctx, Perm::SimsRead)?;
-    let id = path_id("id", &raw)?;
+    let id = path_id(&CUSTOMER_ID, &raw)?;
     let c = crate::customers::db::customer_in(&app.db, &Tenant::new(&p.customer_path), id)
         .await?
         .ok_or_else(|| ApiError::not_found("customer"))?;
@@ -285,16 +283,19 @@ pub async fn notifications(
 ) -> Answer<NotificationList> {
     let p = caller(&ctx, Perm::Portal)?;
     let params = Params::parse(query.as_deref(), NOTIFICATION_PARAMS)?;
-    let limit = params.limit()?;
+    let limit = params.limit();
+    let unread = crate::notify::db::unread_count(&app.db, p.user_id).await?;
+    if params.empty_range() {
+        return Ok(axum::Json(NotificationList { data: Vec::new(), next_cursor: None, unread }));
+    }
     let renamed: Vec<(String, String)> = params.renamed("before");
     let text =
         renamed.iter().map(|(k, v)| format!("{k}={}", crate::util::encode_component(v))).collect::<Vec<_>>().join("&");
     let mut filter = crate::notify::api::parse_filter(&text)?;
-    filter.unread = params.flag("unread")?;
+    filter.unread = params.flag("unread");
     let mut rows = crate::notify::db::list(&app.db, p.user_id, &filter, limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     rows.truncate(limit as usize);
-    let unread = crate::notify::db::unread_count(&app.db, p.user_id).await?;
     let data = rows
         .into_iter()
         .map(|r| Notification {
@@ -317,6 +318,7 @@ pub async fn notifications(
 pub struct MarkRead {
     /// Up to 1,000 notification ids; absent: all of them.
     #[serde(default)]
+    #[schemars(length(max = 1000), inner(range(min = 1)))]
     pub ids: Option<Vec<i64>>,
 }
 
@@ -332,10 +334,7 @@ pub async fn notifications_read(
     body: JsonBody,
 ) -> Answer<Marked> {
     let p = caller(&ctx, Perm::Portal)?;
-    let body: MarkRead = body.parse()?;
-    if body.ids.as_ref().is_some_and(|ids| ids.len() > 1_000) {
-        return Err(ApiError::invalid("ids", "out_of_range", "ids: at most 1,000 at a time."));
-    }
+    let body: MarkRead = body.parse(&NOTIFICATIONS_READ)?;
     let marked = crate::notify::db::mark_read(&app.db, p.user_id, body.ids.as_deref(), app.now()).await?;
     Ok(axum::Json(Marked { marked }))
 }
@@ -372,7 +371,10 @@ pub async fn journal(
 ) -> Answer<JournalList> {
     let p = caller(&ctx, Perm::JournalRead)?;
     let params = Params::parse(query.as_deref(), JOURNAL_PARAMS)?;
-    let limit = params.limit()?;
+    let limit = params.limit();
+    if params.empty_range() {
+        return Ok(axum::Json(JournalList { data: Vec::new(), next_cursor: None }));
+    }
     let q = crate::journal::JournalQuery::parse(&params.renamed("before")).map_err(|errors| {
         let (field, problem) =
             errors.into_iter().next().unwrap_or_else(|| ("query".into(), crate::journal::Problem::Unknown));

@@ -31,7 +31,10 @@ fn field_table(caption: K, fields: Vec<RefField>) -> impl IntoView {
                                     <code>{f.name}</code>
                                     {f.required.then(|| view! { " " <small>"("{t(K::ApiRefRequired)}")"</small> })}
                                 </td>
-                                <td><code>{f.kind}</code></td>
+                                <td>
+                                    <code>{f.kind}</code>
+                                    {(!f.rules.is_empty()).then(|| view! { <br/><small><code>{f.rules}</code></small> })}
+                                </td>
                                 <td>{f.doc}</td>
                             </tr>
                         })
@@ -81,6 +84,10 @@ pub fn ApiReferencePage() -> impl IntoView {
                                 <h4><code>{op.method}" "{op.path}</code></h4>
                                 <p><strong>{op.summary}</strong></p>
                                 {op.doc.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
+                                {op.needs.map(|(key, perm)| {
+                                    let key = if key == "ingest" { K::ApiRefKeyIngest } else { K::ApiRefKeyApi };
+                                    view! { <p>{t(K::ApiRefNeeds)}" "{t(key)}" "{t(K::ApiRefPermission)}" "<code>{perm}</code>"."</p> }
+                                })}
                                 {(!op.params.is_empty()).then(|| view! {
                                     <h5>{t(K::ApiRefParams)}</h5>
                                     {field_table(K::ApiRefParams, op.params)}
@@ -94,6 +101,12 @@ pub fn ApiReferencePage() -> impl IntoView {
                                 {(!op.errors.is_empty()).then(|| view! {
                                     <p>{t(K::ApiRefErrors)}": "<a href="#type-ErrorBody">{op.errors.join(", ")}</a></p>
                                 })}
+                                <details class="api-examples">
+                                    <summary>{t(K::ApiRefExampleRequest)}</summary>
+                                    <pre class="api-example" tabindex="0"><code>{op.example_request}</code></pre>
+                                    <p><strong>{t(K::ApiRefExampleResponse)}</strong></p>
+                                    <pre class="api-example" tabindex="0"><code>{op.example_response}</code></pre>
+                                </details>
                             </article>
                         }
                     })

@@ -161,11 +161,22 @@ pub struct SimDetail {
 /// A change applied to many SIMs by a background job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema), schemars(transform = super::changes::reason_rules))]
 pub enum BulkAction {
-    Status { to: super::SimStatus, reason: String },
-    Service { service: i64 },
-    Assign { customer: i64, service: Option<i64> },
+    Status {
+        to: super::SimStatus,
+        reason: String,
+    },
+    Service {
+        #[cfg_attr(feature = "ssr", schemars(range(min = 1)))]
+        service: i64,
+    },
+    Assign {
+        #[cfg_attr(feature = "ssr", schemars(range(min = 1)))]
+        customer: i64,
+        #[cfg_attr(feature = "ssr", schemars(range(min = 1)))]
+        service: Option<i64>,
+    },
 }
 
 impl BulkAction {

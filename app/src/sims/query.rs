@@ -228,6 +228,16 @@ impl SimQuery {
     /// Parses the list's URL parameters. Empty values (an untouched form field) mean "not
     /// set"; parameters the list does not know are ignored (tracking tags and the like).
     pub fn parse(pairs: &[(String, String)]) -> Result<SimQuery, Vec<FilterError>> {
+        SimQuery::parse_ranges(pairs, true)
+    }
+
+    /// As [`SimQuery::parse`], but a range given backwards (a `from` after its `to`) is no
+    /// error: it matches nothing (the API's reading, where each bound alone is valid).
+    pub fn parse_lenient(pairs: &[(String, String)]) -> Result<SimQuery, Vec<FilterError>> {
+        SimQuery::parse_ranges(pairs, false)
+    }
+
+    fn parse_ranges(pairs: &[(String, String)], strict_ranges: bool) -> Result<SimQuery, Vec<FilterError>> {
         let mut q = SimQuery::default();
         let mut errors = Vec::new();
         let mut err = |param: &str, value: &str, problem: Problem| {
@@ -355,6 +365,7 @@ impl SimQuery {
         for (name, r) in [("data_min", q.data), ("sms_min", q.sms), ("voice_min", q.voice)] {
             if let (Some(a), Some(b)) = (r.min, r.max)
                 && a > b
+                && strict_ranges
             {
                 err(name, &a.to_string(), Problem::OutOfOrder);
             }
@@ -362,6 +373,7 @@ impl SimQuery {
         for (name, r) in [("activated_from", q.activated), ("session_from", q.session)] {
             if let (Some(a), Some(b)) = (r.from, r.to)
                 && a > b
+                && strict_ranges
             {
                 err(name, &crate::time::iso_date(a), Problem::OutOfOrder);
             }

@@ -14,6 +14,7 @@ mod notifications;
 mod rest;
 mod retention;
 mod roles;
+mod schemathesis;
 mod servers;
 mod shell;
 mod sims;
