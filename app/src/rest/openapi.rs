@@ -14,19 +14,7 @@ use crate::apikeys::KeyKind;
 use crate::scope::Perm;
 use crate::state::AppState;
 
-pub use super::value::Ty;
-
-/// A path or query parameter.
-#[derive(Clone, Copy, Debug)]
-pub struct Param {
-    pub name: &'static str,
-    pub ty: Ty,
-    pub doc: &'static str,
-}
-
-pub const fn param(name: &'static str, ty: Ty, doc: &'static str) -> Param {
-    Param { name, ty, doc }
-}
+pub use super::value::{Param, Ty, param};
 
 /// The paging parameters of every list.
 pub const LIMIT: Param = param("limit", Ty::Int(1, super::params::MAX_LIMIT), "Items per page (default 50).");

@@ -4,8 +4,7 @@
 //! What passes here is what the document allows; the handlers then read values that are known
 //! to be well-formed.
 use super::error::ApiError;
-use super::openapi::Param;
-use super::value::Ty;
+use super::value::{Param, Ty};
 
 /// Most items a page may hold.
 pub const MAX_LIMIT: i64 = 250;
@@ -135,7 +134,9 @@ pub fn path_id(p: &Param, raw: &str) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rest::openapi::{LIMIT, param};
+    use crate::rest::value::param;
+
+    const LIMIT: Param = param("limit", Ty::Int(1, MAX_LIMIT), "");
 
     const P: &[Param] =
         &[LIMIT, param("from", Ty::Date, ""), param("to", Ty::Date, ""), param("s", Ty::Many(&["a", "b"]), "")];

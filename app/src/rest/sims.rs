@@ -324,7 +324,7 @@ pub async fn one(
 /// A status change.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(transform = changes::reason_rules)]
+#[schemars(transform = crate::sims::model::reason_rules)]
 pub struct StatusChange {
     pub to: SimStatus,
     /// Why (kept with the change and journaled); needed to suspend. At most 200 characters.

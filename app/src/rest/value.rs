@@ -32,6 +32,18 @@ pub enum Ty {
     Many(&'static [&'static str]),
 }
 
+/// A path or query parameter.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub doc: &'static str,
+}
+
+pub const fn param(name: &'static str, ty: Ty, doc: &'static str) -> Param {
+    Param { name, ty, doc }
+}
+
 /// A real calendar day, `YYYY-MM-DD` (leap years included), as a pattern.
 const DATE: &str = concat!(
     "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])",

@@ -68,36 +68,7 @@ async fn current(conn: &mut AnyConnection, tenant: &Tenant, sim: i64) -> R<Optio
     sql.query().fetch_optional(&mut *conn).await?.as_ref().map(Current::from_row).transpose()
 }
 
-/// The longest reason kept with a status change.
-pub const MAX_REASON: usize = 200;
-
-/// The reason's rules in a request schema (the API's status change and bulk status change): at
-/// most [`MAX_REASON`] characters on one line, and needed (not blank) to suspend: the same tests
-/// as [`change_status`] makes.
-#[cfg(feature = "ssr")]
-pub fn reason_rules(schema: &mut schemars::Schema) {
-    if let Some(o) = schema.as_object_mut() {
-        for key in ["oneOf", "anyOf"] {
-            if let Some(serde_json::Value::Array(alts)) = o.get_mut(key) {
-                for alt in alts {
-                    if let Ok(s) = <&mut schemars::Schema>::try_from(alt) {
-                        reason_rules(s);
-                    }
-                }
-            }
-        }
-        let has = |name: &str| o.get("properties").and_then(|p| p.get(name)).is_some();
-        if has("to") && has("reason") {
-            o["properties"]["reason"]["maxLength"] = MAX_REASON.into();
-            o["properties"]["reason"]["pattern"] = crate::util::PLAIN.into();
-            o.insert("if".into(), json!({ "properties": { "to": { "const": "suspended" } }, "required": ["to"] }));
-            o.insert(
-                "then".into(),
-                json!({ "required": ["reason"], "properties": { "reason": { "pattern": crate::util::NOT_BLANK } } }),
-            );
-        }
-    }
-}
+pub use super::model::MAX_REASON;
 pub const MAX_LABEL: usize = 100;
 
 /// Moves a SIM to `to` if the lifecycle allows it from where it is now. `expected` (the status

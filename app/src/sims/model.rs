@@ -1,5 +1,7 @@
 //! What the SIM pages show, shared by the server functions and the pages.
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use serde_json::json;
 
 use crate::sims::columns::Column;
 use crate::sims::query::{Cursor, SortKey};
@@ -161,7 +163,7 @@ pub struct SimDetail {
 /// A change applied to many SIMs by a background job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema), schemars(transform = super::changes::reason_rules))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema), schemars(transform = reason_rules))]
 pub enum BulkAction {
     Status {
         to: super::SimStatus,
@@ -219,4 +221,35 @@ pub struct FieldDef {
     pub customer: String,
     /// Whether the viewer's own customer defined it (and may delete it).
     pub own: bool,
+}
+
+/// The longest reason kept with a status change.
+pub const MAX_REASON: usize = 200;
+
+/// The reason's rules in a request schema (the API's status change and bulk status change): at
+/// most [`MAX_REASON`] characters on one line, and needed (not blank) to suspend: the same tests
+/// as [`change_status`](super::changes::change_status) makes.
+#[cfg(feature = "ssr")]
+pub fn reason_rules(schema: &mut schemars::Schema) {
+    if let Some(o) = schema.as_object_mut() {
+        for key in ["oneOf", "anyOf"] {
+            if let Some(serde_json::Value::Array(alts)) = o.get_mut(key) {
+                for alt in alts {
+                    if let Ok(s) = <&mut schemars::Schema>::try_from(alt) {
+                        reason_rules(s);
+                    }
+                }
+            }
+        }
+        let has = |name: &str| o.get("properties").and_then(|p| p.get(name)).is_some();
+        if has("to") && has("reason") {
+            o["properties"]["reason"]["maxLength"] = MAX_REASON.into();
+            o["properties"]["reason"]["pattern"] = crate::util::PLAIN.into();
+            o.insert("if".into(), json!({ "properties": { "to": { "const": "suspended" } }, "required": ["to"] }));
+            o.insert(
+                "then".into(),
+                json!({ "required": ["reason"], "properties": { "reason": { "pattern": crate::util::NOT_BLANK } } }),
+            );
+        }
+    }
 }
