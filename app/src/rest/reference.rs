@@ -172,13 +172,13 @@ pub fn example(doc: &Value, schema: &Value, hint: &str) -> Value {
         let target = r.strip_prefix("#/").map(|p| p.split('/').fold(doc, |n, k| &n[k])).unwrap_or(&Value::Null);
         return example(doc, target, hint);
     }
-    if let Some(v) = schema.get("examples").and_then(|e| e.get(0)) {
+    if let Some(v) = schema.get("examples").and_then(Value::as_array).and_then(|e| e.first()) {
         return v.clone();
     }
     if let Some(c) = schema.get("const") {
         return c.clone();
     }
-    if let Some(e) = schema.get("enum").and_then(|e| e.get(0)) {
+    if let Some(e) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
         return e.clone();
     }
     for key in ["oneOf", "anyOf"] {

@@ -141,7 +141,10 @@ pub async fn sim_detail(id: i64, days: i64) -> Result<super::model::SimDetail, A
         return Err(guard::with_status(AppError::NotFound));
     };
     let today = crate::time::day_of(scope.app.now());
-    Ok(q::detail(db, sim, days, today, scope.principal.allows(Perm::SimsWrite)).await?)
+    // The same permissions the change forms' routes require (sims::forms): a button is shown
+    // only where its form would be taken.
+    let can = (scope.principal.allows(Perm::SimsWrite), scope.principal.allows(Perm::SimsPlan));
+    Ok(q::detail(db, sim, days, today, can).await?)
 }
 
 /// What a bulk change would do, for its confirmation page.

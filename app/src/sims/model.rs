@@ -155,7 +155,9 @@ pub struct SimDetail {
     pub cdrs: Vec<CdrRow>,
     pub edrs: Vec<EdrRow>,
     pub fields: Vec<FieldValue>,
+    /// What the viewer may change here: status, label, fields and device lock; the rate plan.
     pub can_write: bool,
+    pub can_plan: bool,
     /// The SIM's binding to its device.
     pub imei_lock: super::imei_lock::Binding,
 }

@@ -162,11 +162,7 @@ both_engines!(each_server_function_refuses_a_custom_role_lacking_its_permission,
             None => {
                 form.remove(0);
                 assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?n=created");
-                let id: i64 = sqlx::query("SELECT id FROM custom_roles")
-                    .fetch_one(app.db.pool())
-                    .await
-                    .map(|r| sqlx::Row::get(&r, 0))
-                    .unwrap();
+                let id: i64 = sqlx::query_scalar("SELECT id FROM custom_roles").fetch_one(app.db.pool()).await.unwrap();
                 let res = root
                     .post(&format!("/admin/users/{ops}"), &[("op", "custom_role"), ("custom", &id.to_string())])
                     .await;
@@ -238,11 +234,8 @@ both_engines!(
                 None => {
                     form.remove(0);
                     assert_eq!(location(&root.post("/admin/roles", &form).await), "/roles?n=created");
-                    let id: i64 = sqlx::query("SELECT id FROM custom_roles")
-                        .fetch_one(app.db.pool())
-                        .await
-                        .map(|r| sqlx::Row::get(&r, 0))
-                        .unwrap();
+                    let id: i64 =
+                        sqlx::query_scalar("SELECT id FROM custom_roles").fetch_one(app.db.pool()).await.unwrap();
                     let res = root
                         .post(&format!("/admin/users/{ops}"), &[("op", "custom_role"), ("custom", &id.to_string())])
                         .await;

@@ -343,7 +343,7 @@ impl TestApp {
     }
 
     async fn customer(&self, parent: Option<(i64, &str)>, name: &str, provider: bool) -> (i64, String) {
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO customers (parent_id, path, name, account_number, is_provider, created_at) \
              VALUES ($1, '', $2, $3, $4, 0) RETURNING id",
         )
@@ -353,7 +353,6 @@ impl TestApp {
         .bind(provider as i64)
         .fetch_one(&mut *self.db.writer().await.unwrap())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
         let path = format!("{}{id}/", parent.map(|p| p.1).unwrap_or("/"));
         sqlx::query("UPDATE customers SET path = $1 WHERE id = $2")
@@ -376,7 +375,7 @@ impl TestApp {
     /// An active user with a verified email and the password `password`.
     pub async fn user(&self, customer: i64, username: &str, role: &str, password: &str) -> i64 {
         let hash = app::hashing::Hasher::new(1).hash_secret(password).await.unwrap();
-        sqlx::query(
+        sqlx::query_scalar(
             "INSERT INTO users (customer_id, username, email, name, role, status, lang, password_hash, \
                email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, 'active', 'en', $6, 1, 0) RETURNING id",
         )
@@ -388,7 +387,6 @@ impl TestApp {
         .bind(hash)
         .fetch_one(&mut *self.db.writer().await.unwrap())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap()
     }
 

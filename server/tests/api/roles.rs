@@ -42,20 +42,14 @@ async fn the_roles_matrix_shows_exactly_what_the_server_enforces() {
 }
 
 async fn role_id(app: &TestApp, name: &str) -> i64 {
-    sqlx::query("SELECT id FROM custom_roles WHERE name = $1")
-        .bind(name)
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap()
+    sqlx::query_scalar("SELECT id FROM custom_roles WHERE name = $1").bind(name).fetch_one(app.db.pool()).await.unwrap()
 }
 
 async fn journaled(app: &TestApp, action: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM journal WHERE action = $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action = $1")
         .bind(action)
         .fetch_one(app.db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap()
 }
 
@@ -174,11 +168,8 @@ both_engines!(an_administrator_narrowed_by_a_custom_role_hands_out_nothing_more,
     let res = n.post("/admin/invite", &invite).await;
     assert!(location(&res).contains("not_allowed"), "{}", location(&res));
     // The narrowed administrator no longer counts for the last-admin rule.
-    let admin_id: i64 = sqlx::query("SELECT id FROM users WHERE username = 'a.admin'")
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
+    let admin_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'a.admin'").fetch_one(app.db.pool()).await.unwrap();
     let res = a.post(&format!("/admin/users/{admin_id}"), &[("op", "deactivate")]).await;
     assert_eq!(location(&res), format!("/users/{admin_id}?n=last_admin"));
 });

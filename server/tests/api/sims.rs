@@ -28,22 +28,20 @@ pub async fn fleet(app: &TestApp) -> Fleet {
     let t = app.tenants().await;
     let now = app.clock.now();
     let mut w = app.db.writer().await.unwrap();
-    let plan: i64 = sqlx::query(
+    let plan: i64 = sqlx::query_scalar(
         "INSERT INTO rate_plans (name, data_bytes, sms, voice_seconds) VALUES ('Test 1 GB', 1000000000, 100, 3600) \
          RETURNING id",
     )
     .fetch_one(&mut *w)
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
-    let service_a: i64 = sqlx::query(
+    let service_a: i64 = sqlx::query_scalar(
         "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'A fleet 1 GB') RETURNING id",
     )
     .bind(t.a)
     .bind(plan)
     .fetch_one(&mut *w)
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
     let mut sims = Vec::new();
     for (k, (customer, count)) in [(t.a, 30), (t.a1, 10), (t.b, 20), (t.provider, 5)].into_iter().enumerate() {
@@ -56,7 +54,7 @@ pub async fn fleet(app: &TestApp) -> Fleet {
                 _ => format!("Meter {n} Rome"),
             };
             let last = (n % 3 != 0).then(|| now - n * 86_400);
-            let id: i64 = sqlx::query(
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO sims (iccid, imsi, msisdn, imei, label, status, customer_id, service_id, activated_at, \
                  last_session_at, last_country, last_mcc_mnc, last_rat, cycle_start_day, cycle_data_bytes, cycle_sms, \
                  cycle_voice_seconds, created_at, updated_at) \
@@ -82,7 +80,6 @@ pub async fn fleet(app: &TestApp) -> Fleet {
             .bind(now - 300 * 86_400)
             .fetch_one(&mut *w)
             .await
-            .map(|r| sqlx::Row::get(&r, 0))
             .unwrap();
             sims.push((id, iccid, customer));
         }
@@ -335,11 +332,7 @@ both_engines!(columns_and_saved_filters_belong_to_their_user, |app: TestApp| asy
     assert!(page.contains("Suspended trucks") && page.contains("href=\"/sims?q=truck&amp;status=suspended\""));
     let res = a.post("/sims/filters", &[("name", ""), ("query", "status=activated")]).await;
     assert!(location(&res).ends_with("n=bad_filter_name"));
-    let id: i64 = sqlx::query("SELECT id FROM saved_filters")
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM saved_filters").fetch_one(app.db.pool()).await.unwrap();
     // Another user can neither see nor delete it.
     let mut other = app.sign_in("a.other", PASSWORD).await;
     assert!(!html(&mut other, "/sims").await.contains("Suspended trucks"));
@@ -411,22 +404,16 @@ async fn usage_for(app: &TestApp, sim: i64, customer: i64) {
 }
 
 async fn status_of(app: &TestApp, sim: i64) -> String {
-    sqlx::query("SELECT status FROM sims WHERE id = $1")
-        .bind(sim)
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap()
+    sqlx::query_scalar("SELECT status FROM sims WHERE id = $1").bind(sim).fetch_one(app.db.pool()).await.unwrap()
 }
 
 async fn count_of(app: &TestApp, customer: i64, status: &str) -> i64 {
-    sqlx::query("SELECT n FROM sim_counts WHERE customer_id = $1 AND status = $2")
+    sqlx::query_scalar("SELECT n FROM sim_counts WHERE customer_id = $1 AND status = $2")
         .bind(customer)
         .bind(status)
         .fetch_optional(app.db.pool())
         .await
         .unwrap()
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap_or(0)
 }
 
@@ -514,10 +501,9 @@ both_engines!(status_changes_follow_the_lifecycle_and_are_journaled, |app: TestA
     assert_eq!(status_of(&app, sim).await, "suspended");
     assert_eq!(count_of(&app, f.t.a, "suspended").await, before + 1);
     let (action, details): (String, String) =
-        sqlx::query("SELECT action, details FROM journal WHERE action = 'sim.status'")
+        sqlx::query_as("SELECT action, details FROM journal WHERE action = 'sim.status'")
             .fetch_one(app.db.pool())
             .await
-            .map(|r| (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1)))
             .unwrap();
     assert_eq!(action, "sim.status");
     assert!(
@@ -550,10 +536,9 @@ both_engines!(status_changes_follow_the_lifecycle_and_are_journaled, |app: TestA
     let res = v.post(&format!("/sims/{sim}/status"), &[("to", "activated")]).await;
     assert_eq!(res.status(), 403);
     assert_eq!(status_of(&app, sim).await, "suspended");
-    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action LIKE 'sim.%'")
+    let journaled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action LIKE 'sim.%'")
         .fetch_one(app.db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     assert_eq!(journaled, 1, "only the one real change is in the journal");
 });
@@ -571,23 +556,21 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     assert!(location(&res).ends_with("n=bad_input"));
     // A second service for A; B's service is not offered and is refused.
     let pool = app.db.pool();
-    let svc2: i64 = sqlx::query(
+    let svc2: i64 = sqlx::query_scalar(
         "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'A fleet large') RETURNING id",
     )
     .bind(f.t.a)
     .bind(f.plan)
     .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
-    let svc_b: i64 = sqlx::query(
+    let svc_b: i64 = sqlx::query_scalar(
         "INSERT INTO customer_services (customer_id, rate_plan_id, name) VALUES ($1, $2, 'B only') RETURNING id",
     )
     .bind(f.t.b)
     .bind(f.plan)
     .fetch_one(&mut *app.db.writer().await.unwrap())
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
     let page = html(&mut a, &format!("/sims/{sim}?confirm=service&service={svc2}")).await;
     assert!(page.contains("A fleet large") && !page.contains("B only"));
@@ -595,12 +578,20 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
     assert!(location(&res).ends_with("n=bad_input"));
     let res = a.post(&format!("/sims/{sim}/service"), &[("service", &svc2.to_string())]).await;
     assert!(location(&res).ends_with("n=changed"));
-    // A customer user may not move SIMs between rate plans.
+    // A customer user may not move SIMs between rate plans: the page does not offer it.
     let mut u = app.sign_in("a.user", PASSWORD).await;
+    let own = html(&mut u, &format!("/sims/{sim}")).await;
+    assert!(own.contains("Change status…") && !own.contains("Change rate plan…"), "{own}");
+    let asked = html(&mut u, &format!("/sims/{sim}?confirm=service&service={svc2}")).await;
+    let action = format!("action=\"/sims/{sim}/service\"");
+    assert!(!asked.contains(&action), "no confirmation of a change the user cannot make");
+    assert!(html(&mut a, &format!("/sims/{sim}")).await.contains("Change rate plan…"));
+    let confirm = html(&mut a, &format!("/sims/{sim}?confirm=service&service={}", f.service_a)).await;
+    assert!(confirm.contains(&action), "the admin is asked to confirm");
     assert_eq!(u.post(&format!("/sims/{sim}/service"), &[("service", &f.service_a.to_string())]).await.status(), 403);
     // Admin-defined fields: values must fit the field.
-    let field: i64 = sqlx::query("INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, 'Colour', 'choice', 'Red\nGreen', 0) RETURNING id")
-        .bind(f.t.a).fetch_one(&mut *app.db.writer().await.unwrap()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let field: i64 = sqlx::query_scalar("INSERT INTO sim_fields (customer_id, name, kind, choices, created_at) VALUES ($1, 'Colour', 'choice', 'Red\nGreen', 0) RETURNING id")
+        .bind(f.t.a).fetch_one(&mut *app.db.writer().await.unwrap()).await.unwrap();
     let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Blue")]).await;
     assert!(location(&res).ends_with("n=bad_input"));
     let res = u.post(&format!("/sims/{sim}/field"), &[("field", &field.to_string()), ("value", "Green")]).await;
@@ -618,14 +609,14 @@ both_engines!(labels_plans_and_fields_change_with_a_journal_entry, |app: TestApp
 
 async fn wait_for_job(app: &TestApp, job: i64) -> (String, i64, i64, i64) {
     for _ in 0..100 {
-        let r = sqlx::query("SELECT state, total, done, skipped FROM bulk_jobs WHERE id = $1")
-            .bind(job)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-        let state: String = sqlx::Row::get(&r, 0);
-        if state == "done" {
-            return (state, sqlx::Row::get(&r, 1), sqlx::Row::get(&r, 2), sqlx::Row::get(&r, 3));
+        let r: (String, i64, i64, i64) =
+            sqlx::query_as("SELECT state, total, done, skipped FROM bulk_jobs WHERE id = $1")
+                .bind(job)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        if r.0 == "done" {
+            return r;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -679,10 +670,9 @@ both_engines!(bulk_changes_run_in_the_background_within_the_tree, |app: TestApp|
     assert_eq!((total, done), (activated_before, activated_before));
     assert_eq!(count_of(&app, f.t.a, "activated").await + count_of(&app, f.t.a1, "activated").await, 0);
     assert_eq!(status_of(&app, b_sim).await, "activated", "the filter stays inside the tree");
-    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
+    let journaled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
         .fetch_one(app.db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     assert_eq!(journaled, 2 + activated_before);
     // A customer user may not move rate plans or assign SIMs in bulk; incomplete forms are refused.
@@ -762,16 +752,14 @@ both_engines!(a_bulk_job_resumes_after_a_crash_without_doubling, |app: TestApp| 
     let later = app.clock.now();
     let (_, total, done, skipped) = wait_for_job(&app, job).await;
     assert_eq!((total, done, skipped), (16, 16, 0));
-    let journaled: i64 = sqlx::query("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
+    let journaled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE action = 'sim.status'")
         .fetch_one(app.db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
-    let history: i64 = sqlx::query("SELECT COUNT(*) FROM sim_status_history WHERE job_id = $1")
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sim_status_history WHERE job_id = $1")
         .bind(job)
         .fetch_one(app.db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     assert_eq!((journaled, history), (16, 16), "each SIM changed exactly once");
     // Running it again does nothing.
@@ -843,18 +831,18 @@ both_engines!(exports_in_small_chunks_equal_one_big_chunk, |app: TestApp| async 
             loop {
                 let sql = db::export_chunk_sql(app.db.engine(), &tenant, &q, None, now, &cols, cursor.as_ref(), chunk);
                 let row = sql.query().fetch_one(app.db.pool()).await.unwrap();
-                let n: i64 = sqlx::Row::get(&row, 1);
+                let n: i64 = sqlx::Row::get(&row, "n");
                 if n == 0 {
                     break;
                 }
-                out.push_str(&sqlx::Row::get::<String, _>(&row, 0));
+                out.push_str(&sqlx::Row::get::<String, _>(&row, "text"));
                 out.push_str("\r\n");
                 let key = if q.sort.numeric() {
-                    SortKey::Int(sqlx::Row::get(&row, 2))
+                    SortKey::Int(sqlx::Row::get(&row, "last_key"))
                 } else {
-                    SortKey::Text(sqlx::Row::get(&row, 2))
+                    SortKey::Text(sqlx::Row::get(&row, "last_key"))
                 };
-                cursor = Some((key, sqlx::Row::get(&row, 3)));
+                cursor = Some((key, sqlx::Row::get(&row, "last_id")));
                 if n < chunk {
                     break;
                 }
@@ -901,11 +889,8 @@ both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| as
     assert!(page.contains("Colour") && page.contains("Red, Green") && page.contains("/settings/sim-fields/delete"));
     let list = html(&mut a, "/sims").await;
     assert!(list.contains("name=\"f.") && list.contains(">Green<"), "the list filters on the field");
-    let field: i64 = sqlx::query("SELECT id FROM sim_fields WHERE name = 'Colour'")
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
+    let field: i64 =
+        sqlx::query_scalar("SELECT id FROM sim_fields WHERE name = 'Colour'").fetch_one(app.db.pool()).await.unwrap();
     // A customer user may fill fields in but not define them.
     let mut u = app.sign_in("a.user", PASSWORD).await;
     assert_eq!(u.post("/settings/sim-fields/add", &[("name", "X"), ("kind", "text")]).await.status(), 403);
@@ -941,11 +926,8 @@ both_engines!(administrators_define_sim_fields_for_their_tree, |app: TestApp| as
     // Deleting the field deletes its values, journaled.
     let res = a.post("/settings/sim-fields/delete", &[("id", &field.to_string())]).await;
     assert!(location(&res).ends_with("n=saved"));
-    let values: i64 = sqlx::query("SELECT COUNT(*) FROM sim_field_values")
-        .fetch_one(app.db.pool())
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
+    let values: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sim_field_values").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(values, 0);
     let actions: Vec<String> =
         sqlx::query("SELECT action FROM journal WHERE action LIKE 'sim_field.%' OR action = 'sim.field' ORDER BY id")

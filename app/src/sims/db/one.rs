@@ -24,7 +24,15 @@ async fn sim_where(db: &Db, tenant: &Tenant, col: &str, value: crate::db::sql::A
 }
 
 /// The rest of the details page for a SIM already known to be in scope.
-pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool) -> R<crate::sims::model::SimDetail> {
+/// `can` is what the viewer may change: (status and the rest, the rate plan).
+pub async fn detail(
+    db: &Db,
+    sim: SimRow,
+    days: i64,
+    today: i64,
+    can: (bool, bool),
+) -> R<crate::sims::model::SimDetail> {
+    let (can_write, can_plan) = can;
     use crate::sims::model::{DayUsage, FieldValue, SimDetail, StatusChange};
     let pool = db.pool();
     let extra = sqlx::query_as::<_, Extra>(
@@ -101,6 +109,7 @@ pub async fn detail(db: &Db, sim: SimRow, days: i64, today: i64, can_write: bool
         edrs,
         fields,
         can_write,
+        can_plan,
         imei_lock: crate::sims::imei_lock::Binding {
             state: crate::sims::imei_lock::LockState::parse(&extra.imei_lock)
                 .unwrap_or(crate::sims::imei_lock::LockState::Neutral),

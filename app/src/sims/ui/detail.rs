@@ -275,7 +275,7 @@ fn actions_view(lang: Lang, d: &SimDetail) -> AnyView {
                 </div>
                 <div><button type="submit" class="secondary">{lang.t(K::SimsChangeLabel)}</button></div>
             </form>
-            {(!d.services.is_empty()).then(|| view! {
+            {(d.can_plan && !d.services.is_empty()).then(|| view! {
                 <form method="get" action=page.clone() class="stack">
                     <input type="hidden" name="confirm" value="service"/>
                     <div class="field">
@@ -371,6 +371,7 @@ fn confirm_view(lang: Lang, d: &SimDetail, confirm: &[(String, String)]) -> Opti
             (q, format!("{page}/label"), vec![("label", get("label")), ("from", d.sim.label.clone())])
         }
         "service" => {
+            d.can_plan.then_some(())?;
             let id: i64 = get("service").parse().ok()?;
             let name = d.services.iter().find(|(s, _)| *s == id).map(|(_, n)| n.clone())?;
             let q = lang.tf(K::SimsConfirmPlan, &[("from", &d.sim.service.clone().unwrap_or_default()), ("to", &name)]);

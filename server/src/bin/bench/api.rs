@@ -49,13 +49,12 @@ pub async fn run(site_root: &Path) {
 
 /// A new API key of `username` (its built-in role), revealed.
 async fn key_of(db: &Db, sealer: &app::crypto::ServerKey, username: &str) -> (String, i64) {
-    let row = sqlx::query("SELECT id, customer_id, role FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
     let (user, customer, role): (i64, i64, String) =
-        (sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1), sqlx::Row::get(&row, 2));
+        sqlx::query_as("SELECT id, customer_id, role FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     let k = NewKey { name: "bench".into(), kind: KeyKind::Api, role: Role::parse(&role).unwrap(), days: Some(1) };
     let mut tx = db.write().await.unwrap();
     let id = app::apikeys::db::create(&mut tx, sealer, (user, username, customer), &k, demo::now()).await.unwrap();
@@ -77,20 +76,17 @@ async fn figures(db: &Db, site_root: &Path, engine: &str) {
     let router = router_with_key(db, site_root, sealer.clone());
     let (provider, provider_key) = key_of(db, &sealer, "sp.admin").await;
     let (customer, customer_key) = key_of(db, &sealer, "demo.admin").await;
-    let customer_path: String = sqlx::query(
+    let customer_path: String = sqlx::query_scalar(
         "SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.username = 'demo.admin'",
     )
     .fetch_one(db.pool())
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
-    let iccid: String = sqlx::query("SELECT iccid FROM sims ORDER BY id LIMIT 1 OFFSET 500000")
+    let iccid: String = sqlx::query_scalar("SELECT iccid FROM sims ORDER BY id LIMIT 1 OFFSET 500000")
         .fetch_one(db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
-    let total: i64 =
-        sqlx::query("SELECT COUNT(*) FROM sims").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sims").fetch_one(db.pool()).await.unwrap();
     println!("### {engine}: {total} SIMs\n");
     println!(
         "| figure | p95 | baseline: the same statements run directly on the database | ratio |\n| --- | --- | --- | --- |"

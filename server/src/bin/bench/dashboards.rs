@@ -13,11 +13,10 @@ use crate::{kb, ms};
 /// the baseline of the page.
 async fn direct(db: &Db, user: i64, path: &str, role: Role) -> Duration {
     let t = Instant::now();
-    let id: i64 = sqlx::query("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM dashboards WHERE owner_id = $1 AND is_default = 1")
         .bind(user)
         .fetch_one(db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     let d = app::dashboards::db::get(db, id).await.unwrap().unwrap();
     let tenant = Tenant::new(path);
@@ -42,11 +41,10 @@ async fn measure(db: &Db, site_root: &Path, n: usize) -> Vec<(String, Duration, 
     ] {
         let (cookie, user) = session(db, username).await;
         let path: String =
-            sqlx::query("SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.id = $1")
+            sqlx::query_scalar("SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.id = $1")
                 .bind(user)
                 .fetch_one(db.pool())
                 .await
-                .map(|r| sqlx::Row::get(&r, 0))
                 .unwrap();
         // The provider's session sees the whole fleet ("/"), whatever customer the account sits in.
         let path = if role == Role::ProviderAdmin { "/".to_string() } else { path };
@@ -73,7 +71,7 @@ pub(crate) fn cache_dir() -> PathBuf {
 }
 
 async fn cdr_count(db: &Db) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM cdrs").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap()
+    sqlx::query_scalar("SELECT COUNT(*) FROM cdrs").fetch_one(db.pool()).await.unwrap()
 }
 
 pub async fn run(site_root: &Path) {

@@ -229,10 +229,9 @@ async fn sign_in_load(db: &Db, router: &Router) {
     println!("| figure | value | baseline |\n| --- | --- | --- |");
     // Users of a customer without the MFA policy and without second factors: a complete
     // sign-in is the password step, which holds all the cost (argon2id).
-    let customer: i64 = sqlx::query("SELECT id FROM customers WHERE is_provider = 0 ORDER BY id LIMIT 1")
+    let customer: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE is_provider = 0 ORDER BY id LIMIT 1")
         .fetch_one(db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     sqlx::query("UPDATE customers SET mfa_required = 0 WHERE id = $1")
         .bind(customer)

@@ -56,11 +56,10 @@ where
 pub(crate) async fn session(db: &Db, username: &str) -> (String, i64) {
     let token = app::crypto::random_token();
     let now = demo::now();
-    let user: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
+    let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(db.pool())
         .await
-        .map(|r| sqlx::Row::get(&r, 0))
         .unwrap();
     app::auth::db::create_session(
         db,
@@ -276,22 +275,18 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
     let router = router_for(db, site_root);
     let (provider, provider_id) = session(db, "sp.admin").await;
     let (customer, customer_id) = session(db, "demo.admin").await;
-    let customer_path: String = sqlx::query(
+    let customer_path: String = sqlx::query_scalar(
         "SELECT c.path FROM customers c JOIN users u ON u.customer_id = c.id WHERE u.username = 'demo.admin'",
     )
     .fetch_one(db.pool())
     .await
-    .map(|r| sqlx::Row::get(&r, 0))
     .unwrap();
-    let total: i64 =
-        sqlx::query("SELECT COUNT(*) FROM sims").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
-    let cdrs: i64 =
-        sqlx::query("SELECT COUNT(*) FROM cdrs").fetch_one(db.pool()).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sims").fetch_one(db.pool()).await.unwrap();
+    let cdrs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cdrs").fetch_one(db.pool()).await.unwrap();
     let sample: (i64, String, String) =
-        sqlx::query("SELECT id, iccid, msisdn FROM sims WHERE status = 'activated' ORDER BY id LIMIT 1 OFFSET 5000")
+        sqlx::query_as("SELECT id, iccid, msisdn FROM sims WHERE status = 'activated' ORDER BY id LIMIT 1 OFFSET 5000")
             .fetch_one(db.pool())
             .await
-            .map(|r| (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1), sqlx::Row::get(&r, 2)))
             .unwrap();
     println!("### {engine}: {total} SIMs, {cdrs} CDRs\n");
     println!(
@@ -370,7 +365,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str, cli: Cli<'_>) {
         || async {
             let t = Instant::now();
             let sim = app::sims::db::sim_in(db, &Tenant::new("/"), sample.0).await.unwrap().unwrap();
-            app::sims::db::detail(db, sim, 90, today, true).await.unwrap();
+            app::sims::db::detail(db, sim, 90, today, (true, true)).await.unwrap();
             t.elapsed()
         },
     )
