@@ -54,6 +54,8 @@ if [ "$what" = test ]; then
   command -v node >/dev/null || missing+=(nodejs npm)
   command -v curl >/dev/null || missing+=(curl)
   command -v brotli >/dev/null || missing+=(brotli)
+  # Debian's python3 makes virtual environments only with python3-venv (ensurepip).
+  python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root (apt-get)"

@@ -125,8 +125,9 @@ const RECORD_ID: &str = "^[!-~]{1,64}$";
 const IMSI: &str = "^[0-9]{15}$";
 const MCC_MNC: &str = "^[0-9]{5,6}$";
 
-fn words(codes: &[&str]) -> schemars::Schema {
-    schemars::json_schema!({ "type": "string", "enum": codes })
+/// A word of `codes`, with the schema every other word parameter has.
+fn words(codes: &'static [&'static str]) -> schemars::Schema {
+    schemars::Schema::try_from(super::value::Ty::OneOf(codes).item_schema()).unwrap_or_default()
 }
 
 fn cdr_kind(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -51,7 +51,11 @@ unsupported_regex,method_not_allowed,unmatched_filter,unresolvable_reference,rat
 
 async fn run(app: &TestApp, key: &str, paths: &str, budget: Duration, warnings: Option<&str>) {
     // Its own directory: the tester keeps its configuration and examples database there.
-    let dir = std::env::temp_dir().join(format!("portal-schemathesis-{}-{}", std::process::id(), app.base.len()));
+    let dir = std::env::temp_dir().join(format!(
+        "portal-schemathesis-{}-{}",
+        std::process::id(),
+        app.base.rsplit(':').next().unwrap_or("")
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("schemathesis.toml"), CONFIG).unwrap();
     let warnings = warnings.map(|w| vec!["--warnings".to_string(), w.to_string()]).unwrap_or_default();
