@@ -35,18 +35,19 @@ else
   wasm-opt -Oz "$tmp/portal_bg.wasm" -o "$tmp/portal_opt.wasm" || die "wasm-opt failed"
   mv "$tmp/portal_opt.wasm" "$tmp/portal_bg.wasm"
   cp style/main.css "$tmp/portal.css"
+  cp public/navigate.js "$tmp/portal.nav"
 
   rm -rf "$site.new" && mkdir -p "$site.new/pkg"
   cp -r public/. "$site.new/"
   declare -A name
-  for ext in js wasm css; do
+  for ext in js wasm css nav; do
     src="$tmp/portal.$ext"; [ "$ext" = wasm ] && src="$tmp/portal_bg.wasm"
     h=$(sha256sum "$src" | cut -c1-16)
-    name[$ext]="portal.$h.$ext"
+    name[$ext]="portal.$h.$ext"; [ "$ext" = nav ] && name[$ext]="navigate.$h.js"
     cp "$src" "$site.new/pkg/${name[$ext]}"
   done
   [ -d "$tmp/snippets" ] && cp -r "$tmp/snippets" "$site.new/pkg/"
-  printf '{"js":"/pkg/%s","wasm":"/pkg/%s","css":"/pkg/%s"}\n' "${name[js]}" "${name[wasm]}" "${name[css]}" \
+  printf '{"js":"/pkg/%s","wasm":"/pkg/%s","css":"/pkg/%s","nav":"/pkg/%s"}\n' "${name[js]}" "${name[wasm]}" "${name[css]}" "${name[nav]}" \
     > "$site.new/asset-manifest.json"
   say "precompressing (brotli, gzip)"
   command -v brotli >/dev/null || die "brotli is missing (apt-get install -y brotli)"

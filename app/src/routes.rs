@@ -58,6 +58,8 @@ pub const JOURNAL_CSV: &str = "/journal.csv";
 pub const NOTIFICATIONS_READ: &str = "/notifications/read";
 pub const NOTIFICATION_RULES: &str = "/notifications/rules";
 pub const NOTIFICATIONS_CSV: &str = "/notifications.csv";
+/// The caller's unread count as text, for the bell between page changes.
+pub const NOTIFICATIONS_UNREAD: &str = "/notifications/unread";
 
 /// A custom role's page (`/roles/custom/{id}`).
 pub fn custom_role_page(id: i64) -> String {

@@ -11,12 +11,19 @@ pub struct Assets {
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The client-side navigation (`public/navigate.js`).
+    pub nav: String,
 }
 
 impl Default for Assets {
     /// The unhashed layout that `cargo leptos watch` produces.
     fn default() -> Self {
-        Assets { js: "/pkg/portal.js".into(), wasm: "/pkg/portal.wasm".into(), css: "/pkg/portal.css".into() }
+        Assets {
+            js: "/pkg/portal.js".into(),
+            wasm: "/pkg/portal.wasm".into(),
+            css: "/pkg/portal.css".into(),
+            nav: "/navigate.js".into(),
+        }
     }
 }
 
@@ -55,12 +62,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
         }
     }
-    // Hydrates every island on the page, then marks the body for people and tests.
+    // Hydrates every island on the page, marks the body for people and tests, then hands links
+    // and forms to the client-side navigation (which hydrates the islands of later pages).
     let boot = format!(
         "import init, * as m from '{}'; await init({{ module_or_path: '{}' }}); m.hydrate(); \
          for (const el of document.querySelectorAll('leptos-island')) {{ const f = m[el.dataset.component]; if (f) f(el); }} \
-         document.body.dataset.hydrated = 'true';",
-        assets.js, assets.wasm
+         document.body.dataset.hydrated = 'true'; (await import('{}')).start(m);",
+        assets.js, assets.wasm, assets.nav
     );
     view! {
         <!DOCTYPE html>
@@ -75,6 +83,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="stylesheet" href=assets.css.clone()/>
                 <link rel="modulepreload" href=assets.js.clone()/>
+                <link rel="modulepreload" href=assets.nav.clone()/>
                 <link rel="preload" href=assets.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
                 <script type="module" nonce=nonce>{boot}</script>
                 <AutoReload options=options/>

@@ -13,6 +13,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     let viewer = use_context::<ViewerCtx>().unwrap_or_default().0;
 
     view! {
+        // Shown by the client-side navigation (public/navigate.js) while a page takes a moment.
+        <div id="nav-progress" class="nav-progress" hidden=true></div>
         <a class="skip-link" href="#main">{t(K::ShellSkipToContent)}</a>
         <header class="site-header">
             <div class="header-inner">
@@ -26,17 +28,15 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {viewer.clone().map(|_| view! { <MenuToggle/> })}
                 <LangSwitcher/>
                 {viewer.clone().map(|v| {
-                    let label = use_lang().tf(K::NotifBell, &[("n", &v.unread.to_string())]);
-                    let count = match v.unread {
-                        0 => None,
-                        n if n >= 100 => Some("99+".to_string()),
-                        n => Some(n.to_string()),
-                    };
+                    let lang = use_lang();
+                    let label = lang.tf(K::NotifBell, &[("n", &v.unread.to_string())]);
                     view! {
-                        <a class="bell" href=routes::NOTIFICATIONS aria-label=label.clone() title=label>
-                            <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22"><path d="M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"></path></svg>
-                            {count.map(|c| view! { <span class="bell-count">{c}</span> })}
-                        </a>
+                        <Bell>
+                            <a class="bell" href=routes::NOTIFICATIONS aria-label=label.clone() title=label data-label=lang.t(K::NotifBell)>
+                                <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22"><path d="M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"></path></svg>
+                                <span class="bell-count" hidden=v.unread == 0>{badge(v.unread)}</span>
+                            </a>
+                        </Bell>
                     }
                 })}
                 {viewer.clone().map(|v| view! {
@@ -70,12 +70,14 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="site-footer">
             <p>{t(K::ShellFooter)}</p>
         </footer>
+        // Names each page the client-side navigation shows, for screen readers.
+        <div id="nav-status" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
     }
 }
 
 /// The phone menu button: the one interactive piece of the frame, so the one shipped as wasm.
-/// It opens and closes `#site-nav`; Escape closes it. Following a link loads the next page,
-/// which starts with the menu closed.
+/// It opens and closes `#site-nav`; Escape closes it, and so does moving to another page (the
+/// client-side navigation patches the menu's class back to closed).
 #[island]
 pub fn MenuToggle() -> impl IntoView {
     let (open, set_open) = signal(false);
@@ -90,7 +92,14 @@ pub fn MenuToggle() -> impl IntoView {
             set_open.set(false);
         }
     });
-    on_cleanup(move || handle.remove());
+    let moved =
+        window_event_listener(leptos::ev::Custom::<leptos::web_sys::Event>::new("portal:navigated"), move |_| {
+            set_open.set(false)
+        });
+    on_cleanup(move || {
+        handle.remove();
+        moved.remove();
+    });
     view! {
         <button
             type="button"
@@ -104,6 +113,90 @@ pub fn MenuToggle() -> impl IntoView {
             </svg>
             <span>{t(K::ShellMenu)}</span>
         </button>
+    }
+}
+
+/// The bell's count, kept current between page changes: the server-rendered bell is passed in,
+/// and every 30 seconds while the tab is visible, and when the window regains focus, the island
+/// asks the server ([`routes::NOTIFICATIONS_UNREAD`]) and shows the answer in it. A page change
+/// patches the bell with the server's count anyway.
+#[island]
+pub fn Bell(children: Children) -> impl IntoView {
+    let root = NodeRef::<leptos::html::Span>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let unread = RwSignal::new(None::<i64>);
+        Effect::new(move |_| {
+            if let (Some(n), Some(root)) = (unread.get(), root.get_untracked()) {
+                bell::show(&root, n);
+            }
+        });
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                if let Some(n) = bell::ask().await {
+                    unread.set(Some(n));
+                }
+            })
+        };
+        let every = set_interval_with_handle(
+            move || {
+                if document().visibility_state() == web_sys::VisibilityState::Visible {
+                    ask();
+                }
+            },
+            std::time::Duration::from_secs(30),
+        );
+        let focus = window_event_listener(leptos::ev::focus, move |_| ask());
+        on_cleanup(move || {
+            if let Ok(h) = every {
+                h.clear();
+            }
+            focus.remove();
+        });
+    }
+    view! { <span class="bell-box" node_ref=root>{children()}</span> }
+}
+
+#[cfg(feature = "hydrate")]
+mod bell {
+    use leptos::prelude::window;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    use crate::routes;
+
+    /// The caller's unread count, as the server says it now.
+    pub async fn ask() -> Option<i64> {
+        let res: web_sys::Response =
+            JsFuture::from(window().fetch_with_str(routes::NOTIFICATIONS_UNREAD)).await.ok()?.dyn_into().ok()?;
+        if !res.ok() {
+            return None;
+        }
+        JsFuture::from(res.text().ok()?).await.ok()?.as_string()?.trim().parse().ok()
+    }
+
+    /// Shows `n` in the bell: its badge (hidden at 0, "99+" past 99) and its label, made from
+    /// the bell's `data-label` (`{n}` filled in).
+    pub fn show(root: &web_sys::Element, n: i64) {
+        let Ok(Some(bell)) = root.query_selector("a.bell") else { return };
+        if let Some(words) = bell.get_attribute("data-label") {
+            let label = words.replace("{n}", &n.to_string());
+            let _ = bell.set_attribute("aria-label", &label);
+            let _ = bell.set_attribute("title", &label);
+        }
+        if let Ok(Some(badge)) = bell.query_selector(".bell-count") {
+            badge.set_text_content(Some(&super::badge(n)));
+            let _ = badge.toggle_attribute_with_force("hidden", n == 0);
+        }
+    }
+}
+
+/// The bell's badge for `n` unread notifications ("99+" past 99; empty at 0, then hidden).
+pub fn badge(n: i64) -> String {
+    match n {
+        0 => String::new(),
+        n if n > 99 => "99+".into(),
+        n => n.to_string(),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::scope::Role;
 use crate::util::parse_query;
 
 pub mod glue;
-use glue::DashboardGlue;
+use glue::{AutoRefresh, ChartTips, WidgetDrag};
 
 /// The words for a dashboard page's `?n=` code: (is a problem, text).
 pub fn message(lang: Lang, code: &str) -> Option<(bool, String)> {
@@ -132,7 +132,7 @@ fn dashboard_view(lang: Lang, d: DashboardView, raw: &str) -> AnyView {
                     .map(|r| {
                         let code = r.code();
                         let here = (code == *current).then_some("true");
-                        view! { <a href=range_href(raw, w.id, &code) data-w=w.id.to_string() aria-current=here>{lang.t(r.name())}</a> }
+                        view! { <a href=range_href(raw, w.id, &code) data-nav="keep" aria-current=here>{lang.t(r.name())}</a> }
                     })
                     .collect_view();
                 view! { <nav class="range-switch" aria-label=lang.t(K::DashRange)>{links}</nav> }
@@ -164,8 +164,8 @@ fn dashboard_view(lang: Lang, d: DashboardView, raw: &str) -> AnyView {
             {lang.tf(K::DashUpdatedAt, &[("time", &crate::time::local(d.rendered_at))])}
             {refresh.map(|r| format!(" · {r}"))}
         </p>
-        <div id="dashboard" class="dash-grid" data-refresh=d.refresh.to_string()>{widgets}{empty}</div>
-        <DashboardGlue/>
+        <ChartTips><div id="dashboard" class="dash-grid">{widgets}{empty}</div></ChartTips>
+        <AutoRefresh><span data-minutes=d.refresh.to_string()></span></AutoRefresh>
     }
     .into_any()
 }
@@ -333,10 +333,10 @@ fn edit_view(lang: Lang, d: DashboardView, raw: &str) -> AnyView {
             </form>
         </details>
         <p class="dash-note">{lang.t(K::DashEditHelp)}</p>
-        <ol id="dash-edit" class="dash-grid" data-action=routes::dashboard_layout(d.id) data-version=d.version.to_string()
-            data-moved=lang.t(K::DashMoved)>{items}</ol>
-        <p class="visually-hidden" id="dash-live" role="status"></p>
-        <DashboardGlue/>
+        <WidgetDrag>
+            <ol id="dash-edit" class="dash-grid" data-action=routes::dashboard_layout(d.id) data-version=d.version.to_string()
+                data-moved=lang.t(K::DashMoved)>{items}</ol>
+        </WidgetDrag>
     }
     .into_any()
 }

@@ -26,7 +26,16 @@ where
         FormRoute::post(routes::NOTIFICATION_RULES, Signed(Perm::NotificationRules), post(create_rule)),
         FormRoute::post("/notifications/rules/{id}", Signed(Perm::NotificationRules), post(change_rule)),
         FormRoute::get(routes::NOTIFICATIONS_CSV, Signed(Perm::Portal), get(export)),
+        FormRoute::get(routes::NOTIFICATIONS_UNREAD, Signed(Perm::Portal), get(unread)),
     ]
+}
+
+/// The bell's count now (the bell island asks between page changes).
+async fn unread(caller: Caller) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let headers = [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")];
+    (headers, caller.p.unread.to_string()).into_response()
 }
 
 fn field<'a>(f: &'a [(String, String)], k: &str) -> &'a str {

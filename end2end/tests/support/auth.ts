@@ -147,9 +147,23 @@ export const onPath =
  * form is a plain POST answered with 303, so the browser loads a new document).
  */
 export async function submitForm(page: Page, button: Locator): Promise<void> {
+  await settled(page, () => button.click());
+}
+
+/**
+ * Does `act` and waits until the page it leads to is shown: a full page load (no JavaScript
+ * yet, or none at all), or the client-side navigation's next page (`html[data-navigations]`
+ * counts them).
+ */
+export async function settled(page: Page, act: () => Promise<void>): Promise<void> {
+  const count = () => page.evaluate(() => Number(document.documentElement.dataset.navigations || 0));
+  const before = await count().catch(() => 0);
   const loaded = page.waitForEvent('load');
-  await button.click();
-  await loaded;
+  const shown = page.waitForFunction((n) => Number(document.documentElement.dataset.navigations || 0) > n, before, { polling: 50 });
+  loaded.catch(() => {});
+  shown.catch(() => {});
+  await act();
+  await Promise.race([loaded, shown]);
 }
 
 /** Fills in and submits the login form (the page must show it). */

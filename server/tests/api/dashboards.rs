@@ -160,7 +160,7 @@ both_engines!(every_layout_operation_is_saved_and_a_stale_page_changes_nothing, 
         .await;
     assert!(location(&res).contains("n=conflict"));
     let page = html(&mut u, &format!("/dashboards/{id}")).await;
-    assert!(page.contains("Ops room") && page.contains("data-refresh=\"5\"") && !page.contains("Lost"));
+    assert!(page.contains("Ops room") && page.contains("data-minutes=\"5\"") && !page.contains("Lost"));
     // The menu: default, reorder, duplicate, delete.
     assert_ne!(first, id, "the starter dashboard was created on first visit to /");
     assert_eq!(dashboard_id(&html(&mut u, "/").await), first, "still the default");

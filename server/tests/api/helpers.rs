@@ -89,10 +89,11 @@ fn fake_site() -> PathBuf {
     std::fs::write(dir.join("pkg/portal.0123456789abcdef.wasm.br"), b"br-bytes").unwrap();
     std::fs::write(dir.join("pkg/portal.0123456789abcdef.js"), b"export default function(){}").unwrap();
     std::fs::write(dir.join("pkg/portal.0123456789abcdef.css"), b"body{}").unwrap();
+    std::fs::write(dir.join("pkg/navigate.0123456789abcdef.js"), b"export function start(){}").unwrap();
     std::fs::write(dir.join("favicon.svg"), b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
     std::fs::write(
         dir.join("asset-manifest.json"),
-        r#"{"js":"/pkg/portal.0123456789abcdef.js","wasm":"/pkg/portal.0123456789abcdef.wasm","css":"/pkg/portal.0123456789abcdef.css"}"#,
+        r#"{"js":"/pkg/portal.0123456789abcdef.js","wasm":"/pkg/portal.0123456789abcdef.wasm","css":"/pkg/portal.0123456789abcdef.css","nav":"/pkg/navigate.0123456789abcdef.js"}"#,
     )
     .unwrap();
     dir

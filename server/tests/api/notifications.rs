@@ -113,6 +113,10 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
     // The bell, the history, mark read, the export.
     let home = html(&mut a, "/sims").await;
     assert!(home.contains("Notifications, 2 unread"), "the bell");
+    // What the bell island asks between page changes: the count alone, never cached.
+    let bell = a.get("/notifications/unread").await;
+    assert_eq!(bell.headers()["cache-control"], "no-store");
+    assert_eq!(bell.text().await.unwrap(), "2");
     let page = html(&mut a, "/notifications").await;
     assert!(
         page.contains(&format!("SIM {iccid} used"))
@@ -126,6 +130,7 @@ both_engines!(a_usage_rule_tells_each_recipient_once_and_suspends_the_sim, |app:
     let res = a.post("/notifications/read", &[("all", "1")]).await;
     assert_eq!(location(&res), "/notifications");
     assert!(html(&mut a, "/sims").await.contains("Notifications, 0 unread"));
+    assert_eq!(a.get("/notifications/unread").await.text().await.unwrap(), "0");
     assert!(html(&mut a, "/notifications?unread=1").await.contains("0 unread."));
 
     // Another tree sees neither the rules nor the notifications.

@@ -1,11 +1,12 @@
 //! Progress for the SIM list's "Export CSV" link. Without JavaScript the link is a plain
 //! download (the browser shows the bytes as they come). With it, this island adds a token to
-//! the download so the server keeps its figures, and shows a progress bar fed by polling them:
-//! rows written out of the list's count, then "finished". The link takes the filter from the
-//! address, which the live filter keeps current, so it sits outside the results it swaps.
+//! the download as it is clicked, so the server keeps figures for it, and shows a progress bar
+//! fed by polling them: rows written out of the list's count, then "finished". The link
+//! carries the list's filter; a new filter renders a new link.
 //!
-//! The island works on the server-rendered markup directly (no reactive view): that keeps the
-//! wasm it adds to a few kilobytes.
+//! Islands take no props here: props travel as JSON, and reading them would add serde_json to
+//! the browser bundle (about 10 KB brotli). The island's words ride on the server-rendered
+//! link as `data-*` attributes instead, read when it is clicked.
 use leptos::prelude::*;
 
 use super::group;
@@ -14,25 +15,52 @@ use crate::i18n::{K, Lang};
 /// How often the figures are asked for, in milliseconds.
 pub const POLL_MS: u64 = 500;
 
-/// The link, the (empty) status line the island fills in, and the island. The status line
-/// carries the island's words in the page's language (`{done}` and `{total}` filled in).
+/// The link (with the island's words, `{done}` and `{total}` to fill in) and its status line.
 pub fn export_link(lang: Lang, href: String) -> impl IntoView {
     view! {
-        <a class="button secondary export-link" href=href rel="external" download="">{lang.t(K::ExportCsv)}</a>
-        <span class="export-progress" role="status"
-            data-bar=lang.t(K::SimsExportBar)
-            data-running=lang.t(K::SimsExportRunning)
-            data-open=lang.t(K::SimsExportRunningOpen)
-            data-finished=lang.t(K::SimsExportFinished)></span>
-        <ExportFollow/>
+        <ExportLink>
+            <a class="button secondary export-link" href=href.clone() data-href=href rel="external" download=""
+                data-bar=lang.t(K::SimsExportBar)
+                data-running=lang.t(K::SimsExportRunning)
+                data-open=lang.t(K::SimsExportRunningOpen)
+                data-finished=lang.t(K::SimsExportFinished)>{lang.t(K::ExportCsv)}</a>
+        </ExportLink>
     }
 }
 
+/// What the status line says: the bar's label and the words of each state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExportWords {
+    pub bar: String,
+    pub running: String,
+    pub open: String,
+    pub finished: String,
+}
+
 #[island]
-pub fn ExportFollow() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| browser::attach());
-    view! { <span class="export-follow" hidden=true></span> }
+pub fn ExportLink(children: Children) -> impl IntoView {
+    // The words of the link last clicked, and the latest figures of its download.
+    let words = RwSignal::new(ExportWords::default());
+    let figures = RwSignal::new(None::<String>);
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some((token, said)) = browser::start(&ev) {
+            words.set(said);
+            figures.set(Some("0 - 0".into()));
+            browser::follow(token, figures);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let status = move || {
+        let w = words.read();
+        let (max, value, text) = describe(&figures.get()?, &w.running, &w.open, &w.finished)?;
+        Some(view! { <progress aria-label=w.bar.clone() max=max value=value></progress><span>{text}</span> })
+    };
+    view! {
+        <span class="export" on:click=on_click>{children()}</span>
+        <span class="export-progress" role="status">{status}</span>
+    }
 }
 
 /// The status line for figures read from the server (`done total finished`, `-` for an
@@ -60,16 +88,11 @@ pub fn describe(figures: &str, running: &str, open: &str, finished: &str) -> Opt
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use std::time::Duration;
-
     use leptos::prelude::*;
     use leptos::task::spawn_local;
-    use wasm_bindgen::closure::Closure;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{Element, Response};
+    use web_sys::Response;
 
     use crate::routes;
 
@@ -83,6 +106,13 @@ mod browser {
         Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    async fn sleep(ms: u64) {
+        let wait = js_sys::Promise::new(&mut |done, _| {
+            let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&done, ms as i32);
+        });
+        let _ = JsFuture::from(wait).await;
+    }
+
     async fn figures(url: &str) -> Result<Option<String>, JsValue> {
         let res: Response = JsFuture::from(window().fetch_with_str(url)).await?.dyn_into()?;
         if !res.ok() {
@@ -91,84 +121,49 @@ mod browser {
         Ok(JsFuture::from(res.text()?).await?.as_string())
     }
 
-    /// Shows figures in the status line: a bar and the words.
-    fn show(status: &Element, figures: &str) -> Option<bool> {
-        let word = |k: &str| status.get_attribute(k).unwrap_or_default();
-        let (max, value, text) =
-            super::describe(figures, &word("data-running"), &word("data-open"), &word("data-finished"))?;
-        let doc = document();
-        let bar = doc.create_element("progress").ok()?;
-        bar.set_attribute("aria-label", &word("data-bar")).ok()?;
-        bar.set_attribute("max", &max.to_string()).ok()?;
-        if let Some(v) = value {
-            bar.set_attribute("value", &v.to_string()).ok()?;
-        }
-        let words = doc.create_element("span").ok()?;
-        words.set_text_content(Some(&text));
-        status.set_text_content(None);
-        status.append_child(&bar).ok()?;
-        status.append_child(&words).ok()?;
-        Some(figures.split_whitespace().nth(2) == Some("1"))
+    /// Points the clicked link at a followed download (before the browser follows it): its
+    /// token and the words of its status line.
+    pub fn start(ev: &web_sys::MouseEvent) -> Option<(String, super::ExportWords)> {
+        let link = ev.target()?.dyn_into::<web_sys::Element>().ok()?.closest("a.export-link").ok()??;
+        let word = |k: &str| link.get_attribute(k).unwrap_or_default();
+        let token = token()?;
+        let href = word("data-href");
+        let sep = if href.contains('?') { '&' } else { '?' };
+        link.set_attribute("href", &format!("{href}{sep}progress={token}")).ok()?;
+        let words = super::ExportWords {
+            bar: word("data-bar"),
+            running: word("data-running"),
+            open: word("data-open"),
+            finished: word("data-finished"),
+        };
+        Some((token, words))
     }
 
-    /// Points the clicked link at a followed download (before the browser follows it), then
-    /// polls its figures until it ends.
-    fn start(link: &Element, status: Element) {
-        let Some(token) = token() else { return };
-        let search = window().location().search().unwrap_or_default();
-        let sep = if search.is_empty() { "?" } else { "&" };
-        if link.set_attribute("href", &format!("{}{search}{sep}progress={token}", routes::SIMS_CSV)).is_err() {
-            return;
-        }
-        show(&status, "0 - 0");
+    /// Polls the figures of the download with `token` until it ends.
+    pub fn follow(token: String, shown: RwSignal<Option<String>>) {
         let poll = format!("{}?token={token}", routes::SIMS_EXPORT_PROGRESS);
-        let misses = Rc::new(Cell::new(0u32));
-        let handle = Rc::new(Cell::new(None::<IntervalHandle>));
-        let busy = Rc::new(Cell::new(false));
-        let tick = {
-            let handle = handle.clone();
-            move || {
-                if busy.replace(true) {
-                    return; // the previous poll has not answered yet
-                }
-                let (poll, misses, handle, busy, status) =
-                    (poll.clone(), misses.clone(), handle.clone(), busy.clone(), status.clone());
-                spawn_local(async move {
-                    let stop = match figures(&poll).await {
-                        Ok(Some(f)) => show(&status, &f).unwrap_or(true),
-                        _ => {
-                            misses.set(misses.get() + 1);
-                            let give_up = misses.get() >= MAX_MISSES;
-                            if give_up {
-                                status.set_text_content(None);
-                            }
-                            give_up
+        spawn_local(async move {
+            let mut misses = 0;
+            loop {
+                sleep(super::POLL_MS).await;
+                match figures(&poll).await {
+                    Ok(Some(f)) => {
+                        let ended = f.split_whitespace().nth(2) == Some("1");
+                        shown.set(Some(f));
+                        if ended {
+                            break;
                         }
-                    };
-                    if stop && let Some(h) = handle.take() {
-                        h.clear();
                     }
-                    busy.set(false);
-                });
+                    _ => {
+                        misses += 1;
+                        if misses >= MAX_MISSES {
+                            shown.set(None);
+                            break;
+                        }
+                    }
+                }
             }
-        };
-        handle.set(set_interval_with_handle(tick, Duration::from_millis(super::POLL_MS)).ok());
-    }
-
-    pub fn attach() {
-        let doc = document();
-        let (Ok(Some(link)), Ok(Some(status))) =
-            (doc.query_selector("a.export-link"), doc.query_selector(".export-progress"))
-        else {
-            return;
-        };
-        let on_click = {
-            let link = link.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| start(&link, status.clone()))
-        };
-        let _ = link.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-        // The listener lives as long as the page.
-        on_click.forget();
+        });
     }
 }
 

@@ -150,11 +150,11 @@ fn list_view(lang: Lang, q: &SimQuery, d: SimListData) -> AnyView {
     let next = d.page.next.clone().map(|c| q.href_with(routes::SIMS, |q| q.cursor = Some(c)));
     let columns = d.columns.clone();
     let empty = d.page.rows.is_empty();
+    let filter = view! { <FilterForm lang=lang q=q.clone() data=&d/> }.into_any();
     view! {
-        <FilterForm lang=lang q=q.clone() data=&d/>
-        <LiveFilter/>
+        <LiveFilter>{filter}</LiveFilter>
         {d.can_export.then(|| view! { <div class="list-tools">{export_link(lang, csv)}</div> })}
-        // Everything below follows the filter: the live filter swaps this part in.
+        // Everything below follows the filter.
         <div id="sim-results">
         <SavedFilters lang=lang q=q.clone() saved=d.saved.clone() back=back.clone()/>
         <ColumnPicker columns=d.columns.clone() fields=d.fields.clone() back=back.clone()/>
@@ -364,7 +364,7 @@ fn FilterForm<'a>(lang: Lang, q: SimQuery, data: &'a SimListData) -> impl IntoVi
     };
     let plan = q.plan;
     view! {
-        <form method="get" action=routes::SIMS id="sim-filters" class="sim-filters" role="search" aria-label=lang.t(K::SimsFilter)>
+        <form method="get" action=routes::SIMS id="sim-filters" class="sim-filters" role="search" aria-label=lang.t(K::SimsFilter) data-nav="keep">
             <div class="field search">
                 <label for="f-q">{lang.t(K::SimsSearch)}</label>
                 <input id="f-q" name="q" type="search" value=q.search_text.clone() maxlength="100" aria-describedby="f-q-hint" autocomplete="off"/>

@@ -177,7 +177,7 @@ async fn figures(db: &Db, site_root: &Path, engine: &str) {
 }
 
 /// Serves `router` on a free local port.
-async fn serve(router: Router) -> SocketAddr {
+pub(crate) async fn serve(router: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -14,6 +14,7 @@ mod dashboards;
 mod fixtures;
 mod ingest;
 mod journal;
+mod navigation;
 mod sims;
 mod writes;
 
@@ -96,6 +97,11 @@ async fn main() {
         ingest::run().await;
         return;
     }
+    // BENCH_ONLY=20: only the figures of issue 20 (page changes in a browser).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("20") {
+        navigation::run(&site_root).await;
+        return;
+    }
     // BENCH_ONLY=6: only the figures of issue 6 (the journal).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("6") {
         journal::run(&site_root).await;
@@ -151,10 +157,11 @@ async fn main() {
     let first_load = html_br.len() as u64
         + size(&with(file("css"), "br"))
         + size(&with(file("js"), "br"))
+        + size(&with(file("nav"), "br"))
         + size(&with(wasm.clone(), "br"))
         + size(&site_root.join("favicon.svg.br"));
     println!(
-        "| first load of the shell page, brotli (HTML + CSS + JS + wasm + icon) | {} (HTML {}) | budget 300 KB for the whole portal |",
+        "| first load of the shell page, brotli (HTML + CSS + JS + navigation + wasm + icon) | {} (HTML {}) | budget 150 KB (issue 20); 118.2 KB wasm before islands became reactive |",
         kb(first_load),
         kb(html_br.len() as u64)
     );

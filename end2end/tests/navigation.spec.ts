@@ -1,0 +1,152 @@
+import { expect, test as base, type Page } from '@playwright/test';
+import { expectNoViolations } from './support/a11y';
+import { settled, submitForm } from './support/auth';
+import { NAV_LINKS, NOT_FOUND_TITLE, documentTitle, mainHeading, menuButton, navLink, waitForHydration } from './support/portal';
+
+/**
+ * Client-side navigation (public/navigate.js): links and forms inside the portal patch the
+ * document instead of loading a new one. Every test here fails on a console error.
+ */
+const test = base.extend<{ browserErrors: string[] }>({
+  browserErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        // The deliberate 404 of the not-found page is logged by Chromium as a failed fetch.
+        if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(`console.error: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => errors.push(`uncaught exception: ${e.message}`));
+      await use(errors);
+      expect(errors, 'the browser reported errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/** Sets a value on `window` that only survives as long as the document does. */
+async function mark(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    window.__marker = 42;
+  });
+}
+
+async function expectSameDocument(page: Page): Promise<void> {
+  expect(await page.evaluate(() => window.__marker), 'the document was not reloaded').toBe(42);
+}
+
+/** Follows a main-navigation link like a person: on a phone the menu is opened first. */
+async function follow(page: Page, name: string): Promise<void> {
+  if (await menuButton(page).isVisible()) {
+    if ((await menuButton(page).getAttribute('aria-expanded')) !== 'true') await menuButton(page).click();
+  }
+  await settled(page, () => navLink(page, name).click());
+}
+
+test.describe('client-side navigation', () => {
+  test('a tour of every menu page keeps the document; focus, title, announcement and axe after each', async ({ page }) => {
+    await page.goto('/help');
+    await waitForHydration(page);
+    await mark(page);
+    let loads = 0;
+    page.on('load', () => loads++);
+    for (const { name, href } of NAV_LINKS) {
+      await follow(page, name);
+      await expect(page).toHaveURL((url) => href.test(url.pathname));
+      const heading = (await mainHeading(page).textContent())!.trim();
+      await expect(page).toHaveTitle(documentTitle(heading));
+      // Focus moves to the new page's heading, and the live region names the page.
+      await expect(mainHeading(page)).toBeFocused();
+      await expect(page.locator('#nav-status')).toHaveText(documentTitle(heading));
+      // The menu is closed again on a phone, and its state agrees with its button.
+      if (await menuButton(page).isVisible()) {
+        await expect(menuButton(page)).toHaveAttribute('aria-expanded', 'false');
+      }
+      await expect(navLink(page, name)).toHaveAttribute('aria-current', 'page');
+      await expectNoViolations(page);
+    }
+    await expectSameDocument(page);
+    expect(loads, 'no page load during the tour').toBe(0);
+  });
+
+  test('back and forward restore the page and its scroll position', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 400 });
+    await page.goto('/help/glossary');
+    await waitForHydration(page);
+    await mark(page);
+    await page.evaluate(() => window.scrollTo(0, 600));
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(500);
+    const y = await page.evaluate(() => window.scrollY);
+    // Dispatched, not clicked: a click would first scroll the link (at the top) into view.
+    await settled(page, () => navLink(page, 'Help').dispatchEvent('click'));
+    await expect(mainHeading(page)).toHaveText('Help');
+    expect(await page.evaluate(() => window.scrollY), 'a new page starts at the top').toBe(0);
+    await settled(page, () => page.goBack().then(() => undefined));
+    await expect(mainHeading(page)).toHaveText('IoT glossary');
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(y);
+    await settled(page, () => page.goForward().then(() => undefined));
+    await expect(mainHeading(page)).toHaveText('Help');
+    await expectSameDocument(page);
+  });
+
+  test('a form post refused with a message and one that succeeds both stay in the document', async ({ page }, info) => {
+    await page.goto('/notifications/rules');
+    await waitForHydration(page);
+    await mark(page);
+    // Refused by the server (the browser's own checks are taken away to get there).
+    const name = `Nav rule ${info.project.name}`;
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('Type', { exact: true }).selectOption('usage_sim');
+    await page.evaluate(() => document.querySelectorAll('[required]').forEach((e) => e.removeAttribute('required')));
+    await submitForm(page, page.getByRole('button', { name: 'Create rule' }));
+    await expect(page.getByRole('alert')).toBeVisible();
+    await expectSameDocument(page);
+    // A form that succeeds: post/redirect/get ends on the notice of the redirect's page.
+    await page.goto('/dashboards');
+    await waitForHydration(page);
+    await mark(page);
+    const board = `Nav board ${info.project.name}`;
+    await page.locator('#new-name').fill(board);
+    await page.getByLabel('Start with').selectOption('blank');
+    await submitForm(page, page.getByRole('button', { name: 'Create dashboard' }));
+    await expect(mainHeading(page)).toHaveText(`Edit: ${board}`);
+    await expect(page).toHaveURL(/\/dashboards\/\d+\/edit/);
+    await expect(page.getByRole('status').filter({ hasText: 'Created.' })).toBeVisible();
+    await expectSameDocument(page);
+    await page.goto('/dashboards');
+    const rows = page.getByRole('row').filter({ has: page.getByRole('link', { name: board, exact: true }) });
+    while ((await rows.count()) > 0) await submitForm(page, rows.first().getByRole('button', { name: 'Delete' }));
+  });
+
+  test('CSV links still download, and the page stays', async ({ page }) => {
+    await page.goto('/journal');
+    await waitForHydration(page);
+    await mark(page);
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Export CSV' }).click();
+    expect((await download).suggestedFilename()).toMatch(/\.csv$/);
+    await expectSameDocument(page);
+    await expect(mainHeading(page)).toHaveText('Journal');
+  });
+
+  test('a link to a page that does not exist shows the portal’s not-found page in place', async ({ page }) => {
+    await page.goto('/help');
+    await waitForHydration(page);
+    await mark(page);
+    await page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = '/no-such-page';
+      a.textContent = 'Nowhere';
+      document.querySelector('main')!.append(a);
+    });
+    await settled(page, () => page.getByRole('link', { name: 'Nowhere' }).click());
+    await expect(mainHeading(page)).toHaveText(NOT_FOUND_TITLE);
+    await expect(page).toHaveURL(/\/no-such-page$/);
+    await expectSameDocument(page);
+  });
+
+  test('the live region and progress bar are there for every page, and hidden', async ({ page }) => {
+    await page.goto('/sims');
+    await expect(page.locator('#nav-status')).toHaveAttribute('aria-live', 'polite');
+    await expect(page.locator('#nav-progress')).toBeHidden();
+  });
+});
