@@ -29,9 +29,13 @@ let bypass = false;
 export function start(module) {
   portal = module;
   for (const island of document.querySelectorAll('leptos-island')) island.$$hydrated = true;
+  // Scroll is restored here, for history entries this script made and for reloads alike.
   history.scrollRestoration = 'manual';
   entry = history.state?.entry ?? Date.now();
   history.replaceState({ ...history.state, entry }, '');
+  const saved = Number(sessionStorage.getItem(`scroll:${entry}`));
+  if (saved) scrollTo(0, saved);
+  addEventListener('pagehide', () => sessionStorage.setItem(`scroll:${entry}`, String(scrollY)));
   addEventListener('scroll', () => scrolls.set(entry, scrollY), { passive: true });
   addEventListener('click', onClick);
   addEventListener('submit', onSubmit);

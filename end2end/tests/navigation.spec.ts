@@ -86,6 +86,28 @@ test.describe('client-side navigation', () => {
     await settled(page, () => page.goForward().then(() => undefined));
     await expect(mainHeading(page)).toHaveText('Help');
     await expectSameDocument(page);
+    // A reload keeps the place too.
+    await settled(page, () => page.goBack().then(() => undefined));
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(y);
+    await page.reload();
+    await waitForHydration(page);
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(y);
+  });
+
+  test('an address that answers with something other than a page falls back to a normal load', async ({ page }) => {
+    await page.goto('/help');
+    await waitForHydration(page);
+    await mark(page);
+    await page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = '/healthz';
+      a.textContent = 'Health';
+      document.querySelector('main')!.append(a);
+    });
+    await page.getByRole('link', { name: 'Health' }).click();
+    await expect(page).toHaveURL(/\/healthz$/);
+    await expect(page.locator('body')).toContainText(/ok/i);
+    expect(await page.evaluate(() => window.__marker), 'the browser loaded it itself').toBeUndefined();
   });
 
   test('a form post refused with a message and one that succeeds both stay in the document', async ({ page }, info) => {

@@ -140,7 +140,9 @@ pub fn Bell(children: Children) -> impl IntoView {
         };
         let every = set_interval_with_handle(
             move || {
-                if document().visibility_state() == web_sys::VisibilityState::Visible {
+                // Gone with the header (signed out): nothing to ask for.
+                let shown = root.get_untracked().is_some_and(|r| r.is_connected());
+                if shown && document().visibility_state() == web_sys::VisibilityState::Visible {
                     ask();
                 }
             },
