@@ -53,10 +53,23 @@ pub fn UsersPage() -> impl IntoView {
                         Ok(l) => l,
                         Err(e) => return error_view(&e),
                     };
-                    let customers = list.customers.iter().map(|(id, name)| {
-                        let v = id.to_string();
-                        view! { <option value=v.clone() selected=v == customer_now>{name.clone()}</option> }
-                    }).collect_view();
+                    let customer_field = match &list.customers {
+                        Some(choices) => {
+                            let options = choices.iter().map(|(id, name)| {
+                                let v = id.to_string();
+                                view! { <option value=v.clone() selected=v == customer_now>{name.clone()}</option> }
+                            }).collect_view();
+                            view! {
+                                <label for="u-customer">{t(K::CustomerLabel)}</label>
+                                <select id="u-customer" name="customer"><option value="">{t(K::All)}</option>{options}</select>
+                            }.into_any()
+                        }
+                        // Too many to list: the customer's number, as on the SIM list.
+                        None => view! {
+                            <label for="u-customer">{t(K::SimsCustomerNumber)}</label>
+                            <input id="u-customer" name="customer" inputmode="numeric" value=customer_now.clone()/>
+                        }.into_any(),
+                    };
                     let rows = list.users.into_iter().map(|u| {
                         let methods = u.methods.iter().map(|m| lang.t(m.label())).collect::<Vec<_>>().join(", ");
                         let status = state_text(lang, &u);
@@ -78,10 +91,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <label for="u-q">{t(K::UsersSearch)}</label>
                                 <input id="u-q" name="q" type="search" value=q_now maxlength="100"/>
                             </div>
-                            <div class="field">
-                                <label for="u-customer">{t(K::CustomerLabel)}</label>
-                                <select id="u-customer" name="customer"><option value="">{t(K::All)}</option>{customers}</select>
-                            </div>
+                            <div class="field">{customer_field}</div>
                             <div class="field">
                                 <label for="u-role">{t(K::RoleLabel)}</label>
                                 <select id="u-role" name="role">
