@@ -76,20 +76,23 @@ pub fn AutoRefresh(children: Children) -> impl IntoView {
         if minutes == 0 {
             return;
         }
-        let handle = StoredValue::new(None::<IntervalHandle>);
-        let tick = move || {
-            // The client-side navigation has moved on to another page: stop.
-            if !here.get_untracked().is_some_and(|s| s.is_connected()) {
-                if let Some(h) = handle.get_value() {
-                    h.clear();
+        let handle = std::rc::Rc::new(std::cell::Cell::new(None::<IntervalHandle>));
+        let tick = {
+            let handle = handle.clone();
+            move || {
+                // The client-side navigation has moved on to another page: stop.
+                if !here.get_untracked().is_some_and(|s| s.is_connected()) {
+                    if let Some(h) = handle.take() {
+                        h.clear();
+                    }
+                    return;
                 }
-                return;
-            }
-            if let Ok(e) = web_sys::Event::new("portal:refresh") {
-                let _ = window().dispatch_event(&e);
+                if let Ok(e) = web_sys::Event::new("portal:refresh") {
+                    let _ = window().dispatch_event(&e);
+                }
             }
         };
-        handle.set_value(set_interval_with_handle(tick, std::time::Duration::from_secs(minutes * 60)).ok());
+        handle.set(set_interval_with_handle(tick, std::time::Duration::from_secs(minutes * 60)).ok());
     });
     view! { <span node_ref=here hidden=true>{children()}</span> }
 }
