@@ -166,6 +166,33 @@ test.describe('client-side navigation', () => {
     await expectSameDocument(page);
   });
 
+  test('a slow page change shows the progress bar, then hides it', async ({ page }) => {
+    await page.goto('/help');
+    await waitForHydration(page);
+    await mark(page);
+    // The glossary answers 600 ms late.
+    await page.route('**/help/glossary', async (route) => {
+      await new Promise((done) => setTimeout(done, 600));
+      await route.continue();
+    });
+    await page.locator('main a[href="/help/glossary"]').first().click();
+    await expect(page.locator('#nav-progress')).toBeVisible();
+    await expect(mainHeading(page)).toHaveText('IoT glossary');
+    await expect(page.locator('#nav-progress')).toBeHidden();
+    await expectSameDocument(page);
+  });
+
+  test('a session that ended meanwhile leads to the sign-in page with the way back, in place', async ({ page, context }) => {
+    await page.goto('/help');
+    await waitForHydration(page);
+    await mark(page);
+    await context.clearCookies();
+    await settled(page, () => navLink(page, 'SIMs').dispatchEvent('click'));
+    await expect(mainHeading(page)).toHaveText('Sign in');
+    await expect(page).toHaveURL((url) => url.pathname === '/login' && url.searchParams.get('next') === '/sims');
+    await expectSameDocument(page);
+  });
+
   test('the live region and progress bar are there for every page, and hidden', async ({ page }) => {
     await page.goto('/sims');
     await expect(page.locator('#nav-status')).toHaveAttribute('aria-live', 'polite');
