@@ -113,12 +113,8 @@ async function navigate(href, init, opts) {
   try {
     res = await fetch(href, { ...init, headers: { [HEADER]: '1', accept: 'text/html' }, credentials: 'same-origin' });
     const type = res.headers.get('content-type') || '';
-    if (type.startsWith('text/html')) {
-      html = await res.text();
-    } else if (/attachment/i.test(res.headers.get('content-disposition') || '')) {
-      if (mine === seq) await download(res);
-      return;
-    }
+    // Anything else (a file, JSON, plain text) is left to the browser below.
+    if (type.startsWith('text/html')) html = await res.text();
   } catch (e) {
     // Offline, or the server went away: the browser's own navigation says so best.
   } finally {
@@ -201,20 +197,6 @@ function fallback(href, init, opts) {
   } else {
     location.assign(href);
   }
-}
-
-/** Saves a file answered to a form post, as the browser would have. */
-async function download(res) {
-  const name = /filename="?([^";]+)"?/i.exec(res.headers.get('content-disposition') || '')?.[1] || 'download';
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // ---- the patch ------------------------------------------------------------------------------

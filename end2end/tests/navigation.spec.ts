@@ -34,6 +34,19 @@ async function expectSameDocument(page: Page): Promise<void> {
   expect(await page.evaluate(() => window.__marker), 'the document was not reloaded').toBe(42);
 }
 
+/** Adds a link to `href` at the end of the page's main part (for addresses no page links to). */
+async function addLink(page: Page, href: string, text: string): Promise<void> {
+  await page.evaluate(
+    ([href, text]) => {
+      const a = document.createElement('a');
+      a.href = href;
+      a.textContent = text;
+      document.querySelector('main')!.append(a);
+    },
+    [href, text],
+  );
+}
+
 /** Follows a main-navigation link like a person: on a phone the menu is opened first. */
 async function follow(page: Page, name: string): Promise<void> {
   if (await menuButton(page).isVisible()) {
@@ -98,12 +111,7 @@ test.describe('client-side navigation', () => {
     await page.goto('/help');
     await waitForHydration(page);
     await mark(page);
-    await page.evaluate(() => {
-      const a = document.createElement('a');
-      a.href = '/healthz';
-      a.textContent = 'Health';
-      document.querySelector('main')!.append(a);
-    });
+    await addLink(page, '/healthz', 'Health');
     await page.getByRole('link', { name: 'Health' }).click();
     await expect(page).toHaveURL(/\/healthz$/);
     await expect(page.locator('body')).toContainText(/ok/i);
@@ -154,12 +162,7 @@ test.describe('client-side navigation', () => {
     await page.goto('/help');
     await waitForHydration(page);
     await mark(page);
-    await page.evaluate(() => {
-      const a = document.createElement('a');
-      a.href = '/no-such-page';
-      a.textContent = 'Nowhere';
-      document.querySelector('main')!.append(a);
-    });
+    await addLink(page, '/no-such-page', 'Nowhere');
     await settled(page, () => page.getByRole('link', { name: 'Nowhere' }).click());
     await expect(mainHeading(page)).toHaveText(NOT_FOUND_TITLE);
     await expect(page).toHaveURL(/\/no-such-page$/);
